@@ -10,8 +10,9 @@ APT_PACKAGES=(
   libgrpc++-dev libabsl-dev libcurl4-openssl-dev nlohmann-json3-dev
   libcpp-httplib-dev grpc-proto libgtest-dev libgmock-dev libcli11-dev
   libspdlog-dev
-  # google/rpc/*.proto are extracted from this jar (no Debian package ships them for C++)
-  libgoogle-common-protos-java unzip
+  # google/rpc/*.proto (with ErrorInfo) are copied from here: no Debian package
+  # ships them for C++, and libgoogle-common-protos-java's copy predates ErrorInfo
+  golang-github-gogo-googleapis-dev
   # tests: conformance checks and Python client
   python3 python3-jsonschema python3-grpcio python3-protobuf openssl
   # formatting
@@ -35,10 +36,11 @@ fi
 
 # google/rpc protos, outside the repository (third_party/googleapis points here).
 GOOGLEAPIS_DIR=/usr/local/share/fivetran-gateway/googleapis
-JAR=/usr/share/java/proto-google-common-protos.jar
-if [ ! -f "$GOOGLEAPIS_DIR/google/rpc/error_details.proto" ]; then
-  $SUDO mkdir -p "$GOOGLEAPIS_DIR"
-  (cd "$GOOGLEAPIS_DIR" && $SUDO unzip -o -q "$JAR" 'google/rpc/status.proto' \
-      'google/rpc/error_details.proto' 'google/rpc/code.proto')
+GOGO_RPC=/usr/share/gocode/src/github.com/gogo/googleapis/google/rpc
+if ! grep -q "message ErrorInfo" "$GOOGLEAPIS_DIR/google/rpc/error_details.proto" 2>/dev/null; then
+  $SUDO mkdir -p "$GOOGLEAPIS_DIR/google/rpc"
+  for f in status error_details code; do
+    $SUDO cp "$GOGO_RPC/$f.proto" "$GOOGLEAPIS_DIR/google/rpc/$f.proto"
+  done
 fi
 echo "setup: ok" >&2
