@@ -1,0 +1,102 @@
+#include "server/fivetran/client.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "server/fivetran/errors.h"
+#include "server/fivetran/mapping.h"
+
+namespace fivetran_gateway::fivetran {
+
+std::string UrlEncode(absl::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+FivetranClient::FivetranClient(ClientOptions options, HttpTransport* transport)
+    : options_(std::move(options)), transport_(transport) {
+  absl::string_view base = options_.base_url;
+  while (absl::ConsumeSuffix(&base, "/")) {
+  }
+  absl::ConsumeSuffix(&base, "/v1");
+  options_.base_url = std::string(base);
+}
+
+std::shared_ptr<HttpCall> FivetranClient::Get(std::string path, absl::Time deadline,
+                                              EnvelopeCallback done) {
+  return Send("GET", std::move(path), "", deadline, std::move(done));
+}
+
+std::shared_ptr<HttpCall> FivetranClient::Post(std::string path, const nlohmann::json& body,
+                                               absl::Time deadline, EnvelopeCallback done) {
+  return Send("POST", std::move(path), body.dump(), deadline, std::move(done));
+}
+
+std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string path,
+                                               std::string body, absl::Time deadline,
+                                               EnvelopeCallback done) {
+  HttpRequest request;
+  request.method = method;
+  request.url = absl::StrCat(options_.base_url, path);
+  request.headers = {"Accept: application/json;version=2",
+                     absl::StrCat("User-Agent: ", options_.user_agent)};
+  if (method == "POST") request.headers.push_back("Content-Type: application/json");
+  request.body = std::move(body);
+  request.username = options_.api_key;
+  request.password = options_.api_secret;
+  request.deadline = std::min(deadline, absl::Now() + options_.max_request_time);
+
+  UpstreamOp op{method, std::string(path.substr(0, path.find('?')))};
+  // Copies, so the callback does not depend on this client's lifetime.
+  std::string key = options_.api_key, secret = options_.api_secret;
+  return transport_->Send(
+      std::move(request), [op = std::move(op), key = std::move(key), secret = std::move(secret),
+                           done = std::move(done)](HttpResult result) {
+        UpstreamInfo info;
+        if (!result.ok) {
+          done(StatusFromTransportError(result.error, op), info);
+          return;
+        }
+        const HttpResponse& response = result.response;
+        info.http_status = response.status;
+        info.http_version = response.http_version;
+        if (response.status < 200 || response.status > 299) {
+          done(StatusFromHttpError(response, op, absl::Now(), {key, secret}), info);
+          return;
+        }
+        absl::StatusOr<nlohmann::json> envelope =
+            ParseJsonBody(response.body, response.status, response.content_type);
+        if (!envelope.ok()) {
+          absl::Status status =
+              MakeError(absl::StatusCode::kInternal,
+                        Scrub(envelope.status().message(), {key, secret}), "FIVETRAN_BAD_RESPONSE",
+                        {{"http_status", absl::StrCat(response.status)},
+                         {"upstream_method", op.method},
+                         {"upstream_path", op.path}});
+          if (op.mutating()) {
+            // The request was applied, only the answer is unreadable.
+            AddErrorMetadata(status, "outcome", "applied");
+          }
+          done(std::move(status), info);
+          return;
+        }
+        done(std::move(envelope), info);
+      });
+}
+
+}  // namespace fivetran_gateway::fivetran

@@ -1,0 +1,71 @@
+// FivetranClient: asynchronous calls to the Fivetran REST API (v1).
+//
+// Builds URLs and headers (Basic auth, `Accept: application/json;version=2`,
+// User-Agent, JSON Content-Type on POST), sends them through an
+// HttpTransport, and turns every outcome into either the parsed JSON
+// envelope of a 2xx response or an absl::Status with google.rpc details
+// (errors.h). Never blocks: results arrive through callbacks on the
+// transport's thread.
+#ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_CLIENT_H_
+#define FIVETRAN_GATEWAY_SERVER_FIVETRAN_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "server/fivetran/http_transport.h"
+
+namespace fivetran_gateway::fivetran {
+
+struct ClientOptions {
+  // Scheme and host, e.g. "https://api.fivetran.com" (a trailing "/" or
+  // "/v1" is ignored).
+  std::string base_url = "https://api.fivetran.com";
+  std::string api_key;     // Secret: never logged.
+  std::string api_secret;  // Secret: never logged.
+  std::string user_agent;  // e.g. "fivetran-gateway/0.1.0".
+  // Upper bound of one upstream request when the caller set no deadline (or
+  // a later one).
+  absl::Duration max_request_time = absl::Seconds(120);
+};
+
+// What is known about the upstream exchange, for logs and tests.
+struct UpstreamInfo {
+  int http_status = 0;  // 0 when no response arrived.
+  std::string http_version;
+};
+
+using EnvelopeCallback =
+    std::function<void(absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info)>;
+
+class FivetranClient {
+ public:
+  FivetranClient(ClientOptions options, HttpTransport* transport);
+
+  // GET base_url + `path` (which starts with "/v1/" and may carry a query).
+  std::shared_ptr<HttpCall> Get(std::string path, absl::Time deadline, EnvelopeCallback done);
+  // POST base_url + `path` with a JSON body.
+  std::shared_ptr<HttpCall> Post(std::string path, const nlohmann::json& body, absl::Time deadline,
+                                 EnvelopeCallback done);
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  std::shared_ptr<HttpCall> Send(std::string method, std::string path, std::string body,
+                                 absl::Time deadline, EnvelopeCallback done);
+  ClientOptions options_;
+  HttpTransport* transport_;
+};
+
+// Percent-encodes everything but RFC 3986 unreserved characters, for a path
+// segment or a query value.
+std::string UrlEncode(absl::string_view text);
+
+}  // namespace fivetran_gateway::fivetran
+
+#endif  // FIVETRAN_GATEWAY_SERVER_FIVETRAN_CLIENT_H_

@@ -1,0 +1,281 @@
+#include "server/fivetran/errors.h"
+
+#include <cctype>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "google/rpc/error_details.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace fivetran_gateway::fivetran {
+namespace {
+
+google::rpc::ErrorInfo GetErrorInfo(const absl::Status& status) {
+  google::rpc::ErrorInfo info;
+  if (auto payload = status.GetPayload(kErrorInfoUrl)) {
+    info.ParseFromString(std::string(*payload));
+  }
+  return info;
+}
+
+void SetErrorInfo(absl::Status& status, const google::rpc::ErrorInfo& info) {
+  status.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
+}
+
+struct FivetranBody {
+  std::string code;
+  std::string message;
+  bool json = false;
+};
+
+FivetranBody ParseBody(absl::string_view body) {
+  FivetranBody out;
+  nlohmann::json j = nlohmann::json::parse(body.begin(), body.end(), nullptr,
+                                           /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return out;
+  out.json = true;
+  if (auto it = j.find("code"); it != j.end() && it->is_string()) out.code = *it;
+  if (auto it = j.find("message"); it != j.end() && it->is_string()) out.message = *it;
+  return out;
+}
+
+}  // namespace
+
+absl::Status MakeError(absl::StatusCode code, absl::string_view message, absl::string_view reason,
+                       const std::map<std::string, std::string>& metadata) {
+  absl::Status status(code, message);
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  info.set_domain(std::string(kErrorDomain));
+  for (const auto& [k, v] : metadata) (*info.mutable_metadata())[k] = v;
+  SetErrorInfo(status, info);
+  return status;
+}
+
+absl::Status MakeFieldError(absl::StatusCode code, absl::string_view field,
+                            absl::string_view message, absl::string_view reason) {
+  absl::Status status = MakeError(code, message, reason, {{"field", std::string(field)}});
+  google::rpc::BadRequest bad;
+  auto* v = bad.add_field_violations();
+  v->set_field(std::string(field));
+  v->set_description(std::string(message));
+  status.SetPayload(kBadRequestUrl, absl::Cord(bad.SerializeAsString()));
+  return status;
+}
+
+void AddErrorMetadata(absl::Status& status, absl::string_view key, absl::string_view value) {
+  if (status.ok()) return;
+  google::rpc::ErrorInfo info = GetErrorInfo(status);
+  if (info.domain().empty()) info.set_domain(std::string(kErrorDomain));
+  (*info.mutable_metadata())[std::string(key)] = std::string(value);
+  SetErrorInfo(status, info);
+}
+
+void AddRetryInfo(absl::Status& status, absl::Duration delay) {
+  if (status.ok()) return;
+  google::rpc::RetryInfo retry;
+  int64_t ms = absl::ToInt64Milliseconds(delay);
+  retry.mutable_retry_delay()->set_seconds(ms / 1000);
+  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
+  status.SetPayload(kRetryInfoUrl, absl::Cord(retry.SerializeAsString()));
+}
+
+std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now) {
+  value = absl::StripAsciiWhitespace(value);
+  if (value.empty()) return std::nullopt;
+  int64_t seconds = 0;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return absl::ascii_isdigit(c); })) {
+    if (value.size() > 10 || !absl::SimpleAtoi(value, &seconds)) return std::nullopt;
+    return absl::Seconds(seconds);
+  }
+  // HTTP-date (RFC 9110 IMF-fixdate); the obsolete RFC 850 and asctime forms too.
+  static constexpr const char* kFormats[] = {
+      "%a, %d %b %Y %H:%M:%S GMT",
+      "%A, %d-%b-%y %H:%M:%S GMT",
+      "%a %b %e %H:%M:%S %Y",
+  };
+  for (const char* format : kFormats) {
+    absl::Time t;
+    std::string err;
+    if (absl::ParseTime(format, std::string(value), absl::UTCTimeZone(), &t, &err)) {
+      return std::max(absl::ZeroDuration(), t - now);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string Scrub(absl::string_view text, std::initializer_list<absl::string_view> scrub) {
+  std::string out(text);
+  for (absl::string_view s : scrub) {
+    if (!s.empty()) absl::StrReplaceAll({{s, "***"}}, &out);
+  }
+  return out;
+}
+
+std::string SanitizeSnippet(absl::string_view text, size_t max) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp& op, absl::Time now,
+                                 std::initializer_list<absl::string_view> scrub) {
+  const int http = response.status;
+  FivetranBody body = ParseBody(response.body);
+  std::string upstream_message = Scrub(SanitizeSnippet(body.message, 300), scrub);
+  absl::StatusCode code = absl::StatusCode::kUnknown;
+  std::string reason;
+  std::string message;
+  bool outcome_unknown = false;
+
+  switch (http) {
+    case 400:
+    case 422:
+      code = absl::StatusCode::kInvalidArgument;
+      reason = "FIVETRAN_INVALID_INPUT";
+      message = absl::StrCat("Fivetran rejected the request: ",
+                             upstream_message.empty() ? "invalid input" : upstream_message);
+      break;
+    case 401:
+      code = absl::StatusCode::kUnauthenticated;
+      reason = "FIVETRAN_AUTH_FAILED";
+      message = absl::StrCat("Fivetran rejected the gateway's API key and secret (HTTP 401)",
+                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
+      break;
+    case 403:
+      code = absl::StatusCode::kPermissionDenied;
+      reason = "FIVETRAN_PERMISSION_DENIED";
+      message = absl::StrCat("Fivetran denied access: ",
+                             upstream_message.empty() ? "forbidden" : upstream_message);
+      break;
+    case 404:
+      code = absl::StatusCode::kNotFound;
+      reason = "FIVETRAN_NOT_FOUND";
+      message = upstream_message.empty() ? absl::StrCat("not found: ", op.path) : upstream_message;
+      break;
+    case 405:
+    case 406:
+    case 415:
+      code = absl::StatusCode::kInternal;
+      reason = "GATEWAY_BAD_REQUEST";
+      message = absl::StrCat("Fivetran refused the gateway's request as malformed (HTTP ", http,
+                             "); this is a gateway bug",
+                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
+      break;
+    case 409:
+      reason = "FIVETRAN_CONFLICT";
+      code = absl::AsciiStrToLower(body.message).find("already exist") != std::string::npos ||
+                     absl::StrContains(body.code, "AlreadyExists")
+                 ? absl::StatusCode::kAlreadyExists
+                 : absl::StatusCode::kFailedPrecondition;
+      message = absl::StrCat("Fivetran reported a conflict: ",
+                             upstream_message.empty() ? "conflict" : upstream_message);
+      break;
+    case 429:
+      code = absl::StatusCode::kResourceExhausted;
+      reason = "FIVETRAN_RATE_LIMITED";
+      message = absl::StrCat("Fivetran rate limit reached",
+                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
+      break;
+    case 500:
+      code = absl::StatusCode::kInternal;
+      reason = "FIVETRAN_SERVER_ERROR";
+      outcome_unknown = op.mutating();
+      message = absl::StrCat("Fivetran failed with HTTP 500",
+                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
+      break;
+    default:
+      if (http >= 500 || http == 408) {
+        code = absl::StatusCode::kUnavailable;
+        reason = "FIVETRAN_UNAVAILABLE";
+        outcome_unknown = op.mutating();
+        message = absl::StrCat("Fivetran is unavailable (HTTP ", http, ")");
+        if (!upstream_message.empty()) {
+          absl::StrAppend(&message, ": ", upstream_message);
+        } else if (!body.json) {
+          absl::StrAppend(&message, ", body was ",
+                          response.content_type.empty()
+                              ? "not JSON"
+                              : SanitizeSnippet(response.content_type, 60));
+        }
+      } else {
+        code = absl::StatusCode::kInternal;
+        reason = "FIVETRAN_BAD_RESPONSE";
+        message = absl::StrCat("unexpected HTTP ", http, " from Fivetran");
+      }
+      break;
+  }
+  if (outcome_unknown) {
+    absl::StrAppend(&message, "; the request may have been applied: check before retrying");
+  }
+  std::map<std::string, std::string> metadata = {
+      {"http_status", absl::StrCat(http)},
+      {"upstream_method", op.method},
+      {"upstream_path", op.path},
+  };
+  if (!body.code.empty()) metadata["fivetran_code"] = SanitizeSnippet(body.code, 80);
+  if (outcome_unknown) metadata["outcome"] = "unknown";
+  absl::Status status = MakeError(code, message, reason, metadata);
+  if (http == 429) {
+    std::optional<absl::Duration> delay = ParseRetryAfter(response.retry_after, now);
+    // Without a usable Retry-After, suggest a conservative pause.
+    AddRetryInfo(status, delay.value_or(absl::Seconds(60)));
+  }
+  return status;
+}
+
+absl::Status StatusFromTransportError(const TransportError& error, const UpstreamOp& op) {
+  std::map<std::string, std::string> metadata = {
+      {"upstream_method", op.method},
+      {"upstream_path", op.path},
+  };
+  switch (error.failure) {
+    case TransportFailure::kDeadlineExceeded:
+      if (op.mutating()) metadata["outcome"] = "unknown";
+      return MakeError(
+          absl::StatusCode::kDeadlineExceeded,
+          absl::StrCat(error.message, op.mutating() ? "; the request may have been applied" : ""),
+          "DEADLINE_EXCEEDED", metadata);
+    case TransportFailure::kCancelled:
+      if (op.mutating()) metadata["outcome"] = "unknown";
+      return MakeError(absl::StatusCode::kCancelled, error.message, "CANCELLED", metadata);
+    case TransportFailure::kResponseTooLarge:
+      return MakeError(absl::StatusCode::kInternal,
+                       absl::StrCat("Fivetran's response was too large: ", error.message),
+                       "FIVETRAN_BAD_RESPONSE", metadata);
+    case TransportFailure::kNotSent:
+      metadata["outcome"] = "not_sent";
+      return MakeError(absl::StatusCode::kUnavailable,
+                       absl::StrCat("cannot reach Fivetran: ", SanitizeSnippet(error.message, 200)),
+                       "FIVETRAN_UNAVAILABLE", metadata);
+    case TransportFailure::kMaybeSent:
+    case TransportFailure::kNone:
+    default:
+      if (op.mutating()) metadata["outcome"] = "unknown";
+      return MakeError(
+          absl::StatusCode::kUnavailable,
+          absl::StrCat(
+              "connection to Fivetran failed: ", SanitizeSnippet(error.message, 200),
+              op.mutating() ? "; the request may have been applied: check before retrying" : ""),
+          "FIVETRAN_UNAVAILABLE", metadata);
+  }
+}
+
+}  // namespace fivetran_gateway::fivetran

@@ -1,0 +1,70 @@
+// Upstream (HTTP / transport) failures -> absl::Status, in one place.
+//
+// Every error status built here carries, as absl::Status payloads keyed by
+// their type URLs, a serialized google.rpc.ErrorInfo (and a RetryInfo or
+// BadRequest where it applies). server/grpc_status.h turns them into the
+// details of a google.rpc.Status at the gRPC edge.
+#ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_ERRORS_H_
+#define FIVETRAN_GATEWAY_SERVER_FIVETRAN_ERRORS_H_
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/fivetran/http_transport.h"
+
+namespace fivetran_gateway::fivetran {
+
+// google.rpc.ErrorInfo.domain of every gateway error.
+inline constexpr absl::string_view kErrorDomain = "fivetran-gateway";
+inline constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/google.rpc.ErrorInfo";
+inline constexpr absl::string_view kRetryInfoUrl = "type.googleapis.com/google.rpc.RetryInfo";
+inline constexpr absl::string_view kBadRequestUrl = "type.googleapis.com/google.rpc.BadRequest";
+
+// Builds a status with an ErrorInfo; `reason` is an ErrorReason name without
+// its "ERROR_REASON_" prefix (error_reason.proto).
+absl::Status MakeError(absl::StatusCode code, absl::string_view message, absl::string_view reason,
+                       const std::map<std::string, std::string>& metadata = {});
+// The same, plus a BadRequest field violation naming `field`.
+absl::Status MakeFieldError(absl::StatusCode code, absl::string_view field,
+                            absl::string_view message, absl::string_view reason);
+// Adds or replaces one ErrorInfo metadata entry of `status`.
+void AddErrorMetadata(absl::Status& status, absl::string_view key, absl::string_view value);
+// Adds a RetryInfo with `delay`.
+void AddRetryInfo(absl::Status& status, absl::Duration delay);
+
+// Retry-After header: delta-seconds ("120") or an HTTP-date
+// ("Wed, 21 Oct 2026 07:28:00 GMT"), relative to `now`. nullopt when missing
+// or unparseable; a date in the past gives zero.
+std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Time now);
+
+// What the gateway was doing, for messages and for deciding whether a failed
+// request may have changed upstream state.
+struct UpstreamOp {
+  std::string method;  // "GET" / "POST".
+  std::string path;    // e.g. "/v1/connections/decent_dropsy" (no query).
+  bool mutating() const { return method != "GET"; }
+};
+
+// A non-2xx HTTP response -> status (conventions.md table). `body` is
+// Fivetran's {code, message} envelope or anything else (an HTML page).
+// `scrub` lists strings (credentials) that must not appear in the message.
+absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp& op, absl::Time now,
+                                 std::initializer_list<absl::string_view> scrub = {});
+
+// A transfer that got no HTTP response -> status.
+absl::Status StatusFromTransportError(const TransportError& error, const UpstreamOp& op);
+
+// Replaces every occurrence of the non-empty `scrub` strings by "***".
+std::string Scrub(absl::string_view text, std::initializer_list<absl::string_view> scrub);
+
+// Keeps at most `max` printable ASCII characters of `text` (others become
+// ' '), collapsing runs of white space: safe to put in an error message.
+std::string SanitizeSnippet(absl::string_view text, size_t max = 120);
+
+}  // namespace fivetran_gateway::fivetran
+
+#endif  // FIVETRAN_GATEWAY_SERVER_FIVETRAN_ERRORS_H_

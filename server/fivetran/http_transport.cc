@@ -1,0 +1,345 @@
+#include "server/fivetran/http_transport.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+
+namespace fivetran_gateway::fivetran {
+
+struct CurlTransport::Shared {
+  CURLM* multi = nullptr;
+  absl::Mutex mu;
+  std::vector<std::shared_ptr<Transfer>> pending ABSL_GUARDED_BY(mu);
+  std::vector<std::shared_ptr<Transfer>> cancelled ABSL_GUARDED_BY(mu);
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+
+  ~Shared() {
+    if (multi != nullptr) curl_multi_cleanup(multi);
+  }
+  void Wakeup() { curl_multi_wakeup(multi); }
+};
+
+class CurlTransport::Transfer final : public HttpCall,
+                                      public std::enable_shared_from_this<Transfer> {
+ public:
+  Transfer(std::shared_ptr<Shared> shared, HttpRequest request, HttpCallback done, int64_t max_body)
+      : shared_(std::move(shared)),
+        request_(std::move(request)),
+        done_(std::move(done)),
+        max_body_(max_body) {}
+
+  ~Transfer() override {
+    if (easy_ != nullptr) curl_easy_cleanup(easy_);
+    if (headers_ != nullptr) curl_slist_free_all(headers_);
+  }
+
+  void Cancel() override {
+    if (cancel_requested_.exchange(true)) return;
+    {
+      absl::MutexLock lock(&shared_->mu);
+      shared_->cancelled.push_back(shared_from_this());
+    }
+    shared_->Wakeup();
+  }
+
+  static size_t OnBody(char* data, size_t size, size_t n, void* self) {
+    auto* t = static_cast<Transfer*>(self);
+    size_t len = size * n;
+    if (static_cast<int64_t>(t->response_.body.size() + len) > t->max_body_) {
+      t->too_large_ = true;
+      return 0;  // Aborts the transfer with CURLE_WRITE_ERROR.
+    }
+    t->response_.body.append(data, len);
+    return len;
+  }
+
+  static size_t OnHeader(char* data, size_t size, size_t n, void* self) {
+    auto* t = static_cast<Transfer*>(self);
+    size_t len = size * n;
+    absl::string_view line(data, len);
+    if (absl::StartsWith(line, "HTTP/")) {
+      // A new response (e.g. after 100 Continue): forget earlier headers.
+      t->response_.content_type.clear();
+      t->response_.retry_after.clear();
+      return len;
+    }
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) return len;
+    std::string name = absl::AsciiStrToLower(line.substr(0, colon));
+    absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
+    if (name == "content-type") {
+      t->response_.content_type = std::string(value);
+    } else if (name == "retry-after") {
+      t->response_.retry_after = std::string(value.substr(0, 128));
+    }
+    return len;
+  }
+
+  // Builds the easy handle. Returns false (with `error`) when the deadline
+  // has already passed or curl refuses an option.
+  bool Prepare(const CurlTransportOptions& options, TransportError* error) {
+    // Clamped so that a far-away deadline cannot overflow curl's long.
+    absl::Duration remaining = std::min(request_.deadline - absl::Now(), absl::Hours(24));
+    if (remaining <= absl::ZeroDuration()) {
+      *error = {TransportFailure::kDeadlineExceeded,
+                "deadline exceeded before the request was sent"};
+      return false;
+    }
+    easy_ = curl_easy_init();
+    if (easy_ == nullptr) {
+      *error = {TransportFailure::kNotSent, "could not create a curl handle"};
+      return false;
+    }
+    // Round up so that a sub-millisecond remainder is not "no timeout".
+    int64_t timeout_ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(remaining) + 1);
+    int64_t connect_ms =
+        std::min<int64_t>(timeout_ms, absl::ToInt64Milliseconds(options.connect_timeout));
+    curl_easy_setopt(easy_, CURLOPT_PRIVATE, this);
+    curl_easy_setopt(easy_, CURLOPT_URL, request_.url.c_str());
+    curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(easy_, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
+    curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_ms));
+    curl_easy_setopt(easy_, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(easy_, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_body_));
+    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!options.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options.ca_file.c_str());
+    if (!request_.username.empty() || !request_.password.empty()) {
+      curl_easy_setopt(easy_, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+      curl_easy_setopt(easy_, CURLOPT_USERNAME, request_.username.c_str());
+      curl_easy_setopt(easy_, CURLOPT_PASSWORD, request_.password.c_str());
+    }
+    for (const std::string& h : request_.headers) headers_ = curl_slist_append(headers_, h.c_str());
+    headers_ = curl_slist_append(headers_, "Expect:");
+    curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
+    if (request_.method == "POST") {
+      curl_easy_setopt(easy_, CURLOPT_POST, 1L);
+      curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request_.body.size()));
+      curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, request_.body.data());
+    } else if (request_.method != "GET") {
+      curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, request_.method.c_str());
+    }
+    curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
+    curl_easy_setopt(easy_, CURLOPT_WRITEDATA, this);
+    curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
+    curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
+    curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, errbuf_);
+    errbuf_[0] = '\0';
+    return true;
+  }
+
+  // Turns curl's verdict into a result.
+  HttpResult Result(CURLcode code) {
+    HttpResult r;
+    if (code == CURLE_OK) {
+      long status = 0;
+      curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &status);
+      long version = 0;
+      curl_easy_getinfo(easy_, CURLINFO_HTTP_VERSION, &version);
+      r.ok = true;
+      r.response = std::move(response_);
+      r.response.status = static_cast<int>(status);
+      r.response.http_version = version == CURL_HTTP_VERSION_2_0 ? "2" : "1.1";
+      return r;
+    }
+    std::string detail = errbuf_[0] != '\0' ? errbuf_ : curl_easy_strerror(code);
+    switch (code) {
+      case CURLE_COULDNT_RESOLVE_HOST:
+      case CURLE_COULDNT_RESOLVE_PROXY:
+      case CURLE_COULDNT_CONNECT:
+      case CURLE_SSL_CONNECT_ERROR:
+      case CURLE_PEER_FAILED_VERIFICATION:
+      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_CERTPROBLEM:
+        r.error = {TransportFailure::kNotSent, absl::StrCat("could not connect: ", detail)};
+        break;
+      case CURLE_OPERATION_TIMEDOUT: {
+        long connect_done = 0;
+        curl_easy_getinfo(easy_, CURLINFO_CONNECT_TIME_T, &connect_done);
+        if (absl::Now() < request_.deadline && connect_done == 0) {
+          r.error = {TransportFailure::kNotSent, absl::StrCat("connect timed out: ", detail)};
+        } else {
+          r.error = {TransportFailure::kDeadlineExceeded,
+                     "deadline exceeded while waiting for Fivetran"};
+        }
+        break;
+      }
+      case CURLE_FILESIZE_EXCEEDED:
+        r.error = {TransportFailure::kResponseTooLarge,
+                   absl::StrCat("response larger than ", max_body_, " bytes")};
+        break;
+      case CURLE_WRITE_ERROR:
+        if (too_large_) {
+          r.error = {TransportFailure::kResponseTooLarge,
+                     absl::StrCat("response larger than ", max_body_, " bytes")};
+          break;
+        }
+        [[fallthrough]];
+      default:
+        r.error = {TransportFailure::kMaybeSent, absl::StrCat("connection failed: ", detail)};
+        break;
+    }
+    return r;
+  }
+
+  CURL* easy() const { return easy_; }
+  HttpCallback TakeCallback() { return std::move(done_); }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  HttpRequest request_;
+  HttpCallback done_;
+  const int64_t max_body_;
+  std::atomic<bool> cancel_requested_{false};
+  CURL* easy_ = nullptr;
+  curl_slist* headers_ = nullptr;
+  HttpResponse response_;
+  bool too_large_ = false;
+  char errbuf_[CURL_ERROR_SIZE];
+};
+
+namespace {
+struct CurlGlobal {
+  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+};
+}  // namespace
+
+CurlTransport::CurlTransport(CurlTransportOptions options)
+    : options_(std::move(options)), shared_(std::make_shared<Shared>()) {
+  static CurlGlobal* global = new CurlGlobal();  // Once per process, never torn down.
+  (void)global;
+  shared_->multi = curl_multi_init();
+  curl_multi_setopt(shared_->multi, CURLMOPT_MAXCONNECTS,
+                    static_cast<long>(options_.max_connections));
+  curl_multi_setopt(shared_->multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+  thread_ = std::thread([this] { Loop(); });
+}
+
+CurlTransport::~CurlTransport() {
+  {
+    absl::MutexLock lock(&shared_->mu);
+    shared_->stopping = true;
+  }
+  shared_->Wakeup();
+  thread_.join();
+}
+
+std::shared_ptr<HttpCall> CurlTransport::Send(HttpRequest request, HttpCallback done) {
+  auto t = std::make_shared<Transfer>(shared_, std::move(request), std::move(done),
+                                      options_.max_response_bytes);
+  bool rejected = false;
+  {
+    absl::MutexLock lock(&shared_->mu);
+    if (shared_->stopping) {
+      rejected = true;
+    } else {
+      shared_->pending.push_back(t);
+    }
+  }
+  if (rejected) {
+    HttpResult r;
+    r.error = {TransportFailure::kNotSent, "the HTTP transport is shutting down"};
+    t->TakeCallback()(std::move(r));
+    return t;
+  }
+  shared_->Wakeup();
+  return t;
+}
+
+void CurlTransport::Finish(Transfer* t, HttpResult result) {
+  long connects = 0;
+  if (t->easy() != nullptr &&
+      curl_easy_getinfo(t->easy(), CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
+    connections_opened_ += connects;
+  }
+  HttpCallback done = t->TakeCallback();
+  auto it = std::find_if(active_.begin(), active_.end(),
+                         [t](const std::shared_ptr<Transfer>& a) { return a.get() == t; });
+  std::shared_ptr<Transfer> keep;
+  if (it != active_.end()) {
+    keep = *it;
+    curl_multi_remove_handle(shared_->multi, t->easy());
+    active_.erase(it);
+  }
+  if (done) done(std::move(result));
+}
+
+void CurlTransport::Loop() {
+  CURLM* multi = shared_->multi;
+  for (;;) {
+    std::vector<std::shared_ptr<Transfer>> pending, cancelled;
+    bool stopping;
+    {
+      absl::MutexLock lock(&shared_->mu);
+      pending.swap(shared_->pending);
+      cancelled.swap(shared_->cancelled);
+      stopping = shared_->stopping;
+    }
+    for (auto& t : pending) {
+      TransportError error;
+      if (stopping) {
+        HttpResult r;
+        r.error = {TransportFailure::kNotSent, "the HTTP transport is shutting down"};
+        if (auto done = t->TakeCallback()) done(std::move(r));
+        continue;
+      }
+      if (!t->Prepare(options_, &error)) {
+        HttpResult r;
+        r.error = error;
+        if (auto done = t->TakeCallback()) done(std::move(r));
+        continue;
+      }
+      active_.push_back(t);
+      curl_multi_add_handle(multi, t->easy());
+    }
+    for (auto& t : cancelled) {
+      HttpResult r;
+      r.error = {TransportFailure::kCancelled, "cancelled by the caller"};
+      bool is_active = std::any_of(active_.begin(), active_.end(),
+                                   [&](const std::shared_ptr<Transfer>& a) { return a == t; });
+      if (is_active) {
+        Finish(t.get(), std::move(r));
+      } else if (auto done = t->TakeCallback()) {
+        // Cancelled before it started (or after it ended: then no callback).
+        done(std::move(r));
+      }
+    }
+    if (stopping) {
+      while (!active_.empty()) {
+        HttpResult r;
+        r.error = {TransportFailure::kCancelled, "the HTTP transport is shutting down"};
+        Finish(active_.back().get(), std::move(r));
+      }
+      absl::MutexLock lock(&shared_->mu);
+      if (shared_->pending.empty()) return;
+      continue;
+    }
+    int running = 0;
+    curl_multi_perform(multi, &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+      CURLcode code = msg->data.result;
+      Finish(t, t->Result(code));
+    }
+    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+  }
+}
+
+}  // namespace fivetran_gateway::fivetran

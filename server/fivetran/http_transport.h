@@ -1,0 +1,132 @@
+// Asynchronous HTTP transport for the Fivetran REST client.
+//
+// CurlTransport runs one event-loop thread over libcurl's multi interface:
+// every transfer is non-blocking, connections are kept alive and reused
+// (HTTP/2 multiplexing when the server offers it over TLS), and each
+// transfer is bounded by its deadline. Callers are never blocked on network
+// I/O: Send() only queues the request and returns a handle that can cancel
+// it. The completion callback runs on the event-loop thread and must not
+// block.
+#ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_HTTP_TRANSPORT_H_
+#define FIVETRAN_GATEWAY_SERVER_FIVETRAN_HTTP_TRANSPORT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace fivetran_gateway::fivetran {
+
+struct HttpRequest {
+  std::string method;                // "GET" or "POST".
+  std::string url;                   // Absolute URL, already percent-encoded.
+  std::vector<std::string> headers;  // "Name: value" lines.
+  std::string body;                  // Sent when method is POST.
+  // Basic auth credentials; passed to curl, never placed in `headers`, so
+  // they cannot end up in a log of this struct.
+  std::string username;
+  std::string password;
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+struct HttpResponse {
+  int status = 0;            // HTTP status code.
+  std::string body;          // Response body (bounded by max_response_bytes).
+  std::string content_type;  // Content-Type header, "" when absent.
+  std::string retry_after;   // Retry-After header, raw, "" when absent.
+  std::string http_version;  // "1.1" or "2".
+};
+
+// How a transfer ended when no HTTP response was received.
+enum class TransportFailure {
+  kNone,
+  // Connect refused, DNS failure: the request provably never reached the
+  // server, so even a POST is safe to retry.
+  kNotSent,
+  // The request may have reached the server (dropped mid-way, TLS error
+  // after connect, empty reply): a POST's outcome is unknown.
+  kMaybeSent,
+  kDeadlineExceeded,
+  kCancelled,
+  kResponseTooLarge,
+};
+
+// A failed transfer: what happened and a message safe to show (no headers,
+// no credentials).
+struct TransportError {
+  TransportFailure failure = TransportFailure::kNone;
+  std::string message;
+};
+
+struct HttpResult {
+  // Set when a response arrived (any HTTP status); otherwise `error` says why.
+  bool ok = false;
+  HttpResponse response;
+  TransportError error;
+};
+
+using HttpCallback = std::function<void(HttpResult)>;
+
+// A transfer in flight. Cancel() is safe from any thread, at any time, and
+// more than once; the callback then runs once with kCancelled, unless the
+// transfer had already completed.
+class HttpCall {
+ public:
+  virtual ~HttpCall() = default;
+  virtual void Cancel() = 0;
+};
+
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  // Starts `request`; `done` runs exactly once, on the transport's thread.
+  virtual std::shared_ptr<HttpCall> Send(HttpRequest request, HttpCallback done) = 0;
+};
+
+struct CurlTransportOptions {
+  // Extra CA bundle for the upstream's TLS certificate ("" = system only).
+  std::string ca_file;
+  // Upper bound of a response body; larger responses fail cleanly.
+  int64_t max_response_bytes = 32 << 20;
+  // Connect timeout cap (the deadline still applies when shorter).
+  absl::Duration connect_timeout = absl::Seconds(10);
+  // Keep-alive connections kept in the pool.
+  int max_connections = 64;
+};
+
+class CurlTransport final : public HttpTransport {
+ public:
+  explicit CurlTransport(CurlTransportOptions options = {});
+  ~CurlTransport() override;  // Cancels what is in flight, joins the loop.
+  CurlTransport(const CurlTransport&) = delete;
+  CurlTransport& operator=(const CurlTransport&) = delete;
+
+  std::shared_ptr<HttpCall> Send(HttpRequest request, HttpCallback done) override;
+
+  // Connections opened so far (for tests of keep-alive reuse).
+  int64_t connections_opened() const { return connections_opened_.load(); }
+
+ private:
+  struct Shared;
+  class Transfer;
+  void Loop();
+  void Finish(Transfer* t, HttpResult result);
+
+  const CurlTransportOptions options_;
+  // State shared with the HttpCall handles, which may outlive the transport.
+  std::shared_ptr<Shared> shared_;
+  // Transfers owned by the loop thread.
+  std::vector<std::shared_ptr<Transfer>> active_;
+  std::atomic<int64_t> connections_opened_{0};
+  std::thread thread_;
+};
+
+}  // namespace fivetran_gateway::fivetran
+
+#endif  // FIVETRAN_GATEWAY_SERVER_FIVETRAN_HTTP_TRANSPORT_H_

@@ -1,0 +1,198 @@
+// JSON <-> proto mapping of the Fivetran REST client.
+//
+// Everything here is pure (no I/O) and never throws: nlohmann::json exceptions are caught at the
+// boundary. Two error conventions:
+//   * Responses from Fivetran that do not have the documented shape give absl::InternalError with
+//     a short message naming the field path, e.g. "connection.paused: expected a boolean, got
+//     object". Values of fields whose name looks secret (IsSecretKey) are never quoted, other
+//     values at most ~40 characters, sanitised to printable ASCII.
+//   * Requests that fail validation give absl::InvalidArgumentError naming the field; the field
+//     path is also returned through FieldViolation. Messages never contain request values.
+//
+// Tolerance rules for responses (see the null/enum comments in connection.proto):
+//   * JSON null or an absent key leaves the proto field unset; unknown keys are ignored.
+//   * An empty string for a typed scalar (integer, boolean, timestamp) is treated like null.
+//   * Integers may arrive as numbers, integral floats (360.0) or strings ("360"); booleans as
+//     true/false or the strings "true"/"false" (any case). Plain string fields also accept numbers
+//     and booleans (their JSON text is kept).
+//   * Enum strings are matched exactly; an unknown string maps to *_UNSPECIFIED and the string is
+//     kept in the *_raw field, which is set whenever Fivetran sent a string.
+//   * A value of the wrong, unconvertible type for a typed field is an InternalError.
+#ifndef SERVER_FIVETRAN_MAPPING_H_
+#define SERVER_FIVETRAN_MAPPING_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "fivetran/gateway/v1/connection.pb.h"
+#include "fivetran/gateway/v1/connection_service.pb.h"
+#include "fivetran/gateway/v1/ftp_config.pb.h"
+#include "fivetran/gateway/v1/group.pb.h"
+#include "fivetran/gateway/v1/user.pb.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace fivetran_gateway::fivetran {
+
+namespace v1 = ::fivetran::gateway::v1;
+
+// ---------------------------------------------------------------------------------------------
+// Secrets.
+
+// True when a JSON key names a secret value. The key is lower-cased and stripped of '_', '-'
+// and '.', then it is secret when it contains one of: password, passwd, passphrase, secret,
+// token, apikey, privatekey, accesskey, credential, authorization, cookie; or when it equals
+// "auth" or "pwd". So password, pgp_secret_key, pgp_pass_phrase, client_secret, api_key,
+// private_key, access_key_id, app_token, refresh_token and connect_card's token are secret;
+// signer_public_key, user and host are not. Deliberately errs on the side of secrecy.
+bool IsSecretKey(absl::string_view key);
+
+// A copy of `j` in which the value of every object member whose key IsSecretKey (at any depth,
+// also inside arrays) is replaced by "******". Null values stay null.
+nlohmann::json RedactSecrets(const nlohmann::json& j);
+
+// ---------------------------------------------------------------------------------------------
+// Enum string tables (Fivetran's exact spellings), used in both directions.
+
+// Fivetran's string for an enum value; "" for *_UNSPECIFIED and numbers this version does not
+// know.
+absl::string_view FivetranEnumString(v1::SetupState v);
+absl::string_view FivetranEnumString(v1::SyncState v);
+absl::string_view FivetranEnumString(v1::UpdateState v);
+absl::string_view FivetranEnumString(v1::ScheduleType v);
+absl::string_view FivetranEnumString(v1::DataDelaySensitivity v);
+absl::string_view FivetranEnumString(v1::NetworkingMethod v);
+absl::string_view FivetranEnumString(v1::DestinationSchemaNames v);
+absl::string_view FivetranEnumString(v1::SetupTestStatus v);
+absl::string_view FivetranEnumString(v1::FtpFileType v);
+absl::string_view FivetranEnumString(v1::FtpCompression v);
+absl::string_view FivetranEnumString(v1::FtpOnError v);
+absl::string_view FivetranEnumString(v1::FtpAppendFileOption v);
+absl::string_view FivetranEnumString(v1::FtpJsonDeliveryMode v);
+absl::string_view FivetranEnumString(v1::FtpFileMappingMethod v);
+
+// Exact (case-sensitive) lookup of Fivetran's string; false (and *out untouched) when unknown.
+bool ParseFivetranEnum(absl::string_view s, v1::SetupState* out);
+bool ParseFivetranEnum(absl::string_view s, v1::SyncState* out);
+bool ParseFivetranEnum(absl::string_view s, v1::UpdateState* out);
+bool ParseFivetranEnum(absl::string_view s, v1::ScheduleType* out);
+bool ParseFivetranEnum(absl::string_view s, v1::DataDelaySensitivity* out);
+bool ParseFivetranEnum(absl::string_view s, v1::NetworkingMethod* out);
+bool ParseFivetranEnum(absl::string_view s, v1::DestinationSchemaNames* out);
+bool ParseFivetranEnum(absl::string_view s, v1::SetupTestStatus* out);
+bool ParseFivetranEnum(absl::string_view s, v1::FtpFileType* out);
+bool ParseFivetranEnum(absl::string_view s, v1::FtpCompression* out);
+bool ParseFivetranEnum(absl::string_view s, v1::FtpOnError* out);
+bool ParseFivetranEnum(absl::string_view s, v1::FtpAppendFileOption* out);
+bool ParseFivetranEnum(absl::string_view s, v1::FtpJsonDeliveryMode* out);
+bool ParseFivetranEnum(absl::string_view s, v1::FtpFileMappingMethod* out);
+
+// ---------------------------------------------------------------------------------------------
+// Scalars and free-form JSON.
+
+// Parses an RFC 3339 timestamp "YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM)" ('T' and 'Z' may
+// be lower case, as RFC 3339 allows) into UTC. A leap second ":60" rolls over into the next
+// minute. Anything else, or a time outside 0001-01-01..9999-12-31 UTC, is InvalidArgumentError.
+absl::StatusOr<google::protobuf::Timestamp> ParseTimestamp(absl::string_view text);
+
+// Formats as RFC 3339 UTC with 0, 3, 6 or 9 fraction digits ("...Z"); for messages and the CLI.
+std::string FormatTimestamp(const google::protobuf::Timestamp& ts);
+
+// JSON -> google.protobuf.Value, any JSON type. Numbers become doubles, so integers beyond
+// +-2^53 lose precision (google.protobuf.Value cannot hold them exactly). Nesting deeper than
+// 200 levels is cut off with null values (ParseJsonBody rejects such documents anyway).
+google::protobuf::Value ValueFromJson(const nlohmann::json& j);
+// JSON object -> google.protobuf.Struct; InvalidArgumentError for any other JSON type.
+absl::StatusOr<google::protobuf::Struct> StructFromJson(const nlohmann::json& j);
+// google.protobuf.Value -> JSON. Finite integral doubles within the int64 range become JSON
+// integers (21.0 -> 21, so a port is sent as 21); other doubles stay floats; NaN and infinities
+// (not representable in JSON) and an unset kind become null.
+nlohmann::json JsonFromValue(const google::protobuf::Value& v);
+nlohmann::json JsonFromStruct(const google::protobuf::Struct& s);
+
+// ---------------------------------------------------------------------------------------------
+// Responses: Fivetran JSON objects -> proto. Error paths start with "connection", "group" or
+// "user"; a missing, non-string or empty `id` is an InternalError. `config` must be an object
+// (or null/absent); a non-object `source_sync_details` is ignored; `details` of setup tests,
+// tasks and warnings may be any JSON type (null leaves it unset).
+absl::StatusOr<v1::Connection> ConnectionFromJson(const nlohmann::json& j);
+absl::StatusOr<v1::Group> GroupFromJson(const nlohmann::json& j);
+absl::StatusOr<v1::User> UserFromJson(const nlohmann::json& j);
+
+// ---------------------------------------------------------------------------------------------
+// Requests: bodies of POST /v1/connections.
+
+// Which request field failed validation.
+struct FieldViolation {
+  // Path in the request message, e.g. "options.sync_frequency", "config.files[1].table_name".
+  std::string field;
+  // Same text as the status message; never contains a request value.
+  std::string description;
+};
+
+// Body of POST /v1/connections for any service: snake_case keys, only set fields (unset
+// optionals, empty strings and *_UNSPECIFIED enums are omitted), run_setup_tests always sent
+// (unset => true), `config` and (when set) `auth` sent as given with integral numbers as JSON
+// integers. InvalidArgumentError naming the field (also stored in *violation when non-null)
+// when: group_id or service is empty; config.schema is missing or not a non-empty string; an
+// option is invalid (see CreateConnectionOptions: sync_frequency not one of the allowed values,
+// daily_sync_time not "HH:00" or without sync_frequency 1440, negative data_delay_threshold,
+// unknown enum numbers, networking_method UNMANAGED_PROXY_AGENT / UNKNOWN, connect_card_config
+// without an http(s) redirect_uri).
+absl::StatusOr<nlohmann::json> CreateConnectionBody(const v1::CreateConnectionRequest& req,
+                                                    FieldViolation* violation);
+
+// Body of POST /v1/connections with service "ftp" and `config` = FtpConfigToJson. Validates, in
+// addition to the options: group_id; config present; config.schema, host, user, password; table
+// or table_group_name unless file_mapping_method is set; files (each with table_name) with
+// DEFINE_PER_TABLE; extraction_pattern with EXTRACT_TABLES; port 1..65535; skip_before and
+// skip_after >= 0; pgp_secret_key when use_pgp_encryption_options is true; enum numbers.
+absl::StatusOr<nlohmann::json> CreateFtpConnectionBody(const v1::CreateFtpConnectionRequest& req,
+                                                       FieldViolation* violation);
+
+// FtpConfig -> the JSON `config` object, snake_case keys. Omits unset optionals, empty strings
+// (also of optional strings, as ftp_config.proto says) and *_UNSPECIFIED enums; `files` entries
+// keep only their non-empty members. Does not validate.
+nlohmann::json FtpConfigToJson(const v1::FtpConfig& c);
+
+// ---------------------------------------------------------------------------------------------
+// Envelope.
+
+// Parses a response body. A body that is not JSON, that is JSON but not an object, or that is
+// nested deeper than 100 levels gives InternalError "Fivetran returned a non-JSON body (HTTP
+// <status>, <content-type>): <first 80 printable characters, sanitised>".
+absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_status,
+                                             absl::string_view content_type);
+
+// One page of a list endpoint.
+struct Page {
+  // `data.items`, each a JSON object (not yet mapped).
+  std::vector<nlohmann::json> items;
+  // `data.next_cursor` (or `data.nextCursor`); "" when absent, null or "" = last page.
+  std::string next_cursor;
+};
+
+// For a 2xx list response: `data` must be an object; `data.items` an array of objects (null or
+// absent = no items); the cursor a string or null. InternalError otherwise.
+absl::StatusOr<Page> ParsePage(const nlohmann::json& envelope);
+
+// For a 2xx response: the `data` member, which must be an object (InternalError otherwise).
+absl::StatusOr<nlohmann::json> DataObject(const nlohmann::json& envelope);
+
+// Fivetran's error body {code, message}.
+struct FivetranError {
+  std::string code;
+  std::string message;
+};
+
+// For a non-2xx response: `code` and `message` when the body is a JSON object and they are
+// strings, else empty. The message is cut to 1000 bytes. Never fails.
+FivetranError ParseFivetranError(absl::string_view body);
+
+}  // namespace fivetran_gateway::fivetran
+
+#endif  // SERVER_FIVETRAN_MAPPING_H_

@@ -1,0 +1,58 @@
+#include "server/grpc_status.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "google/rpc/status.pb.h"
+#include "server/fivetran/errors.h"
+
+namespace fivetran_gateway {
+namespace {
+
+const char* DefaultReason(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument:
+      return "INVALID_FIELD";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "DEADLINE_EXCEEDED";
+    case absl::StatusCode::kCancelled:
+      return "CANCELLED";
+    case absl::StatusCode::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case absl::StatusCode::kUnavailable:
+      return "FIVETRAN_UNAVAILABLE";
+    default:
+      return "FIVETRAN_BAD_RESPONSE";
+  }
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& in) {
+  if (in.ok()) return grpc::Status::OK;
+  absl::Status status = in;
+  if (!status.GetPayload(fivetran::kErrorInfoUrl).has_value()) {
+    status = fivetran::MakeError(in.code(), in.message(), DefaultReason(in.code()));
+    in.ForEachPayload(
+        [&](absl::string_view url, const absl::Cord& value) { status.SetPayload(url, value); });
+  }
+  google::rpc::Status rpc;
+  rpc.set_code(static_cast<int>(status.code()));
+  rpc.set_message(std::string(status.message()));
+  // ErrorInfo first: clients that read only details[0] find it.
+  if (auto info = status.GetPayload(fivetran::kErrorInfoUrl)) {
+    auto* any = rpc.add_details();
+    any->set_type_url(std::string(fivetran::kErrorInfoUrl));
+    any->set_value(std::string(*info));
+  }
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& value) {
+    if (url == fivetran::kErrorInfoUrl || !absl::StartsWith(url, "type.googleapis.com/")) return;
+    auto* any = rpc.add_details();
+    any->set_type_url(std::string(url));
+    any->set_value(std::string(value));
+  });
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+                      rpc.SerializeAsString());
+}
+
+}  // namespace fivetran_gateway

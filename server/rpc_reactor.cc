@@ -1,0 +1,124 @@
+#include "server/rpc_reactor.h"
+
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "server/grpc_status.h"
+#include "spdlog/spdlog.h"
+
+namespace fivetran_gateway {
+namespace {
+
+// A caller-supplied x-request-id is kept when it is short and plain.
+bool PlainRequestId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return absl::StrFormat("%016x", rng());
+}
+
+const char* CodeName(grpc::StatusCode code) {
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
+  int i = static_cast<int>(code);
+  return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
+}
+
+}  // namespace
+
+RpcReactor::RpcReactor(grpc::CallbackServerContext* context, const char* method)
+    : context_(context), method_(method), start_(absl::Now()) {
+  std::chrono::system_clock::time_point d = context->deadline();
+  deadline_ = d == std::chrono::system_clock::time_point::max() ? absl::InfiniteFuture()
+                                                                : absl::FromChrono(d);
+  auto it = context->client_metadata().find("x-request-id");
+  if (it != context->client_metadata().end() &&
+      PlainRequestId(absl::string_view(it->second.data(), it->second.size()))) {
+    request_id_ = std::string(it->second.data(), it->second.size());
+  } else {
+    request_id_ = NewRequestId();
+  }
+  context->AddInitialMetadata("x-request-id", request_id_);
+}
+
+RpcReactor* RpcReactor::Attach(std::shared_ptr<fivetran::HttpCall> call) {
+  Chain(std::move(call));
+  Unref();
+  return this;
+}
+
+void RpcReactor::Chain(std::shared_ptr<fivetran::HttpCall> call) {
+  bool cancel_now = false;
+  {
+    absl::MutexLock lock(&mu_);
+    call_ = call;
+    cancel_now = cancelled_;
+  }
+  if (cancel_now && call) call->Cancel();
+}
+
+RpcReactor* RpcReactor::FinishNow(const absl::Status& status) {
+  CompleteInternal(status, 0);
+  Unref();
+  return this;
+}
+
+void RpcReactor::Complete(const absl::Status& status, const fivetran::UpstreamInfo& upstream) {
+  CompleteInternal(status, upstream.http_status);
+}
+
+void RpcReactor::CompleteInternal(const absl::Status& status, int http_status) {
+  grpc::Status out = ToGrpcStatus(status);
+  double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
+  // Messages are built from sanitised upstream text and never hold secrets.
+  if (out.ok()) {
+    spdlog::info("rpc method={} code=OK http_status={} latency_ms={:.1f} request_id={}", method_,
+                 http_status, ms, request_id_);
+  } else {
+    spdlog::warn(
+        "rpc method={} code={} http_status={} latency_ms={:.1f} request_id={} error=\"{}\"",
+        method_, CodeName(out.error_code()), http_status, ms, request_id_, out.error_message());
+  }
+  Finish(out);
+}
+
+void RpcReactor::OnCancel() {
+  std::shared_ptr<fivetran::HttpCall> call;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    call = call_;
+  }
+  if (call) call->Cancel();
+}
+
+void RpcReactor::OnDone() { Unref(); }
+
+void RpcReactor::Unref() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+}  // namespace fivetran_gateway

@@ -1,0 +1,69 @@
+// RpcReactor: the unary reactor behind every gateway RPC.
+//
+// It ties one gRPC call to at most one upstream HTTP call at a time: the
+// caller's deadline becomes the transfer's deadline, a cancelled RPC cancels
+// the transfer, and when the RPC ends it writes the one log line per RPC
+// (method, gRPC code, upstream HTTP status, latency, request id). Handlers
+// never block: they start the upstream call and return.
+#ifndef FIVETRAN_GATEWAY_SERVER_RPC_REACTOR_H_
+#define FIVETRAN_GATEWAY_SERVER_RPC_REACTOR_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/fivetran/client.h"
+#include "server/fivetran/http_transport.h"
+
+namespace fivetran_gateway {
+
+class RpcReactor final : public grpc::ServerUnaryReactor {
+ public:
+  RpcReactor(grpc::CallbackServerContext* context, const char* method);
+
+  // The caller's deadline (InfiniteFuture when none was set).
+  absl::Time deadline() const { return deadline_; }
+  const std::string& request_id() const { return request_id_; }
+
+  // Hands over the upstream call just started, then lets go of the handler's
+  // reference: the reactor must not be touched by the handler afterwards.
+  // Returns this, for `return r->Attach(...)`.
+  RpcReactor* Attach(std::shared_ptr<fivetran::HttpCall> call);
+  // Ends the RPC without an upstream call (e.g. invalid input), from the
+  // handler. Returns this.
+  RpcReactor* FinishNow(const absl::Status& status);
+  // Ends the RPC from an upstream callback. Call exactly once.
+  void Complete(const absl::Status& status, const fivetran::UpstreamInfo& upstream);
+  // Starts a follow-up upstream call from an upstream callback (e.g. the next
+  // step of a multi-request RPC).
+  void Chain(std::shared_ptr<fivetran::HttpCall> call);
+
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  ~RpcReactor() override = default;
+  void Unref();
+  void CompleteInternal(const absl::Status& status, int http_status);
+
+  grpc::CallbackServerContext* const context_;
+  const char* const method_;
+  const absl::Time start_;
+  absl::Time deadline_;
+  std::string request_id_;
+  // Two owners: the handler (until Attach/FinishNow) and gRPC (until OnDone).
+  std::atomic<int> refs_{2};
+  absl::Mutex mu_;
+  std::shared_ptr<fivetran::HttpCall> call_ ABSL_GUARDED_BY(mu_);
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace fivetran_gateway
+
+#endif  // FIVETRAN_GATEWAY_SERVER_RPC_REACTOR_H_

@@ -1,0 +1,227 @@
+#include "server/services.h"
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/fivetran/errors.h"
+#include "server/fivetran/mapping.h"
+#include "server/rpc_reactor.h"
+#include "server/validation.h"
+
+namespace fivetran_gateway {
+namespace {
+
+using fivetran::UpstreamInfo;
+using fivetran::UrlEncode;
+using nlohmann::json;
+
+// Error for a 2xx answer whose JSON is not the documented shape.
+absl::Status BadShape(const absl::Status& mapping_error, const UpstreamInfo& info) {
+  absl::Status status = fivetran::MakeError(
+      absl::StatusCode::kInternal,
+      absl::StrCat("Fivetran's response does not have the documented shape: ",
+                   mapping_error.message()),
+      "FIVETRAN_BAD_RESPONSE", {{"http_status", absl::StrCat(info.http_status)}});
+  return status;
+}
+
+absl::Status FieldViolationStatus(const absl::Status& status,
+                                  const fivetran::FieldViolation& violation) {
+  if (violation.field.empty()) return status;
+  return fivetran::MakeFieldError(
+      absl::StatusCode::kInvalidArgument, violation.field, status.message(),
+      absl::StrContains(status.message(), "required") ? "MISSING_FIELD" : "INVALID_FIELD");
+}
+
+// One page of a Fivetran listing: validates paging, sends
+// GET path?limit=N[&cursor=C][extra query], and hands the items to `fill`.
+// `scope` fingerprints the method and its filters for the page token.
+using FillPage = std::function<absl::Status(const std::vector<json>& items)>;
+RpcReactor* StartList(fivetran::FivetranClient* client, RpcReactor* r, const std::string& path,
+                      const std::string& extra_query, const std::string& scope, int page_size,
+                      const std::string& page_token, std::string* next_page_token, FillPage fill) {
+  absl::StatusOr<int> limit = EffectivePageSize(page_size);
+  if (!limit.ok()) return r->FinishNow(limit.status());
+  absl::StatusOr<std::string> cursor = DecodePageToken(page_token, scope);
+  if (!cursor.ok()) return r->FinishNow(cursor.status());
+  std::string url = absl::StrCat(path, "?limit=", *limit);
+  if (!cursor->empty()) absl::StrAppend(&url, "&cursor=", UrlEncode(*cursor));
+  absl::StrAppend(&url, extra_query);
+  return r->Attach(client->Get(
+      url, r->deadline(),
+      [r, scope, request_cursor = *cursor, next_page_token, fill = std::move(fill)](
+          absl::StatusOr<json> envelope, const UpstreamInfo& info) {
+        if (!envelope.ok()) return r->Complete(envelope.status(), info);
+        absl::StatusOr<fivetran::Page> page = fivetran::ParsePage(*envelope);
+        if (!page.ok()) return r->Complete(BadShape(page.status(), info), info);
+        if (!page->next_cursor.empty() && page->next_cursor == request_cursor) {
+          // Following it would loop forever (field report B1).
+          return r->Complete(
+              fivetran::MakeError(absl::StatusCode::kInternal,
+                                  "Fivetran returned the same cursor again; paging stopped",
+                                  "FIVETRAN_BAD_RESPONSE"),
+              info);
+        }
+        absl::Status filled = fill(page->items);
+        if (!filled.ok()) return r->Complete(BadShape(filled, info), info);
+        *next_page_token = EncodePageToken(page->next_cursor, scope);
+        r->Complete(absl::OkStatus(), info);
+      }));
+}
+
+// Shared by both create RPCs: POST /v1/connections and map the answer.
+template <typename Response>
+RpcReactor* StartCreate(fivetran::FivetranClient* client, RpcReactor* r, absl::StatusOr<json> body,
+                        const fivetran::FieldViolation& violation, Response* response) {
+  if (!body.ok()) return r->FinishNow(FieldViolationStatus(body.status(), violation));
+  return r->Attach(client->Post(
+      "/v1/connections", *body, r->deadline(),
+      [r, response](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
+        if (!envelope.ok()) return r->Complete(envelope.status(), info);
+        absl::StatusOr<json> data = fivetran::DataObject(*envelope);
+        absl::StatusOr<v1::Connection> connection =
+            data.ok() ? fivetran::ConnectionFromJson(*data)
+                      : absl::StatusOr<v1::Connection>(data.status());
+        if (!connection.ok()) {
+          // The connection was created; only its description is unreadable.
+          absl::Status status = BadShape(connection.status(), info);
+          fivetran::AddErrorMetadata(status, "outcome", "applied");
+          if (data.ok() && data->contains("id") && (*data)["id"].is_string()) {
+            fivetran::AddErrorMetadata(status, "connection_id",
+                                       (*data)["id"].template get<std::string>());
+          }
+          return r->Complete(status, info);
+        }
+        response->set_ready(connection->status().setup_state() == v1::SETUP_STATE_CONNECTED);
+        *response->mutable_connection() = *std::move(connection);
+        r->Complete(absl::OkStatus(), info);
+      }));
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* ConnectionServiceImpl::GetConnection(
+    grpc::CallbackServerContext* context, const v1::GetConnectionRequest* request,
+    v1::GetConnectionResponse* response) {
+  auto* r = new RpcReactor(context, "GetConnection");
+  if (absl::Status s = ValidateId("connection_id", request->connection_id()); !s.ok()) {
+    return r->FinishNow(s);
+  }
+  return r->Attach(client_->Get(
+      absl::StrCat("/v1/connections/", UrlEncode(request->connection_id())), r->deadline(),
+      [r, response](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
+        if (!envelope.ok()) return r->Complete(envelope.status(), info);
+        absl::StatusOr<json> data = fivetran::DataObject(*envelope);
+        if (!data.ok()) return r->Complete(BadShape(data.status(), info), info);
+        absl::StatusOr<v1::Connection> connection = fivetran::ConnectionFromJson(*data);
+        if (!connection.ok()) return r->Complete(BadShape(connection.status(), info), info);
+        *response->mutable_connection() = *std::move(connection);
+        r->Complete(absl::OkStatus(), info);
+      }));
+}
+
+grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateConnection(
+    grpc::CallbackServerContext* context, const v1::CreateConnectionRequest* request,
+    v1::CreateConnectionResponse* response) {
+  auto* r = new RpcReactor(context, "CreateConnection");
+  fivetran::FieldViolation violation;
+  absl::StatusOr<json> body = fivetran::CreateConnectionBody(*request, &violation);
+  return StartCreate(client_, r, std::move(body), violation, response);
+}
+
+grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateFtpConnection(
+    grpc::CallbackServerContext* context, const v1::CreateFtpConnectionRequest* request,
+    v1::CreateFtpConnectionResponse* response) {
+  auto* r = new RpcReactor(context, "CreateFtpConnection");
+  fivetran::FieldViolation violation;
+  absl::StatusOr<json> body = fivetran::CreateFtpConnectionBody(*request, &violation);
+  return StartCreate(client_, r, std::move(body), violation, response);
+}
+
+grpc::ServerUnaryReactor* ConnectionServiceImpl::SyncConnection(
+    grpc::CallbackServerContext* context, const v1::SyncConnectionRequest* request,
+    v1::SyncConnectionResponse* response) {
+  auto* r = new RpcReactor(context, "SyncConnection");
+  if (absl::Status s = ValidateId("connection_id", request->connection_id()); !s.ok()) {
+    return r->FinishNow(s);
+  }
+  *response->mutable_triggered_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  return r->Attach(client_->Post(
+      absl::StrCat("/v1/connections/", UrlEncode(request->connection_id()), "/sync"),
+      json{{"force", request->force()}}, r->deadline(),
+      [r, response](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
+        if (!envelope.ok()) return r->Complete(envelope.status(), info);
+        if (auto it = envelope->find("message"); it != envelope->end() && it->is_string()) {
+          response->set_message(it->get<std::string>());
+        }
+        r->Complete(absl::OkStatus(), info);
+      }));
+}
+
+grpc::ServerUnaryReactor* GroupServiceImpl::ListGroups(grpc::CallbackServerContext* context,
+                                                       const v1::ListGroupsRequest* request,
+                                                       v1::ListGroupsResponse* response) {
+  auto* r = new RpcReactor(context, "ListGroups");
+  return StartList(client_, r, "/v1/groups", "", "groups", request->page_size(),
+                   request->page_token(), response->mutable_next_page_token(),
+                   [response](const std::vector<json>& items) {
+                     for (const json& item : items) {
+                       absl::StatusOr<v1::Group> group = fivetran::GroupFromJson(item);
+                       if (!group.ok()) return group.status();
+                       *response->add_groups() = *std::move(group);
+                     }
+                     return absl::OkStatus();
+                   });
+}
+
+grpc::ServerUnaryReactor* GroupServiceImpl::ListGroupConnections(
+    grpc::CallbackServerContext* context, const v1::ListGroupConnectionsRequest* request,
+    v1::ListGroupConnectionsResponse* response) {
+  auto* r = new RpcReactor(context, "ListGroupConnections");
+  if (absl::Status s = ValidateId("group_id", request->group_id()); !s.ok()) {
+    return r->FinishNow(s);
+  }
+  std::string extra;
+  if (!request->schema().empty()) extra = absl::StrCat("&schema=", UrlEncode(request->schema()));
+  std::string scope =
+      absl::StrCat("group_connections\n", request->group_id(), "\n", request->schema());
+  return StartList(client_, r,
+                   absl::StrCat("/v1/groups/", UrlEncode(request->group_id()), "/connections"),
+                   extra, scope, request->page_size(), request->page_token(),
+                   response->mutable_next_page_token(), [response](const std::vector<json>& items) {
+                     for (const json& item : items) {
+                       absl::StatusOr<v1::Connection> c = fivetran::ConnectionFromJson(item);
+                       if (!c.ok()) return c.status();
+                       *response->add_connections() = *std::move(c);
+                     }
+                     return absl::OkStatus();
+                   });
+}
+
+grpc::ServerUnaryReactor* UserServiceImpl::ListUsers(grpc::CallbackServerContext* context,
+                                                     const v1::ListUsersRequest* request,
+                                                     v1::ListUsersResponse* response) {
+  auto* r = new RpcReactor(context, "ListUsers");
+  std::string extra, scope = "users";
+  if (request->has_active()) {
+    extra = request->active() ? "&active=true" : "&active=false";
+    absl::StrAppend(&scope, extra);
+  }
+  return StartList(client_, r, "/v1/users", extra, scope, request->page_size(),
+                   request->page_token(), response->mutable_next_page_token(),
+                   [response](const std::vector<json>& items) {
+                     for (const json& item : items) {
+                       absl::StatusOr<v1::User> user = fivetran::UserFromJson(item);
+                       if (!user.ok()) return user.status();
+                       *response->add_users() = *std::move(user);
+                     }
+                     return absl::OkStatus();
+                   });
+}
+
+}  // namespace fivetran_gateway

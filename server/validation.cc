@@ -1,0 +1,91 @@
+#include "server/validation.h"
+
+#include <cstdint>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "server/fivetran/errors.h"
+
+namespace fivetran_gateway {
+namespace {
+
+using fivetran::MakeFieldError;
+
+constexpr absl::string_view kTokenVersion = "p1";
+
+// FNV-1a, 64 bits: stable across runs and builds (absl::Hash is not).
+uint64_t Fingerprint(absl::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+absl::Status ValidateId(absl::string_view field, absl::string_view id) {
+  auto bad = [&](absl::string_view why) {
+    return MakeFieldError(absl::StatusCode::kInvalidArgument, field, absl::StrCat(field, " ", why),
+                          "INVALID_FIELD");
+  };
+  if (id.empty()) {
+    return MakeFieldError(absl::StatusCode::kInvalidArgument, field,
+                          absl::StrCat(field, " is required"), "MISSING_FIELD");
+  }
+  if (id.size() > kMaxIdLength) {
+    return bad(absl::StrCat("is longer than ", kMaxIdLength, " characters"));
+  }
+  if (id == "." || absl::StrContains(id, "..")) return bad("must not contain \"..\"");
+  for (unsigned char c : id) {
+    if (c < 0x20 || c == 0x7f || absl::ascii_isspace(c)) {
+      return bad("must not contain whitespace or control characters");
+    }
+    if (c == '/' || c == '?' || c == '#' || c == '%' || c == '\\') {
+      return bad(absl::StrFormat("must not contain '%c'", c));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> EffectivePageSize(int page_size) {
+  if (page_size < 0) {
+    return MakeFieldError(absl::StatusCode::kInvalidArgument, "page_size",
+                          "page_size must not be negative", "INVALID_FIELD");
+  }
+  if (page_size == 0) return kDefaultPageSize;
+  return page_size > kMaxPageSize ? kMaxPageSize : page_size;
+}
+
+std::string EncodePageToken(absl::string_view cursor, absl::string_view scope) {
+  if (cursor.empty()) return "";
+  return absl::WebSafeBase64Escape(
+      absl::StrCat(kTokenVersion, ":", absl::Hex(Fingerprint(scope)), ":", cursor));
+}
+
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view scope) {
+  if (token.empty()) return std::string();
+  auto invalid = [](absl::string_view why) {
+    return MakeFieldError(absl::StatusCode::kInvalidArgument, "page_token",
+                          absl::StrCat("page_token ", why), "INVALID_PAGE_TOKEN");
+  };
+  std::string raw;
+  if (token.size() > 4096 || !absl::WebSafeBase64Unescape(token, &raw)) {
+    return invalid("is not a token issued by this gateway");
+  }
+  std::vector<absl::string_view> parts = absl::StrSplit(raw, absl::MaxSplits(':', 2));
+  if (parts.size() != 3 || parts[0] != kTokenVersion || parts[2].empty()) {
+    return invalid("is not a token issued by this gateway");
+  }
+  if (parts[1] != absl::StrCat(absl::Hex(Fingerprint(scope)))) {
+    return invalid("was issued for a different request (other filters or method)");
+  }
+  return std::string(parts[2]);
+}
+
+}  // namespace fivetran_gateway

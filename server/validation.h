@@ -1,0 +1,36 @@
+// Request checks made before anything is sent upstream: identifiers, page
+// sizes and page tokens (AIP-158).
+#ifndef FIVETRAN_GATEWAY_SERVER_VALIDATION_H_
+#define FIVETRAN_GATEWAY_SERVER_VALIDATION_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace fivetran_gateway {
+
+inline constexpr int kDefaultPageSize = 100;
+inline constexpr int kMaxPageSize = 1000;
+inline constexpr size_t kMaxIdLength = 256;
+
+// A Fivetran id used in a URL path: 1-256 characters, none of `/ ? # % \`,
+// no whitespace or control characters, not "." or "..", no "..". Anything
+// else is INVALID_ARGUMENT naming `field`, and is never sent.
+absl::Status ValidateId(absl::string_view field, absl::string_view id);
+
+// AIP-158 page size: 0 -> 100, above 1000 -> 1000, negative ->
+// INVALID_ARGUMENT.
+absl::StatusOr<int> EffectivePageSize(int page_size);
+
+// A page token wraps Fivetran's cursor with a fingerprint of the request's
+// `scope` (the method and its filters), so that a token is refused with
+// INVALID_ARGUMENT when used with other filters.
+std::string EncodePageToken(absl::string_view cursor, absl::string_view scope);
+// Returns the Fivetran cursor ("" for an empty token).
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view scope);
+
+}  // namespace fivetran_gateway
+
+#endif  // FIVETRAN_GATEWAY_SERVER_VALIDATION_H_

@@ -1,0 +1,58 @@
+#include "server/validation.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "google/rpc/error_details.pb.h"
+#include "server/fivetran/errors.h"
+
+namespace fivetran_gateway {
+namespace {
+
+TEST(ValidateIdTest, AcceptsFivetranIds) {
+  EXPECT_TRUE(ValidateId("connection_id", "decent_dropsy").ok());
+  EXPECT_TRUE(ValidateId("connection_id", "a1b2c3d4e5f60718293a4b5c6d7e8f90").ok());
+  EXPECT_TRUE(ValidateId("connection_id", std::string(256, 'a')).ok());
+}
+
+TEST(ValidateIdTest, RejectsEverythingThatCouldChangeTheUrl) {
+  for (const std::string& id : std::vector<std::string>{
+           "", "../users", "..", ".", "a/b", "a?b=1", "a#b", "a%2Fb", "a b", "a\tb", "a\nb",
+           std::string("a\0b", 3), "a\\b", std::string(257, 'a'), "a..b", "\x7f"}) {
+    absl::Status s = ValidateId("connection_id", id);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << id;
+    google::rpc::BadRequest bad;
+    ASSERT_TRUE(bad.ParseFromString(std::string(*s.GetPayload(fivetran::kBadRequestUrl))));
+    EXPECT_EQ(bad.field_violations(0).field(), "connection_id");
+  }
+}
+
+TEST(PageSizeTest, Aip158Rules) {
+  EXPECT_EQ(*EffectivePageSize(0), 100);
+  EXPECT_EQ(*EffectivePageSize(1), 1);
+  EXPECT_EQ(*EffectivePageSize(1000), 1000);
+  EXPECT_EQ(*EffectivePageSize(1001), 1000);
+  EXPECT_EQ(*EffectivePageSize(2147483647), 1000);
+  EXPECT_EQ(EffectivePageSize(-1).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PageTokenTest, RoundTripAndScope) {
+  std::string token = EncodePageToken("eyJza2lwIjozfQ", "groups");
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(*DecodePageToken(token, "groups"), "eyJza2lwIjozfQ");
+  EXPECT_EQ(DecodePageToken(token, "users").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(EncodePageToken("", "groups"), "");
+  EXPECT_EQ(*DecodePageToken("", "groups"), "");
+}
+
+TEST(PageTokenTest, GarbageIsInvalidArgument) {
+  for (const char* t : {"not a token", "cDE6eDp5", "%%%", "cDE6MTIzNDU2Nzg5MDEyMzQ1Njo="}) {
+    EXPECT_EQ(DecodePageToken(t, "groups").status().code(), absl::StatusCode::kInvalidArgument)
+        << t;
+  }
+}
+
+}  // namespace
+}  // namespace fivetran_gateway
