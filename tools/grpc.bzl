@@ -15,19 +15,18 @@ def _import_path(src, root):
 def _grpc_codegen_impl(ctx):
     info = ctx.attr.proto[ProtoInfo]
     hdrs, srcs, names = [], [], []
-    pkg = ctx.label.package
     for src in info.direct_sources:
         ip = _import_path(src, info.proto_source_root)
-        stem = ip[:-len(".proto")]
-        if pkg and not stem.startswith(pkg + "/"):
-            fail("cc_grpc_library must be in the same package as its proto_library (%s)" % ip)
-        rel = stem[len(pkg) + 1:] if pkg else stem
-        hdrs.append(ctx.actions.declare_file(rel + ".grpc.pb.h"))
-        srcs.append(ctx.actions.declare_file(rel + ".grpc.pb.cc"))
+        stem = "_grpc/" + ip[:-len(".proto")]
+        hdrs.append(ctx.actions.declare_file(stem + ".grpc.pb.h"))
+        srcs.append(ctx.actions.declare_file(stem + ".grpc.pb.cc"))
         names.append(ip)
     out_root = ctx.bin_dir.path
     if ctx.label.workspace_root:
         out_root += "/" + ctx.label.workspace_root
+    if ctx.label.package:
+        out_root += "/" + ctx.label.package
+    out_root += "/_grpc"
     args = ctx.actions.args()
     args.add("--plugin=protoc-gen-grpc=" + ctx.attr.plugin)
     args.add("--grpc_out=" + out_root)
@@ -70,6 +69,7 @@ def cc_grpc_library(name, proto, deps = [], visibility = None, **kwargs):
         name = name,
         hdrs = [":" + name + "_grpc_hdrs"],
         srcs = [":" + name + "_grpc_srcs"],
+        strip_include_prefix = "_grpc",
         deps = [":" + name + "_pb", "//third_party/grpc:grpc++"] + deps,
         visibility = visibility,
         **kwargs
