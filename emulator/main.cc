@@ -1,0 +1,163 @@
+// fivetran_emulator: a local fake of the Fivetran REST API. See README.md.
+#include <signal.h>
+#include <stdio.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "emulator/account.h"
+#include "emulator/seed.h"
+#include "emulator/server.h"
+#include "nlohmann/json.hpp"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:8089", "HOST:PORT to listen on; port 0 = any free port");
+ABSL_FLAG(std::string, port_file, "",
+          "After binding, write the bound port (decimal) to this file (atomically)");
+ABSL_FLAG(std::string, api_key, "demo_api_key", "Accepted API key (HTTP Basic user)");
+ABSL_FLAG(std::string, api_secret, "demo_api_secret", "Accepted API secret (HTTP Basic password)");
+ABSL_FLAG(absl::Duration, sync_duration, absl::Seconds(3),
+          "How long a triggered sync stays in 'syncing' (e.g. 500ms, 2s, 1m)");
+ABSL_FLAG(std::string, sync_outcome, "success",
+          "Default outcome of a sync: success|failure|reschedule");
+ABSL_FLAG(absl::Duration, reschedule_delay, absl::Hours(1),
+          "rescheduled_for = end of sync + this, for the reschedule outcome");
+ABSL_FLAG(std::string, paused_sync, "accept",
+          "Sync of a paused connection: accept (200, nothing happens) | conflict (409)");
+ABSL_FLAG(std::string, incomplete_sync, "reject",
+          "Sync of a connection with setup_state incomplete: reject (400) | accept");
+ABSL_FLAG(std::string, seed_file, "", "Load the account from this JSON file (see --dump_seed)");
+ABSL_FLAG(bool, dump_seed, false, "Print the built-in seed as JSON and exit");
+ABSL_FLAG(absl::Duration, latency, absl::ZeroDuration(), "Delay added to every /v1 response");
+ABSL_FLAG(double, fault_rate_503, 0.0,
+          "Probability (0..1) that a /v1 request is answered 503 (deterministic PRNG)");
+ABSL_FLAG(uint64_t, fault_seed, 1, "Seed of the PRNG behind --fault_rate_503");
+ABSL_FLAG(int32_t, rate_limit_per_hour, 20000, "Requests allowed per rolling hour");
+ABSL_FLAG(int32_t, keep_alive_timeout_sec, 5, "Idle keep-alive connections close after this");
+ABSL_FLAG(int32_t, threads, 16, "Worker threads (each serves one connection at a time)");
+ABSL_FLAG(bool, log_requests, false, "Log one line per request to stderr");
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::cerr << "fivetran_emulator: " << message << "\n";
+  return 2;
+}
+
+bool WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return false;
+    out << port;
+    out.close();
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "A local fake of the Fivetran REST API.\nUsage: fivetran_emulator [--listen=HOST:PORT] "
+      "[--port_file=PATH] [--seed_file=PATH] ...");
+  absl::ParseCommandLine(argc, argv);
+  using fivetran_emulator::Account;
+  using fivetran_emulator::AccountOptions;
+
+  if (absl::GetFlag(FLAGS_dump_seed)) {
+    std::cout << fivetran_emulator::BuiltinSeed().dump(2) << std::endl;
+    return 0;
+  }
+
+  nlohmann::json seed;
+  const std::string seed_file = absl::GetFlag(FLAGS_seed_file);
+  if (seed_file.empty()) {
+    seed = fivetran_emulator::BuiltinSeed();
+  } else {
+    std::ifstream in(seed_file);
+    if (!in) return Fail("cannot read --seed_file " + seed_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    seed = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+    if (seed.is_discarded()) return Fail("--seed_file " + seed_file + " is not valid JSON");
+  }
+
+  AccountOptions account_options;
+  account_options.sync_duration = absl::GetFlag(FLAGS_sync_duration);
+  absl::StatusOr<fivetran_emulator::SyncOutcome> outcome =
+      fivetran_emulator::ParseSyncOutcome(absl::GetFlag(FLAGS_sync_outcome));
+  if (!outcome.ok()) return Fail("--sync_outcome: " + std::string(outcome.status().message()));
+  account_options.default_outcome = *outcome;
+  account_options.reschedule_delay = absl::GetFlag(FLAGS_reschedule_delay);
+  const std::string paused = absl::GetFlag(FLAGS_paused_sync);
+  if (paused != "accept" && paused != "conflict") return Fail("--paused_sync: accept|conflict");
+  account_options.paused_sync_conflict = paused == "conflict";
+  const std::string incomplete = absl::GetFlag(FLAGS_incomplete_sync);
+  if (incomplete != "accept" && incomplete != "reject") {
+    return Fail("--incomplete_sync: accept|reject");
+  }
+  account_options.reject_incomplete_sync = incomplete == "reject";
+  if (account_options.sync_duration < absl::ZeroDuration()) {
+    return Fail("--sync_duration must not be negative");
+  }
+
+  absl::StatusOr<std::unique_ptr<Account>> account =
+      Account::Create(std::move(seed), account_options);
+  if (!account.ok()) return Fail(std::string(account.status().message()));
+
+  fivetran_emulator::ServerOptions options;
+  absl::Status listen = fivetran_emulator::ParseListenAddress(absl::GetFlag(FLAGS_listen),
+                                                              &options.host, &options.port);
+  if (!listen.ok()) return Fail(std::string(listen.message()));
+  options.api_key = absl::GetFlag(FLAGS_api_key);
+  options.api_secret = absl::GetFlag(FLAGS_api_secret);
+  options.latency = absl::GetFlag(FLAGS_latency);
+  options.fault_rate_503 = absl::GetFlag(FLAGS_fault_rate_503);
+  options.fault_seed = absl::GetFlag(FLAGS_fault_seed);
+  options.rate_limit_per_hour = absl::GetFlag(FLAGS_rate_limit_per_hour);
+  options.keep_alive_timeout_sec = absl::GetFlag(FLAGS_keep_alive_timeout_sec);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  options.log_requests = absl::GetFlag(FLAGS_log_requests);
+  if (options.rate_limit_per_hour < 1) return Fail("--rate_limit_per_hour must be >= 1");
+  if (options.fault_rate_503 < 0 || options.fault_rate_503 > 1) {
+    return Fail("--fault_rate_503 must be within 0..1");
+  }
+
+  // SIGINT/SIGTERM are blocked in every thread and collected with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  fivetran_emulator::Emulator emulator(options, std::move(*account));
+  absl::Status started = emulator.Start();
+  if (!started.ok()) return Fail(std::string(started.message()));
+
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty() && !WritePortFile(port_file, emulator.port())) {
+    emulator.Stop();
+    return Fail("cannot write --port_file " + port_file);
+  }
+  const std::string shown_host =
+      options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
+  std::cout << "fivetran_emulator listening on http://" << shown_host << ":" << emulator.port()
+            << std::endl;
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::cerr << "fivetran_emulator: signal " << sig << ", stopping\n";
+  emulator.Stop();
+  return 0;
+}
