@@ -1,0 +1,125 @@
+// End-to-end test harness: runs the real fivetran_emulator and
+// fivetran_gateway binaries on OS-chosen loopback ports, and talks to them
+// over gRPC (the generated C++ stubs) and HTTP (the emulator's REST API and
+// its /_emulator admin endpoints).
+#ifndef FIVETRAN_GATEWAY_TESTS_HARNESS_H_
+#define FIVETRAN_GATEWAY_TESTS_HARNESS_H_
+
+#include <grpcpp/grpcpp.h>
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fivetran/gateway/v1/connection_service.grpc.pb.h"
+#include "fivetran/gateway/v1/group_service.grpc.pb.h"
+#include "fivetran/gateway/v1/user_service.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace fivetran_gateway::testing {
+
+// Path of a runfile, e.g. "server/fivetran_gateway".
+std::string Runfile(const std::string& path);
+
+// A child process, stopped with SIGTERM (then SIGKILL) when destroyed.
+class Process {
+ public:
+  Process(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+          const std::string& output_file);
+  ~Process();
+  pid_t pid() const { return pid_; }
+  // Sends `sig` and waits up to `timeout_s` for the exit status (-1 if none).
+  int StopWith(int sig, double timeout_s);
+  // Waits for exit; returns the exit code, or -1 on timeout.
+  int WaitExit(double timeout_s);
+  bool Running();
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+  bool reaped_ = false;
+};
+
+// Waits until `path` holds a port number; returns it (0 on timeout).
+int WaitForPortFile(const std::string& path, double timeout_s = 20);
+
+std::string TempPath(const std::string& name);
+std::string ReadFile(const std::string& path);
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+  nlohmann::json json;  // Parsed body, or null.
+};
+
+class Emulator {
+ public:
+  static constexpr char kApiKey[] = "e2e_key_5f2a";
+  static constexpr char kApiSecret[] = "e2e_secret_9c1d";
+  explicit Emulator(const std::vector<std::string>& extra_flags = {});
+  int port() const { return port_; }
+  std::string base_url() const;
+  // Authenticated REST call to the emulator itself (to compare with what the
+  // gateway returns).
+  HttpReply Rest(const std::string& method, const std::string& path,
+                 const std::string& body = "") const;
+  // Admin endpoint (/_emulator/...), no auth.
+  HttpReply Admin(const std::string& method, const std::string& path,
+                  const nlohmann::json& body = nullptr) const;
+  // Every /v1 request the emulator received since the last ClearRequests().
+  std::vector<nlohmann::json> Requests() const;
+  void ClearRequests() const;
+  void AddFault(const nlohmann::json& fault) const;
+  void ClearFaults() const;
+  // All items of a REST listing, following next_cursor.
+  std::vector<nlohmann::json> ListAll(const std::string& path) const;
+
+ private:
+  std::unique_ptr<Process> process_;
+  int port_ = 0;
+};
+
+class Gateway {
+ public:
+  // Starts fivetran_gateway against `upstream_url` with the given
+  // credentials (written to a credentials file).
+  Gateway(const std::string& upstream_url, const std::string& api_key,
+          const std::string& api_secret, const std::vector<std::string>& extra_flags = {});
+  int port() const { return port_; }
+  std::string address() const;
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  Process& process() { return *process_; }
+  std::string log() const { return ReadFile(log_path_); }
+
+  std::unique_ptr<::fivetran::gateway::v1::ConnectionService::Stub> connections() const;
+  std::unique_ptr<::fivetran::gateway::v1::GroupService::Stub> groups() const;
+  std::unique_ptr<::fivetran::gateway::v1::UserService::Stub> users() const;
+
+ private:
+  std::unique_ptr<Process> process_;
+  std::string log_path_;
+  int port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// The google.rpc details of a failed call.
+struct ErrorDetails {
+  bool has_error_info = false;
+  google::rpc::ErrorInfo error_info;
+  bool has_retry_info = false;
+  google::rpc::RetryInfo retry_info;
+  bool has_bad_request = false;
+  google::rpc::BadRequest bad_request;
+  int error_info_count = 0;
+};
+ErrorDetails DetailsOf(const grpc::Status& status);
+
+// A context with a deadline `seconds` from now.
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(double seconds = 10);
+
+}  // namespace fivetran_gateway::testing
+
+#endif  // FIVETRAN_GATEWAY_TESTS_HARNESS_H_
