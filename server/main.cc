@@ -20,6 +20,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -43,6 +44,10 @@ ABSL_FLAG(absl::Duration, grace_period, absl::Seconds(10),
           "How long in-flight calls may finish after SIGINT/SIGTERM");
 ABSL_FLAG(absl::Duration, max_request_time, absl::Seconds(120),
           "Upper bound of one Fivetran request when the caller's deadline is later or unset");
+ABSL_FLAG(absl::Duration, sync_poll_interval, absl::Seconds(10),
+          "Default interval of the connection-details polls of WatchConnectionSync");
+ABSL_FLAG(absl::Duration, sync_poll_min_interval, absl::Seconds(1),
+          "Shortest polling interval a WatchConnectionSync caller may ask for");
 ABSL_FLAG(std::string, port_file, "",
           "After binding, write the bound gRPC port to this file (for scripts and tests)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
@@ -98,7 +103,15 @@ int Run() {
   client_options.max_request_time = absl::GetFlag(FLAGS_max_request_time);
   fivetran::FivetranClient client(client_options, &transport);
 
-  ConnectionServiceImpl connections(&client);
+  TimerQueue timers;
+  SyncWatchOptions watch_options;
+  watch_options.default_poll_interval = absl::GetFlag(FLAGS_sync_poll_interval);
+  watch_options.min_poll_interval = absl::GetFlag(FLAGS_sync_poll_min_interval);
+  if (watch_options.default_poll_interval < watch_options.min_poll_interval) {
+    watch_options.default_poll_interval = watch_options.min_poll_interval;
+  }
+  auto pollers = std::make_shared<SyncPollers>(&client, &timers, watch_options);
+  ConnectionServiceImpl connections(&client, pollers, &timers);
   GroupServiceImpl groups(&client);
   UserServiceImpl users(&client);
 
@@ -145,8 +158,14 @@ int Run() {
 }  // namespace fivetran_gateway
 
 int main(int argc, char** argv) {
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "server/");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
-      "fivetran_gateway: gRPC gateway to the Fivetran REST API.\n"
+      "gRPC gateway to the Fivetran REST API.\n"
       "Credentials come from FIVETRAN_API_KEY / FIVETRAN_API_SECRET or --credentials_file.");
   absl::ParseCommandLine(argc, argv);
   return fivetran_gateway::Run();

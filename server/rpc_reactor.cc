@@ -70,6 +70,11 @@ RpcReactor* RpcReactor::Attach(std::shared_ptr<fivetran::HttpCall> call) {
   return this;
 }
 
+RpcReactor* RpcReactor::Release() {
+  Unref();
+  return this;
+}
+
 void RpcReactor::Chain(std::shared_ptr<fivetran::HttpCall> call) {
   bool cancel_now = false;
   {

@@ -35,6 +35,9 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   // reference: the reactor must not be touched by the handler afterwards.
   // Returns this, for `return r->Attach(...)`.
   RpcReactor* Attach(std::shared_ptr<fivetran::HttpCall> call);
+  // Lets go of the handler's reference after upstream calls were handed over
+  // with Chain(). Returns this.
+  RpcReactor* Release();
   // Ends the RPC without an upstream call (e.g. invalid input), from the
   // handler. Returns this.
   RpcReactor* FinishNow(const absl::Status& status);

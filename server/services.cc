@@ -150,17 +150,28 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::SyncConnection(
   if (absl::Status s = ValidateId("connection_id", request->connection_id()); !s.ok()) {
     return r->FinishNow(s);
   }
-  *response->mutable_triggered_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
-  return r->Attach(client_->Post(
-      absl::StrCat("/v1/connections/", UrlEncode(request->connection_id()), "/sync"),
-      json{{"force", request->force()}}, r->deadline(),
-      [r, response](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
-        if (!envelope.ok()) return r->Complete(envelope.status(), info);
-        if (auto it = envelope->find("message"); it != envelope->end() && it->is_string()) {
-          response->set_message(it->get<std::string>());
+  TriggerSync(
+      client_, request->connection_id(), request->force(), r->deadline(),
+      [r](std::shared_ptr<fivetran::HttpCall> call) { r->Chain(std::move(call)); },
+      [r, response](absl::StatusOr<TriggerResult> result) {
+        if (!result.ok()) return r->Complete(result.status(), UpstreamInfo{});
+        response->set_message(result->message);
+        *response->mutable_triggered_at() =
+            google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+                absl::ToUnixNanos(result->triggered_at));
+        if (result->baseline) {
+          *response->mutable_baseline() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+              absl::ToUnixNanos(*result->baseline));
         }
-        r->Complete(absl::OkStatus(), info);
-      }));
+        r->Complete(absl::OkStatus(), result->upstream);
+      });
+  return r->Release();
+}
+
+grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>*
+ConnectionServiceImpl::WatchConnectionSync(grpc::CallbackServerContext* context,
+                                           const v1::WatchConnectionSyncRequest* request) {
+  return StartSyncWatch(context, request, client_, pollers_, timers_);
 }
 
 grpc::ServerUnaryReactor* GroupServiceImpl::ListGroups(grpc::CallbackServerContext* context,

@@ -7,6 +7,8 @@
 #include "fivetran/gateway/v1/group_service.grpc.pb.h"
 #include "fivetran/gateway/v1/user_service.grpc.pb.h"
 #include "server/fivetran/client.h"
+#include "server/sync_watch.h"
+#include "server/timer_queue.h"
 
 namespace fivetran_gateway {
 
@@ -14,7 +16,9 @@ namespace v1 = ::fivetran::gateway::v1;
 
 class ConnectionServiceImpl final : public v1::ConnectionService::CallbackService {
  public:
-  explicit ConnectionServiceImpl(fivetran::FivetranClient* client) : client_(client) {}
+  ConnectionServiceImpl(fivetran::FivetranClient* client, std::shared_ptr<SyncPollers> pollers,
+                        TimerQueue* timers)
+      : client_(client), pollers_(std::move(pollers)), timers_(timers) {}
 
   grpc::ServerUnaryReactor* GetConnection(grpc::CallbackServerContext* context,
                                           const v1::GetConnectionRequest* request,
@@ -28,9 +32,13 @@ class ConnectionServiceImpl final : public v1::ConnectionService::CallbackServic
   grpc::ServerUnaryReactor* SyncConnection(grpc::CallbackServerContext* context,
                                            const v1::SyncConnectionRequest* request,
                                            v1::SyncConnectionResponse* response) override;
+  grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* WatchConnectionSync(
+      grpc::CallbackServerContext* context, const v1::WatchConnectionSyncRequest* request) override;
 
  private:
   fivetran::FivetranClient* client_;
+  std::shared_ptr<SyncPollers> pollers_;
+  TimerQueue* timers_;
 };
 
 class GroupServiceImpl final : public v1::GroupService::CallbackService {

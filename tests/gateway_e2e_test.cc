@@ -411,10 +411,14 @@ TEST_F(GatewayE2ETest, SyncConnectionTriggersASync) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_NE(response.message().find("decent_dropsy"), std::string::npos);
   EXPECT_TRUE(response.has_triggered_at());
+  // The connection is read first (paused / setup checks, baseline), then triggered.
   std::vector<json> requests = emulator_->Requests();
-  ASSERT_EQ(requests.size(), 1u);
-  EXPECT_EQ(requests[0]["path"], "/v1/connections/decent_dropsy/sync");
-  EXPECT_EQ(json::parse(requests[0]["body"].get<std::string>())["force"], false);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0]["method"], "GET");
+  EXPECT_EQ(requests[0]["path"], "/v1/connections/decent_dropsy");
+  EXPECT_EQ(requests[1]["method"], "POST");
+  EXPECT_EQ(requests[1]["path"], "/v1/connections/decent_dropsy/sync");
+  EXPECT_EQ(json::parse(requests[1]["body"].get<std::string>())["force"], false);
   HttpReply rest = emulator_->Rest("GET", "/v1/connections/decent_dropsy");
   EXPECT_EQ(rest.json["data"]["status"]["sync_state"], "syncing");
 }

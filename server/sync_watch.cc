@@ -1,0 +1,587 @@
+#include "server/sync_watch.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <deque>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "server/fivetran/errors.h"
+#include "server/fivetran/mapping.h"
+#include "server/grpc_status.h"
+#include "server/sync_rules.h"
+#include "server/validation.h"
+#include "spdlog/spdlog.h"
+
+namespace fivetran_gateway {
+namespace {
+
+using fivetran::UpstreamInfo;
+using nlohmann::json;
+
+std::string ConnectionPath(const std::string& id) {
+  return absl::StrCat("/v1/connections/", fivetran::UrlEncode(id));
+}
+
+// The connection in a details envelope, or why not.
+absl::StatusOr<v1::Connection> ConnectionOf(const absl::StatusOr<json>& envelope) {
+  if (!envelope.ok()) return envelope.status();
+  absl::StatusOr<json> data = fivetran::DataObject(*envelope);
+  absl::StatusOr<v1::Connection> c = data.ok() ? fivetran::ConnectionFromJson(*data)
+                                               : absl::StatusOr<v1::Connection>(data.status());
+  if (!c.ok()) {
+    return fivetran::MakeError(
+        absl::StatusCode::kInternal,
+        absl::StrCat("Fivetran's response does not have the documented shape: ",
+                     c.status().message()),
+        "FIVETRAN_BAD_RESPONSE");
+  }
+  return c;
+}
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+std::string ReasonOf(const absl::Status& status) {
+  google::rpc::ErrorInfo info;
+  if (auto p = status.GetPayload(fivetran::kErrorInfoUrl)) info.ParseFromString(std::string(*p));
+  return info.reason();
+}
+
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
+  auto p = status.GetPayload(fivetran::kRetryInfoUrl);
+  if (!p) return std::nullopt;
+  google::rpc::RetryInfo info;
+  if (!info.ParseFromString(std::string(*p))) return std::nullopt;
+  return absl::Seconds(info.retry_delay().seconds()) +
+         absl::Nanoseconds(info.retry_delay().nanos());
+}
+
+}  // namespace
+
+bool IsTransient(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kDeadlineExceeded:
+      return true;
+    case absl::StatusCode::kInternal:
+      return ReasonOf(status) == "FIVETRAN_SERVER_ERROR";
+    default:
+      return false;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// SyncPollers
+
+struct SyncPollers::Poller {
+  explicit Poller(std::string id) : connection_id(std::move(id)) {}
+  const std::string connection_id;
+  // All below guarded by SyncPollers::mu_.
+  std::map<uint64_t, std::pair<absl::Duration, Callback>> subscribers;
+  uint64_t timer_id = 0;  // 0: no poll scheduled.
+  bool polling = false;
+  absl::Time last_poll_start = absl::InfinitePast();
+  int failures = 0;
+  std::shared_ptr<fivetran::HttpCall> call;
+
+  absl::Duration Interval() const {
+    absl::Duration d = absl::InfiniteDuration();
+    for (const auto& [id, sub] : subscribers) d = std::min(d, sub.first);
+    return d;
+  }
+};
+
+class SyncPollers::SubscriptionImpl final : public SyncPollers::Subscription {
+ public:
+  SubscriptionImpl(std::weak_ptr<SyncPollers> owner, std::shared_ptr<Poller> poller, uint64_t id)
+      : owner_(std::move(owner)), poller_(std::move(poller)), id_(id) {}
+  ~SubscriptionImpl() override { Cancel(); }
+  void Cancel() override {
+    if (poller_ == nullptr) return;
+    if (auto owner = owner_.lock()) owner->Unsubscribe(poller_, id_);
+    poller_ = nullptr;
+  }
+
+ private:
+  std::weak_ptr<SyncPollers> owner_;
+  std::shared_ptr<Poller> poller_;
+  uint64_t id_;
+};
+
+SyncPollers::SyncPollers(fivetran::FivetranClient* client, TimerQueue* timers,
+                         SyncWatchOptions options)
+    : client_(client), timers_(timers), options_(options) {}
+
+SyncPollers::~SyncPollers() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [id, poller] : pollers_) {
+    if (poller->timer_id != 0) timers_->Cancel(poller->timer_id);
+  }
+}
+
+absl::Duration SyncPollers::EffectiveInterval(const google::protobuf::Duration* requested) const {
+  absl::Duration d = options_.default_poll_interval;
+  if (requested != nullptr && (requested->seconds() > 0 || requested->nanos() > 0)) {
+    d = absl::Seconds(requested->seconds()) + absl::Nanoseconds(requested->nanos());
+  }
+  return std::max(d, options_.min_poll_interval);
+}
+
+size_t SyncPollers::active_pollers() const {
+  absl::MutexLock lock(&mu_);
+  return pollers_.size();
+}
+
+std::unique_ptr<SyncPollers::Subscription> SyncPollers::Subscribe(const std::string& connection_id,
+                                                                  absl::Duration interval,
+                                                                  bool soon, Callback callback) {
+  interval = std::max(interval, options_.min_poll_interval);
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<Poller>& slot = pollers_[connection_id];
+  if (slot == nullptr) slot = std::make_shared<Poller>(connection_id);
+  std::shared_ptr<Poller> poller = slot;
+  uint64_t id = next_id_++;
+  poller->subscribers.emplace(id, std::make_pair(interval, std::move(callback)));
+  if (!poller->polling) {
+    absl::Duration delay = interval;
+    if (soon) {
+      absl::Duration since = absl::Now() - poller->last_poll_start;
+      delay = since >= options_.min_poll_interval ? absl::ZeroDuration()
+                                                  : options_.min_poll_interval - since;
+    }
+    absl::Time when = absl::Now() + delay;
+    // Keep an earlier scheduled poll; move a later one forward.
+    if (poller->timer_id == 0) {
+      ScheduleNext(poller, delay);
+    } else if (timers_->Cancel(poller->timer_id)) {
+      poller->timer_id = 0;
+      ScheduleNext(poller,
+                   std::min(delay, std::max(absl::ZeroDuration(),
+                                            poller->last_poll_start + interval - absl::Now())));
+      (void)when;
+    }
+  }
+  return std::make_unique<SubscriptionImpl>(weak_from_this(), poller, id);
+}
+
+void SyncPollers::ScheduleNext(const std::shared_ptr<Poller>& poller, absl::Duration delay) {
+  std::weak_ptr<SyncPollers> weak = weak_from_this();
+  poller->timer_id = timers_->Schedule(absl::Now() + delay, [weak, poller] {
+    if (auto self = weak.lock()) self->Poll(poller);
+  });
+}
+
+void SyncPollers::Unsubscribe(const std::shared_ptr<Poller>& poller, uint64_t id) {
+  std::shared_ptr<fivetran::HttpCall> call;
+  {
+    absl::MutexLock lock(&mu_);
+    poller->subscribers.erase(id);
+    if (!poller->subscribers.empty()) return;
+    // The last watcher left: stop polling now.
+    if (poller->timer_id != 0) {
+      timers_->Cancel(poller->timer_id);
+      poller->timer_id = 0;
+    }
+    auto it = pollers_.find(poller->connection_id);
+    if (it != pollers_.end() && it->second == poller) pollers_.erase(it);
+    call = std::move(poller->call);
+  }
+  if (call) call->Cancel();
+}
+
+void SyncPollers::Poll(const std::shared_ptr<Poller>& poller) {
+  {
+    absl::MutexLock lock(&mu_);
+    poller->timer_id = 0;
+    if (poller->subscribers.empty() || poller->polling) return;
+    poller->polling = true;
+    poller->last_poll_start = absl::Now();
+  }
+  std::weak_ptr<SyncPollers> weak = weak_from_this();
+  std::shared_ptr<fivetran::HttpCall> call =
+      client_->Get(ConnectionPath(poller->connection_id), absl::Now() + options_.poll_timeout,
+                   [weak, poller](absl::StatusOr<json> envelope, const UpstreamInfo&) {
+                     if (auto self = weak.lock()) self->OnResult(poller, ConnectionOf(envelope));
+                   });
+  absl::MutexLock lock(&mu_);
+  if (poller->polling) poller->call = std::move(call);
+}
+
+void SyncPollers::OnResult(const std::shared_ptr<Poller>& poller,
+                           absl::StatusOr<v1::Connection> result) {
+  absl::Time observed_at = absl::Now();
+  std::vector<Callback> callbacks;
+  {
+    absl::MutexLock lock(&mu_);
+    poller->polling = false;
+    poller->call = nullptr;
+    if (poller->subscribers.empty()) return;
+    absl::Duration delay = poller->Interval();
+    if (!result.ok() && IsTransient(result.status())) {
+      // Back off: interval, 2x, 4x ... up to max_backoff, and never sooner
+      // than Fivetran's Retry-After.
+      ++poller->failures;
+      int shift = std::min(poller->failures - 1, 6);
+      delay = std::min(delay * (1 << shift), std::max(delay, options_.max_backoff));
+      if (auto retry = RetryDelayOf(result.status())) delay = std::max(delay, *retry);
+      spdlog::debug("sync poll of {} failed ({}), retrying in {}", poller->connection_id,
+                    std::string(result.status().message()), absl::FormatDuration(delay));
+    } else {
+      // Fixed rate: the interval counts from the start of this poll.
+      poller->failures = 0;
+      delay = std::max(absl::ZeroDuration(), poller->last_poll_start + delay - absl::Now());
+    }
+    ScheduleNext(poller, delay);
+    for (const auto& [id, sub] : poller->subscribers) callbacks.push_back(sub.second);
+  }
+  for (const Callback& cb : callbacks) cb(result, observed_at);
+}
+
+// ---------------------------------------------------------------------------
+// TriggerSync
+
+void TriggerSync(fivetran::FivetranClient* client, const std::string& connection_id, bool force,
+                 absl::Time deadline,
+                 std::function<void(std::shared_ptr<fivetran::HttpCall>)> on_call,
+                 TriggerCallback done) {
+  on_call(client->Get(
+      ConnectionPath(connection_id), deadline,
+      [client, connection_id, force, deadline, on_call, done](absl::StatusOr<json> envelope,
+                                                              const UpstreamInfo& read_info) {
+        absl::StatusOr<v1::Connection> connection = ConnectionOf(envelope);
+        if (!connection.ok()) return done(connection.status());
+        if (absl::Status s = CheckSyncable(*connection); !s.ok()) return done(s);
+        TriggerResult result;
+        result.baseline = LastSyncEnd(*connection);
+        result.triggered_at = absl::Now();
+        result.upstream = read_info;
+        on_call(client->Post(
+            absl::StrCat(ConnectionPath(connection_id), "/sync"), json{{"force", force}}, deadline,
+            [result, done](absl::StatusOr<json> envelope, const UpstreamInfo& info) mutable {
+              result.upstream = info;
+              if (!envelope.ok()) return done(envelope.status());
+              if (auto it = envelope->find("message"); it != envelope->end() && it->is_string()) {
+                result.message = it->get<std::string>();
+              }
+              done(std::move(result));
+            }));
+      }));
+}
+
+// ---------------------------------------------------------------------------
+// WatchConnectionSync
+
+namespace {
+
+using WatchResponse = v1::WatchConnectionSyncResponse;
+
+class WatchReactor;
+
+// Everything the reactor's asynchronous callbacks touch. They hold it by
+// shared_ptr; `reactor` is used only until `finished` is set.
+struct WatchCore : std::enable_shared_from_this<WatchCore> {
+  WatchReactor* reactor = nullptr;
+  fivetran::FivetranClient* client = nullptr;
+  std::shared_ptr<SyncPollers> pollers;
+  TimerQueue* timers = nullptr;
+  std::string connection_id;
+  absl::Duration interval;
+  absl::Time start;
+
+  absl::Mutex mu;
+  std::deque<WatchResponse> queue ABSL_GUARDED_BY(mu);
+  bool writing ABSL_GUARDED_BY(mu) = false;
+  bool ended ABSL_GUARDED_BY(mu) = false;
+  bool finished ABSL_GUARDED_BY(mu) = false;
+  absl::Status final_status ABSL_GUARDED_BY(mu);
+  bool baseline_known ABSL_GUARDED_BY(mu) = false;
+  std::optional<absl::Time> baseline ABSL_GUARDED_BY(mu);
+  std::optional<absl::Time> triggered_at ABSL_GUARDED_BY(mu);
+  bool have_last ABSL_GUARDED_BY(mu) = false;
+  v1::SyncObservation last ABSL_GUARDED_BY(mu);
+  std::unique_ptr<SyncPollers::Subscription> subscription ABSL_GUARDED_BY(mu);
+  std::shared_ptr<fivetran::HttpCall> call ABSL_GUARDED_BY(mu);
+  uint64_t deadline_timer ABSL_GUARDED_BY(mu) = 0;
+
+  void Emit(WatchResponse response);
+  void End(absl::Status status);
+  void WriteDone(bool ok);
+  void SetCall(std::shared_ptr<fivetran::HttpCall> c);
+  void Subscribe(bool soon);
+  void OnObservation(const absl::StatusOr<v1::Connection>& result, absl::Time observed_at);
+  void OnDeadline();
+  WatchResponse Message(const v1::SyncObservation& o) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+
+ private:
+  // Starts the next write or the Finish, outside the lock.
+  void Pump();
+};
+
+class WatchReactor final : public grpc::ServerWriteReactor<WatchResponse> {
+ public:
+  explicit WatchReactor(std::shared_ptr<WatchCore> core) : core_(std::move(core)) {}
+  void OnWriteDone(bool ok) override { core_->WriteDone(ok); }
+  void OnCancel() override {
+    core_->End(
+        fivetran::MakeError(absl::StatusCode::kCancelled, "cancelled by the caller", "CANCELLED"));
+  }
+  void OnDone() override {
+    core_->End(absl::CancelledError("done"));  // Releases subscription and timers.
+    delete this;
+  }
+
+ private:
+  std::shared_ptr<WatchCore> core_;
+};
+
+WatchResponse WatchCore::Message(const v1::SyncObservation& o) {
+  WatchResponse r;
+  *r.mutable_observation() = o;
+  if (baseline) *r.mutable_baseline() = ToProto(*baseline);
+  if (triggered_at) *r.mutable_triggered_at() = ToProto(*triggered_at);
+  return r;
+}
+
+void WatchCore::Emit(WatchResponse response) {
+  {
+    absl::MutexLock lock(&mu);
+    if (ended) return;
+    queue.push_back(std::move(response));
+  }
+  Pump();
+}
+
+void WatchCore::Pump() {
+  const WatchResponse* next = nullptr;
+  bool finish = false;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu);
+    if (finished || writing) return;
+    if (!queue.empty()) {
+      writing = true;
+      next = &queue.front();  // Stays put until WriteDone pops it.
+    } else if (ended) {
+      finished = true;
+      finish = true;
+      status = final_status;
+    }
+  }
+  if (next != nullptr) {
+    reactor->StartWrite(next);
+  } else if (finish) {
+    spdlog::info("rpc method=WatchConnectionSync code={} connection_id={} latency_ms={:.1f}",
+                 status.ok() ? "OK" : absl::StatusCodeToString(status.code()), connection_id,
+                 absl::ToDoubleMilliseconds(absl::Now() - start));
+    reactor->Finish(ToGrpcStatus(status));
+  }
+}
+
+void WatchCore::WriteDone(bool ok) {
+  {
+    absl::MutexLock lock(&mu);
+    writing = false;
+    if (!queue.empty()) queue.pop_front();
+    if (!ok) {
+      queue.clear();  // The stream is broken; OnCancel/OnDone follow.
+    }
+  }
+  if (!ok) {
+    End(fivetran::MakeError(absl::StatusCode::kCancelled, "the caller went away", "CANCELLED"));
+    return;
+  }
+  Pump();
+}
+
+void WatchCore::End(absl::Status status) {
+  std::unique_ptr<SyncPollers::Subscription> sub;
+  std::shared_ptr<fivetran::HttpCall> c;
+  uint64_t timer = 0;
+  {
+    absl::MutexLock lock(&mu);
+    if (ended) return;
+    ended = true;
+    final_status = std::move(status);
+    sub = std::move(subscription);
+    c = std::move(call);
+    timer = deadline_timer;
+    deadline_timer = 0;
+  }
+  if (timer != 0) timers->Cancel(timer);
+  sub.reset();  // Unsubscribes: the poller stops if nobody else watches.
+  if (c) c->Cancel();
+  Pump();
+}
+
+void WatchCore::SetCall(std::shared_ptr<fivetran::HttpCall> c) {
+  bool cancel = false;
+  {
+    absl::MutexLock lock(&mu);
+    if (ended) {
+      cancel = true;
+    } else {
+      call = c;
+    }
+  }
+  if (cancel && c) c->Cancel();
+}
+
+void WatchCore::Subscribe(bool soon) {
+  std::weak_ptr<WatchCore> weak = weak_from_this();
+  auto sub = pollers->Subscribe(
+      connection_id, interval, soon,
+      [weak](const absl::StatusOr<v1::Connection>& result, absl::Time observed_at) {
+        if (auto self = weak.lock()) self->OnObservation(result, observed_at);
+      });
+  absl::MutexLock lock(&mu);
+  if (!ended) subscription = std::move(sub);
+  // Otherwise `sub` unsubscribes when destroyed, after the lock is released
+  // (it was declared before the lock).
+}
+
+void WatchCore::OnObservation(const absl::StatusOr<v1::Connection>& result,
+                              absl::Time observed_at) {
+  if (!result.ok()) {
+    if (!IsTransient(result.status())) End(result.status());
+    return;  // Transient: the poller retries with backoff.
+  }
+  v1::SyncObservation o = Observe(*result, observed_at);
+  std::optional<WatchResponse> update, final_message;
+  {
+    absl::MutexLock lock(&mu);
+    if (ended) return;
+    bool changed = !have_last || !SameState(last, o);
+    last = o;
+    have_last = true;
+    if (!baseline_known) {
+      baseline = LastSyncEnd(o);
+      baseline_known = true;
+    }
+    bool trigger_required = false;
+    v1::SyncOutcome outcome = Decide(o, baseline, &trigger_required);
+    if (outcome != v1::SYNC_OUTCOME_UNSPECIFIED) {
+      final_message = Message(o);
+      final_message->set_outcome(outcome);
+      final_message->set_trigger_required(trigger_required);
+    } else if (changed) {
+      update = Message(o);
+    }
+  }
+  if (update) Emit(*std::move(update));
+  if (final_message) {
+    Emit(*std::move(final_message));
+    End(absl::OkStatus());
+  }
+}
+
+void WatchCore::OnDeadline() {
+  absl::Status status = fivetran::MakeError(
+      absl::StatusCode::kDeadlineExceeded,
+      absl::StrCat("the sync of connection ", connection_id, " did not finish before the deadline"),
+      "DEADLINE_EXCEEDED", {{"connection_id", connection_id}});
+  {
+    absl::MutexLock lock(&mu);
+    deadline_timer = 0;
+    if (have_last) {
+      fivetran::AddErrorMetadata(status, "last_sync_state", last.sync_state_raw());
+      status.SetPayload("type.googleapis.com/fivetran.gateway.v1.SyncObservation",
+                        absl::Cord(last.SerializeAsString()));
+    }
+  }
+  End(std::move(status));
+}
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
+    grpc::CallbackServerContext* context, const v1::WatchConnectionSyncRequest* request,
+    fivetran::FivetranClient* client, std::shared_ptr<SyncPollers> pollers, TimerQueue* timers) {
+  auto core = std::make_shared<WatchCore>();
+  auto* reactor = new WatchReactor(core);
+  core->reactor = reactor;
+  core->client = client;
+  core->pollers = pollers;
+  core->timers = timers;
+  core->connection_id = request->connection_id();
+  core->start = absl::Now();
+  core->interval = pollers->EffectiveInterval(
+      request->has_poll_interval() ? &request->poll_interval() : nullptr);
+
+  if (absl::Status s = ValidateId("connection_id", request->connection_id()); !s.ok()) {
+    core->End(s);
+    return reactor;
+  }
+
+  // End a little before the caller's deadline, so that the DEADLINE_EXCEEDED
+  // with the last observation reaches the caller instead of gRPC's own.
+  std::chrono::system_clock::time_point d = context->deadline();
+  absl::Time deadline = d == std::chrono::system_clock::time_point::max() ? absl::InfiniteFuture()
+                                                                          : absl::FromChrono(d);
+  if (deadline != absl::InfiniteFuture()) {
+    absl::Duration margin =
+        std::clamp((deadline - absl::Now()) / 10, absl::Milliseconds(50), absl::Seconds(2));
+    std::weak_ptr<WatchCore> weak = core;
+    uint64_t timer = timers->Schedule(deadline - margin, [weak] {
+      if (auto c = weak.lock()) c->OnDeadline();
+    });
+    absl::MutexLock lock(&core->mu);
+    core->deadline_timer = timer;
+  }
+
+  if (request->has_baseline()) {
+    absl::MutexLock lock(&core->mu);
+    core->baseline_known = true;
+    core->baseline = absl::FromUnixNanos(
+        google::protobuf::util::TimeUtil::TimestampToNanoseconds(request->baseline()));
+  }
+
+  std::weak_ptr<WatchCore> weak = core;
+  auto on_call = [weak](std::shared_ptr<fivetran::HttpCall> call) {
+    if (auto c = weak.lock()) c->SetCall(std::move(call));
+  };
+  if (request->trigger()) {
+    bool has_baseline = request->has_baseline();
+    TriggerSync(client, core->connection_id, request->force(), deadline, on_call,
+                [weak, has_baseline](absl::StatusOr<TriggerResult> result) {
+                  auto c = weak.lock();
+                  if (!c) return;
+                  if (!result.ok()) return c->End(result.status());
+                  {
+                    absl::MutexLock lock(&c->mu);
+                    c->call = nullptr;
+                    c->triggered_at = result->triggered_at;
+                    if (!has_baseline) {
+                      c->baseline = result->baseline;
+                      c->baseline_known = true;
+                    }
+                  }
+                  c->Subscribe(/*soon=*/false);
+                });
+  } else if (request->has_baseline()) {
+    core->Subscribe(/*soon=*/true);
+  } else {
+    // Read the current state: it is the baseline and the first update.
+    on_call(client->Get(ConnectionPath(core->connection_id), deadline,
+                        [weak](absl::StatusOr<json> envelope, const UpstreamInfo&) {
+                          auto c = weak.lock();
+                          if (!c) return;
+                          absl::StatusOr<v1::Connection> connection = ConnectionOf(envelope);
+                          if (!connection.ok()) return c->End(connection.status());
+                          {
+                            absl::MutexLock lock(&c->mu);
+                            c->call = nullptr;
+                          }
+                          c->OnObservation(connection, absl::Now());
+                          c->Subscribe(/*soon=*/false);
+                        }));
+  }
+  return reactor;
+}
+
+}  // namespace fivetran_gateway

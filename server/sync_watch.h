@@ -1,0 +1,106 @@
+// Sync triggering and watching for ConnectionService.
+//
+// SyncPollers keeps one poller per watched connection: it reads
+// `GET /v1/connections/{id}` on a TimerQueue timer while at least one watcher
+// is subscribed, and hands each result to every subscriber, so N watchers of
+// one connection cost one upstream read per interval. A poller whose last
+// watcher leaves stops at once.
+#ifndef FIVETRAN_GATEWAY_SERVER_SYNC_WATCH_H_
+#define FIVETRAN_GATEWAY_SERVER_SYNC_WATCH_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "fivetran/gateway/v1/connection_service.grpc.pb.h"
+#include "server/fivetran/client.h"
+#include "server/timer_queue.h"
+
+namespace fivetran_gateway {
+
+namespace v1 = ::fivetran::gateway::v1;
+
+struct SyncWatchOptions {
+  absl::Duration default_poll_interval = absl::Seconds(10);
+  absl::Duration min_poll_interval = absl::Seconds(1);
+  // Bound of one poll request.
+  absl::Duration poll_timeout = absl::Seconds(30);
+  // Longest pause after repeated transient failures.
+  absl::Duration max_backoff = absl::Seconds(60);
+};
+
+// Whether a failed poll is worth retrying (the watch goes on).
+bool IsTransient(const absl::Status& status);
+
+class SyncPollers : public std::enable_shared_from_this<SyncPollers> {
+ public:
+  using Callback =
+      std::function<void(const absl::StatusOr<v1::Connection>& result, absl::Time observed_at)>;
+  // Removes the subscription when destroyed (or Cancel()).
+  class Subscription {
+   public:
+    virtual ~Subscription() = default;
+    virtual void Cancel() = 0;
+  };
+
+  SyncPollers(fivetran::FivetranClient* client, TimerQueue* timers, SyncWatchOptions options);
+  ~SyncPollers();
+
+  // `interval` is raised to min_poll_interval. With `soon`, the subscriber
+  // gets a result as soon as possible: the poll in flight, or a new one
+  // unless the last started less than min_poll_interval ago; otherwise the
+  // first poll is one interval away. Must be owned by a shared_ptr.
+  std::unique_ptr<Subscription> Subscribe(const std::string& connection_id, absl::Duration interval,
+                                          bool soon, Callback callback);
+  // Connections currently polled (for tests and logs).
+  size_t active_pollers() const;
+  const SyncWatchOptions& options() const { return options_; }
+  absl::Duration EffectiveInterval(const google::protobuf::Duration* requested) const;
+
+ private:
+  struct Poller;
+  class SubscriptionImpl;
+  void Unsubscribe(const std::shared_ptr<Poller>& poller, uint64_t id);
+  void ScheduleNext(const std::shared_ptr<Poller>& poller, absl::Duration delay)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Poll(const std::shared_ptr<Poller>& poller);
+  void OnResult(const std::shared_ptr<Poller>& poller, absl::StatusOr<v1::Connection> result);
+
+  fivetran::FivetranClient* const client_;
+  TimerQueue* const timers_;
+  const SyncWatchOptions options_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<Poller>> pollers_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+// GET the connection, check it can sync (CheckSyncable), then
+// POST .../sync. `done` gets the pre-trigger connection's last sync end
+// (baseline) and Fivetran's message, or the error.
+struct TriggerResult {
+  std::optional<absl::Time> baseline;
+  absl::Time triggered_at;
+  std::string message;
+  fivetran::UpstreamInfo upstream;
+};
+using TriggerCallback = std::function<void(absl::StatusOr<TriggerResult>)>;
+// `on_call` receives each HTTP call as it starts (for cancellation).
+void TriggerSync(fivetran::FivetranClient* client, const std::string& connection_id, bool force,
+                 absl::Time deadline,
+                 std::function<void(std::shared_ptr<fivetran::HttpCall>)> on_call,
+                 TriggerCallback done);
+
+// Creates the reactor for one WatchConnectionSync call.
+grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
+    grpc::CallbackServerContext* context, const v1::WatchConnectionSyncRequest* request,
+    fivetran::FivetranClient* client, std::shared_ptr<SyncPollers> pollers, TimerQueue* timers);
+
+}  // namespace fivetran_gateway
+
+#endif  // FIVETRAN_GATEWAY_SERVER_SYNC_WATCH_H_

@@ -1,0 +1,362 @@
+// WatchConnectionSync and SyncConnection end to end, against the emulator's
+// sync state machine with short durations (field reports B14, B17, B18, B20,
+// B21, B22).
+#include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "fivetran/gateway/v1/connection_service.pb.h"
+#include "google/rpc/status.pb.h"
+#include "tests/harness.h"
+
+namespace fivetran_gateway::testing {
+namespace {
+
+namespace v1 = ::fivetran::gateway::v1;
+using google::protobuf::util::TimeUtil;
+using nlohmann::json;
+
+struct WatchResult {
+  std::vector<v1::WatchConnectionSyncResponse> messages;
+  grpc::Status status;
+  const v1::WatchConnectionSyncResponse& last() const { return messages.back(); }
+  bool saw_state(v1::SyncState s) const {
+    for (const auto& m : messages) {
+      if (m.observation().sync_state() == s) return true;
+    }
+    return false;
+  }
+};
+
+class SyncWatchTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    emulator_ = new Emulator({"--sync_duration=300ms"});
+    gateway_ = new Gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+                           {"--sync_poll_min_interval=50ms", "--sync_poll_interval=100ms"});
+  }
+  static void TearDownTestSuite() {
+    delete gateway_;
+    delete emulator_;
+  }
+  void SetUp() override { emulator_->Admin("POST", "/_emulator/reset"); }
+
+  static void SetOutcome(const std::string& id, const std::string& outcome, int duration_ms) {
+    HttpReply r = emulator_->Admin("POST", "/_emulator/connections/" + id + "/sync_outcome",
+                                   {{"outcome", outcome}, {"duration_ms", duration_ms}});
+    ASSERT_EQ(r.status / 100, 2) << r.body;
+  }
+
+  static WatchResult Watch(v1::WatchConnectionSyncRequest request, double deadline_s = 10,
+                           int poll_ms = 100) {
+    request.mutable_poll_interval()->set_nanos(poll_ms * 1000000);
+    auto context = ContextWithDeadline(deadline_s);
+    auto reader = gateway_->connections()->WatchConnectionSync(context.get(), request);
+    WatchResult result;
+    v1::WatchConnectionSyncResponse message;
+    while (reader->Read(&message)) result.messages.push_back(message);
+    result.status = reader->Finish();
+    return result;
+  }
+
+  static v1::WatchConnectionSyncRequest Trigger(const std::string& id) {
+    v1::WatchConnectionSyncRequest r;
+    r.set_connection_id(id);
+    r.set_trigger(true);
+    return r;
+  }
+
+  static int CountGets(const std::string& id) {
+    int n = 0;
+    for (const json& r : emulator_->Requests()) {
+      if (r["method"] == "GET" && r["path"] == "/v1/connections/" + id) ++n;
+    }
+    return n;
+  }
+
+  static Emulator* emulator_;
+  static Gateway* gateway_;
+};
+Emulator* SyncWatchTest::emulator_ = nullptr;
+Gateway* SyncWatchTest::gateway_ = nullptr;
+
+TEST_F(SyncWatchTest, TriggeredSyncSucceeds) {
+  SetOutcome("decent_dropsy", "success", 400);
+  WatchResult w = Watch(Trigger("decent_dropsy"));
+  ASSERT_TRUE(w.status.ok()) << w.status.error_message();
+  ASSERT_FALSE(w.messages.empty());
+  EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_SUCCEEDED);
+  EXPECT_TRUE(w.saw_state(v1::SYNC_STATE_SYNCING));
+  ASSERT_TRUE(w.last().has_baseline());
+  EXPECT_GT(w.last().observation().succeeded_at(), w.last().baseline());
+  EXPECT_TRUE(w.last().has_triggered_at());
+  // Only the last message carries an outcome.
+  for (size_t i = 0; i + 1 < w.messages.size(); ++i) {
+    EXPECT_EQ(w.messages[i].outcome(), v1::SYNC_OUTCOME_UNSPECIFIED);
+  }
+}
+
+TEST_F(SyncWatchTest, FailedSyncIsRecognised) {  // Field report B17.
+  SetOutcome("decent_dropsy", "failure", 300);
+  WatchResult w = Watch(Trigger("decent_dropsy"));
+  ASSERT_TRUE(w.status.ok()) << w.status.error_message();
+  EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_FAILED);
+  EXPECT_GT(w.last().observation().failed_at(), w.last().baseline());
+}
+
+TEST_F(SyncWatchTest, SyncFinishingBetweenTwoPollsStillCompletes) {
+  SetOutcome("decent_dropsy", "success", 50);
+  WatchResult w = Watch(Trigger("decent_dropsy"), 10, /*poll_ms=*/800);
+  ASSERT_TRUE(w.status.ok()) << w.status.error_message();
+  EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_SUCCEEDED);
+  EXPECT_FALSE(w.saw_state(v1::SYNC_STATE_SYNCING));
+}
+
+TEST_F(SyncWatchTest, RescheduledManualSaysATriggerIsNeeded) {  // Field report B18.
+  SetOutcome("decent_dropsy", "reschedule", 200);
+  WatchResult w = Watch(Trigger("decent_dropsy"));
+  ASSERT_TRUE(w.status.ok()) << w.status.error_message();
+  EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_RESCHEDULED);
+  EXPECT_TRUE(w.last().trigger_required());
+  EXPECT_TRUE(w.last().observation().has_rescheduled_for());
+}
+
+TEST_F(SyncWatchTest, RescheduledAutoNeedsNoTrigger) {
+  // An auto-scheduled, connected, unpaused connection of the seed.
+  std::string id;
+  for (const json& c : emulator_->ListAll("/v1/groups/amber_fjord/connections")) {
+    if (c["schedule_type"] == "auto" && c["status"]["setup_state"] == "connected" &&
+        c["paused"] == false) {
+      id = c["id"];
+      break;
+    }
+  }
+  ASSERT_FALSE(id.empty());
+  SetOutcome(id, "reschedule", 200);
+  WatchResult w = Watch(Trigger(id));
+  ASSERT_TRUE(w.status.ok()) << w.status.error_message();
+  EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_RESCHEDULED);
+  EXPECT_FALSE(w.last().trigger_required());
+}
+
+TEST_F(SyncWatchTest, PausedConnectionIsRefusedBeforeTriggering) {  // Field report B21.
+  WatchResult w = Watch(Trigger("sleepy_badger"));
+  EXPECT_EQ(w.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(w.status.error_message().find("paused"), std::string::npos);
+  v1::SyncConnectionRequest request;
+  request.set_connection_id("sleepy_badger");
+  v1::SyncConnectionResponse response;
+  grpc::Status s =
+      gateway_->connections()->SyncConnection(ContextWithDeadline().get(), request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  for (const json& r : emulator_->Requests()) EXPECT_NE(r["method"], "POST") << r.dump();
+  // Watching without a trigger ends at once with PAUSED, not at the deadline.
+  v1::WatchConnectionSyncRequest watch;
+  watch.set_connection_id("sleepy_badger");
+  WatchResult paused = Watch(watch, 10);
+  ASSERT_TRUE(paused.status.ok()) << paused.status.error_message();
+  EXPECT_EQ(paused.last().outcome(), v1::SYNC_OUTCOME_PAUSED);
+}
+
+TEST_F(SyncWatchTest, IncompleteSetupIsRefused) {  // Field report B14.
+  v1::SyncConnectionRequest request;
+  request.set_connection_id("unfinished_crane");
+  v1::SyncConnectionResponse response;
+  grpc::Status s =
+      gateway_->connections()->SyncConnection(ContextWithDeadline().get(), request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("incomplete"), std::string::npos);
+  for (const json& r : emulator_->Requests()) EXPECT_NE(r["method"], "POST") << r.dump();
+}
+
+TEST_F(SyncWatchTest, SyncConnectionReturnsTheBaseline) {
+  HttpReply before = emulator_->Rest("GET", "/v1/connections/decent_dropsy");
+  v1::SyncConnectionRequest request;
+  request.set_connection_id("decent_dropsy");
+  v1::SyncConnectionResponse response;
+  grpc::Status s =
+      gateway_->connections()->SyncConnection(ContextWithDeadline().get(), request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  google::protobuf::Timestamp expected;
+  ASSERT_TRUE(TimeUtil::FromString(before.json["data"]["succeeded_at"], &expected));
+  EXPECT_EQ(response.baseline(), expected);  // failed_at is null for decent_dropsy.
+  // A later watch with that baseline sees this sync end.
+  v1::WatchConnectionSyncRequest watch;
+  watch.set_connection_id("decent_dropsy");
+  *watch.mutable_baseline() = response.baseline();
+  WatchResult w = Watch(watch);
+  ASSERT_TRUE(w.status.ok()) << w.status.error_message();
+  EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_SUCCEEDED);
+}
+
+TEST_F(SyncWatchTest, NeverSyncedConnectionWithNullTimestamps) {  // Field report B20.
+  WatchResult w = Watch(Trigger("fresh_otter"));
+  ASSERT_TRUE(w.status.ok()) << w.status.error_message();
+  EXPECT_FALSE(w.last().has_baseline());
+  EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_SUCCEEDED);
+}
+
+TEST_F(SyncWatchTest, UpstreamFailingForAFewPollsDoesNotEndTheWatch) {  // Field report B22.
+  SetOutcome("decent_dropsy", "success", 600);
+  emulator_->AddFault({{"kind", "html"},
+                       {"status", 503},
+                       {"method", "GET"},
+                       {"path_prefix", "/v1/connections/decent_dropsy"},
+                       {"count", 2}});
+  emulator_->AddFault({{"kind", "drop"},
+                       {"method", "GET"},
+                       {"path_prefix", "/v1/connections/decent_dropsy"},
+                       {"count", 1}});
+  // The trigger's own read would hit the faults first: trigger directly.
+  emulator_->ClearFaults();
+  v1::SyncConnectionRequest sync;
+  sync.set_connection_id("decent_dropsy");
+  v1::SyncConnectionResponse synced;
+  ASSERT_TRUE(
+      gateway_->connections()->SyncConnection(ContextWithDeadline().get(), sync, &synced).ok());
+  emulator_->AddFault({{"kind", "html"},
+                       {"status", 503},
+                       {"method", "GET"},
+                       {"path_prefix", "/v1/connections/decent_dropsy"},
+                       {"count", 3}});
+  v1::WatchConnectionSyncRequest watch;
+  watch.set_connection_id("decent_dropsy");
+  *watch.mutable_baseline() = synced.baseline();
+  WatchResult w = Watch(watch, 15, 50);
+  ASSERT_TRUE(w.status.ok()) << w.status.error_message();
+  EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_SUCCEEDED);
+  EXPECT_GE(CountGets("decent_dropsy"), 4);  // 3 failed polls, then a good one.
+}
+
+TEST_F(SyncWatchTest, DeadlineEndsTheWatchWithTheLastObservation) {
+  SetOutcome("decent_dropsy", "success", 20000);
+  WatchResult w = Watch(Trigger("decent_dropsy"), /*deadline_s=*/1.5);
+  EXPECT_EQ(w.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  google::rpc::Status rpc;
+  ASSERT_TRUE(rpc.ParseFromString(w.status.error_details()));
+  bool found = false;
+  for (const auto& any : rpc.details()) {
+    v1::SyncObservation o;
+    if (any.UnpackTo(&o) && any.Is<v1::SyncObservation>()) {
+      found = true;
+      EXPECT_EQ(o.sync_state(), v1::SYNC_STATE_SYNCING);
+    }
+  }
+  EXPECT_TRUE(found) << "no SyncObservation in the details";
+  EXPECT_EQ(DetailsOf(w.status).error_info.metadata().at("last_sync_state"), "syncing");
+}
+
+TEST_F(SyncWatchTest, CancelledWatchStopsPolling) {
+  SetOutcome("decent_dropsy", "success", 60000);
+  v1::WatchConnectionSyncRequest request = Trigger("decent_dropsy");
+  request.mutable_poll_interval()->set_nanos(50 * 1000000);
+  grpc::ClientContext context;
+  auto reader = gateway_->connections()->WatchConnectionSync(&context, request);
+  v1::WatchConnectionSyncResponse message;
+  ASSERT_TRUE(reader->Read(&message));  // The sync is running.
+  context.TryCancel();
+  while (reader->Read(&message)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int gets = CountGets("decent_dropsy");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(CountGets("decent_dropsy"), gets) << "polling went on after the watcher left";
+}
+
+// Many watchers share one poller per connection.
+class CountingWatcher : public grpc::ClientReadReactor<v1::WatchConnectionSyncResponse> {
+ public:
+  CountingWatcher(v1::ConnectionService::Stub* stub, const v1::WatchConnectionSyncRequest& request)
+      : request_(request) {
+    context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    stub->async()->WatchConnectionSync(&context_, &request_, this);
+    StartRead(&message_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    ++messages;
+    StartRead(&message_);
+  }
+  void OnDone(const grpc::Status& s) override {
+    absl::MutexLock lock(&mu_);
+    status_ = s;
+    done_ = true;
+  }
+  void Cancel() { context_.TryCancel(); }
+  bool WaitDone(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&done_), timeout);
+  }
+  std::atomic<int> messages{0};
+
+ private:
+  grpc::ClientContext context_;
+  v1::WatchConnectionSyncRequest request_;
+  v1::WatchConnectionSyncResponse message_;
+  absl::Mutex mu_;
+  bool done_ = false;
+  grpc::Status status_;
+};
+
+TEST_F(SyncWatchTest, ThousandWatchersOnTenConnectionsCostTenReadsPerInterval) {
+  std::vector<std::string> ids;
+  for (const json& c : emulator_->ListAll("/v1/groups/amber_fjord/connections")) {
+    if (ids.size() < 10) ids.push_back(c["id"]);
+  }
+  ASSERT_EQ(ids.size(), 10u);
+  constexpr int kWatchers = 1000;
+  constexpr int kPollMs = 300;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<v1::ConnectionService::Stub>> stubs;
+  for (int i = 0; i < 4; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.channel_id", i);  // Distinct channels, distinct connections.
+    channels.push_back(
+        grpc::CreateCustomChannel(gateway_->address(), grpc::InsecureChannelCredentials(), args));
+    stubs.push_back(v1::ConnectionService::NewStub(channels.back()));
+  }
+  std::vector<std::unique_ptr<CountingWatcher>> watchers;
+  for (int i = 0; i < kWatchers; ++i) {
+    v1::WatchConnectionSyncRequest request;
+    request.set_connection_id(ids[i % ids.size()]);
+    // A baseline far in the future: the watch never completes by itself.
+    request.mutable_baseline()->set_seconds(4102444800);  // 2100-01-01.
+    request.mutable_poll_interval()->set_nanos(kPollMs * 1000000);
+    watchers.push_back(std::make_unique<CountingWatcher>(stubs[i % stubs.size()].get(), request));
+  }
+  // Let every watcher subscribe, then count the upstream reads over a window.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  emulator_->ClearRequests();
+  auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+  int reads = 0;
+  for (const json& r : emulator_->Requests()) {
+    if (r["method"] == "GET") ++reads;
+  }
+  double window = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double intervals = window / (kPollMs / 1000.0);
+  // 10 connections, one read each per interval (+1 interval of slack for edges).
+  EXPECT_LE(reads, static_cast<int>(10 * (intervals + 1)));
+  EXPECT_GE(reads, static_cast<int>(10 * intervals / 2));  // And it does poll.
+  std::printf("1000 watchers, 10 connections: %d upstream reads in %.2f s (%.1f intervals)\n",
+              reads, window, intervals);
+
+  for (auto& w : watchers) w->Cancel();
+  for (auto& w : watchers) EXPECT_TRUE(w->WaitDone(absl::Seconds(20)));
+  // Nobody watches any more: polling stops.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  emulator_->ClearRequests();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_TRUE(emulator_->Requests().empty());
+}
+
+}  // namespace
+}  // namespace fivetran_gateway::testing
