@@ -1,0 +1,941 @@
+// fivetranctl: the command-line client of fivetran_gateway (see client/README.md).
+//
+// Parsing is CLI11; every command is one or more unary RPCs on the generated stubs. Local
+// problems (bad flags, unreadable files, missing password) exit with kExitUsage before any
+// channel is created, so nothing reaches the server.
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/fivetranctl/errors.h"
+#include "client/fivetranctl/output.h"
+#include "fivetran/gateway/v1/connection_service.grpc.pb.h"
+#include "fivetran/gateway/v1/group_service.grpc.pb.h"
+#include "fivetran/gateway/v1/user_service.grpc.pb.h"
+#include "server/fivetran/mapping.h"
+
+namespace fivetranctl {
+namespace {
+
+namespace mapping = ::fivetran_gateway::fivetran;
+using nlohmann::json;
+
+constexpr char kDefaultServer[] = "127.0.0.1:50051";
+constexpr char kServerEnv[] = "FIVETRAN_GATEWAY_ADDR";
+constexpr char kPasswordEnv[] = "FIVETRAN_FTP_PASSWORD";
+
+// A local input problem: reported as a usage error (exit 2), nothing is sent.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Globals {
+  std::string server;
+  std::string timeout = "30s";
+  std::string output = "table";
+  bool quiet = false;
+  absl::Duration deadline;
+  OutputFormat format = OutputFormat::kTable;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Local input.
+
+absl::Duration ParseTimeout(const std::string& text) {
+  std::string t(absl::StripAsciiWhitespace(text));
+  // A bare number means seconds.
+  if (!t.empty() && t.find_first_not_of("0123456789.") == std::string::npos) t += "s";
+  absl::Duration d;
+  if (!absl::ParseDuration(t, &d) || d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
+    throw UsageError(absl::StrCat("--timeout: '", text,
+                                  "' is not a positive duration (examples: 30s, 500ms, 2m)"));
+  }
+  return d;
+}
+
+// Contents of a file, or of stdin for "-".
+std::string ReadInput(const std::string& flag, const std::string& path) {
+  std::stringstream s;
+  if (path == "-") {
+    s << std::cin.rdbuf();
+    return s.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(absl::StrCat(flag, ": cannot read '", path, "'"));
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A secret from a file, without its trailing line break.
+std::string ReadSecretFile(const std::string& flag, const std::string& path) {
+  std::string s = ReadInput(flag, path);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  if (s.empty()) throw UsageError(absl::StrCat(flag, ": '", path, "' is empty"));
+  return s;
+}
+
+json ReadJsonObject(const std::string& flag, const std::string& path) {
+  std::string text = ReadInput(flag, path);
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    throw UsageError(absl::StrCat(flag, ": '", path, "' is not valid JSON"));
+  }
+  if (!j.is_object())
+    throw UsageError(absl::StrCat(flag, ": '", path, "' must hold a JSON object"));
+  return j;
+}
+
+// Reads a line from the terminal without echo; "" when stdin is not a terminal.
+std::string PromptSecret(const std::string& prompt) {
+  if (!isatty(STDIN_FILENO)) return "";
+  termios old_mode{};
+  const bool have_mode = tcgetattr(STDIN_FILENO, &old_mode) == 0;
+  if (have_mode) {
+    termios quiet_mode = old_mode;
+    quiet_mode.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet_mode);
+  }
+  std::cerr << prompt << std::flush;
+  std::string line;
+  std::getline(std::cin, line);
+  if (have_mode) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
+  std::cerr << "\n";
+  while (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed flags that fill a request message after parsing ("appliers").
+
+template <typename M>
+using Appliers = std::vector<std::function<void(M*)>>;
+
+// A flag (bool) or option (other T) whose value is applied with `set` only when given.
+template <typename M, typename T>
+CLI::Option* AddField(CLI::App* cmd, Appliers<M>* apply, const std::string& names,
+                      const std::string& help, std::function<void(M*, const T&)> set) {
+  auto value = std::make_shared<T>();
+  CLI::Option* option;
+  if constexpr (std::is_same_v<T, bool>) {
+    option = cmd->add_flag(names, *value, help);
+  } else {
+    option = cmd->add_option(names, *value, help);
+  }
+  apply->push_back([option, value, set](M* m) {
+    if (option->count() > 0) set(m, *value);
+  });
+  return option;
+}
+
+// Fivetran's spellings of an enum (from the gateway's mapping tables), minus `exclude`.
+template <typename E>
+std::vector<std::string> EnumChoices(const google::protobuf::EnumDescriptor* d,
+                                     const std::set<int>& exclude = {}) {
+  std::vector<std::string> out;
+  for (int i = 0; i < d->value_count(); ++i) {
+    const int number = d->value(i)->number();
+    std::string s(mapping::FivetranEnumString(static_cast<E>(number)));
+    if (!s.empty() && exclude.count(number) == 0) out.push_back(s);
+  }
+  return out;
+}
+
+// An enum option taking Fivetran's spelling (case-insensitive).
+template <typename M, typename E>
+CLI::Option* AddEnum(CLI::App* cmd, Appliers<M>* apply, const std::string& names,
+                     const std::string& help, const google::protobuf::EnumDescriptor* d,
+                     std::function<void(M*, E)> set, const std::set<int>& exclude = {}) {
+  CLI::Option* option =
+      AddField<M, std::string>(cmd, apply, names, help, [set](M* m, const std::string& s) {
+        E e{};
+        if (mapping::ParseFivetranEnum(s, &e)) set(m, e);
+      });
+  option->transform(CLI::IsMember(EnumChoices<E>(d, exclude), CLI::ignore_case));
+  return option;
+}
+
+using Options = v1::CreateConnectionOptions;
+
+// The options shared by `create` and `create-ftp` (CreateConnectionOptions).
+void AddCreateOptions(CLI::App* cmd, Appliers<Options>* apply) {
+  const std::string group = "Create options";
+  auto flag = [&](const std::string& names, const std::string& help,
+                  std::function<void(Options*, const bool&)> set) {
+    AddField<Options, bool>(cmd, apply, names, help, set)->group(group);
+  };
+  auto text = [&](const std::string& names, const std::string& help,
+                  std::function<void(Options*, const std::string&)> set) {
+    return AddField<Options, std::string>(cmd, apply, names, help, set)->group(group);
+  };
+  flag("--run-setup-tests,!--no-setup-tests",
+       "Run setup tests while creating (default) / skip them with --no-setup-tests",
+       [](Options* o, const bool& v) { o->set_run_setup_tests(v); });
+  flag("--trust-certificates,!--no-trust-certificates",
+       "Trust the source's certificates during the setup tests",
+       [](Options* o, const bool& v) { o->set_trust_certificates(v); });
+  flag("--trust-fingerprints,!--no-trust-fingerprints",
+       "Trust the source's SSH fingerprints during the setup tests",
+       [](Options* o, const bool& v) { o->set_trust_fingerprints(v); });
+  flag("--paused,!--no-paused", "Create the connection paused",
+       [](Options* o, const bool& v) { o->set_paused(v); });
+  flag("--pause-after-trial,!--no-pause-after-trial", "Pause the connection when the trial ends",
+       [](Options* o, const bool& v) { o->set_pause_after_trial(v); });
+  AddField<Options, int>(cmd, apply, "--sync-frequency", "Sync interval in minutes",
+                         [](Options* o, const int& v) { o->set_sync_frequency(v); })
+      ->check(CLI::IsMember(std::set<int>{1, 5, 15, 30, 60, 120, 180, 360, 480, 720, 1440}))
+      ->type_name("MINUTES")
+      ->group(group);
+  text("--daily-sync-time", "Daily sync time HH:MM UTC (Fivetran accepts HH:00, with 1440)",
+       [](Options* o, const std::string& v) { o->set_daily_sync_time(v); })
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            const bool ok = v.size() == 5 && v[2] == ':' && absl::ascii_isdigit(v[0]) &&
+                            absl::ascii_isdigit(v[1]) && absl::ascii_isdigit(v[3]) &&
+                            absl::ascii_isdigit(v[4]);
+            return ok ? "" : "expected HH:MM, e.g. 14:00";
+          },
+          "HH:MM"));
+  AddEnum<Options, v1::ScheduleType>(
+      cmd, apply, "--schedule-type", "Who schedules syncs (manual = cron-driven)",
+      v1::ScheduleType_descriptor(),
+      [](Options* o, v1::ScheduleType e) { o->set_schedule_type(e); })
+      ->group(group);
+  AddEnum<Options, v1::DataDelaySensitivity>(
+      cmd, apply, "--data-delay-sensitivity", "Data-delay notification sensitivity",
+      v1::DataDelaySensitivity_descriptor(),
+      [](Options* o, v1::DataDelaySensitivity e) { o->set_data_delay_sensitivity(e); })
+      ->group(group);
+  AddField<Options, int>(cmd, apply, "--data-delay-threshold",
+                         "Custom data-delay threshold in minutes (with CUSTOM sensitivity)",
+                         [](Options* o, const int& v) { o->set_data_delay_threshold(v); })
+      ->check(CLI::NonNegativeNumber)
+      ->type_name("MINUTES")
+      ->group(group);
+  AddEnum<Options, v1::NetworkingMethod>(
+      cmd, apply, "--networking-method", "How Fivetran reaches the source",
+      v1::NetworkingMethod_descriptor(),
+      [](Options* o, v1::NetworkingMethod e) { o->set_networking_method(e); },
+      {v1::NETWORKING_METHOD_UNMANAGED_PROXY_AGENT, v1::NETWORKING_METHOD_UNKNOWN})
+      ->group(group);
+  text("--proxy-agent-id", "Proxy agent id",
+       [](Options* o, const std::string& v) { o->set_proxy_agent_id(v); });
+  text("--private-link-id", "Private link id",
+       [](Options* o, const std::string& v) { o->set_private_link_id(v); });
+  text("--hybrid-deployment-agent-id", "Hybrid deployment agent id",
+       [](Options* o, const std::string& v) { o->set_hybrid_deployment_agent_id(v); });
+  text("--external-secrets-manager-id", "External secrets manager id",
+       [](Options* o, const std::string& v) { o->set_external_secrets_manager_id(v); });
+  AddEnum<Options, v1::DestinationSchemaNames>(
+      cmd, apply, "--destination-schema-names", "Naming of destination schemas",
+      v1::DestinationSchemaNames_descriptor(),
+      [](Options* o, v1::DestinationSchemaNames e) { o->set_destination_schema_names(e); })
+      ->group(group);
+  text("--virtual-warehouse", "Snowflake virtual warehouse (destination_configuration)",
+       [](Options* o, const std::string& v) {
+         o->mutable_destination_configuration()->set_virtual_warehouse(v);
+       });
+  text("--connect-card-redirect-uri", "Connect Card redirect URI (http/https)",
+       [](Options* o, const std::string& v) {
+         o->mutable_connect_card_config()->set_redirect_uri(v);
+       });
+  flag(
+      "--connect-card-hide-setup-guide", "Connect Card: hide the setup guide",
+      [](Options* o, const bool& v) { o->mutable_connect_card_config()->set_hide_setup_guide(v); });
+  flag("--connect-card-all-fields", "Connect Card: show all fields",
+       [](Options* o, const bool& v) { o->mutable_connect_card_config()->set_all_fields(v); });
+}
+
+using Ftp = v1::FtpConfig;
+
+// Every typed FtpConfig field as a flag; secrets only from files.
+void AddFtpFlags(CLI::App* cmd, Appliers<Ftp>* apply) {
+  const std::string group = "FTP config";
+  auto text = [&](const std::string& names, const std::string& help,
+                  std::function<void(Ftp*, const std::string&)> set) {
+    return AddField<Ftp, std::string>(cmd, apply, names, help, set)->group(group);
+  };
+  auto flag = [&](const std::string& names, const std::string& help,
+                  std::function<void(Ftp*, const bool&)> set) {
+    return AddField<Ftp, bool>(cmd, apply, names, help, set)->group(group);
+  };
+  auto number = [&](const std::string& names, const std::string& help,
+                    std::function<void(Ftp*, const int&)> set) {
+    return AddField<Ftp, int>(cmd, apply, names, help, set)->group(group);
+  };
+  text("--schema", "Destination schema (required)",
+       [](Ftp* c, const std::string& v) { c->set_schema(v); });
+  text("--table", "Destination table (required unless --table-group-name/--file-mapping-method)",
+       [](Ftp* c, const std::string& v) { c->set_table(v); });
+  text("--table-group-name", "Table group name",
+       [](Ftp* c, const std::string& v) { c->set_table_group_name(v); });
+  text("--host", "FTP server host (required)",
+       [](Ftp* c, const std::string& v) { c->set_host(v); });
+  number("--port", "FTP server port", [](Ftp* c, const int& v) {
+    c->set_port(v);
+  })->check(CLI::Range(1, 65535));
+  text("--user", "FTP user (required)", [](Ftp* c, const std::string& v) { c->set_user(v); });
+  flag("--secure,!--no-secure", "The server uses FTPS (is_secure)",
+       [](Ftp* c, const bool& v) { c->set_is_secure(v); });
+  text("--prefix", "Folder searched recursively for files",
+       [](Ftp* c, const std::string& v) { c->set_prefix(v); });
+  text("--pattern", "Regular expression of the files to sync", [](Ftp* c, const std::string& v) {
+    c->set_pattern(v);
+  })->type_name("RE");
+  AddEnum<Ftp, v1::FtpFileType>(cmd, apply, "--file-type", "Force a file type",
+                                v1::FtpFileType_descriptor(),
+                                [](Ftp* c, v1::FtpFileType e) { c->set_file_type(e); })
+      ->group(group);
+  AddEnum<Ftp, v1::FtpCompression>(cmd, apply, "--compression", "Compression of the files",
+                                   v1::FtpCompression_descriptor(),
+                                   [](Ftp* c, v1::FtpCompression e) { c->set_compression(e); })
+      ->group(group);
+  AddEnum<Ftp, v1::FtpOnError>(cmd, apply, "--on-error", "What to do with badly formatted lines",
+                               v1::FtpOnError_descriptor(),
+                               [](Ftp* c, v1::FtpOnError e) { c->set_on_error(e); })
+      ->group(group);
+  AddEnum<Ftp, v1::FtpAppendFileOption>(
+      cmd, apply, "--append-file-option", "How changed files are written",
+      v1::FtpAppendFileOption_descriptor(),
+      [](Ftp* c, v1::FtpAppendFileOption e) { c->set_append_file_option(e); })
+      ->group(group);
+  text("--archive-pattern", "Regular expression of files inside archives",
+       [](Ftp* c, const std::string& v) { c->set_archive_pattern(v); })
+      ->type_name("RE");
+  text("--null-sequence", "Value that means NULL in CSV files",
+       [](Ftp* c, const std::string& v) { c->set_null_sequence(v); });
+  text("--delimiter", "CSV delimiter", [](Ftp* c, const std::string& v) { c->set_delimiter(v); });
+  text("--escape-char", "Escape character for quotes",
+       [](Ftp* c, const std::string& v) { c->set_escape_char(v); });
+  number("--skip-before", "Lines to skip at the start of each file", [](Ftp* c, const int& v) {
+    c->set_skip_before(v);
+  })->check(CLI::NonNegativeNumber);
+  number("--skip-after", "Lines to skip at the end of each file", [](Ftp* c, const int& v) {
+    c->set_skip_after(v);
+  })->check(CLI::NonNegativeNumber);
+  flag("--empty-header,!--no-empty-header", "Files have no header row",
+       [](Ftp* c, const bool& v) { c->set_empty_header(v); });
+  text("--line-separator", "Custom line separator",
+       [](Ftp* c, const std::string& v) { c->set_line_separator(v); });
+  text("--quote-char", "Quote character",
+       [](Ftp* c, const std::string& v) { c->set_quote_char(v); });
+  flag("--quote-character-enabled,!--no-quote-character", "Whether a quote character is used",
+       [](Ftp* c, const bool& v) { c->set_quote_character_enabled(v); });
+  AddEnum<Ftp, v1::FtpJsonDeliveryMode>(
+      cmd, apply, "--json-delivery-mode", "How JSON is delivered",
+      v1::FtpJsonDeliveryMode_descriptor(),
+      [](Ftp* c, v1::FtpJsonDeliveryMode e) { c->set_json_delivery_mode(e); })
+      ->group(group);
+  text("--selected-range", "Spreadsheet cell range, e.g. 'Sheet1'!A1",
+       [](Ftp* c, const std::string& v) { c->set_selected_range(v); });
+  flag("--use-pgp-encryption,!--no-pgp-encryption", "Files are PGP-encrypted",
+       [](Ftp* c, const bool& v) { c->set_use_pgp_encryption_options(v); });
+  text("--pgp-secret-key-file", "File holding the PGP secret key (secret)",
+       [](Ftp* c, const std::string& path) {
+         c->set_pgp_secret_key(ReadSecretFile("--pgp-secret-key-file", path));
+       })
+      ->type_name("FILE");
+  text("--pgp-pass-phrase-file", "File holding the PGP pass phrase (secret)",
+       [](Ftp* c, const std::string& path) {
+         c->set_pgp_pass_phrase(ReadSecretFile("--pgp-pass-phrase-file", path));
+       })
+      ->type_name("FILE");
+  text("--signer-public-key-file", "File holding the signer's PGP public key",
+       [](Ftp* c, const std::string& path) {
+         c->set_signer_public_key(ReadSecretFile("--signer-public-key-file", path));
+       })
+      ->type_name("FILE");
+  AddEnum<Ftp, v1::FtpFileMappingMethod>(
+      cmd, apply, "--file-mapping-method", "How files map to tables",
+      v1::FtpFileMappingMethod_descriptor(),
+      [](Ftp* c, v1::FtpFileMappingMethod e) { c->set_file_mapping_method(e); })
+      ->group(group);
+  AddField<Ftp, std::vector<std::string>>(
+      cmd, apply, "--file", "Per-table files TABLE=PATTERN (repeatable; DEFINE_PER_TABLE)",
+      [](Ftp* c, const std::vector<std::string>& entries) {
+        for (const std::string& entry : entries) {
+          v1::FtpFileMapping* f = c->add_files();
+          const size_t eq = entry.find('=');
+          f->set_table_name(entry.substr(0, eq));
+          f->set_file_pattern(entry.substr(eq + 1));
+        }
+      })
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            const size_t eq = v.find('=');
+            return eq == std::string::npos || eq == 0 ? "expected TABLE=PATTERN" : "";
+          },
+          "TABLE=PATTERN"))
+      ->group(group);
+  text("--extraction-pattern", "Regular expression with a (?<table>...) group (EXTRACT_TABLES)",
+       [](Ftp* c, const std::string& v) { c->set_extraction_pattern(v); })
+      ->type_name("RE");
+}
+
+// Fivetran's enum spellings ("csv", "tar_gz") in an FTP JSON config -> proto enum names, so
+// that the file may use either.
+template <typename E>
+void NormalizeEnum(json* config, const char* key, const google::protobuf::EnumDescriptor* d) {
+  if (!config->contains(key) || !(*config)[key].is_string()) return;
+  E e{};
+  if (mapping::ParseFivetranEnum((*config)[key].get<std::string>(), &e)) {
+    (*config)[key] = d->FindValueByNumber(e)->name();
+  }
+}
+
+Ftp FtpConfigFromFile(const std::string& path) {
+  json j = ReadJsonObject("--config", path);
+  NormalizeEnum<v1::FtpFileType>(&j, "file_type", v1::FtpFileType_descriptor());
+  NormalizeEnum<v1::FtpCompression>(&j, "compression", v1::FtpCompression_descriptor());
+  NormalizeEnum<v1::FtpOnError>(&j, "on_error", v1::FtpOnError_descriptor());
+  NormalizeEnum<v1::FtpAppendFileOption>(&j, "append_file_option",
+                                         v1::FtpAppendFileOption_descriptor());
+  NormalizeEnum<v1::FtpJsonDeliveryMode>(&j, "json_delivery_mode",
+                                         v1::FtpJsonDeliveryMode_descriptor());
+  NormalizeEnum<v1::FtpFileMappingMethod>(&j, "file_mapping_method",
+                                          v1::FtpFileMappingMethod_descriptor());
+  Ftp config;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto status = google::protobuf::util::JsonStringToMessage(j.dump(), &config, options);
+  if (!status.ok()) {
+    throw UsageError(absl::StrCat(
+        "--config: '", path, "' is not an FTP config: ", OneLine(std::string(status.message()))));
+  }
+  return config;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running commands.
+
+class Runner {
+ public:
+  explicit Runner(const Globals& g)
+      : g_(g), channel_(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials())) {}
+
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() +
+                          absl::ToChronoMilliseconds(g_.deadline));
+    return context;
+  }
+
+  int Fail(const grpc::Status& status) const {
+    std::cerr << "fivetranctl: error: " << DescribeError(status) << std::endl;
+    return ExitCodeFor(status.error_code());
+  }
+
+  void Note(const std::string& line) const {
+    if (!g_.quiet) std::cerr << line << std::endl;
+  }
+
+  // A single message: JSON, or the table-mode rendering `table`.
+  void PrintOne(const google::protobuf::Message& m, const std::function<void()>& table) const {
+    if (g_.format == OutputFormat::kTable) {
+      table();
+    } else {
+      std::cout << ToJson(m, g_.format == OutputFormat::kJson) << std::endl;
+    }
+  }
+
+  int Get(const std::string& id) const {
+    auto stub = v1::ConnectionService::NewStub(channel_);
+    v1::GetConnectionRequest request;
+    request.set_connection_id(id);
+    v1::GetConnectionResponse response;
+    grpc::Status s = stub->GetConnection(Context().get(), request, &response);
+    if (!s.ok()) return Fail(s);
+    PrintOne(response.connection(),
+             [&] { PrintConnectionDetails(std::cout, response.connection()); });
+    return kExitOk;
+  }
+
+  int Create(const v1::CreateConnectionRequest& request) const {
+    auto stub = v1::ConnectionService::NewStub(channel_);
+    v1::CreateConnectionResponse response;
+    grpc::Status s = stub->CreateConnection(Context().get(), request, &response);
+    if (!s.ok()) return Fail(s);
+    return Created(response, response.connection(), response.ready());
+  }
+
+  int CreateFtp(const v1::CreateFtpConnectionRequest& request) const {
+    auto stub = v1::ConnectionService::NewStub(channel_);
+    v1::CreateFtpConnectionResponse response;
+    grpc::Status s = stub->CreateFtpConnection(Context().get(), request, &response);
+    if (!s.ok()) return Fail(s);
+    return Created(response, response.connection(), response.ready());
+  }
+
+  int Sync(const std::string& id, bool force) const {
+    auto stub = v1::ConnectionService::NewStub(channel_);
+    v1::SyncConnectionRequest request;
+    request.set_connection_id(id);
+    request.set_force(force);
+    v1::SyncConnectionResponse response;
+    const absl::Time now = absl::Now();
+    grpc::Status s = stub->SyncConnection(Context().get(), request, &response);
+    const std::string what = absl::StrCat("connection=", id, " force=", force ? "true" : "false");
+    const std::string stamp = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone());
+    if (!s.ok()) {
+      // One timestamped line for cron logs, like the success line.
+      std::cerr << stamp << " sync failed " << what << ": " << DescribeError(s) << std::endl;
+      return ExitCodeFor(s.error_code());
+    }
+    if (g_.format != OutputFormat::kTable) {
+      std::cout << ToJson(response, g_.format == OutputFormat::kJson) << std::endl;
+    }
+    std::string line = absl::StrCat(stamp, " sync triggered ", what);
+    if (!response.message().empty()) absl::StrAppend(&line, ": ", OneLine(response.message()));
+    Note(line);
+    return kExitOk;
+  }
+
+  struct Paging {
+    int page_size = 0;
+    std::string page_token;
+    bool all = false;
+  };
+
+  // Pages of a listing: `call` fetches one page for a token, `items` extracts its rows.
+  template <typename Response, typename Item>
+  int List(
+      const Paging& paging, const std::string& json_key, const std::vector<Column>& columns,
+      const std::function<grpc::Status(grpc::ClientContext*, const std::string&, Response*)>& call,
+      const std::function<const google::protobuf::RepeatedPtrField<Item>&(const Response&)>& items,
+      const std::function<std::vector<std::string>(const Item&)>& row) const {
+    TableWriter table(std::cout, columns);
+    std::string token = paging.page_token;
+    std::set<std::string> seen_tokens;
+    bool first_item = true;
+    if (g_.format == OutputFormat::kJson) std::cout << "{\"" << json_key << "\": [";
+    while (true) {
+      Response response;
+      grpc::Status s = call(Context().get(), token, &response);
+      if (!s.ok()) {
+        std::cout.flush();
+        return Fail(s);
+      }
+      for (const Item& item : items(response)) {
+        switch (g_.format) {
+          case OutputFormat::kTable:
+            table.AddRow(row(item));
+            break;
+          case OutputFormat::kJson:
+            std::cout << (first_item ? "\n  " : ",\n  ") << ToJson(item, false);
+            break;
+          case OutputFormat::kJsonl:
+            std::cout << ToJson(item, false) << '\n';
+            break;
+        }
+        first_item = false;
+      }
+      if (g_.format == OutputFormat::kTable) table.Flush();
+      std::cout.flush();
+      token = response.next_page_token();
+      if (!paging.all || token.empty()) break;
+      if (!seen_tokens.insert(token).second) {
+        std::cerr << "fivetranctl: error: the server repeated page token " << token << std::endl;
+        return kExitOther;
+      }
+    }
+    if (g_.format == OutputFormat::kJson) {
+      std::cout << (first_item ? "" : "\n") << "], \"next_page_token\": " << json(token).dump()
+                << "}" << std::endl;
+    } else if (!token.empty()) {
+      Note(absl::StrCat("next page: --page-token ", token));
+    }
+    return kExitOk;
+  }
+
+  int ListGroups(const Paging& paging) const {
+    auto stub = v1::GroupService::NewStub(channel_);
+    return List<v1::ListGroupsResponse, v1::Group>(
+        paging, "groups", GroupColumns(),
+        [&](grpc::ClientContext* context, const std::string& token, v1::ListGroupsResponse* r) {
+          v1::ListGroupsRequest request;
+          request.set_page_size(paging.page_size);
+          request.set_page_token(token);
+          return stub->ListGroups(context, request, r);
+        },
+        [](const v1::ListGroupsResponse& r) -> const auto& { return r.groups(); }, GroupRow);
+  }
+
+  int ListGroupConnections(const std::string& group, const std::string& schema,
+                           const Paging& paging) const {
+    auto stub = v1::GroupService::NewStub(channel_);
+    return List<v1::ListGroupConnectionsResponse, v1::Connection>(
+        paging, "connections", ConnectionColumns(),
+        [&](grpc::ClientContext* context, const std::string& token,
+            v1::ListGroupConnectionsResponse* r) {
+          v1::ListGroupConnectionsRequest request;
+          request.set_group_id(group);
+          request.set_schema(schema);
+          request.set_page_size(paging.page_size);
+          request.set_page_token(token);
+          return stub->ListGroupConnections(context, request, r);
+        },
+        [](const v1::ListGroupConnectionsResponse& r) -> const auto& { return r.connections(); },
+        ConnectionRow);
+  }
+
+  int ListUsers(int active_filter, const Paging& paging) const {
+    auto stub = v1::UserService::NewStub(channel_);
+    return List<v1::ListUsersResponse, v1::User>(
+        paging, "users", UserColumns(),
+        [&](grpc::ClientContext* context, const std::string& token, v1::ListUsersResponse* r) {
+          v1::ListUsersRequest request;
+          request.set_page_size(paging.page_size);
+          request.set_page_token(token);
+          if (active_filter != 0) request.set_active(active_filter > 0);
+          return stub->ListUsers(context, request, r);
+        },
+        [](const v1::ListUsersResponse& r) -> const auto& { return r.users(); }, UserRow);
+  }
+
+ private:
+  int Created(const google::protobuf::Message& response, const v1::Connection& c,
+              bool ready) const {
+    PrintOne(response, [&] {
+      PrintConnectionDetails(std::cout, c);
+      if (c.setup_tests().empty()) PrintSetupTests(std::cout, c);
+    });
+    std::cout.flush();
+    int failed = 0;
+    std::string first_failure;
+    for (const auto& t : c.setup_tests()) {
+      if (t.status() == v1::SETUP_TEST_STATUS_FAILED ||
+          t.status() == v1::SETUP_TEST_STATUS_JOB_FAILED) {
+        if (failed++ == 0) {
+          first_failure = t.title();
+          if (!t.message().empty()) absl::StrAppend(&first_failure, ": ", t.message());
+        }
+      }
+    }
+    if (ready) {
+      Note(absl::StrCat("fivetranctl: created connection ", c.id(), ", ready (setup_state ",
+                        SetupStateText(c), ")"));
+      return kExitOk;
+    }
+    std::string line = absl::StrCat("fivetranctl: created connection ", c.id(),
+                                    ", NOT ready: setup_state ", SetupStateText(c), ", ", failed,
+                                    " of ", c.setup_tests_size(), " setup tests failed");
+    if (!first_failure.empty()) absl::StrAppend(&line, "; first: ", first_failure);
+    std::cerr << OneLine(line) << std::endl;
+    return kExitNotReady;
+  }
+
+  const Globals& g_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The command line.
+
+constexpr char kExitCodes[] = R"(Exit codes:
+  0  success
+  1  other error (INTERNAL, FAILED_PRECONDITION, ALREADY_EXISTS, ...)
+  2  usage error: bad flags or unusable local input; nothing was sent
+  3  not found (NOT_FOUND)
+  4  invalid argument (INVALID_ARGUMENT, OUT_OF_RANGE)
+  5  permission or authentication (PERMISSION_DENIED, UNAUTHENTICATED)
+  6  gateway or Fivetran unavailable, or deadline exceeded (UNAVAILABLE, DEADLINE_EXCEEDED)
+  7  rate limited (RESOURCE_EXHAUSTED); the error line gives retry_after
+  8  connection created but not ready (setup_state is not "connected")
+)";
+
+constexpr char kMainFooter[] = R"(
+Examples:
+  fivetranctl connections get decent_dropsy
+  fivetranctl connections sync decent_dropsy --force
+  fivetranctl groups connections amber_fjord --all --output jsonl
+  fivetranctl users list --suspended --output json
+  fivetranctl help connections create-ftp
+
+Environment:
+  FIVETRAN_GATEWAY_ADDR  default of --server
+  FIVETRAN_FTP_PASSWORD  FTP password for create-ftp (when --password-file is not given)
+
+Errors are printed to stderr as one line:
+  fivetranctl: error: CODE: message (fivetran_code=..., http_status=..., retry_after=...)
+
+)";
+
+int Main(int argc, char** argv) {
+  Globals g;
+  const char* env_server = std::getenv(kServerEnv);
+  g.server = env_server != nullptr && *env_server != '\0' ? env_server : kDefaultServer;
+
+  CLI::App app{"fivetranctl: the command-line client of the Fivetran gRPC gateway."};
+  app.name("fivetranctl");
+  app.footer(std::string(kMainFooter) + kExitCodes);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--server", g.server,
+                 "Gateway address HOST:PORT (default: $FIVETRAN_GATEWAY_ADDR, else " +
+                     std::string(kDefaultServer) + ")")
+      ->capture_default_str()
+      ->type_name("HOST:PORT");
+  app.add_option("--timeout", g.timeout, "Deadline of each RPC, e.g. 30s, 500ms, 2m")
+      ->capture_default_str()
+      ->type_name("DURATION");
+  app.add_option("--output,-o", g.output, "Output format")
+      ->capture_default_str()
+      ->transform(CLI::IsMember({"table", "json", "jsonl"}, CLI::ignore_case));
+  app.add_flag("--quiet,-q", g.quiet, "Only data and errors: no notes on stderr");
+
+  // connections (alias: connectors)
+  CLI::App* connections = app.add_subcommand("connections", "Get, create and sync connections");
+  connections->alias("connectors");
+  connections->require_subcommand(1);
+
+  std::string conn_id;
+  CLI::App* get = connections->add_subcommand("get", "Show one connection");
+  get->add_option("CONNECTION_ID", conn_id, "Connection id")->required();
+  get->footer(R"(
+Examples:
+  fivetranctl connections get decent_dropsy
+  fivetranctl connectors get decent_dropsy --output json
+)");
+
+  std::string create_group, create_service, create_config, create_auth;
+  Appliers<Options> create_options;
+  CLI::App* create = connections->add_subcommand(
+      "create", "Create a connection of any service from a JSON config, running setup tests");
+  create->add_option("--group", create_group, "Group (destination) id")->required();
+  create->add_option("--service", create_service, "Connector type, e.g. postgres")->required();
+  create->add_option("--config", create_config, "JSON config object from FILE, or - for stdin")
+      ->required()
+      ->type_name("FILE|-");
+  create->add_option("--auth-file", create_auth, "JSON `auth` object (OAuth credentials)")
+      ->type_name("FILE");
+  AddCreateOptions(create, &create_options);
+  create->footer(R"(
+Prints the connection and its setup-test results; failed tests are marked "!!".
+Exits 0 when the connection is ready (setup_state connected), 8 when it was created but is
+not ready.
+
+Examples:
+  fivetranctl connections create --group quiet_harbor --service postgres --config pg.json \
+      --sync-frequency 60 --schedule-type manual
+  echo '{"schema":"s3_logs","bucket":"b"}' | \
+      fivetranctl connections create --group quiet_harbor --service s3 --config - --paused
+)");
+
+  std::string ftp_group, ftp_config_file, ftp_password_file;
+  Appliers<Ftp> ftp_fields;
+  Appliers<Options> ftp_options;
+  CLI::App* create_ftp = connections->add_subcommand(
+      "create-ftp", "Create an FTP connection from typed flags, running setup tests");
+  create_ftp->add_option("--group", ftp_group, "Group (destination) id")->required();
+  create_ftp
+      ->add_option("--config", ftp_config_file,
+                   "FTP config as JSON (FtpConfig fields, snake_case) from FILE or -; flags "
+                   "override it")
+      ->type_name("FILE|-");
+  create_ftp
+      ->add_option("--password-file", ftp_password_file,
+                   "File holding the FTP password (else $FIVETRAN_FTP_PASSWORD, else a prompt)")
+      ->type_name("FILE");
+  AddFtpFlags(create_ftp, &ftp_fields);
+  AddCreateOptions(create_ftp, &ftp_options);
+  create_ftp->footer(R"(
+The password is never a command-line value: --password-file FILE, else the environment
+variable FIVETRAN_FTP_PASSWORD, else a prompt without echo (only when stdin is a terminal).
+Exits 0 when the connection is ready, 8 when it was created but is not ready.
+
+Examples:
+  fivetranctl connections create-ftp --group quiet_harbor --schema ftp_orders --table orders \
+      --host ftp.example.com --user loader --password-file ~/.ftp_pw --port 21 --secure \
+      --prefix exports/ --pattern 'orders_.*\.csv' --file-type csv --compression gz \
+      --on-error skip --append-file-option upsert_file
+  FIVETRAN_FTP_PASSWORD=... fivetranctl connections create-ftp --group quiet_harbor \
+      --config ftp.json --paused
+)");
+
+  bool force = false;
+  CLI::App* sync = connections->add_subcommand("sync", "Trigger a sync now");
+  sync->add_option("CONNECTION_ID", conn_id, "Connection id")->required();
+  sync->add_flag("--force", force, "Stop a running sync and restart it");
+  sync->footer(R"(
+Logs one timestamped line to stderr, e.g.
+  2026-11-29T14:00:00Z sync triggered connection=decent_dropsy force=false: ...
+or, on failure,
+  2026-11-29T14:00:00Z sync failed connection=decent_dropsy force=false: UNAVAILABLE: ...
+
+Examples:
+  fivetranctl connections sync decent_dropsy
+  0 */4 * * * fivetranctl connections sync decent_dropsy >>/var/log/fivetranctl.log 2>&1
+)");
+
+  auto add_paging = [](CLI::App* cmd, Runner::Paging* paging) {
+    cmd->add_option("--page-size", paging->page_size, "Items per page (server default 100)")
+        ->check(CLI::Range(1, 1000));
+    CLI::Option* token =
+        cmd->add_option("--page-token", paging->page_token, "Token printed by the previous page");
+    cmd->add_flag("--all", paging->all, "Fetch every page, printing rows as pages arrive")
+        ->excludes(token);
+  };
+
+  CLI::App* groups = app.add_subcommand("groups", "List groups and their connections");
+  groups->require_subcommand(1);
+  Runner::Paging groups_paging;
+  CLI::App* groups_list = groups->add_subcommand("list", "List groups (one page, or --all)");
+  add_paging(groups_list, &groups_paging);
+  groups_list->footer(R"(
+Examples:
+  fivetranctl groups list
+  fivetranctl groups list --page-size 2 --page-token TOKEN
+  fivetranctl groups list --all --output json
+)");
+  std::string group_id, schema_filter;
+  Runner::Paging group_conn_paging;
+  CLI::App* group_conns =
+      groups->add_subcommand("connections", "List a group's connections (one page, or --all)");
+  group_conns->add_option("GROUP_ID", group_id, "Group id")->required();
+  group_conns->add_option("--schema", schema_filter, "Only the connection with this schema name");
+  add_paging(group_conns, &group_conn_paging);
+  group_conns->footer(R"(
+Examples:
+  fivetranctl groups connections amber_fjord
+  fivetranctl groups connections amber_fjord --all --output jsonl
+  fivetranctl groups connections projected_sickle --schema google_sheets.fivetran_sheet
+)");
+
+  CLI::App* users = app.add_subcommand("users", "List users");
+  users->require_subcommand(1);
+  Runner::Paging users_paging;
+  bool only_active = false, only_suspended = false;
+  CLI::App* users_list = users->add_subcommand("list", "List users (one page, or --all)");
+  CLI::Option* active_flag = users_list->add_flag("--active", only_active, "Active users only");
+  users_list->add_flag("--suspended", only_suspended, "Suspended users only")
+      ->excludes(active_flag);
+  add_paging(users_list, &users_paging);
+  users_list->footer(R"(
+Examples:
+  fivetranctl users list
+  fivetranctl users list --all --suspended --output json
+)");
+
+  CLI::App* help = app.add_subcommand("help", "Show the help of a command: help [COMMAND...]");
+
+  // `help COMMAND...` is `COMMAND... --help` (CLI11 would take the words for subcommands).
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "help") {
+    args.erase(args.begin());
+    args.push_back("--help");
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last-first.
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e, std::cout, std::cerr);
+    std::cerr << "fivetranctl: usage error: " << OneLine(e.what()) << " (run with --help for usage)"
+              << std::endl;
+    return kExitUsage;
+  }
+
+  try {
+    if (help->parsed()) {
+      std::cout << app.help();
+      return kExitOk;
+    }
+
+    g.deadline = ParseTimeout(g.timeout);
+    g.format = g.output == "json"    ? OutputFormat::kJson
+               : g.output == "jsonl" ? OutputFormat::kJsonl
+                                     : OutputFormat::kTable;
+    if (g.server.empty()) throw UsageError("--server: empty address");
+
+    if (get->parsed()) return Runner(g).Get(conn_id);
+    if (sync->parsed()) return Runner(g).Sync(conn_id, force);
+    if (create->parsed()) {
+      v1::CreateConnectionRequest request;
+      request.set_group_id(create_group);
+      request.set_service(create_service);
+      auto config = mapping::StructFromJson(ReadJsonObject("--config", create_config));
+      if (!config.ok()) throw UsageError(std::string(config.status().message()));
+      *request.mutable_config() = *config;
+      if (!create_auth.empty()) {
+        auto auth = mapping::StructFromJson(ReadJsonObject("--auth-file", create_auth));
+        if (!auth.ok()) throw UsageError(std::string(auth.status().message()));
+        *request.mutable_auth() = *auth;
+      }
+      for (const auto& apply : create_options) apply(request.mutable_options());
+      return Runner(g).Create(request);
+    }
+    if (create_ftp->parsed()) {
+      v1::CreateFtpConnectionRequest request;
+      request.set_group_id(ftp_group);
+      Ftp* config = request.mutable_config();
+      if (!ftp_config_file.empty()) *config = FtpConfigFromFile(ftp_config_file);
+      for (const auto& apply : ftp_fields) apply(config);
+      for (const auto& apply : ftp_options) apply(request.mutable_options());
+      std::vector<std::string> missing;
+      if (config->schema().empty()) missing.push_back("--schema");
+      if (config->host().empty()) missing.push_back("--host");
+      if (config->user().empty()) missing.push_back("--user");
+      if (config->table().empty() && config->table_group_name().empty() &&
+          config->file_mapping_method() == v1::FTP_FILE_MAPPING_METHOD_UNSPECIFIED) {
+        missing.push_back("--table (or --table-group-name, or --file-mapping-method)");
+      }
+      if (!missing.empty()) {
+        throw UsageError(absl::StrCat("create-ftp: missing ", absl::StrJoin(missing, ", "),
+                                      " (as flags or in --config)"));
+      }
+      if (!ftp_password_file.empty()) {
+        config->set_password(ReadSecretFile("--password-file", ftp_password_file));
+      } else if (config->password().empty()) {
+        const char* env = std::getenv(kPasswordEnv);
+        if (env != nullptr && *env != '\0') {
+          config->set_password(env);
+        } else {
+          config->set_password(PromptSecret(
+              absl::StrCat("FTP password for ", config->user(), "@", config->host(), ": ")));
+        }
+        if (config->password().empty()) {
+          throw UsageError(
+              "create-ftp: no FTP password: use --password-file FILE or FIVETRAN_FTP_PASSWORD, "
+              "or run on a terminal to be prompted");
+        }
+      }
+      return Runner(g).CreateFtp(request);
+    }
+    if (groups_list->parsed()) return Runner(g).ListGroups(groups_paging);
+    if (group_conns->parsed()) {
+      return Runner(g).ListGroupConnections(group_id, schema_filter, group_conn_paging);
+    }
+    if (users_list->parsed()) {
+      return Runner(g).ListUsers(only_active ? 1 : only_suspended ? -1 : 0, users_paging);
+    }
+  } catch (const UsageError& e) {
+    std::cerr << "fivetranctl: usage error: " << OneLine(e.what()) << std::endl;
+    return kExitUsage;
+  }
+  std::cerr << "fivetranctl: usage error: no command (run with --help for usage)" << std::endl;
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace fivetranctl
+
+int main(int argc, char** argv) { return fivetranctl::Main(argc, argv); }
