@@ -20,9 +20,24 @@ if [[ -z "$spec" ]]; then
   spec="$repo/../shared/fivetran-openapi"
 fi
 if [[ ! -d "$spec/endpoints" ]]; then
-  echo "FAIL: OpenAPI spec not found at '$spec' (expected <repo>/../shared/fivetran-openapi" \
-       "with endpoints/; set FIVETRAN_OPENAPI_DIR to override)" >&2
-  exit 1
+  msg="OpenAPI spec not found at '$spec' (expected <repo>/../shared/fivetran-openapi with"
+  msg+=" endpoints/; or pass --test_env=FIVETRAN_OPENAPI_DIR=DIR to bazel test)"
+  if [[ "${FIVETRAN_REQUIRE_OPENAPI:-0}" == 1 ]]; then
+    echo "FAIL: $msg" >&2
+    exit 1
+  fi
+  # A plain clone without the development folder beside it: report the test
+  # as skipped (JUnit XML), not passed. CI sets FIVETRAN_REQUIRE_OPENAPI=1.
+  echo "SKIPPED: $msg" >&2
+  if [[ -n "${XML_OUTPUT_FILE:-}" ]]; then
+    cat >"$XML_OUTPUT_FILE" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites><testsuite name="emulator/conformance_test" tests="1" failures="0" skipped="1">
+<testcase name="conformance" classname="emulator"><skipped message="OpenAPI spec not found"/></testcase>
+</testsuite></testsuites>
+XML
+  fi
+  exit 0
 fi
 spec="$(readlink -f "$spec")"
 

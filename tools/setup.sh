@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything fivetran-gateway needs on Debian 12, offline except for
-# Debian's apt repositories and the npm registry. Idempotent: re-running it
-# only installs what is missing.
+# Installs everything fivetran-gateway needs on Debian 12 from Debian's apt
+# repositories. Idempotent: re-running it only installs what is missing.
 set -euo pipefail
 
 APT_PACKAGES=(
