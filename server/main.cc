@@ -67,7 +67,12 @@ void WritePortFile(const std::string& path, int port) {
 
 int Run() {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
-  spdlog::set_level(spdlog::level::from_str(absl::GetFlag(FLAGS_log_level)));
+  const std::string level = absl::GetFlag(FLAGS_log_level);
+  if (level != "debug" && level != "info" && level != "warn" && level != "error") {
+    std::fprintf(stderr, "fivetran_gateway: --log_level must be debug, info, warn or error\n");
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(level));
 
   absl::StatusOr<Credentials> credentials = LoadCredentials(absl::GetFlag(FLAGS_credentials_file));
   if (!credentials.ok()) {

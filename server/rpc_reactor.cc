@@ -1,10 +1,12 @@
 #include "server/rpc_reactor.h"
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "server/fivetran/errors.h"
 #include "server/grpc_status.h"
 #include "spdlog/spdlog.h"
 
@@ -49,11 +51,28 @@ const char* CodeName(grpc::StatusCode code) {
 
 }  // namespace
 
+absl::Time CallerDeadline(const grpc::ServerContextBase& context) {
+  // gRPC reports "no deadline" as a far-future time point (not always
+  // time_point::max()); converting that blindly would overflow.
+  std::chrono::system_clock::time_point d = context.deadline();
+  if (d - std::chrono::system_clock::now() > std::chrono::hours(24 * 365)) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(d);
+}
+
 RpcReactor::RpcReactor(grpc::CallbackServerContext* context, const char* method)
     : context_(context), method_(method), start_(absl::Now()) {
-  std::chrono::system_clock::time_point d = context->deadline();
-  deadline_ = d == std::chrono::system_clock::time_point::max() ? absl::InfiniteFuture()
-                                                                : absl::FromChrono(d);
+  caller_deadline_ = CallerDeadline(*context);
+  // Upstream work ends a little before the caller gives up, so that the
+  // caller gets the gateway's DEADLINE_EXCEEDED, with its details (e.g.
+  // outcome=unknown for a create), rather than gRPC's bare local one.
+  deadline_ = caller_deadline_;
+  if (caller_deadline_ != absl::InfiniteFuture()) {
+    absl::Duration margin = std::clamp((caller_deadline_ - start_) / 20, absl::Milliseconds(10),
+                                       absl::Milliseconds(500));
+    deadline_ = caller_deadline_ - margin;
+  }
   auto it = context->client_metadata().find("x-request-id");
   if (it != context->client_metadata().end() &&
       PlainRequestId(absl::string_view(it->second.data(), it->second.size()))) {
@@ -97,6 +116,11 @@ void RpcReactor::Complete(const absl::Status& status, const fivetran::UpstreamIn
 
 void RpcReactor::CompleteInternal(const absl::Status& status, int http_status) {
   grpc::Status out = ToGrpcStatus(status);
+  if (out.error_code() == grpc::StatusCode::CANCELLED && absl::Now() >= caller_deadline_) {
+    // gRPC cancels a call whose deadline ran out: say so in the log.
+    out = ToGrpcStatus(fivetran::MakeError(absl::StatusCode::kDeadlineExceeded,
+                                           "the caller's deadline ran out", "DEADLINE_EXCEEDED"));
+  }
   double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
   // Messages are built from sanitised upstream text and never hold secrets.
   if (out.ok()) {

@@ -23,11 +23,15 @@
 
 namespace fivetran_gateway {
 
+// The caller's deadline; InfiniteFuture when none was set.
+absl::Time CallerDeadline(const grpc::ServerContextBase& context);
+
 class RpcReactor final : public grpc::ServerUnaryReactor {
  public:
   RpcReactor(grpc::CallbackServerContext* context, const char* method);
 
-  // The caller's deadline (InfiniteFuture when none was set).
+  // Deadline for upstream work: slightly before the caller's deadline
+  // (InfiniteFuture when the caller set none).
   absl::Time deadline() const { return deadline_; }
   const std::string& request_id() const { return request_id_; }
 
@@ -58,6 +62,7 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   grpc::CallbackServerContext* const context_;
   const char* const method_;
   const absl::Time start_;
+  absl::Time caller_deadline_;
   absl::Time deadline_;
   std::string request_id_;
   // Two owners: the handler (until Attach/FinishNow) and gRPC (until OnDone).

@@ -129,6 +129,11 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateConnection(
     grpc::CallbackServerContext* context, const v1::CreateConnectionRequest* request,
     v1::CreateConnectionResponse* response) {
   auto* r = new RpcReactor(context, "CreateConnection");
+  if (!request->group_id().empty()) {
+    if (absl::Status s = ValidateId("group_id", request->group_id()); !s.ok()) {
+      return r->FinishNow(s);
+    }
+  }
   fivetran::FieldViolation violation;
   absl::StatusOr<json> body = fivetran::CreateConnectionBody(*request, &violation);
   return StartCreate(client_, r, std::move(body), violation, response);
@@ -138,6 +143,11 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateFtpConnection(
     grpc::CallbackServerContext* context, const v1::CreateFtpConnectionRequest* request,
     v1::CreateFtpConnectionResponse* response) {
   auto* r = new RpcReactor(context, "CreateFtpConnection");
+  if (!request->group_id().empty()) {
+    if (absl::Status s = ValidateId("group_id", request->group_id()); !s.ok()) {
+      return r->FinishNow(s);
+    }
+  }
   fivetran::FieldViolation violation;
   absl::StatusOr<json> body = fivetran::CreateFtpConnectionBody(*request, &violation);
   return StartCreate(client_, r, std::move(body), violation, response);
@@ -195,6 +205,9 @@ grpc::ServerUnaryReactor* GroupServiceImpl::ListGroupConnections(
     v1::ListGroupConnectionsResponse* response) {
   auto* r = new RpcReactor(context, "ListGroupConnections");
   if (absl::Status s = ValidateId("group_id", request->group_id()); !s.ok()) {
+    return r->FinishNow(s);
+  }
+  if (absl::Status s = ValidateFilter("schema", request->schema()); !s.ok()) {
     return r->FinishNow(s);
   }
   std::string extra;

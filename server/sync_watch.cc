@@ -12,6 +12,7 @@
 #include "server/fivetran/errors.h"
 #include "server/fivetran/mapping.h"
 #include "server/grpc_status.h"
+#include "server/rpc_reactor.h"
 #include "server/sync_rules.h"
 #include "server/validation.h"
 #include "spdlog/spdlog.h"
@@ -520,9 +521,7 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
 
   // End a little before the caller's deadline, so that the DEADLINE_EXCEEDED
   // with the last observation reaches the caller instead of gRPC's own.
-  std::chrono::system_clock::time_point d = context->deadline();
-  absl::Time deadline = d == std::chrono::system_clock::time_point::max() ? absl::InfiniteFuture()
-                                                                          : absl::FromChrono(d);
+  absl::Time deadline = CallerDeadline(*context);
   if (deadline != absl::InfiniteFuture()) {
     absl::Duration margin =
         std::clamp((deadline - absl::Now()) / 10, absl::Milliseconds(50), absl::Seconds(2));

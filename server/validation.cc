@@ -41,14 +41,27 @@ absl::Status ValidateId(absl::string_view field, absl::string_view id) {
   if (id.size() > kMaxIdLength) {
     return bad(absl::StrCat("is longer than ", kMaxIdLength, " characters"));
   }
-  if (id == "." || absl::StrContains(id, "..")) return bad("must not contain \"..\"");
+  if (id == ".") return bad("must not be \".\"");
+  if (absl::StrContains(id, "..")) return bad("must not contain \"..\"");
   for (unsigned char c : id) {
     if (c < 0x20 || c == 0x7f || absl::ascii_isspace(c)) {
       return bad("must not contain whitespace or control characters");
     }
+    // Fivetran ids are ASCII; this also keeps out Unicode spaces, controls
+    // and bidi marks that would only confuse logs and URLs.
+    if (c >= 0x80) return bad("must be printable ASCII");
     if (c == '/' || c == '?' || c == '#' || c == '%' || c == '\\') {
       return bad(absl::StrFormat("must not contain '%c'", c));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateFilter(absl::string_view field, absl::string_view value) {
+  if (value.size() > kMaxFilterLength) {
+    return MakeFieldError(absl::StatusCode::kInvalidArgument, field,
+                          absl::StrCat(field, " is longer than ", kMaxFilterLength, " bytes"),
+                          "INVALID_FIELD");
   }
   return absl::OkStatus();
 }
@@ -75,7 +88,7 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::strin
                           absl::StrCat("page_token ", why), "INVALID_PAGE_TOKEN");
   };
   std::string raw;
-  if (token.size() > 4096 || !absl::WebSafeBase64Unescape(token, &raw)) {
+  if (token.size() > kMaxPageTokenLength || !absl::WebSafeBase64Unescape(token, &raw)) {
     return invalid("is not a token issued by this gateway");
   }
   std::vector<absl::string_view> parts = absl::StrSplit(raw, absl::MaxSplits(':', 2));

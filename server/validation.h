@@ -14,11 +14,16 @@ namespace fivetran_gateway {
 inline constexpr int kDefaultPageSize = 100;
 inline constexpr int kMaxPageSize = 1000;
 inline constexpr size_t kMaxIdLength = 256;
+inline constexpr size_t kMaxFilterLength = 1024;
+inline constexpr size_t kMaxPageTokenLength = 16384;
 
-// A Fivetran id used in a URL path: 1-256 characters, none of `/ ? # % \`,
-// no whitespace or control characters, not "." or "..", no "..". Anything
-// else is INVALID_ARGUMENT naming `field`, and is never sent.
+// A Fivetran id used in a URL path: 1-256 printable ASCII characters, none of
+// `/ ? # % \`, no whitespace, not "." and no "..". Anything else is
+// INVALID_ARGUMENT naming `field`, and is never sent.
 absl::Status ValidateId(absl::string_view field, absl::string_view id);
+
+// A query filter value (e.g. `schema`): at most 1024 bytes.
+absl::Status ValidateFilter(absl::string_view field, absl::string_view value);
 
 // AIP-158 page size: 0 -> 100, above 1000 -> 1000, negative ->
 // INVALID_ARGUMENT.

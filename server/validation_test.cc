@@ -18,15 +18,39 @@ TEST(ValidateIdTest, AcceptsFivetranIds) {
 }
 
 TEST(ValidateIdTest, RejectsEverythingThatCouldChangeTheUrl) {
-  for (const std::string& id : std::vector<std::string>{
-           "", "../users", "..", ".", "a/b", "a?b=1", "a#b", "a%2Fb", "a b", "a\tb", "a\nb",
-           std::string("a\0b", 3), "a\\b", std::string(257, 'a'), "a..b", "\x7f"}) {
+  for (const std::string& id : std::vector<std::string>{"",
+                                                        "../users",
+                                                        "..",
+                                                        ".",
+                                                        "a/b",
+                                                        "a?b=1",
+                                                        "a#b",
+                                                        "a%2Fb",
+                                                        "a b",
+                                                        "a\tb",
+                                                        "a\nb",
+                                                        std::string("a\0b", 3),
+                                                        "a\\b",
+                                                        std::string(257, 'a'),
+                                                        "a..b",
+                                                        "\x7f",
+                                                        "a\xc2\xa0b",
+                                                        "a\xe2\x80\xaeb",
+                                                        "\xef\xbb\xbfa",
+                                                        "caf\xc3\xa9"}) {
     absl::Status s = ValidateId("connection_id", id);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << id;
     google::rpc::BadRequest bad;
     ASSERT_TRUE(bad.ParseFromString(std::string(*s.GetPayload(fivetran::kBadRequestUrl))));
     EXPECT_EQ(bad.field_violations(0).field(), "connection_id");
   }
+}
+
+TEST(ValidateFilterTest, BoundsLength) {
+  EXPECT_TRUE(ValidateFilter("schema", "ftp_ingest.orders").ok());
+  EXPECT_TRUE(ValidateFilter("schema", std::string(1024, 's')).ok());
+  EXPECT_EQ(ValidateFilter("schema", std::string(1025, 's')).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(PageSizeTest, Aip158Rules) {
@@ -45,6 +69,11 @@ TEST(PageTokenTest, RoundTripAndScope) {
   EXPECT_EQ(DecodePageToken(token, "users").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(EncodePageToken("", "groups"), "");
   EXPECT_EQ(*DecodePageToken("", "groups"), "");
+}
+
+TEST(PageTokenTest, LongUpstreamCursorsRoundTrip) {
+  std::string cursor(3500, 'c');
+  EXPECT_EQ(*DecodePageToken(EncodePageToken(cursor, "groups"), "groups"), cursor);
 }
 
 TEST(PageTokenTest, GarbageIsInvalidArgument) {

@@ -12,11 +12,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "nlohmann/json.hpp"
 #include "server/fivetran/http_transport.h"
 
@@ -57,10 +59,18 @@ class FivetranClient {
 
  private:
   std::shared_ptr<HttpCall> Send(std::string method, std::string path, std::string body,
-                                 absl::Time deadline, EnvelopeCallback done);
+                                 absl::Time deadline, EnvelopeCallback done,
+                                 std::vector<std::string> secrets = {});
   ClientOptions options_;
   HttpTransport* transport_;
 };
+
+// The values of secret members (IsSecretKey: password, pgp keys, auth, ...)
+// of a request body, at any depth, longest first.
+std::vector<std::string> SecretValues(const nlohmann::json& body);
+
+// Replaces every string of `j` that contains one of `secrets` by "******".
+void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets);
 
 // Percent-encodes everything but RFC 3986 unreserved characters, for a path
 // segment or a query value.

@@ -7,8 +7,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "google/rpc/error_details.pb.h"
-#include "nlohmann/json.hpp"
+#include "server/fivetran/mapping.h"
 
 namespace fivetran_gateway::fivetran {
 namespace {
@@ -23,23 +24,6 @@ google::rpc::ErrorInfo GetErrorInfo(const absl::Status& status) {
 
 void SetErrorInfo(absl::Status& status, const google::rpc::ErrorInfo& info) {
   status.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
-}
-
-struct FivetranBody {
-  std::string code;
-  std::string message;
-  bool json = false;
-};
-
-FivetranBody ParseBody(absl::string_view body) {
-  FivetranBody out;
-  nlohmann::json j = nlohmann::json::parse(body.begin(), body.end(), nullptr,
-                                           /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return out;
-  out.json = true;
-  if (auto it = j.find("code"); it != j.end() && it->is_string()) out.code = *it;
-  if (auto it = j.find("message"); it != j.end() && it->is_string()) out.message = *it;
-  return out;
 }
 
 }  // namespace
@@ -107,9 +91,9 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Tim
   return std::nullopt;
 }
 
-std::string Scrub(absl::string_view text, std::initializer_list<absl::string_view> scrub) {
+std::string Scrub(absl::string_view text, absl::Span<const std::string> scrub) {
   std::string out(text);
-  for (absl::string_view s : scrub) {
+  for (const std::string& s : scrub) {
     if (!s.empty()) absl::StrReplaceAll({{s, "***"}}, &out);
   }
   return out;
@@ -136,9 +120,11 @@ std::string SanitizeSnippet(absl::string_view text, size_t max) {
 }
 
 absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp& op, absl::Time now,
-                                 std::initializer_list<absl::string_view> scrub) {
+                                 absl::Span<const std::string> scrub) {
   const int http = response.status;
-  FivetranBody body = ParseBody(response.body);
+  FivetranError body = ParseFivetranError(response.body);
+  const bool body_is_json = !body.code.empty() || !body.message.empty() ||
+                            absl::StartsWith(absl::StripAsciiWhitespace(response.body), "{");
   std::string upstream_message = Scrub(SanitizeSnippet(body.message, 300), scrub);
   absl::StatusCode code = absl::StatusCode::kUnknown;
   std::string reason;
@@ -209,7 +195,7 @@ absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp&
         message = absl::StrCat("Fivetran is unavailable (HTTP ", http, ")");
         if (!upstream_message.empty()) {
           absl::StrAppend(&message, ": ", upstream_message);
-        } else if (!body.json) {
+        } else if (!body_is_json) {
           absl::StrAppend(&message, ", body was ",
                           response.content_type.empty()
                               ? "not JSON"
@@ -230,13 +216,14 @@ absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp&
       {"upstream_method", op.method},
       {"upstream_path", op.path},
   };
-  if (!body.code.empty()) metadata["fivetran_code"] = SanitizeSnippet(body.code, 80);
+  if (!body.code.empty()) metadata["fivetran_code"] = Scrub(SanitizeSnippet(body.code, 80), scrub);
   if (outcome_unknown) metadata["outcome"] = "unknown";
   absl::Status status = MakeError(code, message, reason, metadata);
   if (http == 429) {
     std::optional<absl::Duration> delay = ParseRetryAfter(response.retry_after, now);
-    // Without a usable Retry-After, suggest a conservative pause.
-    AddRetryInfo(status, delay.value_or(absl::Seconds(60)));
+    // Without a usable Retry-After, suggest a conservative pause; never 0,
+    // which would invite a hot retry loop.
+    AddRetryInfo(status, std::max(delay.value_or(absl::Seconds(60)), absl::Seconds(1)));
   }
   return status;
 }

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "server/fivetran/http_transport.h"
 
 namespace fivetran_gateway::fivetran {
@@ -53,13 +54,13 @@ struct UpstreamOp {
 // Fivetran's {code, message} envelope or anything else (an HTML page).
 // `scrub` lists strings (credentials) that must not appear in the message.
 absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp& op, absl::Time now,
-                                 std::initializer_list<absl::string_view> scrub = {});
+                                 absl::Span<const std::string> scrub = {});
 
 // A transfer that got no HTTP response -> status.
 absl::Status StatusFromTransportError(const TransportError& error, const UpstreamOp& op);
 
 // Replaces every occurrence of the non-empty `scrub` strings by "***".
-std::string Scrub(absl::string_view text, std::initializer_list<absl::string_view> scrub);
+std::string Scrub(absl::string_view text, absl::Span<const std::string> scrub);
 
 // Keeps at most `max` printable ASCII characters of `text` (others become
 // ' '), collapsing runs of white space: safe to put in an error message.

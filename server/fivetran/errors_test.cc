@@ -129,7 +129,7 @@ TEST(StatusFromHttpErrorTest, HtmlBadGatewayIsUnavailableWithoutHtml) {
 TEST(StatusFromHttpErrorTest, CredentialsAreScrubbed) {
   absl::Status s = StatusFromHttpError(
       Response(401, R"({"code":"AuthFailed","message":"bad key k3y for secret s3cr3t"})"), kGet,
-      kNow, {"k3y", "s3cr3t"});
+      kNow, std::vector<std::string>{"k3y", "s3cr3t"});
   EXPECT_EQ(s.message().find("k3y"), absl::string_view::npos);
   EXPECT_EQ(s.message().find("s3cr3t"), absl::string_view::npos);
 }

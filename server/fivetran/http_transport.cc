@@ -125,6 +125,13 @@ class CurlTransport::Transfer final : public HttpCall,
     for (const std::string& h : request_.headers) headers_ = curl_slist_append(headers_, h.c_str());
     headers_ = curl_slist_append(headers_, "Expect:");
     curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, headers_);
+    if (request_.method != "GET") {
+      // libcurl silently re-sends a request whose reused keep-alive
+      // connection dies before any response byte: for a POST that could
+      // create a connection or trigger a sync twice. A fresh connection is
+      // never retried.
+      curl_easy_setopt(easy_, CURLOPT_FRESH_CONNECT, 1L);
+    }
     if (request_.method == "POST") {
       curl_easy_setopt(easy_, CURLOPT_POST, 1L);
       curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE,

@@ -711,6 +711,14 @@ absl::Status ValidateFtpConfig(const v1::FtpConfig& c, FieldViolation* violation
 // Secrets.
 
 bool IsSecretKey(absl::string_view key) {
+  // Flags about a secret ("is_private_key_encrypted", "use_pgp_...") are not
+  // secrets.
+  for (absl::string_view flag : {"is_", "use_", "has_"}) {
+    if (absl::StartsWith(key, flag)) return false;
+  }
+  for (absl::string_view flag : {"_enabled", "_encrypted", "_method", "_type"}) {
+    if (absl::EndsWith(key, flag)) return false;
+  }
   std::string k;
   k.reserve(key.size());
   for (char c : key) {
@@ -1014,6 +1022,52 @@ absl::StatusOr<v1::User> UserFromJson(const nlohmann::json& j) {
 // ---------------------------------------------------------------------------------------------
 // Requests.
 
+namespace {
+
+// JSON has no NaN or infinity: nlohmann would silently send null. Also bounds
+// the nesting, so the body stays a sane document.
+absl::Status CheckJsonValues(const Value& v, const std::string& path, int depth,
+                             FieldViolation* violation) {
+  if (depth > kMaxConfigDepth) {
+    return Violation(violation, path,
+                     absl::StrCat(path, " is nested more than ", kMaxConfigDepth, " levels deep"));
+  }
+  switch (v.kind_case()) {
+    case Value::kNumberValue:
+      if (!std::isfinite(v.number_value())) {
+        return Violation(violation, path, absl::StrCat(path, " must be a finite number"));
+      }
+      return absl::OkStatus();
+    case Value::kStructValue:
+      for (const auto& [k, child] : v.struct_value().fields()) {
+        if (auto s = CheckJsonValues(child, absl::StrCat(path, ".", k), depth + 1, violation);
+            !s.ok()) {
+          return s;
+        }
+      }
+      return absl::OkStatus();
+    case Value::kListValue:
+      for (int i = 0; i < v.list_value().values_size(); ++i) {
+        if (auto s = CheckJsonValues(v.list_value().values(i), absl::StrCat(path, "[", i, "]"),
+                                     depth + 1, violation);
+            !s.ok()) {
+          return s;
+        }
+      }
+      return absl::OkStatus();
+    default:
+      return absl::OkStatus();
+  }
+}
+
+absl::Status CheckStruct(const Struct& st, const std::string& path, FieldViolation* violation) {
+  Value v;
+  *v.mutable_struct_value() = st;
+  return CheckJsonValues(v, path, 0, violation);
+}
+
+}  // namespace
+
 absl::StatusOr<nlohmann::json> CreateConnectionBody(const v1::CreateConnectionRequest& req,
                                                     FieldViolation* violation) {
   if (req.group_id().empty()) return Required(violation, "group_id");
@@ -1028,8 +1082,15 @@ absl::StatusOr<nlohmann::json> CreateConnectionBody(const v1::CreateConnectionRe
   body["group_id"] = req.group_id();
   body["service"] = req.service();
   if (auto s = AddOptions(req.options(), violation, &body); !s.ok()) return s;
+  if (auto s = CheckStruct(req.config(), "config", violation); !s.ok()) return s;
+  if (auto s = CheckStruct(req.auth(), "auth", violation); !s.ok()) return s;
   body["config"] = JsonFromStruct(req.config());
   if (req.has_auth()) body["auth"] = JsonFromStruct(req.auth());
+  if (body.dump().size() > kMaxRequestBodyBytes) {
+    return Violation(
+        violation, "config",
+        absl::StrCat("config and auth together exceed ", kMaxRequestBodyBytes, " bytes of JSON"));
+  }
   return body;
 }
 
@@ -1138,6 +1199,9 @@ absl::StatusOr<Page> ParsePage(const nlohmann::json& envelope) {
   Reader r(*data, "response.data", &status);
   if (const json* items = r.ArrayOfObjects("items")) {
     page.items.assign(items->begin(), items->end());
+  } else if (status.ok()) {
+    // Without `items` an empty page would look like the end of the list.
+    return absl::InternalError("response.data.items: expected an array, got none");
   }
   for (const char* key : {"next_cursor", "nextCursor"}) {
     if (!page.next_cursor.empty()) break;

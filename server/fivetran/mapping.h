@@ -48,7 +48,10 @@ namespace v1 = ::fivetran::gateway::v1;
 // token, apikey, privatekey, accesskey, credential, authorization, cookie; or when it equals
 // "auth" or "pwd". So password, pgp_secret_key, pgp_pass_phrase, client_secret, api_key,
 // private_key, access_key_id, app_token, refresh_token and connect_card's token are secret;
-// signer_public_key, user and host are not. Deliberately errs on the side of secrecy.
+// signer_public_key, user and host are not. Deliberately errs on the side of secrecy, except
+// for flags about a secret: keys starting with is_/use_/has_ or ending with _enabled,
+// _encrypted, _method or _type (is_private_key_encrypted, use_pgp_encryption_options,
+// auth_method) are not secret.
 bool IsSecretKey(absl::string_view key);
 
 // A copy of `j` in which the value of every object member whose key IsSecretKey (at any depth,
@@ -143,6 +146,11 @@ struct FieldViolation {
 // daily_sync_time not "HH:00" or without sync_frequency 1440, negative data_delay_threshold,
 // unknown enum numbers, networking_method UNMANAGED_PROXY_AGENT / UNKNOWN, connect_card_config
 // without an http(s) redirect_uri).
+// Limits of a create request's free-form `config` / `auth`: nesting depth
+// and the size of the JSON body sent.
+inline constexpr int kMaxConfigDepth = 32;
+inline constexpr size_t kMaxRequestBodyBytes = 1 << 20;
+
 absl::StatusOr<nlohmann::json> CreateConnectionBody(const v1::CreateConnectionRequest& req,
                                                     FieldViolation* violation);
 

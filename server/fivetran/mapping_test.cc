@@ -121,8 +121,6 @@ TEST(PageTest, B1CursorAbsentEmptyOrCamelCase) {
       {R"({"items":[{"id":"a"},{"id":"b"}],"nextCursor":"eyJza2lwIjozfQ"})", "eyJza2lwIjozfQ", 2},
       {R"({"items":[],"next_cursor":"snake","nextCursor":"camel"})", "snake", 0},
       {R"({"items":[],"next_cursor":null,"nextCursor":"camel"})", "camel", 0},
-      {R"({"items":null})", "", 0},
-      {R"({})", "", 0},
   };
   for (const auto& c : cases) {
     json env = {{"code", "Success"}, {"data", json::parse(c.data)}};
@@ -137,6 +135,9 @@ TEST(PageTest, B1MalformedPagesAreInternal) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({"code":"Success","data":{"items":{"id":"a"}}})",
        "response.data.items: expected an array"},
+      // A page without items must not read as "the end of the list".
+      {R"({"code":"Success","data":{"items":null}})", "response.data.items: expected an array"},
+      {R"({"code":"Success","data":{}})", "response.data.items: expected an array"},
       {R"({"code":"Success","data":{"items":["a"]}})",
        "response.data.items[0]: expected an object"},
       {R"({"code":"Success","data":{"items":[],"next_cursor":7}})",
@@ -853,7 +854,7 @@ TEST(SecretTest, IsSecretKey) {
                         "client_secret",  "token",
                         "app_token",      "refresh_token",
                         "api_key",        "apiKey",
-                        "private_key",    "is_private_key_encrypted",
+                        "private_key",    "private_key_contents",
                         "access_key_id",  "secret_access_key",
                         "credentials",    "Authorization",
                         "auth",           "pwd",
@@ -861,7 +862,9 @@ TEST(SecretTest, IsSecretKey) {
     EXPECT_TRUE(IsSecretKey(k)) << k;
   }
   for (const char* k : {"user", "host", "port", "schema", "signer_public_key", "public_key",
-                        "author", "prefix", "pattern", "uri", "id", "table_name", ""}) {
+                        "author", "prefix", "pattern", "uri", "id", "table_name", "",
+                        "is_private_key_encrypted", "use_pgp_encryption_options",
+                        "auth_method"}) {
     EXPECT_FALSE(IsSecretKey(k)) << k;
   }
 }
