@@ -1,6 +1,6 @@
 // End-to-end: the fivetranctl binary, run as a subprocess against the real gateway in front of
 // the real emulator. JSON output is compared with the emulator's REST data; errors with the
-// documented exit codes (client/README.md).
+// documented exit codes (client/fivetranctl/README.md).
 #include <fcntl.h>
 #include <google/protobuf/timestamp.pb.h>
 #include <google/protobuf/util/time_util.h>

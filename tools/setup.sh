@@ -16,7 +16,13 @@ APT_PACKAGES=(
   python3 python3-jsonschema python3-grpcio python3-protobuf openssl
   # formatting
   clang-format
+  # client tests (tests/clients): Go client in GOPATH mode, REST checks
+  golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev
+  golang-google-protobuf-dev golang-google-genproto-dev protoc-gen-go
+  protoc-gen-go-grpc curl
 )
+# Node.js client and buf: Debian's nodejs/npm unless a node with npm is there.
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -41,5 +47,16 @@ if ! grep -q "message ErrorInfo" "$GOOGLEAPIS_DIR/google/rpc/error_details.proto
   for f in status error_details code; do
     $SUDO cp "$GOGO_RPC/$f.proto" "$GOOGLEAPIS_DIR/google/rpc/$f.proto"
   done
+fi
+# npm packages (@grpc/grpc-js, @grpc/proto-loader, protobufjs for the Node
+# client; @bufbuild/buf for buf lint/breaking/curl), from client/node's
+# lockfile. Skipped while node_modules matches package.json + package-lock.json.
+NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/client/node"
+npm_want="$(cat "$NODE_DIR/package.json" "$NODE_DIR/package-lock.json" | sha256sum | cut -d' ' -f1)"
+npm_stamp="$NODE_DIR/node_modules/.fivetran-gateway-setup"
+if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+  echo "setup: npm ci in client/node" >&2
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$npm_want" >"$npm_stamp"
 fi
 echo "setup: ok" >&2

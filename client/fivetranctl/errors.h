@@ -8,7 +8,7 @@
 
 namespace fivetranctl {
 
-// Documented in `fivetranctl --help` and client/README.md; keep them in sync.
+// Documented in `fivetranctl --help` and client/fivetranctl/README.md; keep them in sync.
 enum ExitCode : int {
   kExitOk = 0,
   kExitOther = 1,            // Any other failure (INTERNAL, FAILED_PRECONDITION, ...).

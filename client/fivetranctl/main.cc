@@ -1,4 +1,4 @@
-// fivetranctl: the command-line client of fivetran_gateway (see client/README.md).
+// fivetranctl: the command-line client of fivetran_gateway (see client/fivetranctl/README.md).
 //
 // Parsing is CLI11; every command is one or more unary RPCs on the generated stubs. Local
 // problems (bad flags, unreadable files, missing password) exit with kExitUsage before any

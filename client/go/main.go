@@ -1,9 +1,10 @@
 // Command example_client is an example Go client of fivetran-gateway
 // (fivetran.gateway.v1).
 //
-// It calls every operation, pages through listings with next_page_token, and
-// reads the gateway's rich errors (gRPC code, google.rpc.ErrorInfo reason and
-// metadata, google.rpc.RetryInfo delay).
+// It calls every operation (and watches a sync to its end), pages through
+// listings with next_page_token, and reads the gateway's rich errors (gRPC
+// code, google.rpc.ErrorInfo reason and metadata, google.rpc.RetryInfo
+// delay).
 //
 //	tools/gen_clients.sh go
 //	cd client/go && GO111MODULE=off GOPATH=$PWD/../generated/go:/usr/share/gocode go build -o example_client .
@@ -19,6 +20,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"strconv"
@@ -33,6 +35,7 @@ import (
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -261,6 +264,36 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("sync_connection id=%s triggered_at=%s message=%s\n", ftp.Connection.Id, ts(synced.TriggeredAt), synced.Message)
+
+	// WatchConnectionSync: a stream of updates until that sync ends.
+	watchCtx, cancelWatch := context.WithTimeout(context.Background(), time.Minute)
+	defer cancelWatch()
+	stream, err := connections.WatchConnectionSync(watchCtx, &gw.WatchConnectionSyncRequest{
+		ConnectionId: ftp.Connection.Id,
+		Baseline:     synced.Baseline, // nil: the connection never synced before
+		PollInterval: durationpb.New(time.Second),
+	})
+	if err != nil {
+		printError("WatchConnectionSync", err)
+		os.Exit(1)
+	}
+	updates := 0
+	var last *gw.WatchConnectionSyncResponse
+	for {
+		update, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			printError("WatchConnectionSync", err)
+			os.Exit(1)
+		}
+		updates++
+		last = update
+	}
+	fmt.Printf("watch_connection_sync id=%s updates=%d outcome=%s sync_state=%s succeeded_at=%s\n",
+		ftp.Connection.Id, updates, last.GetOutcome(), last.GetObservation().GetSyncState(),
+		ts(last.GetObservation().GetSucceededAt()))
 
 	// A rich error: NOT_FOUND with ErrorInfo.
 	if _, err := connections.GetConnection(ctx, &gw.GetConnectionRequest{ConnectionId: "no_such_connection"}); err != nil {

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Example Node.js client of fivetran-gateway (fivetran.gateway.v1).
 //
-// Calls every operation, pages through listings with next_page_token, and
-// reads the gateway's rich errors (gRPC code, google.rpc.ErrorInfo reason and
-// metadata, google.rpc.RetryInfo delay).
+// Calls every operation (and watches a sync to its end), pages through
+// listings with next_page_token, and reads the gateway's rich errors (gRPC
+// code, google.rpc.ErrorInfo reason and metadata, google.rpc.RetryInfo
+// delay).
 //
 //   tools/gen_clients.sh node            # collects the .proto files
 //   (cd client/node && npm ci)           # @grpc/grpc-js, @grpc/proto-loader
@@ -194,6 +195,22 @@ async function main() {
     // SyncConnection
     const synced = await call(connections, 'SyncConnection', { connection_id: ftp.connection.id, force: false });
     console.log(`sync_connection id=${ftp.connection.id} triggered_at=${ts(synced.triggered_at)} message=${synced.message}`);
+
+    // WatchConnectionSync: a stream of updates until that sync ends
+    const watch = await new Promise((resolve, reject) => {
+      const updates = [];
+      const stream = connections.WatchConnectionSync({
+        connection_id: ftp.connection.id,
+        baseline: synced.baseline, // null: the connection never synced before
+        poll_interval: { seconds: 1 },
+      }, { deadline: Date.now() + 60000 });
+      stream.on('data', (update) => updates.push(update));
+      stream.on('error', reject);
+      stream.on('end', () => resolve(updates));
+    });
+    const last = watch[watch.length - 1];
+    console.log(`watch_connection_sync id=${ftp.connection.id} updates=${watch.length} outcome=${last.outcome} ` +
+      `sync_state=${last.observation.sync_state} succeeded_at=${ts(last.observation.succeeded_at)}`);
 
     // A rich error: NOT_FOUND with ErrorInfo
     try {

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Example Python client of fivetran-gateway (fivetran.gateway.v1).
 
-Calls every operation, pages through listings with next_page_token, and reads
-the gateway's rich errors (gRPC code, google.rpc.ErrorInfo reason and
-metadata, google.rpc.RetryInfo delay).
+Calls every operation (and watches a sync to its end), pages through listings
+with next_page_token, and reads the gateway's rich errors (gRPC code,
+google.rpc.ErrorInfo reason and metadata, google.rpc.RetryInfo delay).
 
     tools/gen_clients.sh python
     PYTHONPATH=client/generated/python /usr/bin/python3 client/python/example_client.py 127.0.0.1:50051
@@ -20,7 +20,7 @@ import sys
 import time
 
 import grpc
-from google.protobuf import struct_pb2
+from google.protobuf import duration_pb2, struct_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from fivetran.gateway.v1 import (
@@ -181,6 +181,19 @@ def main() -> int:
             timeout=DEADLINE_S)
         print(f"sync_connection id={ftp.connection.id} triggered_at={ts(synced.triggered_at)} "
               f"message={synced.message}")
+
+        # WatchConnectionSync: a stream of updates until that sync ends
+        watch = connection_service_pb2.WatchConnectionSyncRequest(
+            connection_id=ftp.connection.id, poll_interval=duration_pb2.Duration(seconds=1))
+        if synced.HasField("baseline"):  # unset: the connection never synced before
+            watch.baseline.CopyFrom(synced.baseline)
+        updates, last = 0, None
+        for last in connections.WatchConnectionSync(watch, timeout=60):
+            updates += 1
+        print(f"watch_connection_sync id={ftp.connection.id} updates={updates} "
+              f"outcome={connection_service_pb2.SyncOutcome.Name(last.outcome)} "
+              f"sync_state={connection_pb2.SyncState.Name(last.observation.sync_state)} "
+              f"succeeded_at={ts(last.observation.succeeded_at)}")
 
         # A rich error: NOT_FOUND with ErrorInfo
         try:
