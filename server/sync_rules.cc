@@ -93,19 +93,20 @@ v1::SyncOutcome Decide(const v1::SyncObservation& o, std::optional<absl::Time> b
 }
 
 absl::Status CheckSyncable(const v1::Connection& c) {
-  auto refuse = [&](const std::string& why) {
+  auto refuse = [&](const std::string& precondition, const std::string& why) {
     return fivetran::MakeError(absl::StatusCode::kFailedPrecondition,
                                absl::StrCat("connection ", c.id(), " ", why), "FAILED_PRECONDITION",
-                               {{"connection_id", c.id()}});
+                               {{"connection_id", c.id()}, {"precondition", precondition}});
   };
   if (c.status().setup_state() != v1::SETUP_STATE_CONNECTED) {
     std::string state =
         c.status().setup_state_raw().empty() ? "unknown" : c.status().setup_state_raw();
-    return refuse(absl::StrCat("cannot sync: setup_state is '", state,
+    return refuse("setup_incomplete",
+                  absl::StrCat("cannot sync: setup_state is '", state,
                                "', expected 'connected' (run and pass the setup tests first)"));
   }
   if ((c.has_paused() && c.paused()) || c.status().sync_state() == v1::SYNC_STATE_PAUSED) {
-    return refuse("is paused: unpause it before triggering a sync");
+    return refuse("paused", "is paused: unpause it before triggering a sync");
   }
   return absl::OkStatus();
 }

@@ -861,5 +861,93 @@ TEST_F(FivetranctlE2ETest, ServerAddressFromTheEnvironment) {
   EXPECT_TRUE(r.err.empty()) << r.err;
 }
 
+// sync --wait and watch (WatchConnectionSync): outcomes as exit codes.
+class FivetranctlWaitTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    emulator_ = new Emulator({"--sync_duration=300ms"});
+    gateway_ = new Gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+                           {"--sync_poll_min_interval=50ms"});
+  }
+  static void TearDownTestSuite() {
+    delete gateway_;
+    delete emulator_;
+  }
+  void SetUp() override { emulator_->Admin("POST", "/_emulator/reset"); }
+  static void Outcome(const std::string& id, const std::string& outcome, int ms) {
+    emulator_->Admin("POST", "/_emulator/connections/" + id + "/sync_outcome",
+                     {{"outcome", outcome}, {"duration_ms", ms}});
+  }
+  static Result Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", gateway_->address()});
+    return RunCtl(args);
+  }
+  static Emulator* emulator_;
+  static Gateway* gateway_;
+};
+Emulator* FivetranctlWaitTest::emulator_ = nullptr;
+Gateway* FivetranctlWaitTest::gateway_ = nullptr;
+
+TEST_F(FivetranctlWaitTest, WaitSucceeded) {
+  Outcome("decent_dropsy", "success", 400);
+  Result r = Ctl({"connections", "sync", "decent_dropsy", "--wait", "--poll-interval", "100ms"});
+  EXPECT_EQ(r.code, 0) << Describe(r);
+  EXPECT_NE(r.err.find("sync triggered connection=decent_dropsy"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("sync_state=syncing"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("sync succeeded connection=decent_dropsy succeeded_at="), std::string::npos)
+      << r.err;
+  // The printed succeeded_at is the emulator's new one.
+  HttpReply rest = emulator_->Rest("GET", "/v1/connections/decent_dropsy");
+  std::string succeeded = rest.json["data"]["succeeded_at"].get<std::string>().substr(0, 19);
+  EXPECT_NE(r.err.find("succeeded_at=" + succeeded), std::string::npos) << r.err << succeeded;
+}
+
+TEST_F(FivetranctlWaitTest, WaitOutcomesHaveTheirExitCodes) {
+  Outcome("decent_dropsy", "failure", 200);
+  Result failed =
+      Ctl({"connections", "sync", "decent_dropsy", "--wait", "--poll-interval", "100ms"});
+  EXPECT_EQ(failed.code, 9) << Describe(failed);
+  EXPECT_NE(failed.err.find("sync failed connection=decent_dropsy failed_at="), std::string::npos);
+
+  Outcome("decent_dropsy", "reschedule", 200);
+  Result rescheduled =
+      Ctl({"connections", "sync", "decent_dropsy", "--wait", "--poll-interval", "100ms"});
+  EXPECT_EQ(rescheduled.code, 10) << Describe(rescheduled);
+  EXPECT_NE(rescheduled.err.find("manual schedule"), std::string::npos) << rescheduled.err;
+
+  Result paused = Ctl({"connections", "sync", "sleepy_badger", "--wait"});
+  EXPECT_EQ(paused.code, 11) << Describe(paused);
+  Result watched = Ctl({"connections", "watch", "sleepy_badger"});
+  EXPECT_EQ(watched.code, 11) << Describe(watched);
+
+  Outcome("decent_dropsy", "success", 30000);
+  Result timeout = Ctl({"--timeout", "1s", "connections", "sync", "decent_dropsy", "--wait",
+                        "--poll-interval", "100ms"});
+  EXPECT_EQ(timeout.code, 12) << Describe(timeout);
+  EXPECT_NE(timeout.err.find("DEADLINE_EXCEEDED"), std::string::npos) << timeout.err;
+}
+
+TEST_F(FivetranctlWaitTest, WatchJsonlStreamsEveryUpdate) {
+  Outcome("decent_dropsy", "success", 400);
+  Result sync = Ctl({"connections", "sync", "decent_dropsy"});
+  ASSERT_EQ(sync.code, 0) << Describe(sync);
+  Result r = Ctl(
+      {"--output", "jsonl", "connections", "watch", "decent_dropsy", "--poll-interval", "100ms"});
+  // Watching from now: the sync already running ends after its start, but the
+  // baseline is read when the watch starts, so the watch sees it end.
+  EXPECT_EQ(r.code, 0) << Describe(r);
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_FALSE(lines.empty());
+  json last = ParseJson(lines.back());
+  EXPECT_EQ(last["outcome"], "SYNC_OUTCOME_SUCCEEDED");
+  EXPECT_EQ(last["observation"]["sync_state"], "SYNC_STATE_SCHEDULED");
+}
+
+TEST_F(FivetranctlWaitTest, PollIntervalNeedsWait) {
+  Result r = Ctl({"connections", "sync", "decent_dropsy", "--poll-interval", "1s"});
+  EXPECT_EQ(r.code, 2) << Describe(r);
+  EXPECT_TRUE(emulator_->Requests().empty());
+}
+
 }  // namespace
 }  // namespace fivetran_gateway::testing

@@ -19,6 +19,11 @@ enum ExitCode : int {
   kExitUnavailable = 6,      // UNAVAILABLE, DEADLINE_EXCEEDED.
   kExitRateLimited = 7,      // RESOURCE_EXHAUSTED (retry later).
   kExitNotReady = 8,         // Connection created, but setup_state is not "connected".
+  // sync --wait / watch outcomes:
+  kExitSyncFailed = 9,    // The sync ended with failed_at past the baseline.
+  kExitRescheduled = 10,  // Rescheduled (waiting for source quota).
+  kExitPaused = 11,       // The connection is paused (also when refused before triggering).
+  kExitWaitTimeout = 12,  // --timeout ran out before the sync ended.
 };
 
 // The exit code for a failed RPC.

@@ -33,6 +33,8 @@
 #include "fivetran/gateway/v1/connection_service.grpc.pb.h"
 #include "fivetran/gateway/v1/group_service.grpc.pb.h"
 #include "fivetran/gateway/v1/user_service.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "server/fivetran/mapping.h"
 
 namespace fivetranctl {
@@ -62,14 +64,20 @@ struct Globals {
 // ---------------------------------------------------------------------------------------------
 // Local input.
 
+absl::Duration ParseDurationFlag(const std::string& flag, const std::string& text);
+
 absl::Duration ParseTimeout(const std::string& text) {
+  return ParseDurationFlag("--timeout", text);
+}
+
+absl::Duration ParseDurationFlag(const std::string& flag, const std::string& text) {
   std::string t(absl::StripAsciiWhitespace(text));
   // A bare number means seconds.
   if (!t.empty() && t.find_first_not_of("0123456789.") == std::string::npos) t += "s";
   absl::Duration d;
   if (!absl::ParseDuration(t, &d) || d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
-    throw UsageError(absl::StrCat("--timeout: '", text,
-                                  "' is not a positive duration (examples: 30s, 500ms, 2m)"));
+    throw UsageError(
+        absl::StrCat(flag, ": '", text, "' is not a positive duration (examples: 30s, 500ms, 2m)"));
   }
   return d;
 }
@@ -510,6 +518,100 @@ class Runner {
     return kExitOk;
   }
 
+  // WatchConnectionSync: progress lines on stderr, messages on stdout with
+  // --output json/jsonl, exit code from the outcome.
+  int Watch(const std::string& id, bool trigger, bool force, absl::Duration poll_interval) const {
+    auto stub = v1::ConnectionService::NewStub(channel_);
+    v1::WatchConnectionSyncRequest request;
+    request.set_connection_id(id);
+    request.set_trigger(trigger);
+    request.set_force(force);
+    if (poll_interval > absl::ZeroDuration()) {
+      int64_t ns = absl::ToInt64Nanoseconds(poll_interval);
+      request.mutable_poll_interval()->set_seconds(ns / 1000000000);
+      request.mutable_poll_interval()->set_nanos(static_cast<int32_t>(ns % 1000000000));
+    }
+    auto context = Context();
+    auto reader = stub->WatchConnectionSync(context.get(), request);
+    const std::string what = absl::StrCat("connection=", id);
+    auto stamp = [] {
+      return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
+    };
+    auto when = [](const google::protobuf::Timestamp& t) {
+      return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(t.seconds()),
+                              absl::UTCTimeZone());
+    };
+    v1::WatchConnectionSyncResponse message;
+    v1::SyncOutcome outcome = v1::SYNC_OUTCOME_UNSPECIFIED;
+    bool trigger_required = false;
+    bool announced = false;
+    while (reader->Read(&message)) {
+      if (g_.format == OutputFormat::kJsonl ||
+          (g_.format == OutputFormat::kJson && message.outcome() != v1::SYNC_OUTCOME_UNSPECIFIED)) {
+        std::cout << ToJson(message, g_.format == OutputFormat::kJson) << std::endl;
+      }
+      if (trigger && !announced && message.has_triggered_at()) {
+        announced = true;
+        Note(absl::StrCat(when(message.triggered_at()), " sync triggered ", what,
+                          " force=", force ? "true" : "false"));
+      }
+      const v1::SyncObservation& o = message.observation();
+      std::string state = o.sync_state_raw().empty() ? "unknown" : o.sync_state_raw();
+      if (message.outcome() == v1::SYNC_OUTCOME_UNSPECIFIED) {
+        Note(absl::StrCat(
+            stamp(), " ", what, " sync_state=", state,
+            o.has_is_historical_sync() && o.is_historical_sync() ? " historical" : ""));
+        continue;
+      }
+      outcome = message.outcome();
+      trigger_required = message.trigger_required();
+    }
+    grpc::Status s = reader->Finish();
+    const v1::SyncObservation& o = message.observation();
+    switch (outcome) {
+      case v1::SYNC_OUTCOME_SUCCEEDED:
+        Note(absl::StrCat(stamp(), " sync succeeded ", what,
+                          " succeeded_at=", when(o.succeeded_at())));
+        return kExitOk;
+      case v1::SYNC_OUTCOME_FAILED:
+        std::cerr << stamp() << " sync failed " << what << " failed_at=" << when(o.failed_at())
+                  << std::endl;
+        return kExitSyncFailed;
+      case v1::SYNC_OUTCOME_RESCHEDULED:
+        std::cerr << stamp() << " sync rescheduled " << what
+                  << (o.has_rescheduled_for() ? " rescheduled_for=" + when(o.rescheduled_for())
+                                              : "")
+                  << (trigger_required ? " (manual schedule: trigger again after that time)" : "")
+                  << std::endl;
+        return kExitRescheduled;
+      case v1::SYNC_OUTCOME_PAUSED:
+        std::cerr << stamp() << " sync not running " << what << ": the connection is paused"
+                  << std::endl;
+        return kExitPaused;
+      default:
+        break;
+    }
+    if (s.ok()) {
+      std::cerr << stamp() << " watch ended without an outcome " << what << std::endl;
+      return kExitOther;
+    }
+    std::cerr << stamp() << " sync wait failed " << what << ": " << DescribeError(s) << std::endl;
+    if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return kExitWaitTimeout;
+    if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+      google::rpc::Status details;
+      google::rpc::ErrorInfo info;
+      if (details.ParseFromString(s.error_details())) {
+        for (const auto& any : details.details()) {
+          if (any.UnpackTo(&info) && info.metadata().count("precondition") &&
+              info.metadata().at("precondition") == "paused") {
+            return kExitPaused;
+          }
+        }
+      }
+    }
+    return ExitCodeFor(s.error_code());
+  }
+
   struct Paging {
     int page_size = 0;
     std::string page_token;
@@ -661,6 +763,11 @@ constexpr char kExitCodes[] = R"(Exit codes:
   6  gateway or Fivetran unavailable, or deadline exceeded (UNAVAILABLE, DEADLINE_EXCEEDED)
   7  rate limited (RESOURCE_EXHAUSTED); the error line gives retry_after
   8  connection created but not ready (setup_state is not "connected")
+  sync --wait and watch:
+  9  the sync failed
+  10 the sync was rescheduled (waiting for source quota; manual schedules need a new trigger)
+  11 the connection is paused
+  12 --timeout ran out before the sync ended
 )";
 
 constexpr char kMainFooter[] = R"(
@@ -776,15 +883,40 @@ Examples:
   CLI::App* sync = connections->add_subcommand("sync", "Trigger a sync now");
   sync->add_option("CONNECTION_ID", conn_id, "Connection id")->required();
   sync->add_flag("--force", force, "Stop a running sync and restart it");
+  bool wait = false;
+  std::string poll_interval;
+  sync->add_flag("--wait", wait,
+                 "Wait until the sync ends (WatchConnectionSync); --timeout bounds the wait "
+                 "(default 6h with --wait)");
+  sync->add_option("--poll-interval", poll_interval,
+                   "With --wait: how often the gateway reads the connection (default 10s)");
   sync->footer(R"(
 Logs one timestamped line to stderr, e.g.
   2026-11-29T14:00:00Z sync triggered connection=decent_dropsy force=false: ...
 or, on failure,
   2026-11-29T14:00:00Z sync failed connection=decent_dropsy force=false: UNAVAILABLE: ...
+With --wait, progress lines follow and the exit code says how the sync ended:
+  0 succeeded, 9 failed, 10 rescheduled, 11 paused, 12 --timeout ran out.
+A sync is finished when succeeded_at or failed_at moves past its value before
+the trigger (never because "syncing" was seen).
 
 Examples:
   fivetranctl connections sync decent_dropsy
+  fivetranctl connections sync decent_dropsy --wait --timeout 2h --poll-interval 30s
   0 */4 * * * fivetranctl connections sync decent_dropsy >>/var/log/fivetranctl.log 2>&1
+)");
+
+  CLI::App* watch = connections->add_subcommand(
+      "watch", "Wait for the next sync of a connection to end, without triggering one");
+  watch->add_option("CONNECTION_ID", conn_id, "Connection id")->required();
+  watch->add_option("--poll-interval", poll_interval,
+                    "How often the gateway reads the connection (default 10s)");
+  watch->footer(R"(
+Exit codes: 0 succeeded, 9 failed, 10 rescheduled, 11 paused, 12 --timeout ran out
+(default 6h).
+
+Example:
+  fivetranctl connections watch decent_dropsy --timeout 1h
 )");
 
   auto add_paging = [](CLI::App* cmd, Runner::Paging* paging) {
@@ -867,6 +999,14 @@ Examples:
     if (g.server.empty()) throw UsageError("--server: empty address");
 
     if (get->parsed()) return Runner(g).Get(conn_id);
+    if ((sync->parsed() && wait) || watch->parsed()) {
+      if (app.get_option("--timeout")->count() == 0) g.deadline = absl::Hours(6);
+      absl::Duration interval = poll_interval.empty()
+                                    ? absl::ZeroDuration()
+                                    : ParseDurationFlag("--poll-interval", poll_interval);
+      return Runner(g).Watch(conn_id, /*trigger=*/sync->parsed(), force, interval);
+    }
+    if (!poll_interval.empty()) throw UsageError("--poll-interval goes with --wait");
     if (sync->parsed()) return Runner(g).Sync(conn_id, force);
     if (create->parsed()) {
       v1::CreateConnectionRequest request;
