@@ -20,14 +20,8 @@ using fivetran::UpstreamInfo;
 using fivetran::UrlEncode;
 using nlohmann::json;
 
-// Error for a 2xx answer whose JSON is not the documented shape.
 absl::Status BadShape(const absl::Status& mapping_error, const UpstreamInfo& info) {
-  absl::Status status = fivetran::MakeError(
-      absl::StatusCode::kInternal,
-      absl::StrCat("Fivetran's response does not have the documented shape: ",
-                   mapping_error.message()),
-      "FIVETRAN_BAD_RESPONSE", {{"http_status", absl::StrCat(info.http_status)}});
-  return status;
+  return fivetran::BadResponse(mapping_error, info.http_status);
 }
 
 absl::Status FieldViolationStatus(const absl::Status& status,
@@ -75,9 +69,18 @@ RpcReactor* StartList(fivetran::FivetranClient* client, RpcReactor* r, const std
 }
 
 // Shared by both create RPCs: POST /v1/connections and map the answer.
-template <typename Response>
-RpcReactor* StartCreate(fivetran::FivetranClient* client, RpcReactor* r, absl::StatusOr<json> body,
-                        const fivetran::FieldViolation& violation, Response* response) {
+template <typename Request, typename Response>
+RpcReactor* StartCreate(fivetran::FivetranClient* client, RpcReactor* r, const Request& request,
+                        absl::StatusOr<json> (*build_body)(const Request&,
+                                                           fivetran::FieldViolation*),
+                        Response* response) {
+  if (!request.group_id().empty()) {
+    if (absl::Status s = ValidateId("group_id", request.group_id()); !s.ok()) {
+      return r->FinishNow(s);
+    }
+  }
+  fivetran::FieldViolation violation;
+  absl::StatusOr<json> body = build_body(request, &violation);
   if (!body.ok()) return r->FinishNow(FieldViolationStatus(body.status(), violation));
   return r->Attach(client->Post(
       "/v1/connections", *body, r->deadline(),
@@ -115,11 +118,9 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::GetConnection(
   return r->Attach(client_->Get(
       absl::StrCat("/v1/connections/", UrlEncode(request->connection_id())), r->deadline(),
       [r, response](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
-        if (!envelope.ok()) return r->Complete(envelope.status(), info);
-        absl::StatusOr<json> data = fivetran::DataObject(*envelope);
-        if (!data.ok()) return r->Complete(BadShape(data.status(), info), info);
-        absl::StatusOr<v1::Connection> connection = fivetran::ConnectionFromJson(*data);
-        if (!connection.ok()) return r->Complete(BadShape(connection.status(), info), info);
+        absl::StatusOr<v1::Connection> connection =
+            fivetran::ConnectionFromEnvelope(envelope, info.http_status);
+        if (!connection.ok()) return r->Complete(connection.status(), info);
         *response->mutable_connection() = *std::move(connection);
         r->Complete(absl::OkStatus(), info);
       }));
@@ -128,29 +129,15 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::GetConnection(
 grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateConnection(
     grpc::CallbackServerContext* context, const v1::CreateConnectionRequest* request,
     v1::CreateConnectionResponse* response) {
-  auto* r = new RpcReactor(context, "CreateConnection");
-  if (!request->group_id().empty()) {
-    if (absl::Status s = ValidateId("group_id", request->group_id()); !s.ok()) {
-      return r->FinishNow(s);
-    }
-  }
-  fivetran::FieldViolation violation;
-  absl::StatusOr<json> body = fivetran::CreateConnectionBody(*request, &violation);
-  return StartCreate(client_, r, std::move(body), violation, response);
+  return StartCreate(client_, new RpcReactor(context, "CreateConnection"), *request,
+                     &fivetran::CreateConnectionBody, response);
 }
 
 grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateFtpConnection(
     grpc::CallbackServerContext* context, const v1::CreateFtpConnectionRequest* request,
     v1::CreateFtpConnectionResponse* response) {
-  auto* r = new RpcReactor(context, "CreateFtpConnection");
-  if (!request->group_id().empty()) {
-    if (absl::Status s = ValidateId("group_id", request->group_id()); !s.ok()) {
-      return r->FinishNow(s);
-    }
-  }
-  fivetran::FieldViolation violation;
-  absl::StatusOr<json> body = fivetran::CreateFtpConnectionBody(*request, &violation);
-  return StartCreate(client_, r, std::move(body), violation, response);
+  return StartCreate(client_, new RpcReactor(context, "CreateFtpConnection"), *request,
+                     &fivetran::CreateFtpConnectionBody, response);
 }
 
 grpc::ServerUnaryReactor* ConnectionServiceImpl::SyncConnection(

@@ -29,18 +29,7 @@ std::string ConnectionPath(const std::string& id) {
 
 // The connection in a details envelope, or why not.
 absl::StatusOr<v1::Connection> ConnectionOf(const absl::StatusOr<json>& envelope) {
-  if (!envelope.ok()) return envelope.status();
-  absl::StatusOr<json> data = fivetran::DataObject(*envelope);
-  absl::StatusOr<v1::Connection> c = data.ok() ? fivetran::ConnectionFromJson(*data)
-                                               : absl::StatusOr<v1::Connection>(data.status());
-  if (!c.ok()) {
-    return fivetran::MakeError(
-        absl::StatusCode::kInternal,
-        absl::StrCat("Fivetran's response does not have the documented shape: ",
-                     c.status().message()),
-        "FIVETRAN_BAD_RESPONSE");
-  }
-  return c;
+  return fivetran::ConnectionFromEnvelope(envelope, 200);
 }
 
 google::protobuf::Timestamp ToProto(absl::Time t) {

@@ -29,6 +29,23 @@ std::string UrlEncode(absl::string_view text) {
   return out;
 }
 
+absl::Status BadResponse(const absl::Status& mapping_error, int http_status) {
+  return MakeError(absl::StatusCode::kInternal,
+                   absl::StrCat("Fivetran's response does not have the documented shape: ",
+                                mapping_error.message()),
+                   "FIVETRAN_BAD_RESPONSE", {{"http_status", absl::StrCat(http_status)}});
+}
+
+absl::StatusOr<::fivetran::gateway::v1::Connection> ConnectionFromEnvelope(
+    const absl::StatusOr<nlohmann::json>& envelope, int http_status) {
+  if (!envelope.ok()) return envelope.status();
+  absl::StatusOr<nlohmann::json> data = DataObject(*envelope);
+  if (!data.ok()) return BadResponse(data.status(), http_status);
+  absl::StatusOr<::fivetran::gateway::v1::Connection> connection = ConnectionFromJson(*data);
+  if (!connection.ok()) return BadResponse(connection.status(), http_status);
+  return connection;
+}
+
 FivetranClient::FivetranClient(ClientOptions options, HttpTransport* transport)
     : options_(std::move(options)), transport_(transport) {
   absl::string_view base = options_.base_url;

@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "fivetran/gateway/v1/connection.pb.h"
 #include "nlohmann/json.hpp"
 #include "server/fivetran/http_transport.h"
 
@@ -64,6 +65,15 @@ class FivetranClient {
   ClientOptions options_;
   HttpTransport* transport_;
 };
+
+// A 2xx answer whose JSON is not the documented shape: INTERNAL with reason
+// FIVETRAN_BAD_RESPONSE, carrying the mapping error's (sanitised) message.
+absl::Status BadResponse(const absl::Status& mapping_error, int http_status);
+
+// The connection in a `GET/POST /v1/connections...` envelope, or why not
+// (the envelope's own error, or BadResponse).
+absl::StatusOr<::fivetran::gateway::v1::Connection> ConnectionFromEnvelope(
+    const absl::StatusOr<nlohmann::json>& envelope, int http_status);
 
 // The values of secret members (IsSecretKey: password, pgp keys, auth, ...)
 // of a request body, at any depth, longest first.

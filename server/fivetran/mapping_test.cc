@@ -863,8 +863,7 @@ TEST(SecretTest, IsSecretKey) {
   }
   for (const char* k : {"user", "host", "port", "schema", "signer_public_key", "public_key",
                         "author", "prefix", "pattern", "uri", "id", "table_name", "",
-                        "is_private_key_encrypted", "use_pgp_encryption_options",
-                        "auth_method"}) {
+                        "is_private_key_encrypted", "use_pgp_encryption_options", "auth_method"}) {
     EXPECT_FALSE(IsSecretKey(k)) << k;
   }
 }
