@@ -46,6 +46,9 @@ ABSL_FLAG(int32_t, rate_limit_per_hour, 20000, "Requests allowed per rolling hou
 ABSL_FLAG(int32_t, keep_alive_timeout_sec, 5, "Idle keep-alive connections close after this");
 ABSL_FLAG(int32_t, threads, 16, "Worker threads (each serves one connection at a time)");
 ABSL_FLAG(bool, log_requests, false, "Log one line per request to stderr");
+ABSL_FLAG(std::string, tls_cert, "",
+          "Serve HTTPS with this PEM certificate chain (with --tls_key); default plain HTTP");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 
 namespace {
 
@@ -136,6 +139,8 @@ int main(int argc, char** argv) {
   options.keep_alive_timeout_sec = absl::GetFlag(FLAGS_keep_alive_timeout_sec);
   options.threads = absl::GetFlag(FLAGS_threads);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   if (options.rate_limit_per_hour < 1) return Fail("--rate_limit_per_hour must be >= 1");
   if (options.fault_rate_503 < 0 || options.fault_rate_503 > 1) {
     return Fail("--fault_rate_503 must be within 0..1");
@@ -159,8 +164,9 @@ int main(int argc, char** argv) {
   }
   const std::string shown_host =
       options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
-  std::cout << "fivetran_emulator listening on http://" << shown_host << ":" << emulator.port()
-            << std::endl;
+  std::cout << "fivetran_emulator listening on "
+            << (options.tls_cert_file.empty() ? "http://" : "https://") << shown_host << ":"
+            << emulator.port() << std::endl;
 
   int sig = 0;
   sigwait(&stop_signals, &sig);

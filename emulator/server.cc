@@ -334,7 +334,21 @@ Emulator::~Emulator() { Stop(); }
 absl::Status Emulator::Start() {
   if (server_ != nullptr) return absl::FailedPreconditionError("already started");
   signal(SIGPIPE, SIG_IGN);
-  server_ = std::make_unique<httplib::Server>();
+  if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  if (!options_.tls_cert_file.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(),
+                                                    options_.tls_key_file.c_str());
+    if (!tls->is_valid()) {
+      return absl::InvalidArgumentError("cannot load the TLS certificate " +
+                                        options_.tls_cert_file + " and key " +
+                                        options_.tls_key_file);
+    }
+    server_ = std::move(tls);
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
   const int threads = std::max(options_.threads, 2);
   server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_->set_keep_alive_max_count(1000);

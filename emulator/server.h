@@ -46,6 +46,10 @@ struct ServerOptions {
   size_t max_logged_body = 64 * 1024;
   size_t max_body_bytes = 1024 * 1024;
   bool log_requests = false;  // one line per request on stderr
+  // Serve HTTPS with this PEM certificate chain and private key (both set),
+  // plain HTTP when both are empty.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // Parses "HOST:PORT" ("[v6]:PORT" also accepted).

@@ -105,16 +105,18 @@ void RpcReactor::Chain(std::shared_ptr<fivetran::HttpCall> call) {
 }
 
 RpcReactor* RpcReactor::FinishNow(const absl::Status& status) {
-  CompleteInternal(status, 0);
+  CompleteInternal(status, fivetran::UpstreamInfo{});
   Unref();
   return this;
 }
 
 void RpcReactor::Complete(const absl::Status& status, const fivetran::UpstreamInfo& upstream) {
-  CompleteInternal(status, upstream.http_status);
+  CompleteInternal(status, upstream);
 }
 
-void RpcReactor::CompleteInternal(const absl::Status& status, int http_status) {
+void RpcReactor::CompleteInternal(const absl::Status& status,
+                                  const fivetran::UpstreamInfo& upstream) {
+  const int http_status = upstream.http_status;
   grpc::Status out = ToGrpcStatus(status);
   if (out.error_code() == grpc::StatusCode::CANCELLED && absl::Now() >= caller_deadline_) {
     // gRPC cancels a call whose deadline ran out: say so in the log.
@@ -124,12 +126,14 @@ void RpcReactor::CompleteInternal(const absl::Status& status, int http_status) {
   double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
   // Messages are built from sanitised upstream text and never hold secrets.
   if (out.ok()) {
-    spdlog::info("rpc method={} code=OK http_status={} latency_ms={:.1f} request_id={}", method_,
-                 http_status, ms, request_id_);
+    spdlog::info("rpc method={} code=OK http_status={} latency_ms={:.1f} request_id={} attempts={}",
+                 method_, http_status, ms, request_id_, upstream.attempts);
   } else {
     spdlog::warn(
-        "rpc method={} code={} http_status={} latency_ms={:.1f} request_id={} error=\"{}\"",
-        method_, CodeName(out.error_code()), http_status, ms, request_id_, out.error_message());
+        "rpc method={} code={} http_status={} latency_ms={:.1f} request_id={} attempts={} "
+        "error=\"{}\"",
+        method_, CodeName(out.error_code()), http_status, ms, request_id_, upstream.attempts,
+        out.error_message());
   }
   Finish(out);
 }

@@ -3,8 +3,8 @@
 // It ties one gRPC call to at most one upstream HTTP call at a time: the
 // caller's deadline becomes the transfer's deadline, a cancelled RPC cancels
 // the transfer, and when the RPC ends it writes the one log line per RPC
-// (method, gRPC code, upstream HTTP status, latency, request id). Handlers
-// never block: they start the upstream call and return.
+// (method, gRPC code, upstream HTTP status, latency, request id, upstream
+// attempts). Handlers never block: they start the upstream call and return.
 #ifndef FIVETRAN_GATEWAY_SERVER_RPC_REACTOR_H_
 #define FIVETRAN_GATEWAY_SERVER_RPC_REACTOR_H_
 
@@ -57,7 +57,7 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
  private:
   ~RpcReactor() override = default;
   void Unref();
-  void CompleteInternal(const absl::Status& status, int http_status);
+  void CompleteInternal(const absl::Status& status, const fivetran::UpstreamInfo& upstream);
 
   grpc::CallbackServerContext* const context_;
   const char* const method_;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/fivetran/errors.h"
 #include "server/fivetran/mapping.h"
@@ -68,9 +69,116 @@ RpcReactor* StartList(fivetran::FivetranClient* client, RpcReactor* r, const std
       }));
 }
 
-// Shared by both create RPCs: POST /v1/connections and map the answer.
+// The answer of POST /v1/connections -> `response`, or the error.
+template <typename Response>
+absl::Status CreateResponse(const absl::StatusOr<json>& envelope, const UpstreamInfo& info,
+                            Response* response) {
+  if (!envelope.ok()) return envelope.status();
+  absl::StatusOr<json> data = fivetran::DataObject(*envelope);
+  absl::StatusOr<v1::Connection> connection = data.ok()
+                                                  ? fivetran::ConnectionFromJson(*data)
+                                                  : absl::StatusOr<v1::Connection>(data.status());
+  if (!connection.ok()) {
+    // The connection was created; only its description is unreadable.
+    absl::Status status = BadShape(connection.status(), info);
+    fivetran::AddErrorMetadata(status, "outcome", "applied");
+    if (data.ok() && data->contains("id") && (*data)["id"].is_string()) {
+      fivetran::AddErrorMetadata(status, "connection_id",
+                                 (*data)["id"].template get<std::string>());
+    }
+    return status;
+  }
+  response->set_ready(connection->status().setup_state() == v1::SETUP_STATE_CONNECTED);
+  *response->mutable_connection() = *std::move(connection);
+  return absl::OkStatus();
+}
+
+// One caller of an idempotent create, waiting in the IdempotencyCache for
+// the result of the create with its request_id. Cancelling the RPC (the
+// reactor calls Cancel()) or reaching its deadline ends only this caller's
+// wait: the upstream POST goes on and its result stays available to a retry
+// with the same request_id.
+class CreateWaiter final : public fivetran::HttpCall,
+                           public std::enable_shared_from_this<CreateWaiter> {
+ public:
+  using Deliver = std::function<void(const IdempotencyCache::Result&)>;
+  CreateWaiter(std::shared_ptr<IdempotencyCache> cache, IdempotencyCache::Key key,
+               TimerQueue* timers, Deliver deliver)
+      : cache_(std::move(cache)),
+        key_(std::move(key)),
+        timers_(timers),
+        deliver_(std::move(deliver)) {}
+
+  IdempotencyCache::Waiter AsWaiter() {
+    return [self = shared_from_this()](const IdempotencyCache::Result& r) { self->Done(r); };
+  }
+
+  // After Join(): remembers the waiter id and ends the wait at `deadline`.
+  void Joined(uint64_t waiter_id, absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    waiter_id_ = waiter_id;
+    if (done_ || deadline == absl::InfiniteFuture() || timers_ == nullptr) return;
+    timer_ = timers_->Schedule(deadline, [self = shared_from_this()] {
+      self->Abandon(fivetran::MakeError(
+          absl::StatusCode::kDeadlineExceeded,
+          absl::StrCat("the create with this request_id is still in progress at Fivetran; "
+                       "retry with the same request_id to get its result"),
+          "DEADLINE_EXCEEDED", {{"outcome", "unknown"}, {"request_id", self->key_.request_id}}));
+    });
+  }
+
+  void Cancel() override {
+    Abandon(fivetran::MakeError(absl::StatusCode::kCancelled, "cancelled by the caller",
+                                "CANCELLED", {{"outcome", "unknown"}}));
+  }
+
+ private:
+  void Abandon(absl::Status status) {
+    uint64_t id = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      if (done_) return;
+      id = waiter_id_;
+    }
+    if (id != 0 && cache_->Leave(key_, id)) {
+      IdempotencyCache::Result result;
+      result.status = std::move(status);
+      Done(result);
+    }
+  }
+
+  void Done(const IdempotencyCache::Result& result) {
+    uint64_t timer = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      if (done_) return;
+      done_ = true;
+      timer = timer_;
+      timer_ = 0;
+    }
+    if (timer != 0) timers_->Cancel(timer);
+    deliver_(result);
+  }
+
+  const std::shared_ptr<IdempotencyCache> cache_;
+  const IdempotencyCache::Key key_;
+  TimerQueue* const timers_;
+  const Deliver deliver_;
+  absl::Mutex mu_;
+  uint64_t waiter_id_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t timer_ ABSL_GUARDED_BY(mu_) = 0;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Shared by both create RPCs: POST /v1/connections and map the answer. With
+// a request_id the POST belongs to the IdempotencyCache entry rather than
+// to this RPC: it runs until Fivetran answers (bounded by
+// --max_request_time), and every caller with that request_id gets its
+// result.
 template <typename Request, typename Response>
-RpcReactor* StartCreate(fivetran::FivetranClient* client, RpcReactor* r, const Request& request,
+RpcReactor* StartCreate(fivetran::FivetranClient* client,
+                        const std::shared_ptr<IdempotencyCache>& cache, TimerQueue* timers,
+                        RpcReactor* r, const char* method, const Request& request,
                         absl::StatusOr<json> (*build_body)(const Request&,
                                                            fivetran::FieldViolation*),
                         Response* response) {
@@ -79,31 +187,70 @@ RpcReactor* StartCreate(fivetran::FivetranClient* client, RpcReactor* r, const R
       return r->FinishNow(s);
     }
   }
+  if (request.request_id().size() > kMaxRequestIdLength) {
+    return r->FinishNow(fivetran::MakeFieldError(
+        absl::StatusCode::kInvalidArgument, "request_id",
+        absl::StrCat("request_id is longer than ", kMaxRequestIdLength, " bytes"),
+        "INVALID_FIELD"));
+  }
   fivetran::FieldViolation violation;
   absl::StatusOr<json> body = build_body(request, &violation);
   if (!body.ok()) return r->FinishNow(FieldViolationStatus(body.status(), violation));
-  return r->Attach(client->Post(
-      "/v1/connections", *body, r->deadline(),
-      [r, response](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
-        if (!envelope.ok()) return r->Complete(envelope.status(), info);
-        absl::StatusOr<json> data = fivetran::DataObject(*envelope);
-        absl::StatusOr<v1::Connection> connection =
-            data.ok() ? fivetran::ConnectionFromJson(*data)
-                      : absl::StatusOr<v1::Connection>(data.status());
-        if (!connection.ok()) {
-          // The connection was created; only its description is unreadable.
-          absl::Status status = BadShape(connection.status(), info);
-          fivetran::AddErrorMetadata(status, "outcome", "applied");
-          if (data.ok() && data->contains("id") && (*data)["id"].is_string()) {
-            fivetran::AddErrorMetadata(status, "connection_id",
-                                       (*data)["id"].template get<std::string>());
-          }
-          return r->Complete(status, info);
+
+  if (request.request_id().empty()) {
+    return r->Attach(
+        client->Post("/v1/connections", *body, r->deadline(),
+                     [r, response](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
+                       r->Complete(CreateResponse(envelope, info, response), info);
+                     }));
+  }
+
+  Request unkeyed = request;
+  unkeyed.clear_request_id();
+  IdempotencyCache::Key key{method, request.request_id()};
+  auto waiter = std::make_shared<CreateWaiter>(
+      cache, key, timers, [r, response](const IdempotencyCache::Result& result) {
+        absl::Status status = result.status;
+        if (status.ok() && !response->ParseFromString(result.response)) {
+          status = absl::InternalError("cannot read the stored create response");
         }
-        response->set_ready(connection->status().setup_state() == v1::SETUP_STATE_CONNECTED);
-        *response->mutable_connection() = *std::move(connection);
-        r->Complete(absl::OkStatus(), info);
-      }));
+        r->Complete(status, result.upstream);
+      });
+  IdempotencyCache::Ticket ticket =
+      cache->Join(key, RequestFingerprint(unkeyed), waiter->AsWaiter());
+  switch (ticket.verdict) {
+    case IdempotencyCache::Verdict::kMismatch:
+      return r->FinishNow(fivetran::MakeFieldError(
+          absl::StatusCode::kInvalidArgument, "request_id",
+          "request_id was already used for a different request; use a new request_id",
+          "INVALID_FIELD"));
+    case IdempotencyCache::Verdict::kReplay: {
+      // The first request's result; nothing is sent.
+      absl::Status status = ticket.replay.status;
+      if (status.ok() && !response->ParseFromString(ticket.replay.response)) {
+        status = absl::InternalError("cannot read the stored create response");
+      }
+      UpstreamInfo replayed = ticket.replay.upstream;
+      replayed.attempts = 0;
+      r->Complete(status, replayed);
+      return r->Release();
+    }
+    case IdempotencyCache::Verdict::kStart:
+      client->Post("/v1/connections", *body, absl::InfiniteFuture(),
+                   [cache, key](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
+                     Response created;
+                     IdempotencyCache::Result result;
+                     result.status = CreateResponse(envelope, info, &created);
+                     if (result.status.ok()) result.response = created.SerializeAsString();
+                     result.upstream = info;
+                     cache->Finish(key, std::move(result));
+                   });
+      break;
+    case IdempotencyCache::Verdict::kWait:
+      break;
+  }
+  waiter->Joined(ticket.waiter_id, r->deadline());
+  return r->Attach(waiter);
 }
 
 }  // namespace
@@ -129,15 +276,15 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::GetConnection(
 grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateConnection(
     grpc::CallbackServerContext* context, const v1::CreateConnectionRequest* request,
     v1::CreateConnectionResponse* response) {
-  return StartCreate(client_, new RpcReactor(context, "CreateConnection"), *request,
-                     &fivetran::CreateConnectionBody, response);
+  return StartCreate(client_, creates_, timers_, new RpcReactor(context, "CreateConnection"),
+                     "CreateConnection", *request, &fivetran::CreateConnectionBody, response);
 }
 
 grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateFtpConnection(
     grpc::CallbackServerContext* context, const v1::CreateFtpConnectionRequest* request,
     v1::CreateFtpConnectionResponse* response) {
-  return StartCreate(client_, new RpcReactor(context, "CreateFtpConnection"), *request,
-                     &fivetran::CreateFtpConnectionBody, response);
+  return StartCreate(client_, creates_, timers_, new RpcReactor(context, "CreateFtpConnection"),
+                     "CreateFtpConnection", *request, &fivetran::CreateFtpConnectionBody, response);
 }
 
 grpc::ServerUnaryReactor* ConnectionServiceImpl::SyncConnection(

@@ -7,6 +7,7 @@
 #include "fivetran/gateway/v1/group_service.grpc.pb.h"
 #include "fivetran/gateway/v1/user_service.grpc.pb.h"
 #include "server/fivetran/client.h"
+#include "server/idempotency.h"
 #include "server/sync_watch.h"
 #include "server/timer_queue.h"
 
@@ -16,9 +17,14 @@ namespace v1 = ::fivetran::gateway::v1;
 
 class ConnectionServiceImpl final : public v1::ConnectionService::CallbackService {
  public:
+  // `creates` remembers the request ids of the create RPCs; null: a cache of
+  // its own with the default window.
   ConnectionServiceImpl(fivetran::FivetranClient* client, std::shared_ptr<SyncPollers> pollers,
-                        TimerQueue* timers)
-      : client_(client), pollers_(std::move(pollers)), timers_(timers) {}
+                        TimerQueue* timers, std::shared_ptr<IdempotencyCache> creates = nullptr)
+      : client_(client),
+        pollers_(std::move(pollers)),
+        timers_(timers),
+        creates_(creates != nullptr ? std::move(creates) : std::make_shared<IdempotencyCache>()) {}
 
   grpc::ServerUnaryReactor* GetConnection(grpc::CallbackServerContext* context,
                                           const v1::GetConnectionRequest* request,
@@ -39,6 +45,7 @@ class ConnectionServiceImpl final : public v1::ConnectionService::CallbackServic
   fivetran::FivetranClient* client_;
   std::shared_ptr<SyncPollers> pollers_;
   TimerQueue* timers_;
+  std::shared_ptr<IdempotencyCache> creates_;
 };
 
 class GroupServiceImpl final : public v1::GroupService::CallbackService {

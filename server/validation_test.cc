@@ -34,9 +34,9 @@ TEST(ValidateIdTest, RejectsEverythingThatCouldChangeTheUrl) {
                                                         std::string(257, 'a'),
                                                         "a..b",
                                                         "\x7f",
-                                                        "a\xc2\xa0b",
-                                                        "a\xe2\x80\xaeb",
-                                                        "\xef\xbb\xbfa",
+                                                        "a\xc2\xa0" "b",
+                                                        "a\xe2\x80\xae" "b",
+                                                        "\xef\xbb\xbf" "a",
                                                         "caf\xc3\xa9"}) {
     absl::Status s = ValidateId("connection_id", id);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << id;

@@ -506,17 +506,22 @@ TEST_F(GatewayE2ETest, UpstreamFaultsMapToCodesWithDetails) {
         {"retry_after", "1800"}},
        grpc::StatusCode::RESOURCE_EXHAUSTED,
        "FIVETRAN_RATE_LIMITED"},
-      {{{"kind", "html"}, {"status", 502}}, grpc::StatusCode::UNAVAILABLE, "FIVETRAN_UNAVAILABLE"},
-      {{{"kind", "status"}, {"status", 503}},
+      // GETs are retried on these: every attempt fails (count -1).
+      {{{"kind", "html"}, {"status", 502}, {"count", -1}},
        grpc::StatusCode::UNAVAILABLE,
        "FIVETRAN_UNAVAILABLE"},
-      {{{"kind", "status"}, {"status", 500}, {"code", "InternalError"}},
+      {{{"kind", "status"}, {"status", 503}, {"count", -1}},
+       grpc::StatusCode::UNAVAILABLE,
+       "FIVETRAN_UNAVAILABLE"},
+      {{{"kind", "status"}, {"status", 500}, {"code", "InternalError"}, {"count", -1}},
        grpc::StatusCode::INTERNAL,
        "FIVETRAN_SERVER_ERROR"},
       // Every attempt dropped (libcurl itself retries once on a reused connection).
       {{{"kind", "drop"}, {"count", -1}}, grpc::StatusCode::UNAVAILABLE, "FIVETRAN_UNAVAILABLE"},
       // A body cut short is a transport failure: retryable, so UNAVAILABLE.
-      {{{"kind", "truncate"}}, grpc::StatusCode::UNAVAILABLE, "FIVETRAN_UNAVAILABLE"},
+      {{{"kind", "truncate"}, {"count", -1}},
+       grpc::StatusCode::UNAVAILABLE,
+       "FIVETRAN_UNAVAILABLE"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.fault.dump());

@@ -207,6 +207,13 @@ Gateway::Gateway(const std::string& upstream_url, const std::string& api_key,
 
 std::string Gateway::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
+std::shared_ptr<grpc::Channel> Gateway::NewChannel(
+    std::shared_ptr<grpc::ChannelCredentials> credentials) const {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address(), credentials, args);
+}
+
 std::unique_ptr<::fivetran::gateway::v1::ConnectionService::Stub> Gateway::connections() const {
   return ::fivetran::gateway::v1::ConnectionService::NewStub(channel_);
 }

@@ -91,6 +91,10 @@ class Gateway {
   int port() const { return port_; }
   std::string address() const;
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  // A new channel to the gateway with `credentials` (e.g. TLS), with its own
+  // connections: nothing is shared with other channels.
+  std::shared_ptr<grpc::Channel> NewChannel(
+      std::shared_ptr<grpc::ChannelCredentials> credentials) const;
   Process& process() { return *process_; }
   std::string log() const { return ReadFile(log_path_); }
 

@@ -4,7 +4,8 @@
 # With FIVETRAN_API_KEY and FIVETRAN_API_SECRET set, the gateway talks to the
 # real Fivetran API (or FIVETRAN_BASE_URL). Without them, it starts the
 # bundled fivetran_emulator on a free loopback port and serves that instead.
-# Extra arguments go to fivetran_gateway (e.g. --listen=0.0.0.0:50051).
+# Extra arguments go to fivetran_gateway (e.g. --listen=0.0.0.0:50051
+# --auth_tokens_file=tokens.txt: a public address needs tokens, see README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

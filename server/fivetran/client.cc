@@ -2,14 +2,17 @@
 
 #include <algorithm>
 #include <functional>
+#include <random>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "server/fivetran/errors.h"
 #include "server/fivetran/mapping.h"
+#include "spdlog/spdlog.h"
 
 namespace fivetran_gateway::fivetran {
 
@@ -46,8 +49,8 @@ absl::StatusOr<::fivetran::gateway::v1::Connection> ConnectionFromEnvelope(
   return connection;
 }
 
-FivetranClient::FivetranClient(ClientOptions options, HttpTransport* transport)
-    : options_(std::move(options)), transport_(transport) {
+FivetranClient::FivetranClient(ClientOptions options, HttpTransport* transport, TimerQueue* timers)
+    : options_(std::move(options)), transport_(transport), timers_(timers) {
   absl::string_view base = options_.base_url;
   while (absl::ConsumeSuffix(&base, "/")) {
   }
@@ -101,6 +104,201 @@ void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets) {
   }
 }
 
+namespace {
+
+// One attempt's result -> what the caller gets: the envelope of a 2xx, or
+// the error. Fills `info` from the response.
+absl::StatusOr<nlohmann::json> Interpret(const HttpResult& result, const UpstreamOp& op,
+                                         absl::Span<const std::string> secrets,
+                                         UpstreamInfo* info) {
+  if (!result.ok) return StatusFromTransportError(result.error, op);
+  const HttpResponse& response = result.response;
+  info->http_status = response.status;
+  info->http_version = response.http_version;
+  if (response.status < 200 || response.status > 299) {
+    return StatusFromHttpError(response, op, absl::Now(), secrets);
+  }
+  absl::StatusOr<nlohmann::json> envelope =
+      ParseJsonBody(response.body, response.status, response.content_type);
+  if (!envelope.ok()) {
+    absl::Status status =
+        MakeError(absl::StatusCode::kInternal, Scrub(envelope.status().message(), secrets),
+                  "FIVETRAN_BAD_RESPONSE",
+                  {{"http_status", absl::StrCat(response.status)},
+                   {"upstream_method", op.method},
+                   {"upstream_path", op.path}});
+    if (op.mutating()) {
+      // The request was applied, only the answer is unreadable.
+      AddErrorMetadata(status, "outcome", "applied");
+    }
+    return status;
+  }
+  // Fivetran masks secrets; make sure of it, so that neither the caller nor
+  // a mapping error message can see one.
+  *envelope = RedactSecrets(*envelope);
+  ScrubJson(*envelope, secrets);
+  return envelope;
+}
+
+double UniformRandom() {
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+const char* FailureName(RetryableFailure f) {
+  switch (f) {
+    case RetryableFailure::kNotSent:
+      return "not sent";
+    case RetryableFailure::kMaybeSent:
+      return "connection failed";
+    case RetryableFailure::kRateLimited:
+      return "rate limited";
+    case RetryableFailure::kServerError:
+      return "server error";
+    case RetryableFailure::kUnavailable:
+      return "unavailable";
+    default:
+      return "final";
+  }
+}
+
+}  // namespace
+
+// One upstream call: its attempts and the waits between them. Every state
+// change happens under `mu_`; the transport and the timer queue call back
+// into it, and Cancel() may come from any thread. `done_` runs exactly once.
+class FivetranClient::Call final : public HttpCall, public std::enable_shared_from_this<Call> {
+ public:
+  Call(HttpTransport* transport, TimerQueue* timers, RetryPolicy policy, HttpRequest request,
+       UpstreamOp op, std::vector<std::string> secrets, EnvelopeCallback done)
+      : transport_(transport),
+        timers_(timers),
+        policy_(policy),
+        request_(std::move(request)),
+        op_(std::move(op)),
+        secrets_(std::move(secrets)),
+        done_(std::move(done)) {}
+
+  void SendAttempt() {
+    std::shared_ptr<Call> self = shared_from_this();
+    // Not under mu_: the transport may call back at once (when stopping).
+    std::shared_ptr<HttpCall> call = transport_->Send(
+        request_, [self](HttpResult result) { self->OnAttempt(std::move(result)); });
+    bool cancel_now = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!finished_) current_ = call;
+      cancel_now = cancelled_;
+    }
+    if (cancel_now) call->Cancel();
+  }
+
+  void Cancel() override {
+    uint64_t timer = 0;
+    std::shared_ptr<HttpCall> current;
+    {
+      absl::MutexLock lock(&mu_);
+      if (cancelled_ || finished_) return;
+      cancelled_ = true;
+      timer = timer_;
+      timer_ = 0;
+      current = current_;
+    }
+    if (timer != 0) {
+      // Removed before it ran: nothing else will finish the call. Otherwise
+      // OnTimer is running and sees `cancelled_`.
+      if (timers_->Cancel(timer)) FinishCancelled();
+      return;
+    }
+    if (current) current->Cancel();  // Its callback (kCancelled) finishes the call.
+  }
+
+ private:
+  void OnAttempt(HttpResult result) {
+    int attempts = 0;
+    bool cancelled = false;
+    {
+      absl::MutexLock lock(&mu_);
+      attempts = ++attempts_;
+      cancelled = cancelled_;
+    }
+    RetryDecision decision = DecideRetry(policy_, op_.method, result, attempts, absl::Now(),
+                                         request_.deadline, UniformRandom());
+    if (decision.action == RetryDecision::Action::kRetry && !cancelled && timers_ != nullptr) {
+      absl::MutexLock lock(&mu_);
+      if (!cancelled_) {
+        spdlog::debug("upstream {} {}: attempt {} failed ({}), retrying in {}", op_.method,
+                      op_.path, attempts, FailureName(ClassifyAttempt(op_.method, result)),
+                      absl::FormatDuration(decision.delay));
+        std::shared_ptr<Call> self = shared_from_this();
+        timer_ = timers_->Schedule(absl::Now() + decision.delay, [self] { self->OnTimer(); });
+        return;
+      }
+    }
+    UpstreamInfo info;
+    info.attempts = attempts;
+    absl::StatusOr<nlohmann::json> out = Interpret(result, op_, secrets_, &info);
+    if (!out.ok()) {
+      absl::Status status = out.status();
+      if (decision.action == RetryDecision::Action::kStopRetryAfterTooLong &&
+          !status.GetPayload(kRetryInfoUrl).has_value()) {
+        AddRetryInfo(status, std::max(*decision.retry_after, absl::Seconds(1)));
+      }
+      if (attempts > 1) AddErrorMetadata(status, "attempts", absl::StrCat(attempts));
+      out = std::move(status);
+    }
+    Finish(std::move(out), info);
+  }
+
+  void OnTimer() {
+    bool cancelled = false;
+    {
+      absl::MutexLock lock(&mu_);
+      timer_ = 0;
+      cancelled = cancelled_;
+    }
+    if (cancelled) return FinishCancelled();
+    SendAttempt();
+  }
+
+  void FinishCancelled() {
+    UpstreamInfo info;
+    {
+      absl::MutexLock lock(&mu_);
+      info.attempts = attempts_;
+    }
+    Finish(StatusFromTransportError({TransportFailure::kCancelled, "cancelled by the caller"}, op_),
+           info);
+  }
+
+  void Finish(absl::StatusOr<nlohmann::json> out, const UpstreamInfo& info) {
+    EnvelopeCallback done;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      finished_ = true;
+      current_ = nullptr;
+      done = std::move(done_);
+    }
+    done(std::move(out), info);
+  }
+
+  HttpTransport* const transport_;
+  TimerQueue* const timers_;
+  const RetryPolicy policy_;
+  const HttpRequest request_;
+  const UpstreamOp op_;
+  // Everything no message, detail or response may carry.
+  const std::vector<std::string> secrets_;
+  absl::Mutex mu_;
+  EnvelopeCallback done_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<HttpCall> current_ ABSL_GUARDED_BY(mu_);
+  uint64_t timer_ ABSL_GUARDED_BY(mu_) = 0;
+  int attempts_ ABSL_GUARDED_BY(mu_) = 0;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string path,
                                                std::string body, absl::Time deadline,
                                                EnvelopeCallback done,
@@ -114,50 +312,19 @@ std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string p
   request.body = std::move(body);
   request.username = options_.api_key;
   request.password = options_.api_secret;
+  // The budget of the whole call, retries included.
   request.deadline = std::min(deadline, absl::Now() + options_.max_request_time);
 
   UpstreamOp op{method, std::string(path.substr(0, path.find('?')))};
   // Everything no message, detail or response may carry: the credentials
-  // and the secret values of the request. Copied, so the callback does not
+  // and the secret values of the request. Copied, so the call does not
   // depend on this client's lifetime.
   secrets.push_back(options_.api_key);
   secrets.push_back(options_.api_secret);
-  return transport_->Send(std::move(request), [op = std::move(op), secrets = std::move(secrets),
-                                               done = std::move(done)](HttpResult result) {
-    UpstreamInfo info;
-    if (!result.ok) {
-      done(StatusFromTransportError(result.error, op), info);
-      return;
-    }
-    const HttpResponse& response = result.response;
-    info.http_status = response.status;
-    info.http_version = response.http_version;
-    if (response.status < 200 || response.status > 299) {
-      done(StatusFromHttpError(response, op, absl::Now(), secrets), info);
-      return;
-    }
-    absl::StatusOr<nlohmann::json> envelope =
-        ParseJsonBody(response.body, response.status, response.content_type);
-    if (!envelope.ok()) {
-      absl::Status status =
-          MakeError(absl::StatusCode::kInternal, Scrub(envelope.status().message(), secrets),
-                    "FIVETRAN_BAD_RESPONSE",
-                    {{"http_status", absl::StrCat(response.status)},
-                     {"upstream_method", op.method},
-                     {"upstream_path", op.path}});
-      if (op.mutating()) {
-        // The request was applied, only the answer is unreadable.
-        AddErrorMetadata(status, "outcome", "applied");
-      }
-      done(std::move(status), info);
-      return;
-    }
-    // Fivetran masks secrets; make sure of it, so that neither the
-    // caller nor a mapping error message can see one.
-    *envelope = RedactSecrets(*envelope);
-    ScrubJson(*envelope, secrets);
-    done(std::move(envelope), info);
-  });
+  auto call = std::make_shared<Call>(transport_, timers_, options_.retry, std::move(request),
+                                     std::move(op), std::move(secrets), std::move(done));
+  call->SendAttempt();
+  return call;
 }
 
 }  // namespace fivetran_gateway::fivetran

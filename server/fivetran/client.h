@@ -4,8 +4,9 @@
 // User-Agent, JSON Content-Type on POST), sends them through an
 // HttpTransport, and turns every outcome into either the parsed JSON
 // envelope of a 2xx response or an absl::Status with google.rpc details
-// (errors.h). Never blocks: results arrive through callbacks on the
-// transport's thread.
+// (errors.h). Failed attempts are retried as retry_policy.h says, waiting
+// on a TimerQueue between attempts. Never blocks: results arrive through
+// callbacks on the transport's (or the timer queue's) thread.
 #ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_CLIENT_H_
 #define FIVETRAN_GATEWAY_SERVER_FIVETRAN_CLIENT_H_
 
@@ -22,6 +23,8 @@
 #include "fivetran/gateway/v1/connection.pb.h"
 #include "nlohmann/json.hpp"
 #include "server/fivetran/http_transport.h"
+#include "server/fivetran/retry_policy.h"
+#include "server/timer_queue.h"
 
 namespace fivetran_gateway::fivetran {
 
@@ -32,15 +35,18 @@ struct ClientOptions {
   std::string api_key;     // Secret: never logged.
   std::string api_secret;  // Secret: never logged.
   std::string user_agent;  // e.g. "fivetran-gateway/0.1.0".
-  // Upper bound of one upstream request when the caller set no deadline (or
-  // a later one).
+  // Upper bound of one upstream call, retries included, when the caller set
+  // no deadline (or a later one).
   absl::Duration max_request_time = absl::Seconds(120);
+  // Which failed attempts are sent again, and when (retry_policy.h).
+  RetryPolicy retry;
 };
 
 // What is known about the upstream exchange, for logs and tests.
 struct UpstreamInfo {
-  int http_status = 0;  // 0 when no response arrived.
+  int http_status = 0;  // Of the last attempt; 0 when no response arrived.
   std::string http_version;
+  int attempts = 0;  // HTTP requests started for the call (retries included).
 };
 
 using EnvelopeCallback =
@@ -48,11 +54,16 @@ using EnvelopeCallback =
 
 class FivetranClient {
  public:
-  FivetranClient(ClientOptions options, HttpTransport* transport);
+  // `timers` runs the waits between attempts; without it nothing is retried.
+  // Both must outlive the client's calls.
+  FivetranClient(ClientOptions options, HttpTransport* transport, TimerQueue* timers = nullptr);
 
   // GET base_url + `path` (which starts with "/v1/" and may carry a query).
+  // The returned handle cancels the whole call: the transfer in flight or
+  // the wait before the next attempt. `done` runs exactly once.
   std::shared_ptr<HttpCall> Get(std::string path, absl::Time deadline, EnvelopeCallback done);
-  // POST base_url + `path` with a JSON body.
+  // POST base_url + `path` with a JSON body. Sent again only when it never
+  // reached Fivetran or was refused with 429 (retry_policy.h).
   std::shared_ptr<HttpCall> Post(std::string path, const nlohmann::json& body, absl::Time deadline,
                                  EnvelopeCallback done);
 
@@ -62,8 +73,10 @@ class FivetranClient {
   std::shared_ptr<HttpCall> Send(std::string method, std::string path, std::string body,
                                  absl::Time deadline, EnvelopeCallback done,
                                  std::vector<std::string> secrets = {});
+  class Call;
   ClientOptions options_;
   HttpTransport* transport_;
+  TimerQueue* timers_;
 };
 
 // A 2xx answer whose JSON is not the documented shape: INTERNAL with reason

@@ -116,7 +116,13 @@ class CurlTransport::Transfer final : public HttpCall,
     curl_easy_setopt(easy_, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_body_));
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!options.ca_file.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, options.ca_file.c_str());
+    if (!options.ca_pem.empty()) {
+      curl_blob ca{const_cast<char*>(options.ca_pem.data()), options.ca_pem.size(),
+                   CURL_BLOB_NOCOPY};
+      curl_easy_setopt(easy_, CURLOPT_CAINFO_BLOB, &ca);
+    } else if (!options.ca_file.empty()) {
+      curl_easy_setopt(easy_, CURLOPT_CAINFO, options.ca_file.c_str());
+    }
     if (!request_.username.empty() || !request_.password.empty()) {
       curl_easy_setopt(easy_, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
       curl_easy_setopt(easy_, CURLOPT_USERNAME, request_.username.c_str());
@@ -167,9 +173,12 @@ class CurlTransport::Transfer final : public HttpCall,
     switch (code) {
       case CURLE_COULDNT_RESOLVE_HOST:
       case CURLE_COULDNT_RESOLVE_PROXY:
+      case CURLE_PEER_FAILED_VERIFICATION:
+        r.error = {TransportFailure::kNotSent,
+                   absl::StrCat("TLS verification of the upstream failed: ", detail)};
+        break;
       case CURLE_COULDNT_CONNECT:
       case CURLE_SSL_CONNECT_ERROR:
-      case CURLE_PEER_FAILED_VERIFICATION:
       case CURLE_SSL_CACERT_BADFILE:
       case CURLE_SSL_CERTPROBLEM:
         r.error = {TransportFailure::kNotSent, absl::StrCat("could not connect: ", detail)};

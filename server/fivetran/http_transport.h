@@ -90,8 +90,12 @@ class HttpTransport {
 };
 
 struct CurlTransportOptions {
-  // Extra CA bundle for the upstream's TLS certificate ("" = system only).
+  // CA bundle file that replaces the system's ("" = system only).
   std::string ca_file;
+  // PEM text of every trusted CA; when set it replaces ca_file and the
+  // system bundle (the gateway passes the system bundle plus
+  // --fivetran_ca_file). Peer and host verification are always on.
+  std::string ca_pem;
   // Upper bound of a response body; larger responses fail cleanly.
   int64_t max_response_bytes = 32 << 20;
   // Connect timeout cap (the deadline still applies when shorter).

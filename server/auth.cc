@@ -1,0 +1,211 @@
+#include "server/auth.h"
+
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "server/fivetran/errors.h"
+
+namespace fivetran_gateway {
+namespace {
+
+bool ParseHexDigest(absl::string_view hex, Sha256Digest* out) {
+  if (hex.size() != 64) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < 32; ++i) {
+    int hi = nibble(hex[2 * i]);
+    int lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* ScopeName(Scope scope) { return scope == Scope::kWrite ? "write" : "read"; }
+
+Sha256Digest Sha256(absl::string_view data) {
+  Sha256Digest digest;
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
+  return digest;
+}
+
+std::string Sha256Hex(absl::string_view data) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  Sha256Digest d = Sha256(data);
+  std::string out;
+  for (uint8_t b : d) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
+  }
+  return out;
+}
+
+absl::StatusOr<TokenStore> TokenStore::Parse(absl::string_view text) {
+  TokenStore store;
+  int line_no = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_no;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    if (fields.size() != 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tokens file line ", line_no, ": expected `SCOPE TOKEN`"));
+    }
+    Entry entry;
+    if (fields[0] == "read") {
+      entry.scope = Scope::kRead;
+    } else if (fields[0] == "write") {
+      entry.scope = Scope::kWrite;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tokens file line ", line_no, ": the scope must be read or write"));
+    }
+    absl::string_view token = fields[1];
+    if (absl::ConsumePrefix(&token, "sha256:")) {
+      if (!ParseHexDigest(token, &entry.digest)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tokens file line ", line_no, ": sha256: must be followed by 64 hex digits"));
+      }
+    } else {
+      if (token.size() < 16) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "tokens file line ", line_no, ": a token must be at least 16 characters long"));
+      }
+      entry.digest = Sha256(token);
+    }
+    for (const Entry& e : store.entries_) {
+      if (e.digest == entry.digest) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("tokens file line ", line_no, ": the same token is listed twice"));
+      }
+    }
+    store.entries_.push_back(entry);
+  }
+  return store;
+}
+
+absl::StatusOr<TokenStore> TokenStore::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the tokens file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<TokenStore> store = Parse(text.str());
+  if (!store.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", store.status().message()));
+  }
+  if (store->size() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": no tokens"));
+  }
+  return store;
+}
+
+std::optional<Scope> TokenStore::Find(absl::string_view token) const {
+  const Sha256Digest digest = Sha256(token);
+  // Every entry is compared, with a constant-time comparison, whatever
+  // matches.
+  int best = 0;
+  for (const Entry& e : entries_) {
+    int equal = CRYPTO_memcmp(e.digest.data(), digest.data(), digest.size()) == 0;
+    int scope = static_cast<int>(e.scope);
+    best |= equal * scope;
+  }
+  if (best == 0) return std::nullopt;
+  return (best & static_cast<int>(Scope::kWrite)) != 0 ? Scope::kWrite : Scope::kRead;
+}
+
+std::optional<absl::string_view> BearerToken(absl::string_view authorization) {
+  authorization = absl::StripAsciiWhitespace(authorization);
+  if (authorization.size() < 7 || !absl::EqualsIgnoreCase(authorization.substr(0, 7), "bearer ")) {
+    return std::nullopt;
+  }
+  absl::string_view token = absl::StripAsciiWhitespace(authorization.substr(7));
+  if (token.empty()) return std::nullopt;
+  return token;
+}
+
+std::optional<Scope> RequiredScope(absl::string_view method) {
+  if (method == "GetConnection" || method == "ListGroups" || method == "ListGroupConnections" ||
+      method == "ListUsers" || method == "WatchConnectionSync") {
+    return Scope::kRead;
+  }
+  if (method == "CreateConnection" || method == "CreateFtpConnection" ||
+      method == "SyncConnection") {
+    return Scope::kWrite;
+  }
+  return std::nullopt;
+}
+
+absl::Status Authorize(const TokenStore& tokens, std::optional<absl::string_view> authorization,
+                       absl::string_view method) {
+  if (!authorization.has_value()) {
+    return fivetran::MakeError(absl::StatusCode::kUnauthenticated,
+                               "missing credentials: send metadata `authorization: Bearer TOKEN`",
+                               "UNAUTHENTICATED");
+  }
+  std::optional<absl::string_view> token = BearerToken(*authorization);
+  if (!token.has_value()) {
+    return fivetran::MakeError(absl::StatusCode::kUnauthenticated,
+                               "the authorization metadata is not `Bearer TOKEN`",
+                               "UNAUTHENTICATED");
+  }
+  std::optional<Scope> scope = tokens.Find(*token);
+  if (!scope.has_value()) {
+    return fivetran::MakeError(absl::StatusCode::kUnauthenticated, "the bearer token is not valid",
+                               "UNAUTHENTICATED");
+  }
+  std::optional<Scope> needed = RequiredScope(method);
+  if (!needed.has_value()) {
+    return fivetran::MakeError(absl::StatusCode::kPermissionDenied,
+                               absl::StrCat(method, " is not allowed for any token"),
+                               "PERMISSION_DENIED");
+  }
+  if (static_cast<int>(*scope) < static_cast<int>(*needed)) {
+    return fivetran::MakeError(
+        absl::StatusCode::kPermissionDenied,
+        absl::StrCat("the token's scope `", ScopeName(*scope), "` does not allow ", method,
+                     " (needs `", ScopeName(*needed), "`)"),
+        "PERMISSION_DENIED", {{"required_scope", ScopeName(*needed)}});
+  }
+  return absl::OkStatus();
+}
+
+bool IsLoopbackListenAddress(absl::string_view listen) {
+  if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) return true;
+  absl::string_view host = listen;
+  size_t colon = listen.rfind(':');
+  if (colon != absl::string_view::npos) host = listen.substr(0, colon);
+  if (absl::ConsumePrefix(&host, "[")) absl::ConsumeSuffix(&host, "]");
+  std::string h = absl::AsciiStrToLower(host);
+  if (h == "localhost" || absl::EndsWith(h, ".localhost")) return true;
+  in_addr v4;
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6;
+  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    // ::ffff:127.x.x.x
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;  // Empty host (all interfaces), 0.0.0.0, [::], other names.
+}
+
+}  // namespace fivetran_gateway

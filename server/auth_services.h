@@ -1,0 +1,87 @@
+// The services as registered with gRPC: each call is admitted first (bearer
+// token and scope, per-call Fivetran credentials), then handed to the plain
+// services of services.h. A refused call ends at once with UNAUTHENTICATED,
+// PERMISSION_DENIED or FAILED_PRECONDITION (one ErrorInfo) and never reaches
+// Fivetran. Health and reflection are separate services: never guarded.
+//
+// A method added to the proto but not forwarded here answers UNIMPLEMENTED,
+// so a new RPC cannot bypass the check by accident.
+#ifndef FIVETRAN_GATEWAY_SERVER_AUTH_SERVICES_H_
+#define FIVETRAN_GATEWAY_SERVER_AUTH_SERVICES_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "server/auth.h"
+#include "server/services.h"
+
+namespace fivetran_gateway {
+
+// The services bound to one set of Fivetran credentials.
+struct ServiceSet {
+  std::unique_ptr<fivetran::FivetranClient> client;
+  std::shared_ptr<SyncPollers> pollers;
+  std::unique_ptr<ConnectionServiceImpl> connections;
+  std::unique_ptr<GroupServiceImpl> groups;
+  std::unique_ptr<UserServiceImpl> users;
+};
+
+// Builds a ServiceSet for the given Fivetran API key and secret.
+using ServiceSetFactory = std::function<std::unique_ptr<ServiceSet>(const std::string& api_key,
+                                                                    const std::string& api_secret)>;
+
+struct GuardOptions {
+  // Callers must present one of these tokens; null: no caller authentication.
+  const TokenStore* tokens = nullptr;
+  // Callers may send `x-fivetran-api-key` / `x-fivetran-api-secret` to use
+  // their own Fivetran credentials (only honoured over TLS).
+  bool allow_per_call_credentials = false;
+  // Distinct per-call credential pairs served at once (each has its own
+  // client and sync pollers, kept until the gateway stops).
+  size_t max_per_call_credentials = 64;
+};
+
+class ServiceGuard {
+ public:
+  // `default_set` serves calls without per-call credentials; `factory` builds
+  // the sets for per-call credentials (may be empty when they are disabled).
+  ServiceGuard(GuardOptions options, ServiceSet* default_set, ServiceSetFactory factory);
+  ~ServiceGuard();
+
+  // The services to register with the server builder.
+  grpc::Service* connections();
+  grpc::Service* groups();
+  grpc::Service* users();
+
+  // The set that serves the call, or the status to end it with (logged here
+  // without any credential).
+  absl::StatusOr<ServiceSet*> Admit(grpc::CallbackServerContext* context, const char* method);
+
+ private:
+  class Connections;
+  class Groups;
+  class Users;
+
+  absl::StatusOr<ServiceSet*> PerCallSet(const std::string& key, const std::string& secret);
+
+  const GuardOptions options_;
+  ServiceSet* const default_set_;
+  const ServiceSetFactory factory_;
+  std::unique_ptr<Connections> connections_;
+  std::unique_ptr<Groups> groups_;
+  std::unique_ptr<Users> users_;
+  absl::Mutex mu_;
+  // Keyed by SHA-256(key NUL secret).
+  std::map<std::string, std::unique_ptr<ServiceSet>> per_call_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace fivetran_gateway
+
+#endif  // FIVETRAN_GATEWAY_SERVER_AUTH_SERVICES_H_

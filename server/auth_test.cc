@@ -1,0 +1,109 @@
+#include "server/auth.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "google/rpc/error_details.pb.h"
+#include "server/fivetran/errors.h"
+
+namespace fivetran_gateway {
+namespace {
+
+constexpr char kReadToken[] = "read-token-0123456789";
+constexpr char kWriteToken[] = "write-token-0123456789";
+constexpr char kHashedToken[] = "hashed-token-0123456789";
+
+TokenStore Store() {
+  std::string text = std::string("# tokens\n\nread ") + kReadToken + "\n  write\t" + kWriteToken +
+                     "  \nwrite sha256:" + Sha256Hex(kHashedToken) + "\n";
+  absl::StatusOr<TokenStore> store = TokenStore::Parse(text);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return *store;
+}
+
+std::string ReasonOf(const absl::Status& s) {
+  google::rpc::ErrorInfo info;
+  auto payload = s.GetPayload(fivetran::kErrorInfoUrl);
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
+  return info.reason();
+}
+
+TEST(Sha256Test, KnownVector) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(TokenStoreTest, FindsScopes) {
+  TokenStore store = Store();
+  EXPECT_EQ(store.size(), 3u);
+  EXPECT_EQ(store.Find(kReadToken), Scope::kRead);
+  EXPECT_EQ(store.Find(kWriteToken), Scope::kWrite);
+  EXPECT_EQ(store.Find(kHashedToken), Scope::kWrite);
+  EXPECT_EQ(store.Find("read-token-012345678"), std::nullopt);
+  EXPECT_EQ(store.Find(""), std::nullopt);
+}
+
+TEST(TokenStoreTest, RejectsBadLinesWithoutEchoingTokens) {
+  for (const char* text :
+       {"admin some-long-token-value\n", "read\n", "read a-token-value-long-enough extra\n",
+        "read short\n", "read sha256:abcd\n", "read sha256:" /* no hex */,
+        "read dup-token-0123456789\nwrite dup-token-0123456789\n"}) {
+    absl::StatusOr<TokenStore> store = TokenStore::Parse(text);
+    EXPECT_FALSE(store.ok()) << text;
+    EXPECT_EQ(store.status().message().find("token-"), absl::string_view::npos) << store.status();
+  }
+}
+
+TEST(BearerTokenTest, Parses) {
+  EXPECT_EQ(BearerToken("Bearer abc"), "abc");
+  EXPECT_EQ(BearerToken("bearer   abc "), "abc");
+  EXPECT_EQ(BearerToken("Basic abc"), std::nullopt);
+  EXPECT_EQ(BearerToken("Bearer "), std::nullopt);
+  EXPECT_EQ(BearerToken("abc"), std::nullopt);
+}
+
+TEST(AuthorizeTest, CodesAndReasons) {
+  TokenStore store = Store();
+  std::string read = std::string("Bearer ") + kReadToken;
+  std::string write = std::string("Bearer ") + kWriteToken;
+
+  absl::Status missing = Authorize(store, std::nullopt, "GetConnection");
+  EXPECT_EQ(missing.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(ReasonOf(missing), "UNAUTHENTICATED");
+
+  absl::Status wrong = Authorize(store, "Bearer nope-nope-nope-nope", "GetConnection");
+  EXPECT_EQ(wrong.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(wrong.message().find("nope"), absl::string_view::npos);
+
+  EXPECT_EQ(Authorize(store, "Basic xyz", "GetConnection").code(),
+            absl::StatusCode::kUnauthenticated);
+
+  for (const char* m : {"GetConnection", "ListGroups", "ListGroupConnections", "ListUsers",
+                        "WatchConnectionSync"}) {
+    EXPECT_TRUE(Authorize(store, read, m).ok()) << m;
+    EXPECT_TRUE(Authorize(store, write, m).ok()) << m;
+  }
+  for (const char* m : {"CreateConnection", "CreateFtpConnection", "SyncConnection"}) {
+    absl::Status denied = Authorize(store, read, m);
+    EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied) << m;
+    EXPECT_EQ(ReasonOf(denied), "PERMISSION_DENIED");
+    EXPECT_EQ(denied.message().find(kReadToken), absl::string_view::npos);
+    EXPECT_TRUE(Authorize(store, write, m).ok()) << m;
+  }
+  EXPECT_EQ(Authorize(store, write, "DeleteEverything").code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(LoopbackTest, Addresses) {
+  for (const char* a : {"127.0.0.1:50051", "127.1.2.3:0", "localhost:1", "[::1]:50051",
+                        "unix:/tmp/sock", "[::ffff:127.0.0.1]:5"}) {
+    EXPECT_TRUE(IsLoopbackListenAddress(a)) << a;
+  }
+  for (const char* a : {"0.0.0.0:50051", "[::]:50051", ":50051", "10.0.0.5:1", "example.com:1",
+                        "[2001:db8::1]:1"}) {
+    EXPECT_FALSE(IsLoopbackListenAddress(a)) << a;
+  }
+}
+
+}  // namespace
+}  // namespace fivetran_gateway

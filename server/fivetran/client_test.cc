@@ -1,0 +1,322 @@
+// FivetranClient's retries against a scripted transport: which requests are
+// sent again, the waits between them, and cancellation of the whole call.
+#include "server/fivetran/client.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "google/rpc/error_details.pb.h"
+#include "server/fivetran/errors.h"
+#include "server/timer_queue.h"
+
+namespace fivetran_gateway::fivetran {
+namespace {
+
+// One scripted answer: an HTTP response, a transport failure, or (hang) no
+// answer until cancelled.
+struct Step {
+  HttpResult result;
+  bool hang = false;
+};
+
+Step Http(int status, std::string body = R"({"code":"Success","data":{}})",
+          std::string retry_after = "") {
+  Step s;
+  s.result.ok = true;
+  s.result.response.status = status;
+  s.result.response.body = std::move(body);
+  s.result.response.content_type = "application/json";
+  s.result.response.retry_after = std::move(retry_after);
+  return s;
+}
+
+Step Failure(TransportFailure f) {
+  Step s;
+  s.result.error = {f, "scripted"};
+  return s;
+}
+
+Step Hang() {
+  Step s;
+  s.hang = true;
+  return s;
+}
+
+class FakeTransport final : public HttpTransport {
+ public:
+  class PendingCall final : public HttpCall {
+   public:
+    explicit PendingCall(HttpCallback done) : done_(std::move(done)) {}
+    void Cancel() override {
+      HttpCallback done;
+      {
+        absl::MutexLock lock(&mu_);
+        done = std::move(done_);
+      }
+      if (!done) return;
+      HttpResult r;
+      r.error = {TransportFailure::kCancelled, "cancelled"};
+      done(std::move(r));
+    }
+
+   private:
+    absl::Mutex mu_;
+    HttpCallback done_ ABSL_GUARDED_BY(mu_);
+  };
+  class DoneCall final : public HttpCall {
+   public:
+    void Cancel() override {}
+  };
+
+  void Script(std::vector<Step> steps) {
+    absl::MutexLock lock(&mu_);
+    for (auto& s : steps) steps_.push_back(std::move(s));
+  }
+  std::vector<HttpRequest> requests() {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
+
+  std::shared_ptr<HttpCall> Send(HttpRequest request, HttpCallback done) override {
+    Step step;
+    {
+      absl::MutexLock lock(&mu_);
+      requests_.push_back(request);
+      if (steps_.empty()) {
+        step = Http(200);
+      } else {
+        step = steps_.front();
+        steps_.pop_front();
+      }
+    }
+    if (step.hang) return std::make_shared<PendingCall>(std::move(done));
+    done(step.result);  // At once, as the real transport does when stopping.
+    return std::make_shared<DoneCall>();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::deque<Step> steps_ ABSL_GUARDED_BY(mu_);
+  std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
+};
+
+struct Outcome {
+  absl::Notification done;
+  absl::StatusOr<nlohmann::json> envelope = absl::UnknownError("not called");
+  UpstreamInfo info;
+  int calls = 0;
+};
+
+EnvelopeCallback Into(Outcome* out) {
+  return [out](absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
+    out->envelope = std::move(envelope);
+    out->info = info;
+    ++out->calls;
+    out->done.Notify();
+  };
+}
+
+google::rpc::ErrorInfo InfoOf(const absl::Status& s) {
+  google::rpc::ErrorInfo info;
+  if (auto p = s.GetPayload(kErrorInfoUrl)) info.ParseFromString(std::string(*p));
+  return info;
+}
+
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& s) {
+  auto p = s.GetPayload(kRetryInfoUrl);
+  if (!p) return std::nullopt;
+  google::rpc::RetryInfo info;
+  info.ParseFromString(std::string(*p));
+  return absl::Seconds(info.retry_delay().seconds()) +
+         absl::Nanoseconds(info.retry_delay().nanos());
+}
+
+class ClientRetryTest : public ::testing::Test {
+ protected:
+  ClientRetryTest() : client_(Options(), &transport_, &timers_) {}
+  static ClientOptions Options() {
+    ClientOptions o;
+    o.base_url = "http://upstream.test";
+    o.api_key = "key";
+    o.api_secret = "secret";
+    o.retry.initial_backoff = absl::Milliseconds(20);
+    o.retry.max_backoff = absl::Milliseconds(100);
+    return o;
+  }
+  void Wait(Outcome& out) {
+    ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  }
+
+  FakeTransport transport_;
+  TimerQueue timers_;
+  FivetranClient client_;
+};
+
+TEST_F(ClientRetryTest, GetIsRetriedUntilItSucceeds) {
+  transport_.Script({Http(503), Failure(TransportFailure::kMaybeSent), Http(200)});
+  Outcome out;
+  client_.Get("/v1/groups", absl::Now() + absl::Seconds(10), Into(&out));
+  Wait(out);
+  ASSERT_TRUE(out.envelope.ok()) << out.envelope.status();
+  EXPECT_EQ(out.info.attempts, 3);
+  EXPECT_EQ(out.info.http_status, 200);
+  EXPECT_EQ(transport_.requests().size(), 3u);
+}
+
+TEST_F(ClientRetryTest, GetGivesUpAfterMaxAttemptsWithTheLastError) {
+  transport_.Script({Http(503), Http(502), Http(504), Http(200)});
+  Outcome out;
+  client_.Get("/v1/groups", absl::Now() + absl::Seconds(10), Into(&out));
+  Wait(out);
+  EXPECT_EQ(out.envelope.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(InfoOf(out.envelope.status()).metadata().at("http_status"), "504");
+  EXPECT_EQ(InfoOf(out.envelope.status()).metadata().at("attempts"), "3");
+  EXPECT_EQ(out.info.attempts, 3);
+  EXPECT_EQ(transport_.requests().size(), 3u);
+}
+
+TEST_F(ClientRetryTest, ClientErrorsAreNotRetried) {
+  transport_.Script({Http(404, R"({"code":"NotFound_Connection","message":"nope"})")});
+  Outcome out;
+  client_.Get("/v1/connections/x", absl::Now() + absl::Seconds(10), Into(&out));
+  Wait(out);
+  EXPECT_EQ(out.envelope.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(out.info.attempts, 1);
+  EXPECT_EQ(transport_.requests().size(), 1u);
+}
+
+TEST_F(ClientRetryTest, PostIsNotRetriedOnceItMayHaveArrived) {  // Field report B23.
+  for (Step step : {Http(503), Http(500), Http(502), Failure(TransportFailure::kMaybeSent)}) {
+    FakeTransport transport;
+    FivetranClient client(Options(), &transport, &timers_);
+    transport.Script({step, Http(201)});
+    Outcome out;
+    client.Post("/v1/connections", {{"group_id", "g"}}, absl::Now() + absl::Seconds(10),
+                Into(&out));
+    Wait(out);
+    ASSERT_FALSE(out.envelope.ok());
+    EXPECT_EQ(InfoOf(out.envelope.status()).metadata().at("outcome"), "unknown");
+    EXPECT_EQ(transport.requests().size(), 1u);
+    EXPECT_EQ(out.info.attempts, 1);
+  }
+}
+
+TEST_F(ClientRetryTest, PostIsRetriedWhenItNeverLeftOrWasRateLimited) {
+  transport_.Script({Failure(TransportFailure::kNotSent), Http(429, "{}", "0"),
+                     Http(201, R"({"code":"Success","data":{"id":"c1"}})")});
+  Outcome out;
+  client_.Post("/v1/connections", {{"group_id", "g"}}, absl::Now() + absl::Seconds(10), Into(&out));
+  Wait(out);
+  ASSERT_TRUE(out.envelope.ok()) << out.envelope.status();
+  EXPECT_EQ(out.info.attempts, 3);
+  std::vector<HttpRequest> sent = transport_.requests();
+  ASSERT_EQ(sent.size(), 3u);
+  for (const HttpRequest& r : sent) EXPECT_EQ(r.body, sent[0].body);
+}
+
+TEST_F(ClientRetryTest, RetryAfterLongerThanTheDeadlineEndsAtOnce) {
+  transport_.Script({Http(429, R"({"code":"TooManyRequests","message":"slow down"})", "3600")});
+  Outcome out;
+  absl::Time start = absl::Now();
+  client_.Get("/v1/users", start + absl::Seconds(2), Into(&out));
+  Wait(out);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  EXPECT_EQ(out.envelope.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(RetryDelayOf(out.envelope.status()), absl::Seconds(3600));
+  EXPECT_EQ(transport_.requests().size(), 1u);
+}
+
+TEST_F(ClientRetryTest, UnavailableWithALongRetryAfterCarriesRetryInfo) {
+  transport_.Script({Http(503, "{}", "120")});
+  Outcome out;
+  client_.Get("/v1/users", absl::Now() + absl::Seconds(5), Into(&out));
+  Wait(out);
+  EXPECT_EQ(out.envelope.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(RetryDelayOf(out.envelope.status()), absl::Seconds(120));
+  EXPECT_EQ(transport_.requests().size(), 1u);
+}
+
+TEST_F(ClientRetryTest, RetryAfterIsWaitedOut) {
+  transport_.Script({Http(429, "{}", "1")});
+  Outcome out;
+  absl::Time start = absl::Now();
+  client_.Get("/v1/users", start + absl::Seconds(10), Into(&out));
+  Wait(out);
+  ASSERT_TRUE(out.envelope.ok()) << out.envelope.status();
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(990));
+  EXPECT_EQ(out.info.attempts, 2);
+}
+
+TEST_F(ClientRetryTest, CancelDuringTheWaitEndsTheCallAndDropsTheTimer) {
+  transport_.Script({Http(503, "{}", "5")});
+  Outcome out;
+  std::shared_ptr<HttpCall> call =
+      client_.Get("/v1/users", absl::Now() + absl::Seconds(30), Into(&out));
+  EXPECT_EQ(timers_.pending(), 1u);
+  absl::Time start = absl::Now();
+  call->Cancel();
+  Wait(out);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  EXPECT_EQ(out.envelope.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(timers_.pending(), 0u);
+  call->Cancel();  // Harmless again.
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(out.calls, 1);
+  EXPECT_EQ(transport_.requests().size(), 1u);
+}
+
+TEST_F(ClientRetryTest, CancelDuringAnAttemptAbortsIt) {
+  transport_.Script({Http(503), Hang()});
+  Outcome out;
+  std::shared_ptr<HttpCall> call =
+      client_.Get("/v1/users", absl::Now() + absl::Seconds(30), Into(&out));
+  for (int i = 0; i < 200 && transport_.requests().size() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(transport_.requests().size(), 2u);
+  call->Cancel();
+  Wait(out);
+  EXPECT_EQ(out.envelope.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(out.info.attempts, 2);
+}
+
+TEST_F(ClientRetryTest, WithoutATimerQueueNothingIsRetried) {
+  FakeTransport transport;
+  FivetranClient client(Options(), &transport);
+  transport.Script({Http(503)});
+  Outcome out;
+  client.Get("/v1/users", absl::Now() + absl::Seconds(10), Into(&out));
+  Wait(out);
+  EXPECT_EQ(out.envelope.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(transport.requests().size(), 1u);
+}
+
+TEST_F(ClientRetryTest, MaxAttemptsOneDisablesRetries) {
+  ClientOptions options = Options();
+  options.retry.max_attempts = 1;
+  FakeTransport transport;
+  FivetranClient client(options, &transport, &timers_);
+  transport.Script({Failure(TransportFailure::kNotSent)});
+  Outcome out;
+  client.Get("/v1/users", absl::Now() + absl::Seconds(10), Into(&out));
+  Wait(out);
+  EXPECT_EQ(InfoOf(out.envelope.status()).metadata().at("outcome"), "not_sent");
+  EXPECT_EQ(transport.requests().size(), 1u);
+}
+
+TEST_F(ClientRetryTest, EveryAttemptSharesTheCallsDeadline) {
+  transport_.Script({Http(503), Http(503)});
+  Outcome out;
+  absl::Time deadline = absl::Now() + absl::Seconds(7);
+  client_.Get("/v1/users", deadline, Into(&out));
+  Wait(out);
+  for (const HttpRequest& r : transport_.requests()) EXPECT_EQ(r.deadline, deadline);
+}
+
+}  // namespace
+}  // namespace fivetran_gateway::fivetran

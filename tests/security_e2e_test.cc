@@ -1,0 +1,453 @@
+// End-to-end security: TLS of the gRPC listener (mutual TLS, certificate
+// reload), bearer tokens with scopes, the refusal to serve a public address
+// unauthenticated, upstream TLS verification with --fivetran_ca_file, and
+// per-call Fivetran credentials. Certificates are generated at test time
+// with the openssl command-line tool.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/codegen/client_unary_call.h>
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "grpc/health/v1/health.pb.h"
+#include "tests/harness.h"
+
+namespace fivetran_gateway::testing {
+namespace {
+
+namespace v1 = ::fivetran::gateway::v1;
+
+constexpr char kReadToken[] = "tok-read-7f3a9c1e5b2d4f60";
+constexpr char kWriteToken[] = "tok-write-0c8e2a4b6d9f1357";
+constexpr char kHashedToken[] = "tok-hashed-5e7a1c3b9d2f4680";
+
+struct KeyPair {
+  std::string cert;
+  std::string key;
+};
+
+// A self-signed certificate for localhost / 127.0.0.1 (its own CA).
+KeyPair MakeCert(const std::string& name) {
+  KeyPair kp{TempPath(name + ".crt"), TempPath(name + ".key")};
+  std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=localhost -addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' -keyout '" +
+      kp.key + "' -out '" + kp.cert + "' >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl failed: " + cmd);
+  return kp;
+}
+
+std::string Sha256Hex(const std::string& s) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
+  char out[65];
+  for (int i = 0; i < 32; ++i) std::snprintf(out + 2 * i, 3, "%02x", d[i]);
+  return std::string(out, 64);
+}
+
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  std::string path = TempPath(name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::shared_ptr<grpc::ChannelCredentials> TlsCreds(const std::string& ca_file,
+                                                   const KeyPair* client = nullptr) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ReadFile(ca_file);
+  if (client != nullptr) {
+    options.pem_cert_chain = ReadFile(client->cert);
+    options.pem_private_key = ReadFile(client->key);
+  }
+  return grpc::SslCredentials(options);
+}
+
+grpc::Status ListGroups(const std::shared_ptr<grpc::Channel>& channel,
+                        const std::string& token = "", double deadline_s = 5) {
+  auto context = ContextWithDeadline(deadline_s);
+  if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+  v1::ListGroupsRequest request;
+  v1::ListGroupsResponse response;
+  return v1::GroupService::NewStub(channel)->ListGroups(context.get(), request, &response);
+}
+
+grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  auto context = ContextWithDeadline(5);
+  return grpc::internal::BlockingUnaryCall<
+      grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse,
+      grpc::protobuf::MessageLite, grpc::protobuf::MessageLite>(
+      channel.get(),
+      grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
+                                grpc::internal::RpcMethod::NORMAL_RPC),
+      context.get(), request, &response);
+}
+
+// Server reflection's list_services, over the generic (bytes) API. Returns
+// the status and the raw response.
+grpc::Status ListServicesByReflection(const std::shared_ptr<grpc::Channel>& channel,
+                                      std::string* response_bytes) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  auto context = ContextWithDeadline(5);
+  auto next = [&cq](void* want) {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq.Next(&tag, &ok)) return false;
+    return tag == want && ok;
+  };
+  auto call = stub.PrepareCall(
+      context.get(), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  call->StartCall(reinterpret_cast<void*>(1));
+  grpc::Status status;
+  if (next(reinterpret_cast<void*>(1))) {
+    // ServerReflectionRequest{list_services: ""}: field 7, length-delimited.
+    const std::string request("\x3a\x00", 2);
+    grpc::Slice slice(request);
+    grpc::ByteBuffer out(&slice, 1);
+    call->Write(out, reinterpret_cast<void*>(2));
+    if (next(reinterpret_cast<void*>(2))) {
+      call->WritesDone(reinterpret_cast<void*>(3));
+      next(reinterpret_cast<void*>(3));
+      grpc::ByteBuffer in;
+      call->Read(&in, reinterpret_cast<void*>(4));
+      if (next(reinterpret_cast<void*>(4))) {
+        std::vector<grpc::Slice> slices;
+        in.Dump(&slices);
+        for (const grpc::Slice& s : slices) {
+          response_bytes->append(reinterpret_cast<const char*>(s.begin()), s.size());
+        }
+        grpc::ByteBuffer rest;
+        call->Read(&rest, reinterpret_cast<void*>(5));
+        next(reinterpret_cast<void*>(5));
+      }
+    }
+  }
+  call->Finish(&status, reinterpret_cast<void*>(6));
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(6)) {
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+class SecurityE2ETest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { emulator_ = new Emulator(); }
+  static void TearDownTestSuite() { delete emulator_; }
+  static Emulator* emulator_;
+};
+Emulator* SecurityE2ETest::emulator_ = nullptr;
+
+TEST_F(SecurityE2ETest, TlsListenerServesClientsThatTrustItsCertificate) {
+  KeyPair server = MakeCert("server");
+  KeyPair other = MakeCert("other");
+  Gateway gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+                  {"--tls_cert=" + server.cert, "--tls_key=" + server.key});
+
+  grpc::Status ok = ListGroups(gateway.NewChannel(TlsCreds(server.cert)));
+  EXPECT_TRUE(ok.ok()) << ok.error_message();
+  EXPECT_TRUE(HealthCheck(gateway.NewChannel(TlsCreds(server.cert))).ok());
+
+  grpc::Status plaintext =
+      ListGroups(gateway.NewChannel(grpc::InsecureChannelCredentials()), "", 3);
+  EXPECT_EQ(plaintext.error_code(), grpc::StatusCode::UNAVAILABLE) << plaintext.error_message();
+
+  grpc::Status untrusted = ListGroups(gateway.NewChannel(TlsCreds(other.cert)), "", 3);
+  EXPECT_EQ(untrusted.error_code(), grpc::StatusCode::UNAVAILABLE) << untrusted.error_message();
+}
+
+TEST_F(SecurityE2ETest, MutualTlsRequiresAClientCertificateItsCaSigned) {
+  KeyPair server = MakeCert("server");
+  KeyPair client = MakeCert("client");
+  KeyPair stranger = MakeCert("stranger");
+  Gateway gateway(
+      emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+      {"--tls_cert=" + server.cert, "--tls_key=" + server.key, "--tls_client_ca=" + client.cert});
+
+  grpc::Status without = ListGroups(gateway.NewChannel(TlsCreds(server.cert)), "", 3);
+  EXPECT_EQ(without.error_code(), grpc::StatusCode::UNAVAILABLE) << without.error_message();
+
+  grpc::Status wrong = ListGroups(gateway.NewChannel(TlsCreds(server.cert, &stranger)), "", 3);
+  EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAVAILABLE) << wrong.error_message();
+
+  grpc::Status with = ListGroups(gateway.NewChannel(TlsCreds(server.cert, &client)));
+  EXPECT_TRUE(with.ok()) << with.error_message();
+}
+
+TEST_F(SecurityE2ETest, ReplacedCertificateFilesAreServedAfterTheReloadInterval) {
+  KeyPair first = MakeCert("first");
+  KeyPair second = MakeCert("second");
+  // The gateway watches its own copies, which are then replaced.
+  std::string cert = WriteTemp("live.crt", ReadFile(first.cert));
+  std::string key = WriteTemp("live.key", ReadFile(first.key));
+  Gateway gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+                  {"--tls_cert=" + cert, "--tls_key=" + key, "--tls_reload_interval=1s"});
+  ASSERT_TRUE(ListGroups(gateway.NewChannel(TlsCreds(first.cert))).ok());
+
+  // Atomic replacement, key first: a half-written file is never read.
+  std::string key_tmp = WriteTemp("live.key.new", ReadFile(second.key));
+  std::string cert_tmp = WriteTemp("live.crt.new", ReadFile(second.cert));
+  ASSERT_EQ(std::rename(key_tmp.c_str(), key.c_str()), 0);
+  ASSERT_EQ(std::rename(cert_tmp.c_str(), cert.c_str()), 0);
+
+  bool switched = false;
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!switched && std::chrono::steady_clock::now() < end) {
+    switched = ListGroups(gateway.NewChannel(TlsCreds(second.cert)), "", 2).ok();
+    if (!switched) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_TRUE(switched) << "new connections never presented the new certificate";
+  grpc::Status old = ListGroups(gateway.NewChannel(TlsCreds(first.cert)), "", 3);
+  EXPECT_EQ(old.error_code(), grpc::StatusCode::UNAVAILABLE) << old.error_message();
+}
+
+class TokenTest : public SecurityE2ETest {
+ protected:
+  void SetUp() override {
+    tokens_file_ =
+        WriteTemp("tokens", std::string("# scope token\nread ") + kReadToken + "\nwrite " +
+                                kWriteToken + "\n\nread sha256:" + Sha256Hex(kHashedToken) + "\n");
+    gateway_ =
+        std::make_unique<Gateway>(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+                                  std::vector<std::string>{"--auth_tokens_file=" + tokens_file_});
+  }
+  void TearDown() override {
+    std::string log = gateway_->log();
+    for (const char* token : {kReadToken, kWriteToken, kHashedToken}) {
+      EXPECT_EQ(log.find(token), std::string::npos) << "a token is in the log";
+    }
+    EXPECT_EQ(log.find(Sha256Hex(kHashedToken)), std::string::npos);
+  }
+
+  grpc::Status Sync(const std::string& token) {
+    auto context = ContextWithDeadline(10);
+    if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+    v1::SyncConnectionRequest request;
+    request.set_connection_id("decent_dropsy");
+    v1::SyncConnectionResponse response;
+    return gateway_->connections()->SyncConnection(context.get(), request, &response);
+  }
+
+  grpc::Status Create(const std::string& token) {
+    auto context = ContextWithDeadline(10);
+    if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
+    v1::CreateConnectionRequest request;
+    request.set_group_id("quiet_harbor");
+    request.set_service("postgres");
+    auto& fields = *request.mutable_config()->mutable_fields();
+    fields["schema"].set_string_value("pg_security_e2e");
+    fields["host"].set_string_value("db.example.test");
+    fields["port"].set_number_value(5432);
+    v1::CreateConnectionResponse response;
+    return gateway_->connections()->CreateConnection(context.get(), request, &response);
+  }
+
+  std::string tokens_file_;
+  std::unique_ptr<Gateway> gateway_;
+};
+
+TEST_F(TokenTest, MissingOrWrongTokenIsUnauthenticatedAndNeverReachesFivetran) {
+  emulator_->ClearRequests();
+  for (const std::string& token :
+       {std::string(), std::string("tok-not-listed-000000000"), std::string(kReadToken) + "x"}) {
+    grpc::Status s = ListGroups(gateway_->channel(), token);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << token;
+    ErrorDetails d = DetailsOf(s);
+    EXPECT_EQ(d.error_info_count, 1);
+    EXPECT_EQ(d.error_info.reason(), "UNAUTHENTICATED");
+    EXPECT_EQ(d.error_info.domain(), "fivetran-gateway");
+  }
+  // Not a bearer credential.
+  auto context = ContextWithDeadline(5);
+  context->AddMetadata("authorization", std::string("Basic ") + kWriteToken);
+  v1::ListGroupsRequest request;
+  v1::ListGroupsResponse response;
+  EXPECT_EQ(gateway_->groups()->ListGroups(context.get(), request, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // The streaming RPC is guarded too.
+  auto watch_context = ContextWithDeadline(5);
+  v1::WatchConnectionSyncRequest watch;
+  watch.set_connection_id("decent_dropsy");
+  auto reader = gateway_->connections()->WatchConnectionSync(watch_context.get(), watch);
+  v1::WatchConnectionSyncResponse item;
+  EXPECT_FALSE(reader->Read(&item));
+  grpc::Status ws = reader->Finish();
+  EXPECT_EQ(ws.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(DetailsOf(ws).error_info.reason(), "UNAUTHENTICATED");
+
+  Sync("");
+  Create("tok-not-listed-000000000");
+  EXPECT_TRUE(emulator_->Requests().empty()) << "an unauthenticated call reached Fivetran";
+}
+
+TEST_F(TokenTest, ScopesDecideWhatATokenMayDo) {
+  EXPECT_TRUE(ListGroups(gateway_->channel(), kReadToken).ok());
+  EXPECT_TRUE(ListGroups(gateway_->channel(), kWriteToken).ok());
+  grpc::Status hashed = ListGroups(gateway_->channel(), kHashedToken);
+  EXPECT_TRUE(hashed.ok()) << hashed.error_message();
+
+  emulator_->ClearRequests();
+  for (const char* read_only : {kReadToken, kHashedToken}) {
+    grpc::Status create = Create(read_only);
+    EXPECT_EQ(create.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    ErrorDetails d = DetailsOf(create);
+    EXPECT_EQ(d.error_info_count, 1);
+    EXPECT_EQ(d.error_info.reason(), "PERMISSION_DENIED");
+    EXPECT_EQ(d.error_info.metadata().at("required_scope"), "write");
+    EXPECT_EQ(Sync(read_only).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_TRUE(emulator_->Requests().empty()) << "a denied call reached Fivetran";
+
+  grpc::Status create = Create(kWriteToken);
+  EXPECT_TRUE(create.ok()) << create.error_message();
+  grpc::Status sync = Sync(kWriteToken);
+  EXPECT_TRUE(sync.ok()) << sync.error_message();
+}
+
+TEST_F(TokenTest, HealthAndReflectionNeedNoToken) {
+  grpc::Status health = HealthCheck(gateway_->channel());
+  EXPECT_TRUE(health.ok()) << health.error_message();
+  std::string services;
+  grpc::Status reflection = ListServicesByReflection(gateway_->channel(), &services);
+  EXPECT_TRUE(reflection.ok()) << reflection.error_message();
+  EXPECT_NE(services.find("fivetran.gateway.v1.ConnectionService"), std::string::npos);
+}
+
+// Starts the gateway binary directly; returns its exit code within `wait_s`
+// (-1: still running, then it is stopped) and its output.
+int RunGateway(const std::vector<std::string>& flags, double wait_s, std::string* output,
+               int* port = nullptr) {
+  std::string credentials =
+      WriteTemp("credentials.env", "FIVETRAN_API_KEY=k\nFIVETRAN_API_SECRET=s\n");
+  std::string port_file = TempPath("gateway.port");
+  std::string log = TempPath("gateway.log");
+  std::vector<std::string> argv = {Runfile("server/fivetran_gateway"), "--port_file=" + port_file,
+                                   "--fivetran_base_url=http://127.0.0.1:1",
+                                   "--credentials_file=" + credentials};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  Process process(argv, {}, log);
+  int code = process.WaitExit(wait_s);
+  if (code == -1 && port != nullptr) *port = WaitForPortFile(port_file, 10);
+  *output = ReadFile(log);
+  return code;
+}
+
+TEST_F(SecurityE2ETest, PublicAddressWithoutTokensIsRefused) {
+  std::string output;
+  EXPECT_EQ(RunGateway({"--listen=0.0.0.0:0"}, 10, &output), 2);
+  EXPECT_NE(output.find("refusing to serve 0.0.0.0:0 without caller authentication"),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find("--auth_tokens_file"), std::string::npos) << output;
+
+  int port = 0;
+  EXPECT_EQ(RunGateway({"--listen=0.0.0.0:0", "--allow_unauthenticated"}, 1, &output, &port), -1)
+      << output;
+  EXPECT_GT(port, 0) << output;
+
+  std::string tokens = WriteTemp("tokens", std::string("read ") + kReadToken + "\n");
+  port = 0;
+  EXPECT_EQ(RunGateway({"--listen=0.0.0.0:0", "--auth_tokens_file=" + tokens}, 1, &output, &port),
+            -1)
+      << output;
+  EXPECT_GT(port, 0) << output;
+}
+
+TEST_F(SecurityE2ETest, BadSecurityConfigurationStopsTheStart) {
+  std::string output;
+  KeyPair a = MakeCert("a");
+  KeyPair b = MakeCert("b");
+  EXPECT_EQ(RunGateway({"--tls_cert=" + a.cert, "--tls_key=" + b.key}, 10, &output), 2);
+  EXPECT_NE(output.find("does not match"), std::string::npos) << output;
+  EXPECT_EQ(RunGateway({"--tls_cert=" + a.cert}, 10, &output), 2) << output;
+  EXPECT_EQ(RunGateway({"--allow_per_call_credentials"}, 10, &output), 2);
+  EXPECT_NE(output.find("needs --tls_cert"), std::string::npos) << output;
+  std::string bad_tokens = WriteTemp("tokens", std::string("admin ") + kWriteToken + "\n");
+  EXPECT_EQ(RunGateway({"--auth_tokens_file=" + bad_tokens}, 10, &output), 2);
+  EXPECT_NE(output.find("line 1"), std::string::npos) << output;
+  EXPECT_EQ(output.find(kWriteToken), std::string::npos) << output;
+  EXPECT_EQ(RunGateway({"--fivetran_ca_file=" + bad_tokens}, 10, &output), 2);
+}
+
+TEST_F(SecurityE2ETest, UpstreamTlsIsVerifiedAgainstSystemCasPlusTheGivenOne) {
+  KeyPair upstream = MakeCert("upstream");
+  KeyPair other = MakeCert("other");
+  Emulator https({"--tls_cert=" + upstream.cert, "--tls_key=" + upstream.key});
+  std::string url = "https://127.0.0.1:" + std::to_string(https.port());
+
+  Gateway trusting(url, Emulator::kApiKey, Emulator::kApiSecret,
+                   {"--fivetran_ca_file=" + upstream.cert});
+  grpc::Status ok = ListGroups(trusting.channel());
+  EXPECT_TRUE(ok.ok()) << ok.error_message();
+
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{}, std::vector<std::string>{"--fivetran_ca_file=" + other.cert}}) {
+    Gateway gateway(url, Emulator::kApiKey, Emulator::kApiSecret, flags);
+    grpc::Status s = ListGroups(gateway.channel());
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+    EXPECT_NE(s.error_message().find("TLS verification"), std::string::npos) << s.error_message();
+    EXPECT_EQ(DetailsOf(s).error_info.reason(), "FIVETRAN_UNAVAILABLE");
+  }
+}
+
+TEST_F(SecurityE2ETest, PerCallCredentialsOnlyWhenEnabledAndOverTls) {
+  KeyPair server = MakeCert("server");
+  auto with_credentials = [](const std::string& key, const std::string& secret) {
+    auto context = ContextWithDeadline(5);
+    context->AddMetadata("x-fivetran-api-key", key);
+    context->AddMetadata("x-fivetran-api-secret", secret);
+    return context;
+  };
+  v1::ListGroupsRequest request;
+  v1::ListGroupsResponse response;
+
+  // Disabled (the default): refused, even over TLS.
+  {
+    Gateway gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+                    {"--tls_cert=" + server.cert, "--tls_key=" + server.key});
+    auto stub = v1::GroupService::NewStub(gateway.NewChannel(TlsCreds(server.cert)));
+    grpc::Status s = stub->ListGroups(
+        with_credentials(Emulator::kApiKey, Emulator::kApiSecret).get(), request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  }
+
+  // Enabled: the gateway's own credentials are wrong, the caller's are used.
+  Gateway gateway(
+      emulator_->base_url(), "gateway-key-wrong", "gateway-secret-wrong",
+      {"--tls_cert=" + server.cert, "--tls_key=" + server.key, "--allow_per_call_credentials"});
+  auto stub = v1::GroupService::NewStub(gateway.NewChannel(TlsCreds(server.cert)));
+  EXPECT_EQ(stub->ListGroups(ContextWithDeadline(5).get(), request, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status own = stub->ListGroups(
+      with_credentials(Emulator::kApiKey, Emulator::kApiSecret).get(), request, &response);
+  EXPECT_TRUE(own.ok()) << own.error_message();
+  EXPECT_GT(response.groups_size(), 0);
+  grpc::Status refused = stub->ListGroups(
+      with_credentials("caller-key-wrong", "caller-secret-wrong").get(), request, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(DetailsOf(refused).error_info.reason(), "FIVETRAN_AUTH_FAILED");
+  auto half = ContextWithDeadline(5);
+  half->AddMetadata("x-fivetran-api-key", Emulator::kApiKey);
+  EXPECT_EQ(stub->ListGroups(half.get(), request, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  std::string log = gateway.log();
+  for (const char* secret : {Emulator::kApiKey, Emulator::kApiSecret, "caller-key-wrong",
+                             "caller-secret-wrong", "gateway-secret-wrong"}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " is in the log";
+  }
+}
+
+}  // namespace
+}  // namespace fivetran_gateway::testing
