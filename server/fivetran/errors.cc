@@ -84,7 +84,10 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value, absl::Tim
   for (const char* format : kFormats) {
     absl::Time t;
     std::string err;
-    if (absl::ParseTime(format, std::string(value), absl::UTCTimeZone(), &t, &err)) {
+    // absl::ParseTime also accepts the words "infinite-future" and
+    // "infinite-past" whatever the format (found by fuzzing).
+    if (absl::ParseTime(format, std::string(value), absl::UTCTimeZone(), &t, &err) &&
+        t != absl::InfiniteFuture() && t != absl::InfinitePast()) {
       return std::max(absl::ZeroDuration(), t - now);
     }
   }

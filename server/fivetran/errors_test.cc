@@ -50,6 +50,9 @@ TEST(RetryAfterTest, PastDateIsZeroAndGarbageIsNothing) {
   EXPECT_EQ(ParseRetryAfter("soon", kNow), std::nullopt);
   EXPECT_EQ(ParseRetryAfter("-5", kNow), std::nullopt);
   EXPECT_EQ(ParseRetryAfter("99999999999999999999", kNow), std::nullopt);
+  // absl::ParseTime's special words are not HTTP-dates (found by fuzzing).
+  EXPECT_EQ(ParseRetryAfter("infinite-future", kNow), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("infinite-past", kNow), std::nullopt);
 }
 
 TEST(StatusFromHttpErrorTest, RateLimitCarriesRetryInfo) {  // Field report B2.

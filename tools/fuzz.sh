@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of the JSON -> proto mapping and the Retry-After
+# parser with clang's libFuzzer (+ AddressSanitizer, UBSan), for a bounded
+# time per target. `bazel test //server/fivetran/fuzz/...` runs the same
+# targets with a plain mutation driver under gcc; this is the real fuzzer.
+#
+#   tools/fuzz.sh [SECONDS_PER_TARGET]     (default 30)
+#
+# Crashes are written to $FUZZ_OUT (default a temp folder) and make the
+# script fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-30}"
+bash tools/setup.sh
+
+bazel build //proto/fivetran/gateway/v1:gateway_cc_grpc @googleapis//:error_details_cc_proto \
+  >/dev/null 2>&1
+bin="$(bazel info bazel-bin 2>/dev/null)"
+gen_api="$bin/proto/fivetran/gateway/v1/_virtual_imports/gateway_proto"
+gen_rpc="$bin/external/googleapis"
+out="${FUZZ_OUT:-$(mktemp -d)}"
+mkdir -p "$out"
+
+CXX="${CXX_FUZZ:-clang++-14}"
+flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+  -I. -I"$gen_api" -I"$gen_rpc"
+  -DCPPHTTPLIB_OPENSSL_SUPPORT)
+libs=(-lprotobuf -labsl_statusor -labsl_status -labsl_cord -labsl_cordz_info
+  -labsl_cordz_functions -labsl_cord_internal -labsl_str_format_internal -labsl_strings
+  -labsl_strings_internal -labsl_throw_delegate -labsl_int128 -labsl_raw_logging_internal
+  -labsl_base -labsl_spinlock_wait -labsl_time -labsl_time_zone -labsl_synchronization -lpthread)
+protos=("$gen_api"/fivetran/gateway/v1/*.pb.cc)
+
+echo "fuzz: building with $CXX into $out" >&2
+"$CXX" "${flags[@]}" server/fivetran/fuzz/mapping_fuzzer.cc server/fivetran/mapping.cc \
+  "${protos[@]}" "${libs[@]}" -o "$out/mapping_fuzzer"
+"$CXX" "${flags[@]}" server/fivetran/fuzz/retry_after_fuzzer.cc server/fivetran/errors.cc \
+  server/fivetran/mapping.cc "${protos[@]}" "$gen_rpc"/google/rpc/error_details.pb.cc \
+  "${libs[@]}" -o "$out/retry_after_fuzzer"
+
+run() {
+  local name="$1"; shift
+  local corpus="$out/corpus_$name"
+  mkdir -p "$corpus"
+  cp -r "$@" "$corpus/" 2>/dev/null || true
+  echo "fuzz: $name for ${seconds}s" >&2
+  (cd "$out" && ASAN_OPTIONS=detect_leaks=1 "./${name}_fuzzer" -max_total_time="$seconds" \
+    -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" \
+    2>"$out/$name.log") || { tail -40 "$out/$name.log" >&2; echo "fuzz: $name FAILED" >&2; exit 1; }
+  grep -E "^stat::number_of_executed_units|^Done" "$out/$name.log" >&2 || true
+}
+run mapping server/fivetran/fuzz/corpus/mapping/. server/fivetran/testdata/.
+run retry_after server/fivetran/fuzz/corpus/retry_after/.
+echo "fuzz: no crash" >&2
