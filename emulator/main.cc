@@ -41,7 +41,9 @@ ABSL_FLAG(bool, dump_seed, false, "Print the built-in seed as JSON and exit");
 ABSL_FLAG(absl::Duration, latency, absl::ZeroDuration(), "Delay added to every /v1 response");
 ABSL_FLAG(double, fault_rate_503, 0.0,
           "Probability (0..1) that a /v1 request is answered 503 (deterministic PRNG)");
-ABSL_FLAG(uint64_t, fault_seed, 1, "Seed of the PRNG behind --fault_rate_503");
+ABSL_FLAG(double, fault_rate_drop, 0.0,
+          "Probability that a /v1 request's connection is closed without an answer");
+ABSL_FLAG(uint64_t, fault_seed, 1, "Seed of the PRNG behind --fault_rate_503/_drop");
 ABSL_FLAG(int32_t, rate_limit_per_hour, 20000, "Requests allowed per rolling hour");
 ABSL_FLAG(int32_t, keep_alive_timeout_sec, 5, "Idle keep-alive connections close after this");
 ABSL_FLAG(int32_t, threads, 16, "Worker threads (each serves one connection at a time)");
@@ -134,6 +136,7 @@ int main(int argc, char** argv) {
   options.api_secret = absl::GetFlag(FLAGS_api_secret);
   options.latency = absl::GetFlag(FLAGS_latency);
   options.fault_rate_503 = absl::GetFlag(FLAGS_fault_rate_503);
+  options.fault_rate_drop = absl::GetFlag(FLAGS_fault_rate_drop);
   options.fault_seed = absl::GetFlag(FLAGS_fault_seed);
   options.rate_limit_per_hour = absl::GetFlag(FLAGS_rate_limit_per_hour);
   options.keep_alive_timeout_sec = absl::GetFlag(FLAGS_keep_alive_timeout_sec);
@@ -142,8 +145,9 @@ int main(int argc, char** argv) {
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   if (options.rate_limit_per_hour < 1) return Fail("--rate_limit_per_hour must be >= 1");
-  if (options.fault_rate_503 < 0 || options.fault_rate_503 > 1) {
-    return Fail("--fault_rate_503 must be within 0..1");
+  if (options.fault_rate_drop < 0 || options.fault_rate_503 < 0 ||
+      options.fault_rate_503 + options.fault_rate_drop > 1) {
+    return Fail("--fault_rate_503 and --fault_rate_drop must be within 0..1 together");
   }
 
   // SIGINT/SIGTERM are blocked in every thread and collected with sigwait.

@@ -688,9 +688,16 @@ std::optional<Emulator::Fault> Emulator::TakeFault(const std::string& method,
     if (it->remaining > 0 && --it->remaining == 0) faults_.erase(it);
     return f;
   }
-  if (options_.fault_rate_503 > 0 && absl::StartsWith(raw_path, "/v1")) {
+  if ((options_.fault_rate_503 > 0 || options_.fault_rate_drop > 0) &&
+      absl::StartsWith(raw_path, "/v1")) {
     std::uniform_real_distribution<double> dist(0.0, 1.0);
-    if (dist(rng_) < options_.fault_rate_503) {
+    double draw = dist(rng_);
+    if (draw < options_.fault_rate_drop) {
+      Fault f;
+      f.kind = "drop";
+      return f;
+    }
+    if (draw < options_.fault_rate_drop + options_.fault_rate_503) {
       Fault f;
       f.kind = "status";
       f.status = 503;

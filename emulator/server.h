@@ -38,6 +38,8 @@ struct ServerOptions {
   absl::Duration latency = absl::ZeroDuration();
   // Probability (0..1) that a /v1 request gets a 503 (deterministic PRNG).
   double fault_rate_503 = 0;
+  // Probability that a /v1 request's connection is closed without an answer.
+  double fault_rate_drop = 0;
   uint64_t fault_seed = 1;
   int rate_limit_per_hour = 20000;
   int keep_alive_timeout_sec = 5;

@@ -62,6 +62,8 @@ ABSL_FLAG(absl::Duration, sync_poll_interval, absl::Seconds(10),
           "Default interval of the connection-details polls of WatchConnectionSync");
 ABSL_FLAG(absl::Duration, sync_poll_min_interval, absl::Seconds(1),
           "Shortest polling interval a WatchConnectionSync caller may ask for");
+ABSL_FLAG(int, max_upstream_connections, 32,
+          "Connections open to Fivetran at a time; more requests queue");
 ABSL_FLAG(std::string, port_file, "",
           "After binding, write the bound gRPC port to this file (for scripts and tests)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
@@ -183,6 +185,7 @@ int Run() {
 
   fivetran::CurlTransportOptions transport_options;
   transport_options.ca_pem = upstream_ca;
+  transport_options.max_host_connections = absl::GetFlag(FLAGS_max_upstream_connections);
   fivetran::CurlTransport transport(transport_options);
   // Waits between attempts, sync polls, watch deadlines. Before the clients,
   // after the transport: it stops (dropping pending waits) before the

@@ -241,6 +241,8 @@ CurlTransport::CurlTransport(CurlTransportOptions options)
   shared_->multi = curl_multi_init();
   curl_multi_setopt(shared_->multi, CURLMOPT_MAXCONNECTS,
                     static_cast<long>(options_.max_connections));
+  curl_multi_setopt(shared_->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                    static_cast<long>(options_.max_host_connections));
   curl_multi_setopt(shared_->multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
   thread_ = std::thread([this] { Loop(); });
 }

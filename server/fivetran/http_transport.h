@@ -102,6 +102,10 @@ struct CurlTransportOptions {
   absl::Duration connect_timeout = absl::Seconds(10);
   // Keep-alive connections kept in the pool.
   int max_connections = 64;
+  // Connections open to one host at a time; further transfers wait in
+  // libcurl's queue (their deadline still runs). Protects the upstream (and
+  // the emulator, which serves one connection per thread).
+  int max_host_connections = 32;
 };
 
 class CurlTransport final : public HttpTransport {
