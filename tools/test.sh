@@ -8,27 +8,5 @@ cd "$(dirname "$0")/.."
 bash tools/setup.sh || exit 1
 bazel test //... "$@"
 rc=$?
-/usr/bin/python3 - "$(bazel info bazel-testlogs 2>/dev/null)" "$rc" <<'PY'
-import glob, os, sys
-import xml.etree.ElementTree as ET
-passed = failed = 0
-root = sys.argv[1]
-for path in glob.glob(os.path.join(root, "**", "test.xml"), recursive=True):
-    # Left over from an earlier --runs_per_test; the target's own test.xml counts.
-    if "/run_" in path and "_of_" in path:
-        continue
-    try:
-        cases = list(ET.parse(path).getroot().iter("testcase"))
-    except ET.ParseError:
-        failed += 1
-        continue
-    for case in cases:
-        if case.find("failure") is not None or case.find("error") is not None:
-            failed += 1
-        elif case.find("skipped") is None:
-            passed += 1
-if int(sys.argv[2]) != 0 and failed == 0:
-    failed = 1  # Bazel failed without a failing test case: a build error.
-print(f"{passed} passed, {failed} failed")
-PY
+/usr/bin/python3 tools/count_tests.py "$(bazel info bazel-testlogs 2>/dev/null)" "$rc"
 exit $rc
