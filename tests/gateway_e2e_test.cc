@@ -699,6 +699,87 @@ TEST_F(GatewayE2ETest, SecretsEchoedByTheUpstreamNeverReachTheCaller) {
   EXPECT_EQ(gateway_->log().find(password), std::string::npos);
 }
 
+TEST_F(GatewayE2ETest, SecretsNeverAppearWhateverTheUpstreamFault) {
+  const std::string password = "ftp-pw-9c7e3a1b";
+  const std::string pgp_key = "pgp-key-5d2f8e6c";
+  const std::string pass_phrase = "pgp-phrase-1a4b7c";
+  const std::string config_secret = "client-secret-3e9d";
+  // Each fault; {A} and {B} become secrets of the request it answers, as if
+  // Fivetran echoed them.
+  const std::vector<json> faults = {
+      {{"kind", "status"},
+       {"status", 400},
+       {"code", "InvalidInput"},
+       {"message", "bad password {A} and key {B}"}},
+      {{"kind", "status"}, {"status", 500}, {"code", "{A}"}, {"message", "{B}"}},
+      {{"kind", "status"},
+       {"status", 429},
+       {"code", "TooManyRequests"},
+       {"message", "{A}"},
+       {"retry_after", "3600"}},
+      {{"kind", "html"}, {"status", 502}},
+      {{"kind", "drop"}},
+      {{"kind", "truncate"}},
+      {{"kind", "latency"}, {"latency_ms", 3000}},
+      {},  // No fault: the normal answer, secrets masked.
+  };
+  auto inject = [&](json fault, const std::string& a, const std::string& b) {
+    if (fault.empty()) return;
+    std::string text = fault.dump();
+    for (auto [from, to] : {std::pair{std::string("{A}"), a}, std::pair{std::string("{B}"), b}}) {
+      for (size_t at; (at = text.find(from)) != std::string::npos;) text.replace(at, 3, to);
+    }
+    fault = json::parse(text);
+    fault["method"] = "POST";
+    fault["path_prefix"] = "/v1/connections";
+    fault["count"] = 1;
+    emulator_->AddFault(fault);
+  };
+  int n = 0;
+  for (const json& fault : faults) {
+    SCOPED_TRACE(fault.dump());
+    inject(fault, password, pgp_key);
+    v1::CreateFtpConnectionRequest ftp;
+    ftp.set_group_id("quiet_harbor");
+    v1::FtpConfig* c = ftp.mutable_config();
+    c->set_schema("ftp_secret_" + std::to_string(n));
+    c->set_table("t");
+    c->set_host("ftp.example.test");
+    c->set_user("loader");
+    c->set_password(password);
+    c->set_use_pgp_encryption_options(true);
+    c->set_pgp_secret_key(pgp_key);
+    c->set_pgp_pass_phrase(pass_phrase);
+    v1::CreateFtpConnectionResponse ftp_out;
+    grpc::Status s =
+        gateway_->connections()->CreateFtpConnection(ContextWithDeadline(1).get(), ftp, &ftp_out);
+    std::string seen = s.error_message() + s.error_details() + ftp_out.SerializeAsString();
+
+    inject(fault, config_secret, pass_phrase);
+    v1::CreateConnectionRequest generic;
+    generic.set_group_id("quiet_harbor");
+    generic.set_service("salesforce");
+    auto& fields = *generic.mutable_config()->mutable_fields();
+    fields["schema"].set_string_value("sf_secret_" + std::to_string(n));
+    fields["client_secret"].set_string_value(config_secret);
+    (*generic.mutable_auth()->mutable_fields())["refresh_token"].set_string_value(pass_phrase);
+    v1::CreateConnectionResponse generic_out;
+    s = gateway_->connections()->CreateConnection(ContextWithDeadline(1).get(), generic,
+                                                  &generic_out);
+    seen += s.error_message() + s.error_details() + generic_out.SerializeAsString();
+    for (const std::string& secret : {password, pgp_key, pass_phrase, config_secret}) {
+      EXPECT_EQ(seen.find(secret), std::string::npos) << secret;
+    }
+    emulator_->ClearFaults();
+    ++n;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::string log = gateway_->log();
+  for (const std::string& secret : {password, pgp_key, pass_phrase, config_secret}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret;
+  }
+}
+
 TEST_F(GatewayE2ETest, BadConfigAndFiltersAreRejectedBeforeSending) {
   v1::CreateConnectionRequest request;
   request.set_group_id("quiet_harbor");
