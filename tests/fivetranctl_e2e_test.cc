@@ -174,20 +174,9 @@ void ExpectConnectionMatchesRest(const json& got, const json& rest) {
   }
 }
 
-class FivetranctlE2ETest : public ::testing::Test {
+class FivetranctlE2ETest : public StackTest {
  protected:
-  static void SetUpTestSuite() {
-    emulator_ = new Emulator();
-    gateway_ = new Gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret);
-  }
-  static void TearDownTestSuite() {
-    delete gateway_;
-    delete emulator_;
-  }
-  void SetUp() override {
-    emulator_->ClearFaults();
-    emulator_->ClearRequests();
-  }
+  static void SetUpTestSuite() { StartStack(); }
 
   // fivetranctl --server <gateway> args...
   static Result Ctl(std::vector<std::string> args, std::map<std::string, std::string> env = {},
@@ -224,12 +213,7 @@ class FivetranctlE2ETest : public ::testing::Test {
     }
     return out;
   }
-
-  static Emulator* emulator_;
-  static Gateway* gateway_;
 };
-Emulator* FivetranctlE2ETest::emulator_ = nullptr;
-Gateway* FivetranctlE2ETest::gateway_ = nullptr;
 
 TEST_F(FivetranctlE2ETest, GetPrintsTheConnectionAsJson) {
   for (const char* id : {"decent_dropsy", "fresh_otter", "sleepy_badger", "unfinished_crane"}) {
@@ -862,16 +846,10 @@ TEST_F(FivetranctlE2ETest, ServerAddressFromTheEnvironment) {
 }
 
 // sync --wait and watch (WatchConnectionSync): outcomes as exit codes.
-class FivetranctlWaitTest : public ::testing::Test {
+class FivetranctlWaitTest : public StackTest {
  protected:
   static void SetUpTestSuite() {
-    emulator_ = new Emulator({"--sync_duration=300ms"});
-    gateway_ = new Gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
-                           {"--sync_poll_min_interval=50ms"});
-  }
-  static void TearDownTestSuite() {
-    delete gateway_;
-    delete emulator_;
+    StartStack({"--sync_duration=300ms"}, {"--sync_poll_min_interval=50ms"});
   }
   void SetUp() override { emulator_->Admin("POST", "/_emulator/reset"); }
   static void Outcome(const std::string& id, const std::string& outcome, int ms) {
@@ -882,11 +860,7 @@ class FivetranctlWaitTest : public ::testing::Test {
     args.insert(args.begin(), {"--server", gateway_->address()});
     return RunCtl(args);
   }
-  static Emulator* emulator_;
-  static Gateway* gateway_;
 };
-Emulator* FivetranctlWaitTest::emulator_ = nullptr;
-Gateway* FivetranctlWaitTest::gateway_ = nullptr;
 
 TEST_F(FivetranctlWaitTest, WaitSucceeded) {
   Outcome("decent_dropsy", "success", 400);

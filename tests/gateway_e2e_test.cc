@@ -23,26 +23,10 @@ namespace v1 = ::fivetran::gateway::v1;
 using google::protobuf::util::TimeUtil;
 using nlohmann::json;
 
-class GatewayE2ETest : public ::testing::Test {
+class GatewayE2ETest : public StackTest {
  protected:
-  static void SetUpTestSuite() {
-    emulator_ = new Emulator({"--sync_duration=1s"});
-    gateway_ = new Gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret);
-  }
-  static void TearDownTestSuite() {
-    delete gateway_;
-    delete emulator_;
-  }
-  void SetUp() override {
-    emulator_->ClearFaults();
-    emulator_->ClearRequests();
-  }
-
-  static Emulator* emulator_;
-  static Gateway* gateway_;
+  static void SetUpTestSuite() { StartStack({"--sync_duration=1s"}); }
 };
-Emulator* GatewayE2ETest::emulator_ = nullptr;
-Gateway* GatewayE2ETest::gateway_ = nullptr;
 
 // Timestamp in proto == the RFC 3339 string in JSON (or both absent/null).
 void ExpectSameTime(const google::protobuf::Timestamp* proto, bool has, const json& j,

@@ -224,6 +224,28 @@ std::unique_ptr<::fivetran::gateway::v1::UserService::Stub> Gateway::users() con
   return ::fivetran::gateway::v1::UserService::NewStub(channel_);
 }
 
+Emulator* StackTest::emulator_ = nullptr;
+Gateway* StackTest::gateway_ = nullptr;
+
+void StackTest::StartStack(const std::vector<std::string>& emulator_flags,
+                           const std::vector<std::string>& gateway_flags) {
+  emulator_ = new Emulator(emulator_flags);
+  gateway_ =
+      new Gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret, gateway_flags);
+}
+
+void StackTest::TearDownTestSuite() {
+  delete gateway_;
+  delete emulator_;
+  gateway_ = nullptr;
+  emulator_ = nullptr;
+}
+
+void StackTest::SetUp() {
+  emulator_->ClearFaults();
+  emulator_->ClearRequests();
+}
+
 ErrorDetails DetailsOf(const grpc::Status& status) {
   ErrorDetails out;
   google::rpc::Status rpc;

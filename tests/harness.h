@@ -17,6 +17,7 @@
 #include "fivetran/gateway/v1/group_service.grpc.pb.h"
 #include "fivetran/gateway/v1/user_service.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
 namespace fivetran_gateway::testing {
@@ -107,6 +108,20 @@ class Gateway {
   std::string log_path_;
   int port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
+};
+
+// A test suite sharing one emulator and one gateway in front of it: the
+// suite's SetUpTestSuite calls StartStack, and both stop after the suite.
+// Faults and the emulator's request log are cleared before each test.
+class StackTest : public ::testing::Test {
+ protected:
+  static void StartStack(const std::vector<std::string>& emulator_flags = {},
+                         const std::vector<std::string>& gateway_flags = {});
+  static void TearDownTestSuite();
+  void SetUp() override;
+
+  static Emulator* emulator_;
+  static Gateway* gateway_;
 };
 
 // The google.rpc details of a failed call.

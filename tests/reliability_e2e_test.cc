@@ -21,20 +21,9 @@ namespace v1 = ::fivetran::gateway::v1;
 using google::protobuf::util::MessageDifferencer;
 using nlohmann::json;
 
-class ReliabilityE2ETest : public ::testing::Test {
+class ReliabilityE2ETest : public StackTest {
  protected:
-  static void SetUpTestSuite() {
-    emulator_ = new Emulator();
-    gateway_ = new Gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret);
-  }
-  static void TearDownTestSuite() {
-    delete gateway_;
-    delete emulator_;
-  }
-  void SetUp() override {
-    emulator_->ClearFaults();
-    emulator_->ClearRequests();
-  }
+  static void SetUpTestSuite() { StartStack(); }
 
   // Requests the emulator received with `method` whose path starts with `prefix`.
   static int Count(const std::string& method, const std::string& prefix) {
@@ -76,12 +65,7 @@ class ReliabilityE2ETest : public ::testing::Test {
   static double Since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
-
-  static Emulator* emulator_;
-  static Gateway* gateway_;
 };
-Emulator* ReliabilityE2ETest::emulator_ = nullptr;
-Gateway* ReliabilityE2ETest::gateway_ = nullptr;
 
 // ---------------------------------------------------------------------------
 // Idempotent creates (AIP-155)

@@ -34,16 +34,11 @@ struct WatchResult {
   }
 };
 
-class SyncWatchTest : public ::testing::Test {
+class SyncWatchTest : public StackTest {
  protected:
   static void SetUpTestSuite() {
-    emulator_ = new Emulator({"--sync_duration=300ms"});
-    gateway_ = new Gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
-                           {"--sync_poll_min_interval=50ms", "--sync_poll_interval=100ms"});
-  }
-  static void TearDownTestSuite() {
-    delete gateway_;
-    delete emulator_;
+    StartStack({"--sync_duration=300ms"},
+               {"--sync_poll_min_interval=50ms", "--sync_poll_interval=100ms"});
   }
   void SetUp() override { emulator_->Admin("POST", "/_emulator/reset"); }
 
@@ -79,12 +74,7 @@ class SyncWatchTest : public ::testing::Test {
     }
     return n;
   }
-
-  static Emulator* emulator_;
-  static Gateway* gateway_;
 };
-Emulator* SyncWatchTest::emulator_ = nullptr;
-Gateway* SyncWatchTest::gateway_ = nullptr;
 
 TEST_F(SyncWatchTest, TriggeredSyncSucceeds) {
   SetOutcome("decent_dropsy", "success", 400);
