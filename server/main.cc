@@ -201,25 +201,20 @@ int Run() {
   client_options.retry.max_retry_wait = absl::GetFlag(FLAGS_max_retry_wait);
   IdempotencyOptions idempotency_options;
   idempotency_options.window = absl::GetFlag(FLAGS_request_id_window);
-  auto client_holder =
-      std::make_unique<fivetran::FivetranClient>(client_options, &transport, &timers);
-  fivetran::FivetranClient& client = *client_holder;
-
   SyncWatchOptions watch_options;
   watch_options.default_poll_interval = absl::GetFlag(FLAGS_sync_poll_interval);
   watch_options.min_poll_interval = absl::GetFlag(FLAGS_sync_poll_min_interval);
   if (watch_options.default_poll_interval < watch_options.min_poll_interval) {
     watch_options.default_poll_interval = watch_options.min_poll_interval;
   }
-  auto pollers = std::make_shared<SyncPollers>(&client, &timers, watch_options);
   // The services of one set of Fivetran credentials: the gateway's own, and
-  // (--allow_per_call_credentials) one set per caller-supplied key pair.
-  auto make_set = [&](std::unique_ptr<fivetran::FivetranClient> set_client,
-                      std::shared_ptr<SyncPollers> set_pollers) {
+  // (--allow_per_call_credentials) one set per caller-supplied key pair. Each
+  // set has its own client, sync pollers and request-id cache, so one
+  // account's caller never sees another's results.
+  auto make_set = [&](const fivetran::ClientOptions& options) {
     auto set = std::make_unique<ServiceSet>();
-    set->client = std::move(set_client);
-    set->pollers = std::move(set_pollers);
-    // Request ids are per set: one account's caller never sees another's result.
+    set->client = std::make_unique<fivetran::FivetranClient>(options, &transport, &timers);
+    set->pollers = std::make_shared<SyncPollers>(set->client.get(), &timers, watch_options);
     set->connections = std::make_unique<ConnectionServiceImpl>(
         set->client.get(), set->pollers, &timers,
         std::make_shared<IdempotencyCache>(idempotency_options));
@@ -227,16 +222,14 @@ int Run() {
     set->users = std::make_unique<UserServiceImpl>(set->client.get());
     return set;
   };
-  std::unique_ptr<ServiceSet> default_set = make_set(std::move(client_holder), std::move(pollers));
+  std::unique_ptr<ServiceSet> default_set = make_set(client_options);
   ServiceSetFactory per_call_factory;
   if (absl::GetFlag(FLAGS_allow_per_call_credentials)) {
     per_call_factory = [&, client_options](const std::string& key, const std::string& secret) {
       fivetran::ClientOptions options = client_options;
       options.api_key = key;
       options.api_secret = secret;
-      auto set_client = std::make_unique<fivetran::FivetranClient>(options, &transport, &timers);
-      auto set_pollers = std::make_shared<SyncPollers>(set_client.get(), &timers, watch_options);
-      return make_set(std::move(set_client), std::move(set_pollers));
+      return make_set(options);
     };
   }
   GuardOptions guard_options;
@@ -260,12 +253,10 @@ int Run() {
   builder.SetMaxReceiveMessageSize(4 << 20);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    std::fprintf(stderr, "fivetran_gateway: cannot listen on %s\n",
-                 absl::GetFlag(FLAGS_listen).c_str());
+    std::fprintf(stderr, "fivetran_gateway: cannot listen on %s\n", listen_address.c_str());
     return 1;
   }
-  std::string listen = absl::GetFlag(FLAGS_listen);
-  std::string host = listen.substr(0, listen.rfind(':'));
+  std::string host = listen_address.substr(0, listen_address.rfind(':'));
   spdlog::info("fivetran_gateway {} listening on {}:{}, upstream {}", kVersion, host, port,
                base_url);
   spdlog::info("security: listener {}{}, caller tokens {}{}, upstream CAs {}",
