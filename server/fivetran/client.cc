@@ -99,7 +99,15 @@ void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets) {
         return;
       }
     }
-  } else if (j.is_object() || j.is_array()) {
+  } else if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (IsSecretKey(it.key()) && !it->is_null()) {
+        *it = "******";
+      } else {
+        ScrubJson(*it, secrets);
+      }
+    }
+  } else if (j.is_array()) {
     for (auto& v : j) ScrubJson(v, secrets);
   }
 }
@@ -134,8 +142,8 @@ absl::StatusOr<nlohmann::json> Interpret(const HttpResult& result, const Upstrea
     return status;
   }
   // Fivetran masks secrets; make sure of it, so that neither the caller nor
-  // a mapping error message can see one.
-  *envelope = RedactSecrets(*envelope);
+  // a mapping error message can see one. In place, in one pass (no copy of
+  // a possibly large page); ParseJsonBody bounds the nesting depth.
   ScrubJson(*envelope, secrets);
   return envelope;
 }

@@ -92,7 +92,9 @@ absl::StatusOr<::fivetran::gateway::v1::Connection> ConnectionFromEnvelope(
 // of a request body, at any depth, longest first.
 std::vector<std::string> SecretValues(const nlohmann::json& body);
 
-// Replaces every string of `j` that contains one of `secrets` by "******".
+// In place: masks the value of every member whose key IsSecretKey (as
+// RedactSecrets does) and every string that contains one of `secrets`, with
+// "******". Recursive: only for documents of bounded depth.
 void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets);
 
 // Percent-encodes everything but RFC 3986 unreserved characters, for a path

@@ -318,5 +318,19 @@ TEST_F(ClientRetryTest, EveryAttemptSharesTheCallsDeadline) {
   for (const HttpRequest& r : transport_.requests()) EXPECT_EQ(r.deadline, deadline);
 }
 
+TEST(ScrubJsonTest, MasksSecretKeysAndSecretValuesInOnePass) {
+  nlohmann::json j = nlohmann::json::parse(R"({
+    "data": {"config": {"password": "pw-1234", "host": "h", "is_private_key_encrypted": "false",
+                        "note": "uses pw-1234 here", "token": null},
+             "items": [{"message": "key k3y-secret"}]}})");
+  ScrubJson(j, std::vector<std::string>{"pw-1234", "k3y-secret"});
+  EXPECT_EQ(j["data"]["config"]["password"], "******");
+  EXPECT_EQ(j["data"]["config"]["note"], "******");
+  EXPECT_EQ(j["data"]["config"]["host"], "h");
+  EXPECT_EQ(j["data"]["config"]["is_private_key_encrypted"], "false");
+  EXPECT_TRUE(j["data"]["config"]["token"].is_null());
+  EXPECT_EQ(j["data"]["items"][0]["message"], "******");
+}
+
 }  // namespace
 }  // namespace fivetran_gateway::fivetran
