@@ -21,10 +21,6 @@ using fivetran::UpstreamInfo;
 using fivetran::UrlEncode;
 using nlohmann::json;
 
-absl::Status BadShape(const absl::Status& mapping_error, const UpstreamInfo& info) {
-  return fivetran::BadResponse(mapping_error, info.http_status);
-}
-
 absl::Status FieldViolationStatus(const absl::Status& status,
                                   const fivetran::FieldViolation& violation) {
   if (violation.field.empty()) return status;
@@ -53,7 +49,8 @@ RpcReactor* StartList(fivetran::FivetranClient* client, RpcReactor* r, const std
           absl::StatusOr<json> envelope, const UpstreamInfo& info) {
         if (!envelope.ok()) return r->Complete(envelope.status(), info);
         absl::StatusOr<fivetran::Page> page = fivetran::ParsePage(*envelope);
-        if (!page.ok()) return r->Complete(BadShape(page.status(), info), info);
+        if (!page.ok())
+          return r->Complete(fivetran::BadResponse(page.status(), info.http_status), info);
         if (!page->next_cursor.empty() && page->next_cursor == request_cursor) {
           // Following it would loop forever (field report B1).
           return r->Complete(
@@ -63,7 +60,7 @@ RpcReactor* StartList(fivetran::FivetranClient* client, RpcReactor* r, const std
               info);
         }
         absl::Status filled = fill(page->items);
-        if (!filled.ok()) return r->Complete(BadShape(filled, info), info);
+        if (!filled.ok()) return r->Complete(fivetran::BadResponse(filled, info.http_status), info);
         *next_page_token = EncodePageToken(page->next_cursor, scope);
         r->Complete(absl::OkStatus(), info);
       }));
@@ -80,7 +77,7 @@ absl::Status CreateResponse(const absl::StatusOr<json>& envelope, const Upstream
                                                   : absl::StatusOr<v1::Connection>(data.status());
   if (!connection.ok()) {
     // The connection was created; only its description is unreadable.
-    absl::Status status = BadShape(connection.status(), info);
+    absl::Status status = fivetran::BadResponse(connection.status(), info.http_status);
     fivetran::AddErrorMetadata(status, "outcome", "applied");
     if (data.ok() && data->contains("id") && (*data)["id"].is_string()) {
       fivetran::AddErrorMetadata(status, "connection_id",

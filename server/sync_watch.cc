@@ -27,11 +27,6 @@ std::string ConnectionPath(const std::string& id) {
   return absl::StrCat("/v1/connections/", fivetran::UrlEncode(id));
 }
 
-// The connection in a details envelope, or why not.
-absl::StatusOr<v1::Connection> ConnectionOf(const absl::StatusOr<json>& envelope) {
-  return fivetran::ConnectionFromEnvelope(envelope, 200);
-}
-
 google::protobuf::Timestamp ToProto(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
@@ -194,11 +189,13 @@ void SyncPollers::Poll(const std::shared_ptr<Poller>& poller) {
     poller->last_poll_start = absl::Now();
   }
   std::weak_ptr<SyncPollers> weak = weak_from_this();
-  std::shared_ptr<fivetran::HttpCall> call =
-      client_->Get(ConnectionPath(poller->connection_id), absl::Now() + options_.poll_timeout,
-                   [weak, poller](absl::StatusOr<json> envelope, const UpstreamInfo&) {
-                     if (auto self = weak.lock()) self->OnResult(poller, ConnectionOf(envelope));
-                   });
+  std::shared_ptr<fivetran::HttpCall> call = client_->Get(
+      ConnectionPath(poller->connection_id), absl::Now() + options_.poll_timeout,
+      [weak, poller](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
+        if (auto self = weak.lock()) {
+          self->OnResult(poller, fivetran::ConnectionFromEnvelope(envelope, info.http_status));
+        }
+      });
   absl::MutexLock lock(&mu_);
   if (poller->polling) poller->call = std::move(call);
 }
@@ -244,7 +241,8 @@ void TriggerSync(fivetran::FivetranClient* client, const std::string& connection
       ConnectionPath(connection_id), deadline,
       [client, connection_id, force, deadline, on_call, done](absl::StatusOr<json> envelope,
                                                               const UpstreamInfo& read_info) {
-        absl::StatusOr<v1::Connection> connection = ConnectionOf(envelope);
+        absl::StatusOr<v1::Connection> connection =
+            fivetran::ConnectionFromEnvelope(envelope, read_info.http_status);
         if (!connection.ok()) return done(connection.status());
         if (absl::Status s = CheckSyncable(*connection); !s.ok()) return done(s);
         TriggerResult result;
@@ -556,10 +554,11 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
   } else {
     // Read the current state: it is the baseline and the first update.
     on_call(client->Get(ConnectionPath(core->connection_id), deadline,
-                        [weak](absl::StatusOr<json> envelope, const UpstreamInfo&) {
+                        [weak](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
                           auto c = weak.lock();
                           if (!c) return;
-                          absl::StatusOr<v1::Connection> connection = ConnectionOf(envelope);
+                          absl::StatusOr<v1::Connection> connection =
+                              fivetran::ConnectionFromEnvelope(envelope, info.http_status);
                           if (!connection.ok()) return c->End(connection.status());
                           {
                             absl::MutexLock lock(&c->mu);
