@@ -35,12 +35,14 @@
 #include "fivetran/gateway/v1/user_service.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "server/fivetran/mapping.h"
+#include "wire/enum_names.h"
+#include "wire/json_value.h"
+#include "wire/timestamps.h"
 
 namespace fivetranctl {
 namespace {
 
-namespace mapping = ::fivetran_gateway::fivetran;
+namespace wire = ::fivetran_gateway::wire;
 using nlohmann::json;
 
 constexpr char kDefaultServer[] = "127.0.0.1:50051";
@@ -156,14 +158,14 @@ CLI::Option* AddField(CLI::App* cmd, Appliers<M>* apply, const std::string& name
   return option;
 }
 
-// Fivetran's spellings of an enum (from the gateway's mapping tables), minus `exclude`.
+// Fivetran's spellings of an enum (//wire's tables), minus `exclude`.
 template <typename E>
 std::vector<std::string> EnumChoices(const google::protobuf::EnumDescriptor* d,
                                      const std::set<int>& exclude = {}) {
   std::vector<std::string> out;
   for (int i = 0; i < d->value_count(); ++i) {
     const int number = d->value(i)->number();
-    std::string s(mapping::FivetranEnumString(static_cast<E>(number)));
+    std::string s(wire::FivetranEnumString(static_cast<E>(number)));
     if (!s.empty() && exclude.count(number) == 0) out.push_back(s);
   }
   return out;
@@ -177,7 +179,7 @@ CLI::Option* AddEnum(CLI::App* cmd, Appliers<M>* apply, const std::string& names
   CLI::Option* option =
       AddField<M, std::string>(cmd, apply, names, help, [set](M* m, const std::string& s) {
         E e{};
-        if (mapping::ParseFivetranEnum(s, &e)) set(m, e);
+        if (wire::ParseFivetranEnum(s, &e)) set(m, e);
       });
   option->transform(CLI::IsMember(EnumChoices<E>(d, exclude), CLI::ignore_case));
   return option;
@@ -406,7 +408,7 @@ template <typename E>
 void NormalizeEnum(json* config, const char* key, const google::protobuf::EnumDescriptor* d) {
   if (!config->contains(key) || !(*config)[key].is_string()) return;
   E e{};
-  if (mapping::ParseFivetranEnum((*config)[key].get<std::string>(), &e)) {
+  if (wire::ParseFivetranEnum((*config)[key].get<std::string>(), &e)) {
     (*config)[key] = d->FindValueByNumber(e)->name();
   }
 }
@@ -1012,11 +1014,11 @@ Examples:
       v1::CreateConnectionRequest request;
       request.set_group_id(create_group);
       request.set_service(create_service);
-      auto config = mapping::StructFromJson(ReadJsonObject("--config", create_config));
+      auto config = wire::StructFromJson(ReadJsonObject("--config", create_config));
       if (!config.ok()) throw UsageError(std::string(config.status().message()));
       *request.mutable_config() = *config;
       if (!create_auth.empty()) {
-        auto auth = mapping::StructFromJson(ReadJsonObject("--auth-file", create_auth));
+        auto auth = wire::StructFromJson(ReadJsonObject("--auth-file", create_auth));
         if (!auth.ok()) throw UsageError(std::string(auth.status().message()));
         *request.mutable_auth() = *auth;
       }

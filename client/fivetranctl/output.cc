@@ -12,11 +12,13 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/fivetranctl/errors.h"
-#include "server/fivetran/mapping.h"
+#include "wire/enum_names.h"
+#include "wire/json_value.h"
+#include "wire/timestamps.h"
 
 namespace fivetranctl {
 
-namespace mapping = ::fivetran_gateway::fivetran;
+namespace wire = ::fivetran_gateway::wire;
 
 std::string ToJson(const google::protobuf::Message& message, bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
@@ -43,7 +45,7 @@ std::string ShortTime(const google::protobuf::Timestamp& ts, bool has) {
 
 std::string LongTime(const google::protobuf::Timestamp& ts, bool has) {
   if (!has) return "never";
-  return mapping::FormatTimestamp(ts);
+  return wire::FormatTimestamp(ts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,7 +128,7 @@ namespace {
 template <typename E>
 std::string EnumText(const std::string& raw, E value) {
   if (!raw.empty()) return raw;
-  std::string s(mapping::FivetranEnumString(value));
+  std::string s(wire::FivetranEnumString(value));
   return s.empty() ? "-" : s;
 }
 
@@ -262,7 +264,7 @@ void PrintConnectionDetails(std::ostream& out, const v1::Connection& c) {
     for (const auto& [key, value] : c.config().fields()) keys.push_back(key);
     std::sort(keys.begin(), keys.end());
     for (const std::string& key : keys) {
-      nlohmann::json v = mapping::JsonFromValue(c.config().fields().at(key));
+      nlohmann::json v = wire::JsonFromValue(c.config().fields().at(key));
       std::string text = v.is_string() ? v.get<std::string>() : v.dump();
       if (text.size() > 60) text = text.substr(0, 59) + "~";
       out << "  " << OneLine(key) << ": " << OneLine(text) << '\n';

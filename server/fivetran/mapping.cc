@@ -12,9 +12,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/time_util.h"
+#include "wire/json_value.h"
+#include "wire/snippet.h"
 
 namespace fivetran_gateway::fivetran {
 namespace {
+
+using ::fivetran_gateway::wire::Sanitize;
 
 using ::google::protobuf::Struct;
 using ::google::protobuf::Timestamp;
@@ -22,140 +26,14 @@ using ::google::protobuf::Value;
 using ::nlohmann::json;
 
 constexpr int kMaxDepth = 100;        // ParseJsonBody
-constexpr int kMaxValueDepth = 200;   // ValueFromJson
 constexpr size_t kSnippetChars = 40;  // values quoted in response errors
 constexpr size_t kBodySnippetChars = 80;
 constexpr size_t kMaxErrorMessage = 1000;
 constexpr absl::string_view kMasked = "******";
 
 // ---------------------------------------------------------------------------------------------
-// Enum tables: one per enum, used in both directions.
-
-template <typename E>
-struct EnumName {
-  E value;
-  absl::string_view name;
-};
-
-constexpr EnumName<v1::SetupState> kSetupStates[] = {
-    {v1::SETUP_STATE_INCOMPLETE, "incomplete"},
-    {v1::SETUP_STATE_CONNECTED, "connected"},
-    {v1::SETUP_STATE_BROKEN, "broken"},
-};
-constexpr EnumName<v1::SyncState> kSyncStates[] = {
-    {v1::SYNC_STATE_SCHEDULED, "scheduled"},
-    {v1::SYNC_STATE_SYNCING, "syncing"},
-    {v1::SYNC_STATE_PAUSED, "paused"},
-    {v1::SYNC_STATE_RESCHEDULED, "rescheduled"},
-};
-constexpr EnumName<v1::UpdateState> kUpdateStates[] = {
-    {v1::UPDATE_STATE_ON_SCHEDULE, "on_schedule"},
-    {v1::UPDATE_STATE_DELAYED, "delayed"},
-};
-constexpr EnumName<v1::ScheduleType> kScheduleTypes[] = {
-    {v1::SCHEDULE_TYPE_AUTO, "auto"},
-    {v1::SCHEDULE_TYPE_MANUAL, "manual"},
-};
-constexpr EnumName<v1::DataDelaySensitivity> kDataDelaySensitivities[] = {
-    {v1::DATA_DELAY_SENSITIVITY_LOW, "LOW"},
-    {v1::DATA_DELAY_SENSITIVITY_NORMAL, "NORMAL"},
-    {v1::DATA_DELAY_SENSITIVITY_HIGH, "HIGH"},
-    {v1::DATA_DELAY_SENSITIVITY_CUSTOM, "CUSTOM"},
-    {v1::DATA_DELAY_SENSITIVITY_SYNC_FREQUENCY, "SYNC_FREQUENCY"},
-};
-constexpr EnumName<v1::NetworkingMethod> kNetworkingMethods[] = {
-    {v1::NETWORKING_METHOD_DIRECTLY, "Directly"},
-    {v1::NETWORKING_METHOD_SSH_TUNNEL, "SshTunnel"},
-    {v1::NETWORKING_METHOD_PRIVATE_LINK, "PrivateLink"},
-    {v1::NETWORKING_METHOD_PROXY_AGENT, "ProxyAgent"},
-    {v1::NETWORKING_METHOD_UNMANAGED_PROXY_AGENT, "UnmanagedProxyAgent"},
-    {v1::NETWORKING_METHOD_UNKNOWN, "Unknown"},
-};
-constexpr EnumName<v1::DestinationSchemaNames> kDestinationSchemaNames[] = {
-    {v1::DESTINATION_SCHEMA_NAMES_FIVETRAN_NAMING, "FIVETRAN_NAMING"},
-    {v1::DESTINATION_SCHEMA_NAMES_SOURCE_NAMING, "SOURCE_NAMING"},
-};
-constexpr EnumName<v1::SetupTestStatus> kSetupTestStatuses[] = {
-    {v1::SETUP_TEST_STATUS_PASSED, "PASSED"},         {v1::SETUP_TEST_STATUS_SKIPPED, "SKIPPED"},
-    {v1::SETUP_TEST_STATUS_WARNING, "WARNING"},       {v1::SETUP_TEST_STATUS_FAILED, "FAILED"},
-    {v1::SETUP_TEST_STATUS_JOB_FAILED, "JOB_FAILED"},
-};
-constexpr EnumName<v1::FtpFileType> kFtpFileTypes[] = {
-    {v1::FTP_FILE_TYPE_CSV, "csv"},   {v1::FTP_FILE_TYPE_TSV, "tsv"},
-    {v1::FTP_FILE_TYPE_JSON, "json"}, {v1::FTP_FILE_TYPE_JSONL, "jsonl"},
-    {v1::FTP_FILE_TYPE_AVRO, "avro"}, {v1::FTP_FILE_TYPE_PARQUET, "parquet"},
-    {v1::FTP_FILE_TYPE_XML, "xml"},   {v1::FTP_FILE_TYPE_SPREADSHEET, "spreadsheet"},
-};
-constexpr EnumName<v1::FtpCompression> kFtpCompressions[] = {
-    {v1::FTP_COMPRESSION_INFER, "infer"},     {v1::FTP_COMPRESSION_UNCOMPRESSED, "uncompressed"},
-    {v1::FTP_COMPRESSION_ZIP, "zip"},         {v1::FTP_COMPRESSION_GZ, "gz"},
-    {v1::FTP_COMPRESSION_GZIP, "gzip"},       {v1::FTP_COMPRESSION_BZ2, "bz2"},
-    {v1::FTP_COMPRESSION_TAR, "tar"},         {v1::FTP_COMPRESSION_TAR_GZ, "tar_gz"},
-    {v1::FTP_COMPRESSION_TAR_BZ2, "tar_bz2"},
-};
-constexpr EnumName<v1::FtpOnError> kFtpOnErrors[] = {
-    {v1::FTP_ON_ERROR_FAIL, "fail"},
-    {v1::FTP_ON_ERROR_SKIP, "skip"},
-};
-constexpr EnumName<v1::FtpAppendFileOption> kFtpAppendFileOptions[] = {
-    {v1::FTP_APPEND_FILE_OPTION_UPSERT_FILE, "upsert_file"},
-    {v1::FTP_APPEND_FILE_OPTION_APPEND_FILE, "append_file"},
-    {v1::FTP_APPEND_FILE_OPTION_UPSERT_FILE_WITH_PRIMARY_KEYS, "upsert_file_with_primary_keys"},
-};
-constexpr EnumName<v1::FtpJsonDeliveryMode> kFtpJsonDeliveryModes[] = {
-    {v1::FTP_JSON_DELIVERY_MODE_PACKED, "Packed"},
-    {v1::FTP_JSON_DELIVERY_MODE_UNPACKED, "Unpacked"},
-};
-constexpr EnumName<v1::FtpFileMappingMethod> kFtpFileMappingMethods[] = {
-    {v1::FTP_FILE_MAPPING_METHOD_DEFINE_PER_TABLE, "DEFINE_PER_TABLE"},
-    {v1::FTP_FILE_MAPPING_METHOD_EXTRACT_TABLES, "EXTRACT_TABLES"},
-};
-
-template <typename E, size_t N>
-absl::string_view NameOf(const EnumName<E> (&table)[N], E v) {
-  for (const auto& e : table) {
-    if (e.value == v) return e.name;
-  }
-  return "";
-}
-
-template <typename E, size_t N>
-bool ValueOf(const EnumName<E> (&table)[N], absl::string_view s, E* out) {
-  for (const auto& e : table) {
-    if (e.name == s) {
-      *out = e.value;
-      return true;
-    }
-  }
-  return false;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Small helpers.
 
-// Printable ASCII only (other bytes become '?', whitespace runs one space), at most `max` chars
-// followed by "..." when cut.
-std::string Sanitize(absl::string_view s, size_t max) {
-  std::string out;
-  bool pending_space = false;
-  for (char ch : s) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-      pending_space = !out.empty();
-      continue;
-    }
-    if (out.size() + (pending_space ? 2 : 1) > max) {
-      out.append("...");
-      return out;
-    }
-    if (pending_space) out.push_back(' ');
-    pending_space = false;
-    out.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
-  }
-  return out;
-}
-
-// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
 void TruncateUtf8(std::string* s, size_t max) {
   if (s->size() <= max) return;
   size_t n = max;
@@ -165,31 +43,8 @@ void TruncateUtf8(std::string* s, size_t max) {
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-const char* TypeName(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-      return "integer";
-    case json::value_t::number_float:
-      return "number";
-    case json::value_t::string:
-      return "string";
-    case json::value_t::array:
-      return "array";
-    case json::value_t::object:
-      return "object";
-    default:
-      return "unknown value";
-  }
-}
-
-// "string \"abc\"", "integer 5", "object"; never the value of a secret key.
 std::string Describe(const json& j, absl::string_view key) {
-  std::string out = TypeName(j);
+  std::string out = wire::JsonTypeName(j);
   if (IsSecretKey(key)) return out;
   if (j.is_string()) {
     absl::StrAppend(&out, " \"", Sanitize(j.get_ref<const std::string&>(), kSnippetChars), "\"");
@@ -210,76 +65,6 @@ bool DeeperThan(const json& root, int limit) {
     for (const auto& child : *j) stack.emplace_back(&child, depth + 1);
   }
   return false;
-}
-
-Value ValueFromJsonAt(const json& j, int depth) {
-  Value v;
-  if (depth > kMaxValueDepth) {
-    v.set_null_value(google::protobuf::NULL_VALUE);
-    return v;
-  }
-  switch (j.type()) {
-    case json::value_t::boolean:
-      v.set_bool_value(j.get<bool>());
-      break;
-    case json::value_t::number_integer:
-      v.set_number_value(static_cast<double>(j.get<int64_t>()));
-      break;
-    case json::value_t::number_unsigned:
-      v.set_number_value(static_cast<double>(j.get<uint64_t>()));
-      break;
-    case json::value_t::number_float:
-      v.set_number_value(j.get<double>());
-      break;
-    case json::value_t::string:
-      v.set_string_value(j.get<std::string>());
-      break;
-    case json::value_t::array: {
-      auto* list = v.mutable_list_value();
-      for (const auto& e : j) *list->add_values() = ValueFromJsonAt(e, depth + 1);
-      break;
-    }
-    case json::value_t::object: {
-      auto* fields = v.mutable_struct_value()->mutable_fields();
-      for (const auto& [k, e] : j.items()) (*fields)[k] = ValueFromJsonAt(e, depth + 1);
-      break;
-    }
-    default:  // null, binary, discarded
-      v.set_null_value(google::protobuf::NULL_VALUE);
-      break;
-  }
-  return v;
-}
-
-json JsonFromValueAt(const Value& v, int depth) {
-  if (depth > kMaxValueDepth) return nullptr;
-  switch (v.kind_case()) {
-    case Value::kBoolValue:
-      return v.bool_value();
-    case Value::kNumberValue: {
-      const double d = v.number_value();
-      if (!std::isfinite(d)) return nullptr;
-      // 2^63 is exactly representable; every double below it in magnitude that is integral
-      // fits int64.
-      constexpr double kTwo63 = 9223372036854775808.0;
-      if (std::trunc(d) == d && d >= -kTwo63 && d < kTwo63) return static_cast<int64_t>(d);
-      return d;
-    }
-    case Value::kStringValue:
-      return v.string_value();
-    case Value::kListValue: {
-      json arr = json::array();
-      for (const auto& e : v.list_value().values()) arr.push_back(JsonFromValueAt(e, depth + 1));
-      return arr;
-    }
-    case Value::kStructValue: {
-      json obj = json::object();
-      for (const auto& [k, e] : v.struct_value().fields()) obj[k] = JsonFromValueAt(e, depth + 1);
-      return obj;
-    }
-    default:  // null_value or kind not set
-      return nullptr;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -760,139 +545,6 @@ nlohmann::json RedactSecrets(const nlohmann::json& j) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Enums.
-
-#define FIVETRAN_ENUM_TABLE(E, table)                                    \
-  absl::string_view FivetranEnumString(E v) { return NameOf(table, v); } \
-  bool ParseFivetranEnum(absl::string_view s, E* out) { return ValueOf(table, s, out); }
-
-FIVETRAN_ENUM_TABLE(v1::SetupState, kSetupStates)
-FIVETRAN_ENUM_TABLE(v1::SyncState, kSyncStates)
-FIVETRAN_ENUM_TABLE(v1::UpdateState, kUpdateStates)
-FIVETRAN_ENUM_TABLE(v1::ScheduleType, kScheduleTypes)
-FIVETRAN_ENUM_TABLE(v1::DataDelaySensitivity, kDataDelaySensitivities)
-FIVETRAN_ENUM_TABLE(v1::NetworkingMethod, kNetworkingMethods)
-FIVETRAN_ENUM_TABLE(v1::DestinationSchemaNames, kDestinationSchemaNames)
-FIVETRAN_ENUM_TABLE(v1::SetupTestStatus, kSetupTestStatuses)
-FIVETRAN_ENUM_TABLE(v1::FtpFileType, kFtpFileTypes)
-FIVETRAN_ENUM_TABLE(v1::FtpCompression, kFtpCompressions)
-FIVETRAN_ENUM_TABLE(v1::FtpOnError, kFtpOnErrors)
-FIVETRAN_ENUM_TABLE(v1::FtpAppendFileOption, kFtpAppendFileOptions)
-FIVETRAN_ENUM_TABLE(v1::FtpJsonDeliveryMode, kFtpJsonDeliveryModes)
-FIVETRAN_ENUM_TABLE(v1::FtpFileMappingMethod, kFtpFileMappingMethods)
-
-#undef FIVETRAN_ENUM_TABLE
-
-// ---------------------------------------------------------------------------------------------
-// Timestamps.
-
-absl::StatusOr<Timestamp> ParseTimestamp(absl::string_view text) {
-  auto bad = [&text]() {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not an RFC 3339 timestamp: \"", Sanitize(text, kSnippetChars), "\""));
-  };
-  size_t i = 0;
-  // Reads exactly n digits.
-  auto digits = [&](int n, int* out) {
-    int v = 0;
-    for (int k = 0; k < n; ++k, ++i) {
-      if (i >= text.size() || !absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
-        return false;
-      }
-      v = v * 10 + (text[i] - '0');
-    }
-    *out = v;
-    return true;
-  };
-  auto lit = [&](char c) {
-    if (i < text.size() && text[i] == c) {
-      ++i;
-      return true;
-    }
-    return false;
-  };
-  int year, month, day, hour, minute, second;
-  if (!digits(4, &year) || !lit('-') || !digits(2, &month) || !lit('-') || !digits(2, &day)) {
-    return bad();
-  }
-  if (!lit('T') && !lit('t')) return bad();
-  if (!digits(2, &hour) || !lit(':') || !digits(2, &minute) || !lit(':') || !digits(2, &second)) {
-    return bad();
-  }
-  int32_t nanos = 0;
-  if (lit('.')) {
-    int n = 0;
-    while (i < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
-      if (++n > 9) return bad();
-      nanos = nanos * 10 + (text[i] - '0');
-      ++i;
-    }
-    if (n == 0) return bad();
-    for (; n < 9; ++n) nanos *= 10;
-  }
-  int64_t offset = 0;
-  if (lit('Z') || lit('z')) {
-  } else if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
-    const int sign = text[i] == '-' ? -1 : 1;
-    ++i;
-    int oh, om;
-    if (!digits(2, &oh) || !lit(':') || !digits(2, &om) || oh > 23 || om > 59) return bad();
-    offset = sign * (oh * 3600 + om * 60);
-  } else {
-    return bad();
-  }
-  if (i != text.size()) return bad();
-
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1) return bad();
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return bad();
-  if (hour > 23 || minute > 59 || second > 60) return bad();
-
-  // Days since 1970-01-01 (H. Hinnant's days_from_civil).
-  const int64_t y = year - (month <= 2 ? 1 : 0);
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const int64_t days = era * 146097 + doe - 719468;
-  const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset;
-  if (seconds < google::protobuf::util::TimeUtil::kTimestampMinSeconds ||
-      seconds > google::protobuf::util::TimeUtil::kTimestampMaxSeconds) {
-    return bad();
-  }
-  Timestamp ts;
-  ts.set_seconds(seconds);
-  ts.set_nanos(nanos);
-  return ts;
-}
-
-std::string FormatTimestamp(const Timestamp& ts) {
-  return google::protobuf::util::TimeUtil::ToString(ts);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Free-form JSON.
-
-Value ValueFromJson(const nlohmann::json& j) { return ValueFromJsonAt(j, 1); }
-
-absl::StatusOr<Struct> StructFromJson(const nlohmann::json& j) {
-  if (!j.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat("expected a JSON object, got ", TypeName(j)));
-  }
-  Value v = ValueFromJsonAt(j, 1);
-  return std::move(*v.mutable_struct_value());
-}
-
-nlohmann::json JsonFromValue(const Value& v) { return JsonFromValueAt(v, 1); }
-
-nlohmann::json JsonFromStruct(const Struct& s) {
-  json obj = json::object();
-  for (const auto& [k, e] : s.fields()) obj[k] = JsonFromValueAt(e, 2);
-  return obj;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Responses.
 
 absl::StatusOr<v1::Connection> ConnectionFromJson(const nlohmann::json& j) {
@@ -1180,7 +832,7 @@ absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_st
 absl::StatusOr<nlohmann::json> DataObject(const nlohmann::json& envelope) {
   if (!envelope.is_object()) {
     return absl::InternalError(
-        absl::StrCat("response: expected an object, got ", TypeName(envelope)));
+        absl::StrCat("response: expected an object, got ", wire::JsonTypeName(envelope)));
   }
   auto it = envelope.find("data");
   if (it == envelope.end()) return absl::InternalError("response.data is missing");

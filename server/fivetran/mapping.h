@@ -35,6 +35,9 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "nlohmann/json.hpp"
+#include "wire/enum_names.h"
+#include "wire/json_value.h"
+#include "wire/timestamps.h"
 
 namespace fivetran_gateway::fivetran {
 
@@ -59,63 +62,16 @@ bool IsSecretKey(absl::string_view key);
 nlohmann::json RedactSecrets(const nlohmann::json& j);
 
 // ---------------------------------------------------------------------------------------------
-// Enum string tables (Fivetran's exact spellings), used in both directions.
+// Enum spellings, timestamps and free-form JSON live in //wire (shared with fivetranctl).
 
-// Fivetran's string for an enum value; "" for *_UNSPECIFIED and numbers this version does not
-// know.
-absl::string_view FivetranEnumString(v1::SetupState v);
-absl::string_view FivetranEnumString(v1::SyncState v);
-absl::string_view FivetranEnumString(v1::UpdateState v);
-absl::string_view FivetranEnumString(v1::ScheduleType v);
-absl::string_view FivetranEnumString(v1::DataDelaySensitivity v);
-absl::string_view FivetranEnumString(v1::NetworkingMethod v);
-absl::string_view FivetranEnumString(v1::DestinationSchemaNames v);
-absl::string_view FivetranEnumString(v1::SetupTestStatus v);
-absl::string_view FivetranEnumString(v1::FtpFileType v);
-absl::string_view FivetranEnumString(v1::FtpCompression v);
-absl::string_view FivetranEnumString(v1::FtpOnError v);
-absl::string_view FivetranEnumString(v1::FtpAppendFileOption v);
-absl::string_view FivetranEnumString(v1::FtpJsonDeliveryMode v);
-absl::string_view FivetranEnumString(v1::FtpFileMappingMethod v);
-
-// Exact (case-sensitive) lookup of Fivetran's string; false (and *out untouched) when unknown.
-bool ParseFivetranEnum(absl::string_view s, v1::SetupState* out);
-bool ParseFivetranEnum(absl::string_view s, v1::SyncState* out);
-bool ParseFivetranEnum(absl::string_view s, v1::UpdateState* out);
-bool ParseFivetranEnum(absl::string_view s, v1::ScheduleType* out);
-bool ParseFivetranEnum(absl::string_view s, v1::DataDelaySensitivity* out);
-bool ParseFivetranEnum(absl::string_view s, v1::NetworkingMethod* out);
-bool ParseFivetranEnum(absl::string_view s, v1::DestinationSchemaNames* out);
-bool ParseFivetranEnum(absl::string_view s, v1::SetupTestStatus* out);
-bool ParseFivetranEnum(absl::string_view s, v1::FtpFileType* out);
-bool ParseFivetranEnum(absl::string_view s, v1::FtpCompression* out);
-bool ParseFivetranEnum(absl::string_view s, v1::FtpOnError* out);
-bool ParseFivetranEnum(absl::string_view s, v1::FtpAppendFileOption* out);
-bool ParseFivetranEnum(absl::string_view s, v1::FtpJsonDeliveryMode* out);
-bool ParseFivetranEnum(absl::string_view s, v1::FtpFileMappingMethod* out);
-
-// ---------------------------------------------------------------------------------------------
-// Scalars and free-form JSON.
-
-// Parses an RFC 3339 timestamp "YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|+HH:MM|-HH:MM)" ('T' and 'Z' may
-// be lower case, as RFC 3339 allows) into UTC. A leap second ":60" rolls over into the next
-// minute. Anything else, or a time outside 0001-01-01..9999-12-31 UTC, is InvalidArgumentError.
-absl::StatusOr<google::protobuf::Timestamp> ParseTimestamp(absl::string_view text);
-
-// Formats as RFC 3339 UTC with 0, 3, 6 or 9 fraction digits ("...Z"); for messages and the CLI.
-std::string FormatTimestamp(const google::protobuf::Timestamp& ts);
-
-// JSON -> google.protobuf.Value, any JSON type. Numbers become doubles, so integers beyond
-// +-2^53 lose precision (google.protobuf.Value cannot hold them exactly). Nesting deeper than
-// 200 levels is cut off with null values (ParseJsonBody rejects such documents anyway).
-google::protobuf::Value ValueFromJson(const nlohmann::json& j);
-// JSON object -> google.protobuf.Struct; InvalidArgumentError for any other JSON type.
-absl::StatusOr<google::protobuf::Struct> StructFromJson(const nlohmann::json& j);
-// google.protobuf.Value -> JSON. Finite integral doubles within the int64 range become JSON
-// integers (21.0 -> 21, so a port is sent as 21); other doubles stay floats; NaN and infinities
-// (not representable in JSON) and an unset kind become null.
-nlohmann::json JsonFromValue(const google::protobuf::Value& v);
-nlohmann::json JsonFromStruct(const google::protobuf::Struct& s);
+using ::fivetran_gateway::wire::FivetranEnumString;
+using ::fivetran_gateway::wire::FormatTimestamp;
+using ::fivetran_gateway::wire::JsonFromStruct;
+using ::fivetran_gateway::wire::JsonFromValue;
+using ::fivetran_gateway::wire::ParseFivetranEnum;
+using ::fivetran_gateway::wire::ParseTimestamp;
+using ::fivetran_gateway::wire::StructFromJson;
+using ::fivetran_gateway::wire::ValueFromJson;
 
 // ---------------------------------------------------------------------------------------------
 // Responses: Fivetran JSON objects -> proto. Error paths start with "connection", "group" or
