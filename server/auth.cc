@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "server/fivetran/errors.h"
+#include "server/common/status.h"
 
 namespace fivetran_gateway {
 namespace {
@@ -156,33 +156,30 @@ std::optional<Scope> RequiredScope(absl::string_view method) {
 absl::Status Authorize(const TokenStore& tokens, std::optional<absl::string_view> authorization,
                        absl::string_view method) {
   if (!authorization.has_value()) {
-    return fivetran::MakeError(absl::StatusCode::kUnauthenticated,
-                               "missing credentials: send metadata `authorization: Bearer TOKEN`",
-                               "UNAUTHENTICATED");
+    return MakeError(absl::StatusCode::kUnauthenticated,
+                     "missing credentials: send metadata `authorization: Bearer TOKEN`",
+                     "UNAUTHENTICATED");
   }
   std::optional<absl::string_view> token = BearerToken(*authorization);
   if (!token.has_value()) {
-    return fivetran::MakeError(absl::StatusCode::kUnauthenticated,
-                               "the authorization metadata is not `Bearer TOKEN`",
-                               "UNAUTHENTICATED");
+    return MakeError(absl::StatusCode::kUnauthenticated,
+                     "the authorization metadata is not `Bearer TOKEN`", "UNAUTHENTICATED");
   }
   std::optional<Scope> scope = tokens.Find(*token);
   if (!scope.has_value()) {
-    return fivetran::MakeError(absl::StatusCode::kUnauthenticated, "the bearer token is not valid",
-                               "UNAUTHENTICATED");
+    return MakeError(absl::StatusCode::kUnauthenticated, "the bearer token is not valid",
+                     "UNAUTHENTICATED");
   }
   std::optional<Scope> needed = RequiredScope(method);
   if (!needed.has_value()) {
-    return fivetran::MakeError(absl::StatusCode::kPermissionDenied,
-                               absl::StrCat(method, " is not allowed for any token"),
-                               "PERMISSION_DENIED");
+    return MakeError(absl::StatusCode::kPermissionDenied,
+                     absl::StrCat(method, " is not allowed for any token"), "PERMISSION_DENIED");
   }
   if (static_cast<int>(*scope) < static_cast<int>(*needed)) {
-    return fivetran::MakeError(
-        absl::StatusCode::kPermissionDenied,
-        absl::StrCat("the token's scope `", ScopeName(*scope), "` does not allow ", method,
-                     " (needs `", ScopeName(*needed), "`)"),
-        "PERMISSION_DENIED", {{"required_scope", ScopeName(*needed)}});
+    return MakeError(absl::StatusCode::kPermissionDenied,
+                     absl::StrCat("the token's scope `", ScopeName(*scope), "` does not allow ",
+                                  method, " (needs `", ScopeName(*needed), "`)"),
+                     "PERMISSION_DENIED", {{"required_scope", ScopeName(*needed)}});
   }
   return absl::OkStatus();
 }

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/fivetran/errors.h"
+#include "server/common/status.h"
 #include "server/grpc_status.h"
 #include "spdlog/spdlog.h"
 
@@ -170,19 +170,18 @@ absl::StatusOr<ServiceSet*> ServiceGuard::Admit(grpc::CallbackServerContext* con
     std::optional<absl::string_view> secret = Metadata(*context, kApiSecretHeader);
     if (key.has_value() || secret.has_value()) {
       if (!options_.allow_per_call_credentials || !factory_) {
-        denied = fivetran::MakeError(absl::StatusCode::kFailedPrecondition,
-                                     "per-call Fivetran credentials are disabled on this gateway "
-                                     "(--allow_per_call_credentials)",
-                                     "FAILED_PRECONDITION");
+        denied = MakeError(absl::StatusCode::kFailedPrecondition,
+                           "per-call Fivetran credentials are disabled on this gateway "
+                           "(--allow_per_call_credentials)",
+                           "FAILED_PRECONDITION");
       } else if (!OverTls(*context)) {
-        denied = fivetran::MakeError(absl::StatusCode::kUnauthenticated,
-                                     "per-call Fivetran credentials are accepted only over TLS",
-                                     "UNAUTHENTICATED");
+        denied = MakeError(absl::StatusCode::kUnauthenticated,
+                           "per-call Fivetran credentials are accepted only over TLS",
+                           "UNAUTHENTICATED");
       } else if (!key.has_value() || !secret.has_value() || key->empty() || secret->empty()) {
-        denied = fivetran::MakeError(
-            absl::StatusCode::kUnauthenticated,
-            "x-fivetran-api-key and x-fivetran-api-secret must be sent together",
-            "UNAUTHENTICATED");
+        denied = MakeError(absl::StatusCode::kUnauthenticated,
+                           "x-fivetran-api-key and x-fivetran-api-secret must be sent together",
+                           "UNAUTHENTICATED");
       } else {
         absl::StatusOr<ServiceSet*> per_call = PerCallSet(std::string(*key), std::string(*secret));
         if (per_call.ok()) {
@@ -210,9 +209,9 @@ absl::StatusOr<ServiceSet*> ServiceGuard::PerCallSet(const std::string& key,
   auto it = per_call_.find(id);
   if (it != per_call_.end()) return it->second.get();
   if (per_call_.size() >= options_.max_per_call_credentials) {
-    return fivetran::MakeError(absl::StatusCode::kFailedPrecondition,
-                               "too many distinct per-call Fivetran credentials on this gateway",
-                               "FAILED_PRECONDITION");
+    return MakeError(absl::StatusCode::kFailedPrecondition,
+                     "too many distinct per-call Fivetran credentials on this gateway",
+                     "FAILED_PRECONDITION");
   }
   std::unique_ptr<ServiceSet> set = factory_(key, secret);
   ServiceSet* out = set.get();

@@ -20,6 +20,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "server/auth.h"
+#include "server/fivetran/client.h"
+#include "server/fivetran/fivetran_api.h"
 #include "server/services.h"
 
 namespace fivetran_gateway {
@@ -27,6 +29,7 @@ namespace fivetran_gateway {
 // The services bound to one set of Fivetran credentials.
 struct ServiceSet {
   std::unique_ptr<fivetran::FivetranClient> client;
+  std::unique_ptr<fivetran::FivetranApi> api;  // Over `client`.
   std::shared_ptr<SyncPollers> pollers;
   std::unique_ptr<ConnectionServiceImpl> connections;
   std::unique_ptr<GroupServiceImpl> groups;

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "google/rpc/error_details.pb.h"
-#include "server/fivetran/errors.h"
+#include "server/common/status.h"
 
 namespace fivetran_gateway {
 namespace {
@@ -24,7 +24,7 @@ TokenStore Store() {
 
 std::string ReasonOf(const absl::Status& s) {
   google::rpc::ErrorInfo info;
-  auto payload = s.GetPayload(fivetran::kErrorInfoUrl);
+  auto payload = s.GetPayload(kErrorInfoUrl);
   if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
   return info.reason();
 }

@@ -4,7 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "google/rpc/status.pb.h"
-#include "server/fivetran/errors.h"
+#include "server/common/status.h"
 
 namespace fivetran_gateway {
 namespace {
@@ -31,8 +31,8 @@ const char* DefaultReason(absl::StatusCode code) {
 grpc::Status ToGrpcStatus(const absl::Status& in) {
   if (in.ok()) return grpc::Status::OK;
   absl::Status status = in;
-  if (!status.GetPayload(fivetran::kErrorInfoUrl).has_value()) {
-    status = fivetran::MakeError(in.code(), in.message(), DefaultReason(in.code()));
+  if (!status.GetPayload(kErrorInfoUrl).has_value()) {
+    status = MakeError(in.code(), in.message(), DefaultReason(in.code()));
     in.ForEachPayload(
         [&](absl::string_view url, const absl::Cord& value) { status.SetPayload(url, value); });
   }
@@ -40,13 +40,13 @@ grpc::Status ToGrpcStatus(const absl::Status& in) {
   rpc.set_code(static_cast<int>(status.code()));
   rpc.set_message(std::string(status.message()));
   // ErrorInfo first: clients that read only details[0] find it.
-  if (auto info = status.GetPayload(fivetran::kErrorInfoUrl)) {
+  if (auto info = status.GetPayload(kErrorInfoUrl)) {
     auto* any = rpc.add_details();
-    any->set_type_url(std::string(fivetran::kErrorInfoUrl));
+    any->set_type_url(std::string(kErrorInfoUrl));
     any->set_value(std::string(*info));
   }
   status.ForEachPayload([&](absl::string_view url, const absl::Cord& value) {
-    if (url == fivetran::kErrorInfoUrl || !absl::StartsWith(url, "type.googleapis.com/")) return;
+    if (url == kErrorInfoUrl || !absl::StartsWith(url, "type.googleapis.com/")) return;
     auto* any = rpc.add_details();
     any->set_type_url(std::string(url));
     any->set_value(std::string(value));

@@ -8,7 +8,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/rpc/error_details.pb.h"
-#include "server/fivetran/errors.h"
+#include "server/common/status.h"
 
 namespace fivetran_gateway {
 
@@ -43,7 +43,7 @@ std::string IdempotencyCache::MapKey(const Key& key) {
 bool IdempotencyCache::IsFinal(const Result& result) {
   if (result.status.ok()) return true;
   google::rpc::ErrorInfo info;
-  if (auto p = result.status.GetPayload(fivetran::kErrorInfoUrl)) {
+  if (auto p = result.status.GetPayload(kErrorInfoUrl)) {
     info.ParseFromString(std::string(*p));
   }
   auto outcome = info.metadata().find("outcome");

@@ -38,7 +38,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
-#include "server/fivetran/client.h"
+#include "server/fivetran/upstream_info.h"
 
 namespace fivetran_gateway {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "fivetran/gateway/v1/connection_service.pb.h"
-#include "server/fivetran/errors.h"
+#include "server/common/status.h"
 
 namespace fivetran_gateway {
 namespace {
@@ -127,14 +127,14 @@ TEST(IdempotencyCacheTest, LeaveRemovesOnlyThatWaiter) {
 }
 
 TEST(IdempotencyCacheTest, WhichFailuresAreKept) {
-  absl::Status not_sent = fivetran::MakeError(absl::StatusCode::kUnavailable, "refused",
-                                              "FIVETRAN_UNAVAILABLE", {{"outcome", "not_sent"}});
-  absl::Status unknown = fivetran::MakeError(absl::StatusCode::kUnavailable, "503",
-                                             "FIVETRAN_UNAVAILABLE", {{"outcome", "unknown"}});
+  absl::Status not_sent = MakeError(absl::StatusCode::kUnavailable, "refused",
+                                    "FIVETRAN_UNAVAILABLE", {{"outcome", "not_sent"}});
+  absl::Status unknown = MakeError(absl::StatusCode::kUnavailable, "503", "FIVETRAN_UNAVAILABLE",
+                                   {{"outcome", "unknown"}});
   absl::Status invalid =
-      fivetran::MakeError(absl::StatusCode::kInvalidArgument, "bad", "FIVETRAN_INVALID_INPUT");
-  absl::Status deadline = fivetran::MakeError(absl::StatusCode::kDeadlineExceeded, "slow",
-                                              "DEADLINE_EXCEEDED", {{"outcome", "unknown"}});
+      MakeError(absl::StatusCode::kInvalidArgument, "bad", "FIVETRAN_INVALID_INPUT");
+  absl::Status deadline = MakeError(absl::StatusCode::kDeadlineExceeded, "slow",
+                                    "DEADLINE_EXCEEDED", {{"outcome", "unknown"}});
   EXPECT_TRUE(IdempotencyCache::IsFinal(Ok("x")));
   EXPECT_FALSE(IdempotencyCache::IsFinal(Error(not_sent, 0)));
   EXPECT_FALSE(IdempotencyCache::IsFinal(Error(invalid, 400)));
@@ -149,8 +149,8 @@ TEST(IdempotencyCacheTest, WhichFailuresAreKept) {
 
 TEST(IdempotencyCacheTest, AFailureThatIsNotKeptStillReachesWaitersThenAllowsARetry) {
   IdempotencyCache cache;
-  absl::Status refused = fivetran::MakeError(absl::StatusCode::kUnavailable, "refused",
-                                             "FIVETRAN_UNAVAILABLE", {{"outcome", "not_sent"}});
+  absl::Status refused = MakeError(absl::StatusCode::kUnavailable, "refused",
+                                   "FIVETRAN_UNAVAILABLE", {{"outcome", "not_sent"}});
   int got = 0;
   cache.Join(kKey, "fp", [&](const Result& r) { got += r.status.code() == refused.code(); });
   cache.Join(kKey, "fp", [&](const Result& r) { got += r.status.code() == refused.code(); });

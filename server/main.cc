@@ -32,6 +32,7 @@
 #include "server/credentials.h"
 #include "server/fivetran/client.h"
 #include "server/fivetran/http_transport.h"
+#include "server/fivetran/rest_api.h"
 #include "server/services.h"
 #include "server/tls.h"
 #include "server/version.h"
@@ -214,12 +215,13 @@ int Run() {
   auto make_set = [&](const fivetran::ClientOptions& options) {
     auto set = std::make_unique<ServiceSet>();
     set->client = std::make_unique<fivetran::FivetranClient>(options, &transport, &timers);
-    set->pollers = std::make_shared<SyncPollers>(set->client.get(), &timers, watch_options);
+    set->api = std::make_unique<fivetran::RestFivetranApi>(set->client.get());
+    set->pollers = std::make_shared<SyncPollers>(set->api.get(), &timers, watch_options);
     set->connections = std::make_unique<ConnectionServiceImpl>(
-        set->client.get(), set->pollers, &timers,
+        set->api.get(), set->pollers, &timers,
         std::make_shared<IdempotencyCache>(idempotency_options));
-    set->groups = std::make_unique<GroupServiceImpl>(set->client.get());
-    set->users = std::make_unique<UserServiceImpl>(set->client.get());
+    set->groups = std::make_unique<GroupServiceImpl>(set->api.get());
+    set->users = std::make_unique<UserServiceImpl>(set->api.get());
     return set;
   };
   std::unique_ptr<ServiceSet> default_set = make_set(client_options);

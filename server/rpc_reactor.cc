@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "server/fivetran/errors.h"
+#include "server/common/status.h"
 #include "server/grpc_status.h"
 #include "spdlog/spdlog.h"
 
@@ -83,7 +83,7 @@ RpcReactor::RpcReactor(grpc::CallbackServerContext* context, const char* method)
   context->AddInitialMetadata("x-request-id", request_id_);
 }
 
-RpcReactor* RpcReactor::Attach(std::shared_ptr<fivetran::HttpCall> call) {
+RpcReactor* RpcReactor::Attach(std::shared_ptr<Cancellable> call) {
   Chain(std::move(call));
   Unref();
   return this;
@@ -94,7 +94,7 @@ RpcReactor* RpcReactor::Release() {
   return this;
 }
 
-void RpcReactor::Chain(std::shared_ptr<fivetran::HttpCall> call) {
+void RpcReactor::Chain(std::shared_ptr<Cancellable> call) {
   bool cancel_now = false;
   {
     absl::MutexLock lock(&mu_);
@@ -120,8 +120,8 @@ void RpcReactor::CompleteInternal(const absl::Status& status,
   grpc::Status out = ToGrpcStatus(status);
   if (out.error_code() == grpc::StatusCode::CANCELLED && absl::Now() >= caller_deadline_) {
     // gRPC cancels a call whose deadline ran out: say so in the log.
-    out = ToGrpcStatus(fivetran::MakeError(absl::StatusCode::kDeadlineExceeded,
-                                           "the caller's deadline ran out", "DEADLINE_EXCEEDED"));
+    out = ToGrpcStatus(MakeError(absl::StatusCode::kDeadlineExceeded,
+                                 "the caller's deadline ran out", "DEADLINE_EXCEEDED"));
   }
   double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
   // Messages are built from sanitised upstream text and never hold secrets.
@@ -139,7 +139,7 @@ void RpcReactor::CompleteInternal(const absl::Status& status,
 }
 
 void RpcReactor::OnCancel() {
-  std::shared_ptr<fivetran::HttpCall> call;
+  std::shared_ptr<Cancellable> call;
   {
     absl::MutexLock lock(&mu_);
     cancelled_ = true;

@@ -18,8 +18,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/fivetran/client.h"
-#include "server/fivetran/http_transport.h"
+#include "server/common/cancel.h"
+#include "server/fivetran/upstream_info.h"
 
 namespace fivetran_gateway {
 
@@ -38,7 +38,7 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   // Hands over the upstream call just started, then lets go of the handler's
   // reference: the reactor must not be touched by the handler afterwards.
   // Returns this, for `return r->Attach(...)`.
-  RpcReactor* Attach(std::shared_ptr<fivetran::HttpCall> call);
+  RpcReactor* Attach(std::shared_ptr<Cancellable> call);
   // Lets go of the handler's reference after upstream calls were handed over
   // with Chain(). Returns this.
   RpcReactor* Release();
@@ -49,7 +49,7 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   void Complete(const absl::Status& status, const fivetran::UpstreamInfo& upstream);
   // Starts a follow-up upstream call from an upstream callback (e.g. the next
   // step of a multi-request RPC).
-  void Chain(std::shared_ptr<fivetran::HttpCall> call);
+  void Chain(std::shared_ptr<Cancellable> call);
 
   void OnCancel() override;
   void OnDone() override;
@@ -68,7 +68,7 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   // Two owners: the handler (until Attach/FinishNow) and gRPC (until OnDone).
   std::atomic<int> refs_{2};
   absl::Mutex mu_;
-  std::shared_ptr<fivetran::HttpCall> call_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Cancellable> call_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -1,15 +1,16 @@
 // The gRPC services of fivetran.gateway.v1. They only translate: validate the
-// request, start one asynchronous Fivetran call, map its answer to proto.
+// request, call the typed Fivetran API (server/fivetran/fivetran_api.h), and
+// put its answer into the response. They know no Fivetran path or JSON.
 #ifndef FIVETRAN_GATEWAY_SERVER_SERVICES_H_
 #define FIVETRAN_GATEWAY_SERVER_SERVICES_H_
 
 #include "fivetran/gateway/v1/connection_service.grpc.pb.h"
 #include "fivetran/gateway/v1/group_service.grpc.pb.h"
 #include "fivetran/gateway/v1/user_service.grpc.pb.h"
-#include "server/fivetran/client.h"
+#include "server/common/timer_queue.h"
+#include "server/fivetran/fivetran_api.h"
 #include "server/idempotency.h"
 #include "server/sync_watch.h"
-#include "server/timer_queue.h"
 
 namespace fivetran_gateway {
 
@@ -19,9 +20,9 @@ class ConnectionServiceImpl final : public v1::ConnectionService::CallbackServic
  public:
   // `creates` remembers the request ids of the create RPCs; null: a cache of
   // its own with the default window.
-  ConnectionServiceImpl(fivetran::FivetranClient* client, std::shared_ptr<SyncPollers> pollers,
-                        TimerQueue* timers, std::shared_ptr<IdempotencyCache> creates = nullptr)
-      : client_(client),
+  ConnectionServiceImpl(fivetran::FivetranApi* api, std::shared_ptr<SyncPollers> pollers,
+                        Timers* timers, std::shared_ptr<IdempotencyCache> creates = nullptr)
+      : api_(api),
         pollers_(std::move(pollers)),
         timers_(timers),
         creates_(creates != nullptr ? std::move(creates) : std::make_shared<IdempotencyCache>()) {}
@@ -42,15 +43,15 @@ class ConnectionServiceImpl final : public v1::ConnectionService::CallbackServic
       grpc::CallbackServerContext* context, const v1::WatchConnectionSyncRequest* request) override;
 
  private:
-  fivetran::FivetranClient* client_;
+  fivetran::FivetranApi* api_;
   std::shared_ptr<SyncPollers> pollers_;
-  TimerQueue* timers_;
+  Timers* timers_;
   std::shared_ptr<IdempotencyCache> creates_;
 };
 
 class GroupServiceImpl final : public v1::GroupService::CallbackService {
  public:
-  explicit GroupServiceImpl(fivetran::FivetranClient* client) : client_(client) {}
+  explicit GroupServiceImpl(fivetran::FivetranApi* api) : api_(api) {}
 
   grpc::ServerUnaryReactor* ListGroups(grpc::CallbackServerContext* context,
                                        const v1::ListGroupsRequest* request,
@@ -60,19 +61,19 @@ class GroupServiceImpl final : public v1::GroupService::CallbackService {
       v1::ListGroupConnectionsResponse* response) override;
 
  private:
-  fivetran::FivetranClient* client_;
+  fivetran::FivetranApi* api_;
 };
 
 class UserServiceImpl final : public v1::UserService::CallbackService {
  public:
-  explicit UserServiceImpl(fivetran::FivetranClient* client) : client_(client) {}
+  explicit UserServiceImpl(fivetran::FivetranApi* api) : api_(api) {}
 
   grpc::ServerUnaryReactor* ListUsers(grpc::CallbackServerContext* context,
                                       const v1::ListUsersRequest* request,
                                       v1::ListUsersResponse* response) override;
 
  private:
-  fivetran::FivetranClient* client_;
+  fivetran::FivetranApi* api_;
 };
 
 }  // namespace fivetran_gateway

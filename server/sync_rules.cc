@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "server/fivetran/errors.h"
+#include "server/common/status.h"
 
 namespace fivetran_gateway {
 namespace {
@@ -94,9 +94,9 @@ v1::SyncOutcome Decide(const v1::SyncObservation& o, std::optional<absl::Time> b
 
 absl::Status CheckSyncable(const v1::Connection& c) {
   auto refuse = [&](const std::string& precondition, const std::string& why) {
-    return fivetran::MakeError(absl::StatusCode::kFailedPrecondition,
-                               absl::StrCat("connection ", c.id(), " ", why), "FAILED_PRECONDITION",
-                               {{"connection_id", c.id()}, {"precondition", precondition}});
+    return MakeError(absl::StatusCode::kFailedPrecondition,
+                     absl::StrCat("connection ", c.id(), " ", why), "FAILED_PRECONDITION",
+                     {{"connection_id", c.id()}, {"precondition", precondition}});
   };
   if (c.status().setup_state() != v1::SETUP_STATE_CONNECTED) {
     std::string state =

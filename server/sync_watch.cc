@@ -9,8 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
-#include "server/fivetran/errors.h"
-#include "server/fivetran/mapping.h"
+#include "server/common/status.h"
 #include "server/grpc_status.h"
 #include "server/rpc_reactor.h"
 #include "server/sync_rules.h"
@@ -21,29 +20,9 @@ namespace fivetran_gateway {
 namespace {
 
 using fivetran::UpstreamInfo;
-using nlohmann::json;
-
-std::string ConnectionPath(const std::string& id) {
-  return absl::StrCat("/v1/connections/", fivetran::UrlEncode(id));
-}
 
 google::protobuf::Timestamp ToProto(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
-std::string ReasonOf(const absl::Status& status) {
-  google::rpc::ErrorInfo info;
-  if (auto p = status.GetPayload(fivetran::kErrorInfoUrl)) info.ParseFromString(std::string(*p));
-  return info.reason();
-}
-
-std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
-  auto p = status.GetPayload(fivetran::kRetryInfoUrl);
-  if (!p) return std::nullopt;
-  google::rpc::RetryInfo info;
-  if (!info.ParseFromString(std::string(*p))) return std::nullopt;
-  return absl::Seconds(info.retry_delay().seconds()) +
-         absl::Nanoseconds(info.retry_delay().nanos());
 }
 
 }  // namespace
@@ -55,7 +34,7 @@ bool IsTransient(const absl::Status& status) {
     case absl::StatusCode::kDeadlineExceeded:
       return true;
     case absl::StatusCode::kInternal:
-      return ReasonOf(status) == "FIVETRAN_SERVER_ERROR";
+      return ErrorReasonOf(status) == "FIVETRAN_SERVER_ERROR";
     default:
       return false;
   }
@@ -69,11 +48,12 @@ struct SyncPollers::Poller {
   const std::string connection_id;
   // All below guarded by SyncPollers::mu_.
   std::map<uint64_t, std::pair<absl::Duration, Callback>> subscribers;
-  uint64_t timer_id = 0;  // 0: no poll scheduled.
+  uint64_t timer_id = 0;                             // 0: no poll scheduled.
+  absl::Time next_poll_at = absl::InfiniteFuture();  // When timer_id runs.
   bool polling = false;
   absl::Time last_poll_start = absl::InfinitePast();
   int failures = 0;
-  std::shared_ptr<fivetran::HttpCall> call;
+  std::shared_ptr<Cancellable> call;
 
   absl::Duration Interval() const {
     absl::Duration d = absl::InfiniteDuration();
@@ -99,9 +79,8 @@ class SyncPollers::SubscriptionImpl final : public SyncPollers::Subscription {
   uint64_t id_;
 };
 
-SyncPollers::SyncPollers(fivetran::FivetranClient* client, TimerQueue* timers,
-                         SyncWatchOptions options)
-    : client_(client), timers_(timers), options_(options) {}
+SyncPollers::SyncPollers(fivetran::FivetranApi* api, Timers* timers, SyncWatchOptions options)
+    : api_(api), timers_(timers), options_(options) {}
 
 SyncPollers::~SyncPollers() {
   absl::MutexLock lock(&mu_);
@@ -136,20 +115,23 @@ std::unique_ptr<SyncPollers::Subscription> SyncPollers::Subscribe(const std::str
   if (!poller->polling) {
     absl::Duration delay = interval;
     if (soon) {
-      absl::Duration since = absl::Now() - poller->last_poll_start;
+      absl::Duration since = timers_->Now() - poller->last_poll_start;
       delay = since >= options_.min_poll_interval ? absl::ZeroDuration()
                                                   : options_.min_poll_interval - since;
     }
-    absl::Time when = absl::Now() + delay;
-    // Keep an earlier scheduled poll; move a later one forward.
+    // This subscriber wants a poll one interval after the last one (or after
+    // joining, when there was none yet), or soon. Keep an earlier scheduled
+    // poll; move a later one forward.
+    const absl::Time now = timers_->Now();
+    absl::Time want = now + delay;
+    if (!soon && poller->last_poll_start != absl::InfinitePast()) {
+      want = std::min(want, std::max(now, poller->last_poll_start + interval));
+    }
     if (poller->timer_id == 0) {
-      ScheduleNext(poller, delay);
-    } else if (timers_->Cancel(poller->timer_id)) {
+      ScheduleNext(poller, want - now);
+    } else if (want < poller->next_poll_at && timers_->Cancel(poller->timer_id)) {
       poller->timer_id = 0;
-      ScheduleNext(poller,
-                   std::min(delay, std::max(absl::ZeroDuration(),
-                                            poller->last_poll_start + interval - absl::Now())));
-      (void)when;
+      ScheduleNext(poller, want - now);
     }
   }
   return std::make_unique<SubscriptionImpl>(weak_from_this(), poller, id);
@@ -157,13 +139,14 @@ std::unique_ptr<SyncPollers::Subscription> SyncPollers::Subscribe(const std::str
 
 void SyncPollers::ScheduleNext(const std::shared_ptr<Poller>& poller, absl::Duration delay) {
   std::weak_ptr<SyncPollers> weak = weak_from_this();
-  poller->timer_id = timers_->Schedule(absl::Now() + delay, [weak, poller] {
+  poller->next_poll_at = timers_->Now() + delay;
+  poller->timer_id = timers_->Schedule(poller->next_poll_at, [weak, poller] {
     if (auto self = weak.lock()) self->Poll(poller);
   });
 }
 
 void SyncPollers::Unsubscribe(const std::shared_ptr<Poller>& poller, uint64_t id) {
-  std::shared_ptr<fivetran::HttpCall> call;
+  std::shared_ptr<Cancellable> call;
   {
     absl::MutexLock lock(&mu_);
     poller->subscribers.erase(id);
@@ -186,15 +169,13 @@ void SyncPollers::Poll(const std::shared_ptr<Poller>& poller) {
     poller->timer_id = 0;
     if (poller->subscribers.empty() || poller->polling) return;
     poller->polling = true;
-    poller->last_poll_start = absl::Now();
+    poller->last_poll_start = timers_->Now();
   }
   std::weak_ptr<SyncPollers> weak = weak_from_this();
-  std::shared_ptr<fivetran::HttpCall> call = client_->Get(
-      ConnectionPath(poller->connection_id), absl::Now() + options_.poll_timeout,
-      [weak, poller](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
-        if (auto self = weak.lock()) {
-          self->OnResult(poller, fivetran::ConnectionFromEnvelope(envelope, info.http_status));
-        }
+  std::shared_ptr<Cancellable> call = api_->GetConnection(
+      poller->connection_id, timers_->Now() + options_.poll_timeout,
+      [weak, poller](absl::StatusOr<v1::Connection> connection, const UpstreamInfo&) {
+        if (auto self = weak.lock()) self->OnResult(poller, std::move(connection));
       });
   absl::MutexLock lock(&mu_);
   if (poller->polling) poller->call = std::move(call);
@@ -202,7 +183,7 @@ void SyncPollers::Poll(const std::shared_ptr<Poller>& poller) {
 
 void SyncPollers::OnResult(const std::shared_ptr<Poller>& poller,
                            absl::StatusOr<v1::Connection> result) {
-  absl::Time observed_at = absl::Now();
+  absl::Time observed_at = timers_->Now();
   std::vector<Callback> callbacks;
   {
     absl::MutexLock lock(&mu_);
@@ -222,7 +203,7 @@ void SyncPollers::OnResult(const std::shared_ptr<Poller>& poller,
     } else {
       // Fixed rate: the interval counts from the start of this poll.
       poller->failures = 0;
-      delay = std::max(absl::ZeroDuration(), poller->last_poll_start + delay - absl::Now());
+      delay = std::max(absl::ZeroDuration(), poller->last_poll_start + delay - timers_->Now());
     }
     ScheduleNext(poller, delay);
     for (const auto& [id, sub] : poller->subscribers) callbacks.push_back(sub.second);
@@ -233,32 +214,27 @@ void SyncPollers::OnResult(const std::shared_ptr<Poller>& poller,
 // ---------------------------------------------------------------------------
 // TriggerSync
 
-void TriggerSync(fivetran::FivetranClient* client, const std::string& connection_id, bool force,
-                 absl::Time deadline,
-                 std::function<void(std::shared_ptr<fivetran::HttpCall>)> on_call,
-                 TriggerCallback done) {
-  on_call(client->Get(
-      ConnectionPath(connection_id), deadline,
-      [client, connection_id, force, deadline, on_call, done](absl::StatusOr<json> envelope,
-                                                              const UpstreamInfo& read_info) {
-        absl::StatusOr<v1::Connection> connection =
-            fivetran::ConnectionFromEnvelope(envelope, read_info.http_status);
+void TriggerSync(fivetran::FivetranApi* api, Timers* timers, const std::string& connection_id,
+                 bool force, absl::Time deadline,
+                 std::function<void(std::shared_ptr<Cancellable>)> on_call, TriggerCallback done) {
+  on_call(api->GetConnection(
+      connection_id, deadline,
+      [api, timers, connection_id, force, deadline, on_call, done](
+          absl::StatusOr<v1::Connection> connection, const UpstreamInfo& read_info) {
         if (!connection.ok()) return done(connection.status());
         if (absl::Status s = CheckSyncable(*connection); !s.ok()) return done(s);
         TriggerResult result;
         result.baseline = LastSyncEnd(*connection);
-        result.triggered_at = absl::Now();
+        result.triggered_at = timers->Now();
         result.upstream = read_info;
-        on_call(client->Post(
-            absl::StrCat(ConnectionPath(connection_id), "/sync"), json{{"force", force}}, deadline,
-            [result, done](absl::StatusOr<json> envelope, const UpstreamInfo& info) mutable {
-              result.upstream = info;
-              if (!envelope.ok()) return done(envelope.status());
-              if (auto it = envelope->find("message"); it != envelope->end() && it->is_string()) {
-                result.message = it->get<std::string>();
-              }
-              done(std::move(result));
-            }));
+        on_call(api->TriggerSync(connection_id, force, deadline,
+                                 [result, done](absl::StatusOr<fivetran::SyncTriggered> triggered,
+                                                const UpstreamInfo& info) mutable {
+                                   result.upstream = info;
+                                   if (!triggered.ok()) return done(triggered.status());
+                                   result.message = std::move(triggered->message);
+                                   done(std::move(result));
+                                 }));
       }));
 }
 
@@ -275,9 +251,9 @@ class WatchReactor;
 // shared_ptr; `reactor` is used only until `finished` is set.
 struct WatchCore : std::enable_shared_from_this<WatchCore> {
   WatchReactor* reactor = nullptr;
-  fivetran::FivetranClient* client = nullptr;
+  fivetran::FivetranApi* api = nullptr;
   std::shared_ptr<SyncPollers> pollers;
-  TimerQueue* timers = nullptr;
+  Timers* timers = nullptr;
   std::string connection_id;
   absl::Duration interval;
   absl::Time start;
@@ -294,13 +270,13 @@ struct WatchCore : std::enable_shared_from_this<WatchCore> {
   bool have_last ABSL_GUARDED_BY(mu) = false;
   v1::SyncObservation last ABSL_GUARDED_BY(mu);
   std::unique_ptr<SyncPollers::Subscription> subscription ABSL_GUARDED_BY(mu);
-  std::shared_ptr<fivetran::HttpCall> call ABSL_GUARDED_BY(mu);
+  std::shared_ptr<Cancellable> call ABSL_GUARDED_BY(mu);
   uint64_t deadline_timer ABSL_GUARDED_BY(mu) = 0;
 
   void Emit(WatchResponse response);
   void End(absl::Status status);
   void WriteDone(bool ok);
-  void SetCall(std::shared_ptr<fivetran::HttpCall> c);
+  void SetCall(std::shared_ptr<Cancellable> c);
   void Subscribe(bool soon);
   void OnObservation(const absl::StatusOr<v1::Connection>& result, absl::Time observed_at);
   void OnDeadline();
@@ -316,8 +292,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<WatchResponse> {
   explicit WatchReactor(std::shared_ptr<WatchCore> core) : core_(std::move(core)) {}
   void OnWriteDone(bool ok) override { core_->WriteDone(ok); }
   void OnCancel() override {
-    core_->End(
-        fivetran::MakeError(absl::StatusCode::kCancelled, "cancelled by the caller", "CANCELLED"));
+    core_->End(MakeError(absl::StatusCode::kCancelled, "cancelled by the caller", "CANCELLED"));
   }
   void OnDone() override {
     core_->End(absl::CancelledError("done"));  // Releases subscription and timers.
@@ -381,7 +356,7 @@ void WatchCore::WriteDone(bool ok) {
     }
   }
   if (!ok) {
-    End(fivetran::MakeError(absl::StatusCode::kCancelled, "the caller went away", "CANCELLED"));
+    End(MakeError(absl::StatusCode::kCancelled, "the caller went away", "CANCELLED"));
     return;
   }
   Pump();
@@ -389,7 +364,7 @@ void WatchCore::WriteDone(bool ok) {
 
 void WatchCore::End(absl::Status status) {
   std::unique_ptr<SyncPollers::Subscription> sub;
-  std::shared_ptr<fivetran::HttpCall> c;
+  std::shared_ptr<Cancellable> c;
   uint64_t timer = 0;
   {
     absl::MutexLock lock(&mu);
@@ -407,7 +382,7 @@ void WatchCore::End(absl::Status status) {
   Pump();
 }
 
-void WatchCore::SetCall(std::shared_ptr<fivetran::HttpCall> c) {
+void WatchCore::SetCall(std::shared_ptr<Cancellable> c) {
   bool cancel = false;
   {
     absl::MutexLock lock(&mu);
@@ -469,7 +444,7 @@ void WatchCore::OnObservation(const absl::StatusOr<v1::Connection>& result,
 }
 
 void WatchCore::OnDeadline() {
-  absl::Status status = fivetran::MakeError(
+  absl::Status status = MakeError(
       absl::StatusCode::kDeadlineExceeded,
       absl::StrCat("the sync of connection ", connection_id, " did not finish before the deadline"),
       "DEADLINE_EXCEEDED", {{"connection_id", connection_id}});
@@ -477,7 +452,7 @@ void WatchCore::OnDeadline() {
     absl::MutexLock lock(&mu);
     deadline_timer = 0;
     if (have_last) {
-      fivetran::AddErrorMetadata(status, "last_sync_state", last.sync_state_raw());
+      AddErrorMetadata(status, "last_sync_state", last.sync_state_raw());
       status.SetPayload("type.googleapis.com/fivetran.gateway.v1.SyncObservation",
                         absl::Cord(last.SerializeAsString()));
     }
@@ -489,11 +464,11 @@ void WatchCore::OnDeadline() {
 
 grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
     grpc::CallbackServerContext* context, const v1::WatchConnectionSyncRequest* request,
-    fivetran::FivetranClient* client, std::shared_ptr<SyncPollers> pollers, TimerQueue* timers) {
+    fivetran::FivetranApi* api, std::shared_ptr<SyncPollers> pollers, Timers* timers) {
   auto core = std::make_shared<WatchCore>();
   auto* reactor = new WatchReactor(core);
   core->reactor = reactor;
-  core->client = client;
+  core->api = api;
   core->pollers = pollers;
   core->timers = timers;
   core->connection_id = request->connection_id();
@@ -511,7 +486,7 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
   absl::Time deadline = CallerDeadline(*context);
   if (deadline != absl::InfiniteFuture()) {
     absl::Duration margin =
-        std::clamp((deadline - absl::Now()) / 10, absl::Milliseconds(50), absl::Seconds(2));
+        std::clamp((deadline - timers->Now()) / 10, absl::Milliseconds(50), absl::Seconds(2));
     std::weak_ptr<WatchCore> weak = core;
     uint64_t timer = timers->Schedule(deadline - margin, [weak] {
       if (auto c = weak.lock()) c->OnDeadline();
@@ -528,12 +503,12 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
   }
 
   std::weak_ptr<WatchCore> weak = core;
-  auto on_call = [weak](std::shared_ptr<fivetran::HttpCall> call) {
+  auto on_call = [weak](std::shared_ptr<Cancellable> call) {
     if (auto c = weak.lock()) c->SetCall(std::move(call));
   };
   if (request->trigger()) {
     bool has_baseline = request->has_baseline();
-    TriggerSync(client, core->connection_id, request->force(), deadline, on_call,
+    TriggerSync(api, timers, core->connection_id, request->force(), deadline, on_call,
                 [weak, has_baseline](absl::StatusOr<TriggerResult> result) {
                   auto c = weak.lock();
                   if (!c) return;
@@ -553,20 +528,19 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
     core->Subscribe(/*soon=*/true);
   } else {
     // Read the current state: it is the baseline and the first update.
-    on_call(client->Get(ConnectionPath(core->connection_id), deadline,
-                        [weak](absl::StatusOr<json> envelope, const UpstreamInfo& info) {
-                          auto c = weak.lock();
-                          if (!c) return;
-                          absl::StatusOr<v1::Connection> connection =
-                              fivetran::ConnectionFromEnvelope(envelope, info.http_status);
-                          if (!connection.ok()) return c->End(connection.status());
-                          {
-                            absl::MutexLock lock(&c->mu);
-                            c->call = nullptr;
-                          }
-                          c->OnObservation(connection, absl::Now());
-                          c->Subscribe(/*soon=*/false);
-                        }));
+    on_call(
+        api->GetConnection(core->connection_id, deadline,
+                           [weak](absl::StatusOr<v1::Connection> connection, const UpstreamInfo&) {
+                             auto c = weak.lock();
+                             if (!c) return;
+                             if (!connection.ok()) return c->End(connection.status());
+                             {
+                               absl::MutexLock lock(&c->mu);
+                               c->call = nullptr;
+                             }
+                             c->OnObservation(connection, c->timers->Now());
+                             c->Subscribe(/*soon=*/false);
+                           }));
   }
   return reactor;
 }

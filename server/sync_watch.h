@@ -1,7 +1,7 @@
 // Sync triggering and watching for ConnectionService.
 //
 // SyncPollers keeps one poller per watched connection: it reads
-// `GET /v1/connections/{id}` on a TimerQueue timer while at least one watcher
+// the connection (FivetranApi::GetConnection) on a timer while at least one watcher
 // is subscribed, and hands each result to every subscriber, so N watchers of
 // one connection cost one upstream read per interval. A poller whose last
 // watcher leaves stops at once.
@@ -19,8 +19,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "fivetran/gateway/v1/connection_service.grpc.pb.h"
-#include "server/fivetran/client.h"
-#include "server/timer_queue.h"
+#include "server/common/timer_queue.h"
+#include "server/fivetran/fivetran_api.h"
 
 namespace fivetran_gateway {
 
@@ -49,7 +49,8 @@ class SyncPollers : public std::enable_shared_from_this<SyncPollers> {
     virtual void Cancel() = 0;
   };
 
-  SyncPollers(fivetran::FivetranClient* client, TimerQueue* timers, SyncWatchOptions options);
+  // Time comes from `timers` (a manual clock in unit tests).
+  SyncPollers(fivetran::FivetranApi* api, Timers* timers, SyncWatchOptions options);
   ~SyncPollers();
 
   // `interval` is raised to min_poll_interval. With `soon`, the subscriber
@@ -72,16 +73,16 @@ class SyncPollers : public std::enable_shared_from_this<SyncPollers> {
   void Poll(const std::shared_ptr<Poller>& poller);
   void OnResult(const std::shared_ptr<Poller>& poller, absl::StatusOr<v1::Connection> result);
 
-  fivetran::FivetranClient* const client_;
-  TimerQueue* const timers_;
+  fivetran::FivetranApi* const api_;
+  Timers* const timers_;
   const SyncWatchOptions options_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Poller>> pollers_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
-// GET the connection, check it can sync (CheckSyncable), then
-// POST .../sync. `done` gets the pre-trigger connection's last sync end
+// Read the connection, check it can sync (CheckSyncable), then trigger the
+// sync. `done` gets the pre-trigger connection's last sync end
 // (baseline) and Fivetran's message, or the error.
 struct TriggerResult {
   std::optional<absl::Time> baseline;
@@ -91,15 +92,14 @@ struct TriggerResult {
 };
 using TriggerCallback = std::function<void(absl::StatusOr<TriggerResult>)>;
 // `on_call` receives each HTTP call as it starts (for cancellation).
-void TriggerSync(fivetran::FivetranClient* client, const std::string& connection_id, bool force,
-                 absl::Time deadline,
-                 std::function<void(std::shared_ptr<fivetran::HttpCall>)> on_call,
-                 TriggerCallback done);
+void TriggerSync(fivetran::FivetranApi* api, Timers* timers, const std::string& connection_id,
+                 bool force, absl::Time deadline,
+                 std::function<void(std::shared_ptr<Cancellable>)> on_call, TriggerCallback done);
 
 // Creates the reactor for one WatchConnectionSync call.
 grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
     grpc::CallbackServerContext* context, const v1::WatchConnectionSyncRequest* request,
-    fivetran::FivetranClient* client, std::shared_ptr<SyncPollers> pollers, TimerQueue* timers);
+    fivetran::FivetranApi* api, std::shared_ptr<SyncPollers> pollers, Timers* timers);
 
 }  // namespace fivetran_gateway
 

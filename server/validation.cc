@@ -8,12 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "server/fivetran/errors.h"
+#include "server/common/status.h"
 
 namespace fivetran_gateway {
 namespace {
-
-using fivetran::MakeFieldError;
 
 constexpr absl::string_view kTokenVersion = "p1";
 

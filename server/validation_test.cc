@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "google/rpc/error_details.pb.h"
-#include "server/fivetran/errors.h"
+#include "server/common/status.h"
 
 namespace fivetran_gateway {
 namespace {
@@ -34,14 +34,17 @@ TEST(ValidateIdTest, RejectsEverythingThatCouldChangeTheUrl) {
                                                         std::string(257, 'a'),
                                                         "a..b",
                                                         "\x7f",
-                                                        "a\xc2\xa0" "b",
-                                                        "a\xe2\x80\xae" "b",
-                                                        "\xef\xbb\xbf" "a",
+                                                        "a\xc2\xa0"
+                                                        "b",
+                                                        "a\xe2\x80\xae"
+                                                        "b",
+                                                        "\xef\xbb\xbf"
+                                                        "a",
                                                         "caf\xc3\xa9"}) {
     absl::Status s = ValidateId("connection_id", id);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << id;
     google::rpc::BadRequest bad;
-    ASSERT_TRUE(bad.ParseFromString(std::string(*s.GetPayload(fivetran::kBadRequestUrl))));
+    ASSERT_TRUE(bad.ParseFromString(std::string(*s.GetPayload(kBadRequestUrl))));
     EXPECT_EQ(bad.field_violations(0).field(), "connection_id");
   }
 }

@@ -16,40 +16,7 @@
 
 namespace fivetran_gateway::fivetran {
 
-std::string UrlEncode(absl::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-absl::Status BadResponse(const absl::Status& mapping_error, int http_status) {
-  return MakeError(absl::StatusCode::kInternal,
-                   absl::StrCat("Fivetran's response does not have the documented shape: ",
-                                mapping_error.message()),
-                   "FIVETRAN_BAD_RESPONSE", {{"http_status", absl::StrCat(http_status)}});
-}
-
-absl::StatusOr<::fivetran::gateway::v1::Connection> ConnectionFromEnvelope(
-    const absl::StatusOr<nlohmann::json>& envelope, int http_status) {
-  if (!envelope.ok()) return envelope.status();
-  absl::StatusOr<nlohmann::json> data = DataObject(*envelope);
-  if (!data.ok()) return BadResponse(data.status(), http_status);
-  absl::StatusOr<::fivetran::gateway::v1::Connection> connection = ConnectionFromJson(*data);
-  if (!connection.ok()) return BadResponse(connection.status(), http_status);
-  return connection;
-}
-
-FivetranClient::FivetranClient(ClientOptions options, HttpTransport* transport, TimerQueue* timers)
+FivetranClient::FivetranClient(ClientOptions options, HttpTransport* transport, Timers* timers)
     : options_(std::move(options)), transport_(transport), timers_(timers) {
   absl::string_view base = options_.base_url;
   while (absl::ConsumeSuffix(&base, "/")) {
@@ -66,50 +33,6 @@ std::shared_ptr<HttpCall> FivetranClient::Get(std::string path, absl::Time deadl
 std::shared_ptr<HttpCall> FivetranClient::Post(std::string path, const nlohmann::json& body,
                                                absl::Time deadline, EnvelopeCallback done) {
   return Send("POST", std::move(path), body.dump(), deadline, std::move(done), SecretValues(body));
-}
-
-std::vector<std::string> SecretValues(const nlohmann::json& body) {
-  std::vector<std::string> out;
-  std::function<void(const nlohmann::json&, bool)> walk = [&](const nlohmann::json& j,
-                                                              bool secret) {
-    if (j.is_string()) {
-      const std::string& v = j.get_ref<const std::string&>();
-      // Masked values and very short ones would only mangle messages.
-      if (secret && v.size() >= 3 && v != "******") out.push_back(v);
-    } else if (j.is_object()) {
-      for (const auto& [k, v] : j.items()) walk(v, secret || IsSecretKey(k));
-    } else if (j.is_array()) {
-      for (const auto& v : j) walk(v, secret);
-    }
-  };
-  walk(body, false);
-  // Longest first, so that a secret containing another is replaced whole.
-  std::sort(out.begin(), out.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets) {
-  if (j.is_string()) {
-    std::string& v = j.get_ref<std::string&>();
-    for (const std::string& s : secrets) {
-      if (!s.empty() && v.find(s) != std::string::npos) {
-        v = "******";
-        return;
-      }
-    }
-  } else if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      if (IsSecretKey(it.key()) && !it->is_null()) {
-        *it = "******";
-      } else {
-        ScrubJson(*it, secrets);
-      }
-    }
-  } else if (j.is_array()) {
-    for (auto& v : j) ScrubJson(v, secrets);
-  }
 }
 
 namespace {
@@ -177,7 +100,7 @@ const char* FailureName(RetryableFailure f) {
 // into it, and Cancel() may come from any thread. `done_` runs exactly once.
 class FivetranClient::Call final : public HttpCall, public std::enable_shared_from_this<Call> {
  public:
-  Call(HttpTransport* transport, TimerQueue* timers, RetryPolicy policy, HttpRequest request,
+  Call(HttpTransport* transport, Timers* timers, RetryPolicy policy, HttpRequest request,
        UpstreamOp op, std::vector<std::string> secrets, EnvelopeCallback done)
       : transport_(transport),
         timers_(timers),
@@ -292,7 +215,7 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
   }
 
   HttpTransport* const transport_;
-  TimerQueue* const timers_;
+  Timers* const timers_;
   const RetryPolicy policy_;
   const HttpRequest request_;
   const UpstreamOp op_;

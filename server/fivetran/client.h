@@ -1,4 +1,5 @@
-// FivetranClient: asynchronous calls to the Fivetran REST API (v1).
+// FivetranClient: asynchronous calls to the Fivetran REST API (v1), the
+// layer below RestFivetranApi (rest_api.h), which alone decides what to send.
 //
 // Builds URLs and headers (Basic auth, `Accept: application/json;version=2`,
 // User-Agent, JSON Content-Type on POST), sends them through an
@@ -22,9 +23,10 @@
 #include "absl/types/span.h"
 #include "fivetran/gateway/v1/connection.pb.h"
 #include "nlohmann/json.hpp"
+#include "server/common/timer_queue.h"
 #include "server/fivetran/http_transport.h"
 #include "server/fivetran/retry_policy.h"
-#include "server/timer_queue.h"
+#include "server/fivetran/upstream_info.h"
 
 namespace fivetran_gateway::fivetran {
 
@@ -42,13 +44,6 @@ struct ClientOptions {
   RetryPolicy retry;
 };
 
-// What is known about the upstream exchange, for logs and tests.
-struct UpstreamInfo {
-  int http_status = 0;  // Of the last attempt; 0 when no response arrived.
-  std::string http_version;
-  int attempts = 0;  // HTTP requests started for the call (retries included).
-};
-
 using EnvelopeCallback =
     std::function<void(absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info)>;
 
@@ -56,7 +51,7 @@ class FivetranClient {
  public:
   // `timers` runs the waits between attempts; without it nothing is retried.
   // Both must outlive the client's calls.
-  FivetranClient(ClientOptions options, HttpTransport* transport, TimerQueue* timers = nullptr);
+  FivetranClient(ClientOptions options, HttpTransport* transport, Timers* timers = nullptr);
 
   // GET base_url + `path` (which starts with "/v1/" and may carry a query).
   // The returned handle cancels the whole call: the transfer in flight or
@@ -76,30 +71,8 @@ class FivetranClient {
   class Call;
   ClientOptions options_;
   HttpTransport* transport_;
-  TimerQueue* timers_;
+  Timers* timers_;
 };
-
-// A 2xx answer whose JSON is not the documented shape: INTERNAL with reason
-// FIVETRAN_BAD_RESPONSE, carrying the mapping error's (sanitised) message.
-absl::Status BadResponse(const absl::Status& mapping_error, int http_status);
-
-// The connection in a `GET/POST /v1/connections...` envelope, or why not
-// (the envelope's own error, or BadResponse).
-absl::StatusOr<::fivetran::gateway::v1::Connection> ConnectionFromEnvelope(
-    const absl::StatusOr<nlohmann::json>& envelope, int http_status);
-
-// The values of secret members (IsSecretKey: password, pgp keys, auth, ...)
-// of a request body, at any depth, longest first.
-std::vector<std::string> SecretValues(const nlohmann::json& body);
-
-// In place: masks the value of every member whose key IsSecretKey (as
-// RedactSecrets does) and every string that contains one of `secrets`, with
-// "******". Recursive: only for documents of bounded depth.
-void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets);
-
-// Percent-encodes everything but RFC 3986 unreserved characters, for a path
-// segment or a query value.
-std::string UrlEncode(absl::string_view text);
 
 }  // namespace fivetran_gateway::fivetran
 

@@ -11,99 +11,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "google/rpc/error_details.pb.h"
+#include "server/common/timer_queue.h"
 #include "server/fivetran/errors.h"
-#include "server/timer_queue.h"
+#include "server/fivetran/scripted_transport.h"
 
 namespace fivetran_gateway::fivetran {
 namespace {
-
-// One scripted answer: an HTTP response, a transport failure, or (hang) no
-// answer until cancelled.
-struct Step {
-  HttpResult result;
-  bool hang = false;
-};
-
-Step Http(int status, std::string body = R"({"code":"Success","data":{}})",
-          std::string retry_after = "") {
-  Step s;
-  s.result.ok = true;
-  s.result.response.status = status;
-  s.result.response.body = std::move(body);
-  s.result.response.content_type = "application/json";
-  s.result.response.retry_after = std::move(retry_after);
-  return s;
-}
-
-Step Failure(TransportFailure f) {
-  Step s;
-  s.result.error = {f, "scripted"};
-  return s;
-}
-
-Step Hang() {
-  Step s;
-  s.hang = true;
-  return s;
-}
-
-class FakeTransport final : public HttpTransport {
- public:
-  class PendingCall final : public HttpCall {
-   public:
-    explicit PendingCall(HttpCallback done) : done_(std::move(done)) {}
-    void Cancel() override {
-      HttpCallback done;
-      {
-        absl::MutexLock lock(&mu_);
-        done = std::move(done_);
-      }
-      if (!done) return;
-      HttpResult r;
-      r.error = {TransportFailure::kCancelled, "cancelled"};
-      done(std::move(r));
-    }
-
-   private:
-    absl::Mutex mu_;
-    HttpCallback done_ ABSL_GUARDED_BY(mu_);
-  };
-  class DoneCall final : public HttpCall {
-   public:
-    void Cancel() override {}
-  };
-
-  void Script(std::vector<Step> steps) {
-    absl::MutexLock lock(&mu_);
-    for (auto& s : steps) steps_.push_back(std::move(s));
-  }
-  std::vector<HttpRequest> requests() {
-    absl::MutexLock lock(&mu_);
-    return requests_;
-  }
-
-  std::shared_ptr<HttpCall> Send(HttpRequest request, HttpCallback done) override {
-    Step step;
-    {
-      absl::MutexLock lock(&mu_);
-      requests_.push_back(request);
-      if (steps_.empty()) {
-        step = Http(200);
-      } else {
-        step = steps_.front();
-        steps_.pop_front();
-      }
-    }
-    if (step.hang) return std::make_shared<PendingCall>(std::move(done));
-    done(step.result);  // At once, as the real transport does when stopping.
-    return std::make_shared<DoneCall>();
-  }
-
- private:
-  absl::Mutex mu_;
-  std::deque<Step> steps_ ABSL_GUARDED_BY(mu_);
-  std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
-};
 
 struct Outcome {
   absl::Notification done;
@@ -127,15 +40,6 @@ google::rpc::ErrorInfo InfoOf(const absl::Status& s) {
   return info;
 }
 
-std::optional<absl::Duration> RetryDelayOf(const absl::Status& s) {
-  auto p = s.GetPayload(kRetryInfoUrl);
-  if (!p) return std::nullopt;
-  google::rpc::RetryInfo info;
-  info.ParseFromString(std::string(*p));
-  return absl::Seconds(info.retry_delay().seconds()) +
-         absl::Nanoseconds(info.retry_delay().nanos());
-}
-
 class ClientRetryTest : public ::testing::Test {
  protected:
   ClientRetryTest() : client_(Options(), &transport_, &timers_) {}
@@ -152,7 +56,7 @@ class ClientRetryTest : public ::testing::Test {
     ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   }
 
-  FakeTransport transport_;
+  ScriptedTransport transport_;
   TimerQueue timers_;
   FivetranClient client_;
 };
@@ -192,7 +96,7 @@ TEST_F(ClientRetryTest, ClientErrorsAreNotRetried) {
 
 TEST_F(ClientRetryTest, PostIsNotRetriedOnceItMayHaveArrived) {  // Field report B23.
   for (Step step : {Http(503), Http(500), Http(502), Failure(TransportFailure::kMaybeSent)}) {
-    FakeTransport transport;
+    ScriptedTransport transport;
     FivetranClient client(Options(), &transport, &timers_);
     transport.Script({step, Http(201)});
     Outcome out;
@@ -286,7 +190,7 @@ TEST_F(ClientRetryTest, CancelDuringAnAttemptAbortsIt) {
 }
 
 TEST_F(ClientRetryTest, WithoutATimerQueueNothingIsRetried) {
-  FakeTransport transport;
+  ScriptedTransport transport;
   FivetranClient client(Options(), &transport);
   transport.Script({Http(503)});
   Outcome out;
@@ -299,7 +203,7 @@ TEST_F(ClientRetryTest, WithoutATimerQueueNothingIsRetried) {
 TEST_F(ClientRetryTest, MaxAttemptsOneDisablesRetries) {
   ClientOptions options = Options();
   options.retry.max_attempts = 1;
-  FakeTransport transport;
+  ScriptedTransport transport;
   FivetranClient client(options, &transport, &timers_);
   transport.Script({Failure(TransportFailure::kNotSent)});
   Outcome out;
@@ -316,20 +220,6 @@ TEST_F(ClientRetryTest, EveryAttemptSharesTheCallsDeadline) {
   client_.Get("/v1/users", deadline, Into(&out));
   Wait(out);
   for (const HttpRequest& r : transport_.requests()) EXPECT_EQ(r.deadline, deadline);
-}
-
-TEST(ScrubJsonTest, MasksSecretKeysAndSecretValuesInOnePass) {
-  nlohmann::json j = nlohmann::json::parse(R"({
-    "data": {"config": {"password": "pw-1234", "host": "h", "is_private_key_encrypted": "false",
-                        "note": "uses pw-1234 here", "token": null},
-             "items": [{"message": "key k3y-secret"}]}})");
-  ScrubJson(j, std::vector<std::string>{"pw-1234", "k3y-secret"});
-  EXPECT_EQ(j["data"]["config"]["password"], "******");
-  EXPECT_EQ(j["data"]["config"]["note"], "******");
-  EXPECT_EQ(j["data"]["config"]["host"], "h");
-  EXPECT_EQ(j["data"]["config"]["is_private_key_encrypted"], "false");
-  EXPECT_TRUE(j["data"]["config"]["token"].is_null());
-  EXPECT_EQ(j["data"]["items"][0]["message"], "******");
 }
 
 }  // namespace

@@ -1,9 +1,7 @@
 // Upstream (HTTP / transport) failures -> absl::Status, in one place.
 //
-// Every error status built here carries, as absl::Status payloads keyed by
-// their type URLs, a serialized google.rpc.ErrorInfo (and a RetryInfo or
-// BadRequest where it applies). server/grpc_status.h turns them into the
-// details of a google.rpc.Status at the gRPC edge.
+// Every error status built here is made with server/common/status.h, so it
+// carries an ErrorInfo (and a RetryInfo where it applies).
 #ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_ERRORS_H_
 #define FIVETRAN_GATEWAY_SERVER_FIVETRAN_ERRORS_H_
 
@@ -15,27 +13,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "server/common/secrets.h"
+#include "server/common/status.h"
 #include "server/fivetran/http_transport.h"
 
 namespace fivetran_gateway::fivetran {
-
-// google.rpc.ErrorInfo.domain of every gateway error.
-inline constexpr absl::string_view kErrorDomain = "fivetran-gateway";
-inline constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/google.rpc.ErrorInfo";
-inline constexpr absl::string_view kRetryInfoUrl = "type.googleapis.com/google.rpc.RetryInfo";
-inline constexpr absl::string_view kBadRequestUrl = "type.googleapis.com/google.rpc.BadRequest";
-
-// Builds a status with an ErrorInfo; `reason` is an ErrorReason name without
-// its "ERROR_REASON_" prefix (error_reason.proto).
-absl::Status MakeError(absl::StatusCode code, absl::string_view message, absl::string_view reason,
-                       const std::map<std::string, std::string>& metadata = {});
-// The same, plus a BadRequest field violation naming `field`.
-absl::Status MakeFieldError(absl::StatusCode code, absl::string_view field,
-                            absl::string_view message, absl::string_view reason);
-// Adds or replaces one ErrorInfo metadata entry of `status`.
-void AddErrorMetadata(absl::Status& status, absl::string_view key, absl::string_view value);
-// Adds a RetryInfo with `delay`.
-void AddRetryInfo(absl::Status& status, absl::Duration delay);
 
 // Retry-After header: delta-seconds ("120") or an HTTP-date
 // ("Wed, 21 Oct 2026 07:28:00 GMT"), relative to `now`. nullopt when missing
@@ -58,9 +40,6 @@ absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp&
 
 // A transfer that got no HTTP response -> status.
 absl::Status StatusFromTransportError(const TransportError& error, const UpstreamOp& op);
-
-// Replaces every occurrence of the non-empty `scrub` strings by "***".
-std::string Scrub(absl::string_view text, absl::Span<const std::string> scrub);
 
 // Keeps at most `max` printable ASCII characters of `text` (others become
 // ' '), collapsing runs of white space: safe to put in an error message.

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/common/cancel.h"
 
 namespace fivetran_gateway::fivetran {
 
@@ -76,11 +77,7 @@ using HttpCallback = std::function<void(HttpResult)>;
 // A transfer in flight. Cancel() is safe from any thread, at any time, and
 // more than once; the callback then runs once with kCancelled, unless the
 // transfer had already completed.
-class HttpCall {
- public:
-  virtual ~HttpCall() = default;
-  virtual void Cancel() = 0;
-};
+using HttpCall = ::fivetran_gateway::Cancellable;
 
 class HttpTransport {
  public:

@@ -29,7 +29,6 @@ constexpr int kMaxDepth = 100;        // ParseJsonBody
 constexpr size_t kSnippetChars = 40;  // values quoted in response errors
 constexpr size_t kBodySnippetChars = 80;
 constexpr size_t kMaxErrorMessage = 1000;
-constexpr absl::string_view kMasked = "******";
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
@@ -493,58 +492,6 @@ absl::Status ValidateFtpConfig(const v1::FtpConfig& c, FieldViolation* violation
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Secrets.
-
-bool IsSecretKey(absl::string_view key) {
-  // Flags about a secret ("is_private_key_encrypted", "use_pgp_...") are not
-  // secrets.
-  for (absl::string_view flag : {"is_", "use_", "has_"}) {
-    if (absl::StartsWith(key, flag)) return false;
-  }
-  for (absl::string_view flag : {"_enabled", "_encrypted", "_method", "_type"}) {
-    if (absl::EndsWith(key, flag)) return false;
-  }
-  std::string k;
-  k.reserve(key.size());
-  for (char c : key) {
-    if (c == '_' || c == '-' || c == '.') continue;
-    k.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
-  }
-  if (k == "auth" || k == "pwd") return true;
-  static constexpr absl::string_view kParts[] = {
-      "password",   "passwd",    "passphrase", "secret",        "token", "apikey",
-      "privatekey", "accesskey", "credential", "authorization", "cookie"};
-  for (absl::string_view p : kParts) {
-    if (absl::StrContains(k, p)) return true;
-  }
-  return false;
-}
-
-nlohmann::json RedactSecrets(const nlohmann::json& j) {
-  // Iterative copy-and-patch, so hostile nesting cannot exhaust the stack.
-  json out = j;
-  std::vector<json*> stack = {&out};
-  while (!stack.empty()) {
-    json* cur = stack.back();
-    stack.pop_back();
-    if (cur->is_object()) {
-      for (auto it = cur->begin(); it != cur->end(); ++it) {
-        if (IsSecretKey(it.key()) && !it->is_null()) {
-          *it = std::string(kMasked);
-        } else if (it->is_structured()) {
-          stack.push_back(&*it);
-        }
-      }
-    } else if (cur->is_array()) {
-      for (auto& e : *cur) {
-        if (e.is_structured()) stack.push_back(&e);
-      }
-    }
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Responses.
 
 absl::StatusOr<v1::Connection> ConnectionFromJson(const nlohmann::json& j) {
@@ -843,10 +790,10 @@ absl::StatusOr<nlohmann::json> DataObject(const nlohmann::json& envelope) {
   return *it;
 }
 
-absl::StatusOr<Page> ParsePage(const nlohmann::json& envelope) {
+absl::StatusOr<RawPage> ParsePage(const nlohmann::json& envelope) {
   auto data = DataObject(envelope);
   if (!data.ok()) return data.status();
-  Page page;
+  RawPage page;
   absl::Status status;
   Reader r(*data, "response.data", &status);
   if (const json* items = r.ArrayOfObjects("items")) {

@@ -35,6 +35,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "nlohmann/json.hpp"
+#include "server/common/secrets.h"
 #include "wire/enum_names.h"
 #include "wire/json_value.h"
 #include "wire/timestamps.h"
@@ -42,24 +43,6 @@
 namespace fivetran_gateway::fivetran {
 
 namespace v1 = ::fivetran::gateway::v1;
-
-// ---------------------------------------------------------------------------------------------
-// Secrets.
-
-// True when a JSON key names a secret value. The key is lower-cased and stripped of '_', '-'
-// and '.', then it is secret when it contains one of: password, passwd, passphrase, secret,
-// token, apikey, privatekey, accesskey, credential, authorization, cookie; or when it equals
-// "auth" or "pwd". So password, pgp_secret_key, pgp_pass_phrase, client_secret, api_key,
-// private_key, access_key_id, app_token, refresh_token and connect_card's token are secret;
-// signer_public_key, user and host are not. Deliberately errs on the side of secrecy, except
-// for flags about a secret: keys starting with is_/use_/has_ or ending with _enabled,
-// _encrypted, _method or _type (is_private_key_encrypted, use_pgp_encryption_options,
-// auth_method) are not secret.
-bool IsSecretKey(absl::string_view key);
-
-// A copy of `j` in which the value of every object member whose key IsSecretKey (at any depth,
-// also inside arrays) is replaced by "******". Null values stay null.
-nlohmann::json RedactSecrets(const nlohmann::json& j);
 
 // ---------------------------------------------------------------------------------------------
 // Enum spellings, timestamps and free-form JSON live in //wire (shared with fivetranctl).
@@ -133,7 +116,7 @@ absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_st
                                              absl::string_view content_type);
 
 // One page of a list endpoint.
-struct Page {
+struct RawPage {
   // `data.items`, each a JSON object (not yet mapped).
   std::vector<nlohmann::json> items;
   // `data.next_cursor` (or `data.nextCursor`); "" when absent, null or "" = last page.
@@ -142,7 +125,7 @@ struct Page {
 
 // For a 2xx list response: `data` must be an object; `data.items` an array of objects (null or
 // absent = no items); the cursor a string or null. InternalError otherwise.
-absl::StatusOr<Page> ParsePage(const nlohmann::json& envelope);
+absl::StatusOr<RawPage> ParsePage(const nlohmann::json& envelope);
 
 // For a 2xx response: the `data` member, which must be an object (InternalError otherwise).
 absl::StatusOr<nlohmann::json> DataObject(const nlohmann::json& envelope);

@@ -845,41 +845,6 @@ TEST(ValueTest, IntegralDoublesBecomeJsonIntegers) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Secrets.
-
-TEST(SecretTest, IsSecretKey) {
-  for (const char* k : {"password",       "PASSWORD",
-                        "pgp_secret_key", "pgp_pass_phrase",
-                        "secret",         "api_secret",
-                        "client_secret",  "token",
-                        "app_token",      "refresh_token",
-                        "api_key",        "apiKey",
-                        "private_key",    "private_key_contents",
-                        "access_key_id",  "secret_access_key",
-                        "credentials",    "Authorization",
-                        "auth",           "pwd",
-                        "passwd",         "X-Api-Key"}) {
-    EXPECT_TRUE(IsSecretKey(k)) << k;
-  }
-  for (const char* k : {"user", "host", "port", "schema", "signer_public_key", "public_key",
-                        "author", "prefix", "pattern", "uri", "id", "table_name", "",
-                        "is_private_key_encrypted", "use_pgp_encryption_options", "auth_method"}) {
-    EXPECT_FALSE(IsSecretKey(k)) << k;
-  }
-}
-
-TEST(SecretTest, RedactSecretsRecursively) {
-  const json in = json::parse(R"({"host":"h","password":"p1","nested":{"api_key":"k",
-      "list":[{"client_secret":"s","keep":1}],"token":null},"auth":{"client_id":"c"},
-      "arr":[["x",{"pgp_pass_phrase":{"deep":"y"}}]]})");
-  const json out = RedactSecrets(in);
-  EXPECT_EQ(out, json::parse(R"({"host":"h","password":"******","nested":{"api_key":"******",
-      "list":[{"client_secret":"******","keep":1}],"token":null},"auth":"******",
-      "arr":[["x",{"pgp_pass_phrase":"******"}]]})"));
-  EXPECT_EQ(RedactSecrets(json("plain")), json("plain"));
-}
-
-// ---------------------------------------------------------------------------------------------
 // Enum tables.
 
 template <typename E>

@@ -16,13 +16,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (envelope.status().message().size() > 400) __builtin_trap();
     return 0;
   }
-  (void)ft::RedactSecrets(*envelope);
+  (void)fivetran_gateway::RedactSecrets(*envelope);
   if (absl::StatusOr<nlohmann::json> d = ft::DataObject(*envelope); d.ok()) {
     (void)ft::ConnectionFromJson(*d);
     (void)ft::GroupFromJson(*d);
     (void)ft::UserFromJson(*d);
   }
-  if (absl::StatusOr<ft::Page> page = ft::ParsePage(*envelope); page.ok()) {
+  if (absl::StatusOr<ft::RawPage> page = ft::ParsePage(*envelope); page.ok()) {
     for (const nlohmann::json& item : page->items) {
       absl::StatusOr<fivetran::gateway::v1::Connection> c = ft::ConnectionFromJson(item);
       if (!c.ok() && c.status().message().size() > 400) __builtin_trap();

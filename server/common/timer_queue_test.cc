@@ -1,4 +1,4 @@
-#include "server/timer_queue.h"
+#include "server/common/timer_queue.h"
 
 #include <gtest/gtest.h>
 
@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "server/common/manual_timers.h"
 
 namespace fivetran_gateway {
 namespace {
@@ -58,4 +59,32 @@ TEST(TimerQueueTest, AnEarlierTimerWakesTheLoop) {
 }
 
 }  // namespace
+
+TEST(ManualTimersTest, AdvanceRunsDueTimersInOrderAtTheirOwnTimes) {
+  ManualTimers t;
+  const absl::Time start = t.Now();
+  std::vector<std::pair<int, absl::Duration>> ran;
+  t.Schedule(start + absl::Seconds(3), [&] { ran.emplace_back(3, t.Now() - start); });
+  t.Schedule(start + absl::Seconds(1), [&] {
+    ran.emplace_back(1, t.Now() - start);
+    // Scheduled from a callback, due within the same Advance.
+    t.Schedule(t.Now() + absl::Seconds(1), [&] { ran.emplace_back(2, t.Now() - start); });
+  });
+  uint64_t cancelled =
+      t.Schedule(start + absl::Seconds(2), [&] { ran.emplace_back(99, absl::ZeroDuration()); });
+  EXPECT_TRUE(t.Cancel(cancelled));
+  EXPECT_FALSE(t.Cancel(cancelled));
+
+  t.Advance(absl::Milliseconds(999));
+  EXPECT_TRUE(ran.empty());
+  t.Advance(absl::Seconds(5));
+  ASSERT_EQ(ran.size(), 3u);
+  EXPECT_EQ(ran[0], std::make_pair(1, absl::Seconds(1)));
+  EXPECT_EQ(ran[1], std::make_pair(2, absl::Seconds(2)));
+  EXPECT_EQ(ran[2], std::make_pair(3, absl::Seconds(3)));
+  EXPECT_EQ(t.Now() - start, absl::Seconds(5) + absl::Milliseconds(999));
+  EXPECT_EQ(t.pending(), 0u);
+  EXPECT_EQ(t.next_due(), absl::InfiniteFuture());
+}
+
 }  // namespace fivetran_gateway

@@ -1,4 +1,4 @@
-#include "server/timer_queue.h"
+#include "server/common/timer_queue.h"
 
 namespace fivetran_gateway {
 

@@ -1,0 +1,128 @@
+// FivetranApi: the Fivetran REST operations the gateway uses, typed.
+//
+// One method per REST operation. Arguments are typed (ids, filters, a
+// validated create body); results are the mapped protos or small structs,
+// delivered once through a callback together with what is known of the
+// upstream exchange. Implementations never block the calling thread.
+//
+//   the gRPC services (server/services.cc, server/sync_watch.cc)
+//         |  FivetranApi
+//   [decorators: coalescing, cache, rate-limit budget ... wrap the interface]
+//         |
+//   RestFivetranApi (rest_api.h): paths, query parameters, envelopes
+//         |  FivetranClient (client.h): auth, headers, retries, error mapping
+//   HttpTransport (http_transport.h): libcurl multi event loop
+//
+// Only RestFivetranApi knows Fivetran's paths and response shapes. Errors
+// are absl::Status built with server/common/status.h (ErrorInfo with
+// fivetran_code, http_status, upstream_method, upstream_path, outcome ...;
+// README "Errors" has the HTTP -> gRPC code table).
+#ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_FIVETRAN_API_H_
+#define FIVETRAN_GATEWAY_SERVER_FIVETRAN_FIVETRAN_API_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "fivetran/gateway/v1/connection.pb.h"
+#include "fivetran/gateway/v1/connection_service.pb.h"
+#include "fivetran/gateway/v1/group.pb.h"
+#include "fivetran/gateway/v1/user.pb.h"
+#include "nlohmann/json.hpp"
+#include "server/common/cancel.h"
+#include "server/fivetran/upstream_info.h"
+
+namespace fivetran_gateway::fivetran {
+
+namespace v1 = ::fivetran::gateway::v1;
+
+// A result and what is known of the upstream exchange that produced it.
+// Runs exactly once, on a transport or timer thread (or, for a fake or a
+// decorator that answers at once, inside the call). Must not block.
+template <typename T>
+using ApiCallback = std::function<void(absl::StatusOr<T> result, const UpstreamInfo& upstream)>;
+
+// Which page of a listing: `limit` items (1..1000) after `cursor` ("" = the
+// first page).
+struct PageRequest {
+  int limit = 100;
+  std::string cursor;
+};
+
+// One page of a listing, mapped. `next_cursor` is "" on the last page; never
+// equal to the request's cursor (such a page is FIVETRAN_BAD_RESPONSE).
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_cursor;
+};
+
+// The body of POST /v1/connections, validated: built only from a create
+// request, so a NewConnection in hand is one Fivetran can be sent.
+class NewConnection {
+ public:
+  // INVALID_ARGUMENT with a BadRequest naming the field (reason
+  // MISSING_FIELD or INVALID_FIELD) when the request is not valid;
+  // request_bodies.h lists the rules.
+  static absl::StatusOr<NewConnection> From(const v1::CreateConnectionRequest& request);
+  static absl::StatusOr<NewConnection> From(const v1::CreateFtpConnectionRequest& request);
+
+  // The JSON body; secret members (password, keys ...) as given.
+  const nlohmann::json& body() const { return body_; }
+
+ private:
+  explicit NewConnection(nlohmann::json body) : body_(std::move(body)) {}
+  nlohmann::json body_;
+};
+
+// Fivetran's answer to POST /v1/connections/{id}/sync.
+struct SyncTriggered {
+  std::string message;  // e.g. "Sync has been successfully triggered for connection with id ..."
+};
+
+class FivetranApi {
+ public:
+  virtual ~FivetranApi() = default;
+
+  // GET /v1/connections/{connection_id}. NOT_FOUND for an unknown id.
+  virtual std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id,
+                                                     absl::Time deadline,
+                                                     ApiCallback<v1::Connection> done) = 0;
+
+  // POST /v1/connections (runs Fivetran's setup tests unless the request
+  // said not to). Sent again only when it provably never reached Fivetran
+  // or was refused with 429. A 2xx whose connection cannot be read is
+  // FIVETRAN_BAD_RESPONSE with metadata outcome=applied (and connection_id
+  // when known).
+  virtual std::shared_ptr<Cancellable> CreateConnection(const NewConnection& connection,
+                                                        absl::Time deadline,
+                                                        ApiCallback<v1::Connection> done) = 0;
+
+  // POST /v1/connections/{connection_id}/sync with {"force": force}.
+  virtual std::shared_ptr<Cancellable> TriggerSync(const std::string& connection_id, bool force,
+                                                   absl::Time deadline,
+                                                   ApiCallback<SyncTriggered> done) = 0;
+
+  // GET /v1/groups?limit=&cursor=
+  virtual std::shared_ptr<Cancellable> ListGroups(const PageRequest& page, absl::Time deadline,
+                                                  ApiCallback<Page<v1::Group>> done) = 0;
+
+  // GET /v1/groups/{group_id}/connections?limit=&cursor=[&schema=]; `schema`
+  // "" = no filter.
+  virtual std::shared_ptr<Cancellable> ListGroupConnections(
+      const std::string& group_id, const std::string& schema, const PageRequest& page,
+      absl::Time deadline, ApiCallback<Page<v1::Connection>> done) = 0;
+
+  // GET /v1/users?limit=&cursor=[&active=true|false]; nullopt = no filter.
+  virtual std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active,
+                                                 const PageRequest& page, absl::Time deadline,
+                                                 ApiCallback<Page<v1::User>> done) = 0;
+};
+
+}  // namespace fivetran_gateway::fivetran
+
+#endif  // FIVETRAN_GATEWAY_SERVER_FIVETRAN_FIVETRAN_API_H_

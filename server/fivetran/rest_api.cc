@@ -1,0 +1,169 @@
+#include "server/fivetran/rest_api.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "server/common/status.h"
+#include "server/fivetran/mapping.h"
+
+namespace fivetran_gateway::fivetran {
+
+std::string UrlEncode(absl::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// A 2xx answer whose JSON is not the documented shape: INTERNAL with reason
+// FIVETRAN_BAD_RESPONSE, carrying the mapping error's (sanitised) message.
+absl::Status BadResponse(const absl::Status& mapping_error, int http_status) {
+  return MakeError(absl::StatusCode::kInternal,
+                   absl::StrCat("Fivetran's response does not have the documented shape: ",
+                                mapping_error.message()),
+                   "FIVETRAN_BAD_RESPONSE", {{"http_status", absl::StrCat(http_status)}});
+}
+
+// The connection in a `GET/POST /v1/connections...` envelope, or why not.
+absl::StatusOr<v1::Connection> ConnectionFromEnvelope(
+    const absl::StatusOr<nlohmann::json>& envelope, int http_status) {
+  if (!envelope.ok()) return envelope.status();
+  absl::StatusOr<nlohmann::json> data = DataObject(*envelope);
+  if (!data.ok()) return BadResponse(data.status(), http_status);
+  absl::StatusOr<v1::Connection> connection = ConnectionFromJson(*data);
+  if (!connection.ok()) return BadResponse(connection.status(), http_status);
+  return connection;
+}
+
+// GET path?limit=N[&cursor=C]`extra_query`, each item mapped by `map`.
+template <typename T>
+std::shared_ptr<Cancellable> GetPage(FivetranClient* client, const std::string& path,
+                                     const std::string& extra_query, const PageRequest& page,
+                                     absl::Time deadline,
+                                     absl::StatusOr<T> (*map)(const nlohmann::json&),
+                                     ApiCallback<Page<T>> done) {
+  std::string url = absl::StrCat(path, "?limit=", page.limit);
+  if (!page.cursor.empty()) absl::StrAppend(&url, "&cursor=", UrlEncode(page.cursor));
+  absl::StrAppend(&url, extra_query);
+  return client->Get(url, deadline,
+                     [request_cursor = page.cursor, map, done = std::move(done)](
+                         absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
+                       if (!envelope.ok()) return done(envelope.status(), info);
+                       absl::StatusOr<RawPage> raw = ParsePage(*envelope);
+                       if (!raw.ok())
+                         return done(BadResponse(raw.status(), info.http_status), info);
+                       if (!raw->next_cursor.empty() && raw->next_cursor == request_cursor) {
+                         // Following it would loop forever (field report B1).
+                         return done(
+                             MakeError(absl::StatusCode::kInternal,
+                                       "Fivetran returned the same cursor again; paging stopped",
+                                       "FIVETRAN_BAD_RESPONSE"),
+                             info);
+                       }
+                       Page<T> out;
+                       out.items.reserve(raw->items.size());
+                       for (const nlohmann::json& item : raw->items) {
+                         absl::StatusOr<T> mapped = map(item);
+                         if (!mapped.ok())
+                           return done(BadResponse(mapped.status(), info.http_status), info);
+                         out.items.push_back(*std::move(mapped));
+                       }
+                       out.next_cursor = std::move(raw->next_cursor);
+                       done(std::move(out), info);
+                     });
+}
+
+std::string ConnectionPath(const std::string& connection_id) {
+  return absl::StrCat("/v1/connections/", UrlEncode(connection_id));
+}
+
+}  // namespace
+
+std::shared_ptr<Cancellable> RestFivetranApi::GetConnection(const std::string& connection_id,
+                                                            absl::Time deadline,
+                                                            ApiCallback<v1::Connection> done) {
+  return client_->Get(
+      ConnectionPath(connection_id), deadline,
+      [done = std::move(done)](absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
+        done(ConnectionFromEnvelope(envelope, info.http_status), info);
+      });
+}
+
+std::shared_ptr<Cancellable> RestFivetranApi::CreateConnection(const NewConnection& connection,
+                                                               absl::Time deadline,
+                                                               ApiCallback<v1::Connection> done) {
+  return client_->Post(
+      "/v1/connections", connection.body(), deadline,
+      [done = std::move(done)](absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
+        if (!envelope.ok()) return done(envelope.status(), info);
+        absl::StatusOr<nlohmann::json> data = DataObject(*envelope);
+        absl::StatusOr<v1::Connection> connection =
+            data.ok() ? ConnectionFromJson(*data) : absl::StatusOr<v1::Connection>(data.status());
+        if (connection.ok()) return done(std::move(connection), info);
+        // The connection was created; only its description is unreadable.
+        absl::Status status = BadResponse(connection.status(), info.http_status);
+        AddErrorMetadata(status, "outcome", "applied");
+        if (data.ok() && data->contains("id") && (*data)["id"].is_string()) {
+          AddErrorMetadata(status, "connection_id", (*data)["id"].get<std::string>());
+        }
+        done(std::move(status), info);
+      });
+}
+
+std::shared_ptr<Cancellable> RestFivetranApi::TriggerSync(const std::string& connection_id,
+                                                          bool force, absl::Time deadline,
+                                                          ApiCallback<SyncTriggered> done) {
+  return client_->Post(
+      absl::StrCat(ConnectionPath(connection_id), "/sync"), nlohmann::json{{"force", force}},
+      deadline,
+      [done = std::move(done)](absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
+        if (!envelope.ok()) return done(envelope.status(), info);
+        SyncTriggered out;
+        if (auto it = envelope->find("message"); it != envelope->end() && it->is_string()) {
+          out.message = it->get<std::string>();
+        }
+        done(std::move(out), info);
+      });
+}
+
+std::shared_ptr<Cancellable> RestFivetranApi::ListGroups(const PageRequest& page,
+                                                         absl::Time deadline,
+                                                         ApiCallback<Page<v1::Group>> done) {
+  return GetPage<v1::Group>(client_, "/v1/groups", "", page, deadline, &GroupFromJson,
+                            std::move(done));
+}
+
+std::shared_ptr<Cancellable> RestFivetranApi::ListGroupConnections(
+    const std::string& group_id, const std::string& schema, const PageRequest& page,
+    absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
+  std::string extra;
+  if (!schema.empty()) extra = absl::StrCat("&schema=", UrlEncode(schema));
+  return GetPage<v1::Connection>(client_,
+                                 absl::StrCat("/v1/groups/", UrlEncode(group_id), "/connections"),
+                                 extra, page, deadline, &ConnectionFromJson, std::move(done));
+}
+
+std::shared_ptr<Cancellable> RestFivetranApi::ListUsers(std::optional<bool> active,
+                                                        const PageRequest& page,
+                                                        absl::Time deadline,
+                                                        ApiCallback<Page<v1::User>> done) {
+  std::string extra;
+  if (active.has_value()) extra = *active ? "&active=true" : "&active=false";
+  return GetPage<v1::User>(client_, "/v1/users", extra, page, deadline, &UserFromJson,
+                           std::move(done));
+}
+
+}  // namespace fivetran_gateway::fivetran

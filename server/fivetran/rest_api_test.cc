@@ -1,0 +1,193 @@
+// RestFivetranApi against a scripted transport: what each operation sends
+// (method, path, query, body) and how Fivetran's answers are mapped.
+#include "server/fivetran/rest_api.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+#include "google/rpc/error_details.pb.h"
+#include "server/common/status.h"
+#include "server/fivetran/scripted_transport.h"
+
+namespace fivetran_gateway::fivetran {
+namespace {
+
+template <typename T>
+struct Result {
+  std::optional<absl::StatusOr<T>> value;
+  UpstreamInfo info;
+  ApiCallback<T> Into() {
+    return [this](absl::StatusOr<T> v, const UpstreamInfo& i) {
+      value = std::move(v);
+      info = i;
+    };
+  }
+};
+
+google::rpc::ErrorInfo InfoOf(const absl::Status& s) {
+  google::rpc::ErrorInfo info;
+  if (auto p = s.GetPayload(kErrorInfoUrl)) info.ParseFromString(std::string(*p));
+  return info;
+}
+
+class RestApiTest : public ::testing::Test {
+ protected:
+  RestApiTest() : client_(Options(), &transport_), api_(&client_) {}
+  static ClientOptions Options() {
+    ClientOptions o;
+    o.base_url = "http://upstream.test/v1/";
+    o.api_key = "key";
+    o.api_secret = "secret";
+    return o;
+  }
+  HttpRequest Only() {
+    auto requests = transport_.requests();
+    EXPECT_EQ(requests.size(), 1u);
+    return requests.empty() ? HttpRequest{} : requests[0];
+  }
+
+  ScriptedTransport transport_;
+  FivetranClient client_;
+  RestFivetranApi api_;
+};
+
+constexpr char kConnection[] = R"({"code":"Success","data":{"id":"decent_dropsy",
+    "group_id":"projected_sickle","service":"ftp","schema":"ftp_in","paused":false,
+    "status":{"setup_state":"connected","sync_state":"scheduled"}}})";
+
+TEST_F(RestApiTest, GetConnectionReadsOneConnectionByEncodedId) {
+  transport_.Script({Http(200, kConnection)});
+  Result<v1::Connection> r;
+  api_.GetConnection("a b/c", absl::InfiniteFuture(), r.Into());
+  HttpRequest req = Only();
+  EXPECT_EQ(req.method, "GET");
+  EXPECT_EQ(req.url, "http://upstream.test/v1/connections/a%20b%2Fc");
+  ASSERT_TRUE(r.value.has_value());
+  ASSERT_TRUE(r.value->ok()) << r.value->status();
+  EXPECT_EQ((*r.value)->id(), "decent_dropsy");
+  EXPECT_EQ((*r.value)->status().setup_state(), v1::SETUP_STATE_CONNECTED);
+  EXPECT_EQ(r.info.http_status, 200);
+  EXPECT_EQ(r.info.attempts, 1);
+}
+
+TEST_F(RestApiTest, GetConnectionPassesFivetransNotFoundThrough) {
+  transport_.Script({Http(
+      404, R"({"code":"NotFound_Connection","message":"Connection with id 'x' not found"})")});
+  Result<v1::Connection> r;
+  api_.GetConnection("x", absl::InfiniteFuture(), r.Into());
+  ASSERT_TRUE(r.value.has_value());
+  EXPECT_EQ(r.value->status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(InfoOf(r.value->status()).metadata().at("fivetran_code"), "NotFound_Connection");
+}
+
+TEST_F(RestApiTest, ConnectionWithoutDataIsABadResponse) {
+  transport_.Script({Http(200, R"({"code":"Success"})")});
+  Result<v1::Connection> r;
+  api_.GetConnection("x", absl::InfiniteFuture(), r.Into());
+  ASSERT_TRUE(r.value.has_value());
+  EXPECT_EQ(r.value->status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(InfoOf(r.value->status()).reason(), "FIVETRAN_BAD_RESPONSE");
+  EXPECT_EQ(InfoOf(r.value->status()).metadata().at("http_status"), "200");
+}
+
+TEST_F(RestApiTest, ListGroupConnectionsSendsPagingAndTheSchemaFilter) {
+  transport_.Script({Http(200, R"({"code":"Success","data":{"items":[
+      {"id":"c1","group_id":"g"},{"id":"c2","group_id":"g"}],"next_cursor":"n&2"}})")});
+  Result<Page<v1::Connection>> r;
+  api_.ListGroupConnections("g 1", "s=x", PageRequest{50, "c/1"}, absl::InfiniteFuture(), r.Into());
+  EXPECT_EQ(Only().url,
+            "http://upstream.test/v1/groups/g%201/connections?limit=50&cursor=c%2F1&schema=s%3Dx");
+  ASSERT_TRUE(r.value.has_value() && r.value->ok());
+  ASSERT_EQ((*r.value)->items.size(), 2u);
+  EXPECT_EQ((*r.value)->items[1].id(), "c2");
+  EXPECT_EQ((*r.value)->next_cursor, "n&2");
+}
+
+TEST_F(RestApiTest, TheSameCursorAgainStopsPaging) {  // Field report B1.
+  transport_.Script({Http(200, R"({"code":"Success","data":{"items":[],"next_cursor":"c1"}})")});
+  Result<Page<v1::Group>> r;
+  api_.ListGroups(PageRequest{10, "c1"}, absl::InfiniteFuture(), r.Into());
+  EXPECT_EQ(Only().url, "http://upstream.test/v1/groups?limit=10&cursor=c1");
+  ASSERT_TRUE(r.value.has_value());
+  EXPECT_EQ(r.value->status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(InfoOf(r.value->status()).reason(), "FIVETRAN_BAD_RESPONSE");
+}
+
+TEST_F(RestApiTest, AnUnreadableItemFailsThePage) {
+  transport_.Script({Http(200, R"({"code":"Success","data":{"items":[{"id":"u1"},{"id":5}]}})")});
+  Result<Page<v1::User>> r;
+  api_.ListUsers(false, PageRequest{100, ""}, absl::InfiniteFuture(), r.Into());
+  EXPECT_EQ(Only().url, "http://upstream.test/v1/users?limit=100&active=false");
+  ASSERT_TRUE(r.value.has_value());
+  EXPECT_EQ(InfoOf(r.value->status()).reason(), "FIVETRAN_BAD_RESPONSE");
+}
+
+TEST_F(RestApiTest, ListUsersWithoutAFilterSendsNone) {
+  transport_.Script({Http(200, R"({"code":"Success","data":{"items":[{"id":"u1"}]}})")});
+  Result<Page<v1::User>> r;
+  api_.ListUsers(std::nullopt, PageRequest{3, ""}, absl::InfiniteFuture(), r.Into());
+  EXPECT_EQ(Only().url, "http://upstream.test/v1/users?limit=3");
+  ASSERT_TRUE(r.value.has_value() && r.value->ok());
+  EXPECT_EQ((*r.value)->items.at(0).id(), "u1");
+  EXPECT_EQ((*r.value)->next_cursor, "");
+}
+
+TEST_F(RestApiTest, CreatePostsTheBodyAndMapsTheConnection) {
+  v1::CreateConnectionRequest req;
+  req.set_group_id("g");
+  req.set_service("ftp");
+  (*req.mutable_config()->mutable_fields())["schema"].set_string_value("ftp_in");
+  absl::StatusOr<NewConnection> body = NewConnection::From(req);
+  ASSERT_TRUE(body.ok()) << body.status();
+  transport_.Script({Http(201, kConnection)});
+  Result<v1::Connection> r;
+  api_.CreateConnection(*body, absl::InfiniteFuture(), r.Into());
+  HttpRequest sent = Only();
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.url, "http://upstream.test/v1/connections");
+  EXPECT_EQ(nlohmann::json::parse(sent.body), body->body());
+  ASSERT_TRUE(r.value.has_value() && r.value->ok());
+  EXPECT_EQ((*r.value)->schema(), "ftp_in");
+}
+
+TEST_F(RestApiTest, ACreatedConnectionThatCannotBeReadSaysItWasApplied) {
+  v1::CreateConnectionRequest req;
+  req.set_group_id("g");
+  req.set_service("ftp");
+  (*req.mutable_config()->mutable_fields())["schema"].set_string_value("s");
+  transport_.Script({Http(201, R"({"code":"Success","data":{"id":"new_one","paused":{}}})")});
+  Result<v1::Connection> r;
+  api_.CreateConnection(*NewConnection::From(req), absl::InfiniteFuture(), r.Into());
+  ASSERT_TRUE(r.value.has_value());
+  google::rpc::ErrorInfo info = InfoOf(r.value->status());
+  EXPECT_EQ(info.reason(), "FIVETRAN_BAD_RESPONSE");
+  EXPECT_EQ(info.metadata().at("outcome"), "applied");
+  EXPECT_EQ(info.metadata().at("connection_id"), "new_one");
+}
+
+TEST_F(RestApiTest, AnInvalidCreateRequestNamesTheField) {
+  v1::CreateConnectionRequest req;
+  req.set_group_id("g");
+  absl::StatusOr<NewConnection> body = NewConnection::From(req);
+  ASSERT_FALSE(body.ok());
+  EXPECT_EQ(body.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(InfoOf(body.status()).metadata().at("field"), "service");
+  EXPECT_EQ(InfoOf(body.status()).reason(), "MISSING_FIELD");
+}
+
+TEST_F(RestApiTest, TriggerSyncPostsForceAndKeepsFivetransMessage) {
+  transport_.Script({Http(200, R"({"code":"Success","message":"Sync has been triggered"})")});
+  Result<SyncTriggered> r;
+  api_.TriggerSync("decent_dropsy", true, absl::InfiniteFuture(), r.Into());
+  HttpRequest sent = Only();
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.url, "http://upstream.test/v1/connections/decent_dropsy/sync");
+  EXPECT_EQ(nlohmann::json::parse(sent.body), nlohmann::json({{"force", true}}));
+  ASSERT_TRUE(r.value.has_value() && r.value->ok());
+  EXPECT_EQ((*r.value)->message, "Sync has been triggered");
+}
+
+}  // namespace
+}  // namespace fivetran_gateway::fivetran

@@ -1,0 +1,565 @@
+// The gRPC services against a fake Fivetran API and a manual clock: each
+// RPC's translation (request -> API call -> response), its error mapping,
+// paging, idempotent creates, sync triggering, and the sync watcher, without
+// HTTP and without sleeping for time to pass.
+#include "server/services.h"
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/util/time_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "server/common/manual_timers.h"
+#include "server/common/status.h"
+#include "server/fivetran/fake_api.h"
+
+namespace fivetran_gateway {
+namespace {
+
+using fivetran::FakeFivetranApi;
+using fivetran::Page;
+using fivetran::PageRequest;
+using google::protobuf::util::TimeUtil;
+
+google::protobuf::Timestamp At(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+
+// The ErrorInfo of a failed call.
+google::rpc::ErrorInfo InfoOf(const grpc::Status& status) {
+  google::rpc::Status details;
+  details.ParseFromString(status.error_details());
+  for (const auto& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info;
+  }
+  return {};
+}
+
+// Waits (briefly, polling) for a condition that another thread makes true.
+template <typename F>
+bool Eventually(F condition) {
+  const absl::Time end = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < end) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return condition();
+}
+
+// The connection the fake API reads, changed by the tests as a sync runs.
+class Upstream {
+ public:
+  Upstream() {
+    connection_.set_id("decent_dropsy");
+    connection_.set_group_id("projected_sickle");
+    connection_.set_schema("ftp_in");
+    connection_.set_paused(false);
+    connection_.set_schedule_type(v1::SCHEDULE_TYPE_AUTO);
+    connection_.mutable_status()->set_setup_state(v1::SETUP_STATE_CONNECTED);
+    connection_.mutable_status()->set_sync_state(v1::SYNC_STATE_SCHEDULED);
+    connection_.mutable_status()->set_sync_state_raw("scheduled");
+  }
+  v1::Connection Get() {
+    absl::MutexLock lock(&mu_);
+    return connection_;
+  }
+  void Set(const std::function<void(v1::Connection*)>& change) {
+    absl::MutexLock lock(&mu_);
+    change(&connection_);
+  }
+
+ private:
+  absl::Mutex mu_;
+  v1::Connection connection_ ABSL_GUARDED_BY(mu_);
+};
+
+class ServicesTest : public ::testing::Test {
+ protected:
+  ServicesTest() : timers_(absl::Now()) {
+    api_.get_connection = [this](const std::string& id) -> absl::StatusOr<v1::Connection> {
+      if (id != "decent_dropsy") {
+        return MakeError(absl::StatusCode::kNotFound, "Connection not found", "NOT_FOUND",
+                         {{"fivetran_code", "NotFound_Connection"}, {"http_status", "404"}});
+      }
+      return upstream_.Get();
+    };
+    SyncWatchOptions watch;
+    watch.default_poll_interval = absl::Seconds(10);
+    watch.min_poll_interval = absl::Seconds(1);
+    pollers_ = std::make_shared<SyncPollers>(&api_, &timers_, watch);
+    connections_ = std::make_unique<ConnectionServiceImpl>(&api_, pollers_, &timers_);
+    groups_ = std::make_unique<GroupServiceImpl>(&api_);
+    users_ = std::make_unique<UserServiceImpl>(&api_);
+    grpc::ServerBuilder builder;
+    builder.RegisterService(connections_.get());
+    builder.RegisterService(groups_.get());
+    builder.RegisterService(users_.get());
+    server_ = builder.BuildAndStart();
+    auto channel = server_->InProcessChannel(grpc::ChannelArguments());
+    connection_stub_ = v1::ConnectionService::NewStub(channel);
+    group_stub_ = v1::GroupService::NewStub(channel);
+    user_stub_ = v1::UserService::NewStub(channel);
+  }
+  ~ServicesTest() override { server_->Shutdown(absl::ToChronoTime(absl::Now())); }
+
+  int CallsOf(const std::string& operation) {
+    int n = 0;
+    for (const auto& c : api_.calls()) n += c.operation == operation;
+    return n;
+  }
+
+  FakeFivetranApi api_;
+  ManualTimers timers_;
+  Upstream upstream_;
+  std::shared_ptr<SyncPollers> pollers_;
+  std::unique_ptr<ConnectionServiceImpl> connections_;
+  std::unique_ptr<GroupServiceImpl> groups_;
+  std::unique_ptr<UserServiceImpl> users_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::ConnectionService::Stub> connection_stub_;
+  std::unique_ptr<v1::GroupService::Stub> group_stub_;
+  std::unique_ptr<v1::UserService::Stub> user_stub_;
+};
+
+// ---------------------------------------------------------------------------
+// GetConnection
+
+TEST_F(ServicesTest, GetConnectionReturnsTheApisConnection) {
+  grpc::ClientContext ctx;
+  v1::GetConnectionRequest req;
+  req.set_connection_id("decent_dropsy");
+  v1::GetConnectionResponse resp;
+  grpc::Status s = connection_stub_->GetConnection(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.connection().id(), "decent_dropsy");
+  EXPECT_EQ(resp.connection().schema(), "ftp_in");
+  ASSERT_EQ(api_.calls().size(), 1u);
+  EXPECT_EQ(api_.calls()[0].operation, "GetConnection");
+  EXPECT_EQ(api_.calls()[0].target, "decent_dropsy");
+}
+
+TEST_F(ServicesTest, GetConnectionKeepsTheApisErrorAndItsDetails) {
+  grpc::ClientContext ctx;
+  v1::GetConnectionRequest req;
+  req.set_connection_id("no_such_one");
+  v1::GetConnectionResponse resp;
+  grpc::Status s = connection_stub_->GetConnection(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(InfoOf(s).reason(), "NOT_FOUND");
+  EXPECT_EQ(InfoOf(s).metadata().at("fivetran_code"), "NotFound_Connection");
+}
+
+TEST_F(ServicesTest, AMalformedIdIsRefusedBeforeAnyApiCall) {
+  for (const std::string& id : std::vector<std::string>{"", "a/b", std::string(300, 'x')}) {
+    grpc::ClientContext ctx;
+    v1::GetConnectionRequest req;
+    req.set_connection_id(id);
+    v1::GetConnectionResponse resp;
+    grpc::Status s = connection_stub_->GetConnection(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << id;
+    EXPECT_EQ(InfoOf(s).metadata().at("field"), "connection_id") << id;
+  }
+  EXPECT_TRUE(api_.calls().empty());
+}
+
+TEST_F(ServicesTest, TheCallersDeadlineCancelsTheApiCall) {
+  api_.set_hold(true);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(300)));
+  v1::GetConnectionRequest req;
+  req.set_connection_id("decent_dropsy");
+  v1::GetConnectionResponse resp;
+  grpc::Status s = connection_stub_->GetConnection(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_TRUE(Eventually([&] { return api_.cancelled() == 1; }));
+  ASSERT_EQ(api_.calls().size(), 1u);
+  // The API was given a deadline before the caller's.
+  EXPECT_LT(api_.calls()[0].deadline, absl::FromChrono(ctx.deadline()));
+}
+
+// ---------------------------------------------------------------------------
+// Listings and page tokens
+
+TEST_F(ServicesTest, ListGroupsTurnsCursorsIntoPageTokensAndBack) {
+  api_.list_groups = [](const PageRequest& page) -> absl::StatusOr<Page<v1::Group>> {
+    Page<v1::Group> out;
+    v1::Group g;
+    g.set_id(page.cursor.empty() ? "first" : "second");
+    out.items.push_back(g);
+    out.next_cursor = page.cursor.empty() ? "cursor-2" : "";
+    return out;
+  };
+  v1::ListGroupsResponse first, second;
+  {
+    grpc::ClientContext ctx;
+    v1::ListGroupsRequest req;
+    ASSERT_TRUE(group_stub_->ListGroups(&ctx, req, &first).ok());
+  }
+  ASSERT_EQ(first.groups_size(), 1);
+  EXPECT_EQ(first.groups(0).id(), "first");
+  ASSERT_FALSE(first.next_page_token().empty());
+  EXPECT_NE(first.next_page_token(), "cursor-2");  // Opaque, not Fivetran's cursor.
+  {
+    grpc::ClientContext ctx;
+    v1::ListGroupsRequest req;
+    req.set_page_size(7);
+    req.set_page_token(first.next_page_token());
+    ASSERT_TRUE(group_stub_->ListGroups(&ctx, req, &second).ok());
+  }
+  EXPECT_EQ(second.groups(0).id(), "second");
+  EXPECT_TRUE(second.next_page_token().empty());
+  auto calls = api_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].detail, "limit=100 cursor=");
+  EXPECT_EQ(calls[1].detail, "limit=7 cursor=cursor-2");
+}
+
+TEST_F(ServicesTest, APageTokenWorksOnlyWithTheFiltersItWasIssuedFor) {
+  api_.list_users = [](std::optional<bool>, const PageRequest&) -> absl::StatusOr<Page<v1::User>> {
+    Page<v1::User> out;
+    out.next_cursor = "next";
+    return out;
+  };
+  v1::ListUsersResponse active;
+  {
+    grpc::ClientContext ctx;
+    v1::ListUsersRequest req;
+    req.set_active(true);
+    ASSERT_TRUE(user_stub_->ListUsers(&ctx, req, &active).ok());
+  }
+  grpc::ClientContext ctx;
+  v1::ListUsersRequest req;
+  req.set_active(false);
+  req.set_page_token(active.next_page_token());
+  v1::ListUsersResponse resp;
+  grpc::Status s = user_stub_->ListUsers(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(InfoOf(s).metadata().at("field"), "page_token");
+  ASSERT_EQ(api_.calls().size(), 1u);
+  EXPECT_EQ(api_.calls()[0].detail, "limit=100 cursor= active=true");
+}
+
+TEST_F(ServicesTest, ListGroupConnectionsPassesGroupAndSchemaFilter) {
+  api_.list_group_connections = [this](const std::string&, const std::string&,
+                                       const PageRequest&) -> absl::StatusOr<Page<v1::Connection>> {
+    Page<v1::Connection> out;
+    out.items.push_back(upstream_.Get());
+    return out;
+  };
+  grpc::ClientContext ctx;
+  v1::ListGroupConnectionsRequest req;
+  req.set_group_id("projected_sickle");
+  req.set_schema("ftp_in");
+  req.set_page_size(2000);
+  v1::ListGroupConnectionsResponse resp;
+  grpc::Status s = group_stub_->ListGroupConnections(&ctx, req, &resp);
+  // A page_size above the maximum is coerced to it (AIP-158).
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(resp.connections_size(), 1);
+  EXPECT_EQ(api_.calls().at(0).target, "projected_sickle");
+  EXPECT_EQ(api_.calls().at(0).detail, "limit=1000 cursor= schema=ftp_in");
+  grpc::ClientContext ctx2;
+  req.set_page_size(0);
+  resp.Clear();
+  ASSERT_TRUE(group_stub_->ListGroupConnections(&ctx2, req, &resp).ok());
+  EXPECT_EQ(resp.connections(0).id(), "decent_dropsy");
+  EXPECT_EQ(api_.calls().back().detail, "limit=100 cursor= schema=ftp_in");
+}
+
+// ---------------------------------------------------------------------------
+// Creates
+
+v1::CreateConnectionRequest ValidCreate() {
+  v1::CreateConnectionRequest req;
+  req.set_group_id("projected_sickle");
+  req.set_service("ftp");
+  (*req.mutable_config()->mutable_fields())["schema"].set_string_value("new_schema");
+  return req;
+}
+
+TEST_F(ServicesTest, CreateSendsTheBodyAndSaysWhetherTheConnectionIsReady) {
+  api_.create_connection = [](const nlohmann::json& body) -> absl::StatusOr<v1::Connection> {
+    v1::Connection c;
+    c.set_id("created_one");
+    c.set_schema(body["config"]["schema"].get<std::string>());
+    c.mutable_status()->set_setup_state(v1::SETUP_STATE_CONNECTED);
+    return c;
+  };
+  grpc::ClientContext ctx;
+  v1::CreateConnectionResponse resp;
+  ASSERT_TRUE(connection_stub_->CreateConnection(&ctx, ValidCreate(), &resp).ok());
+  EXPECT_TRUE(resp.ready());
+  EXPECT_EQ(resp.connection().id(), "created_one");
+  EXPECT_EQ(resp.connection().schema(), "new_schema");
+  nlohmann::json sent = nlohmann::json::parse(api_.calls().at(0).detail);
+  EXPECT_EQ(sent["group_id"], "projected_sickle");
+  EXPECT_EQ(sent["service"], "ftp");
+}
+
+TEST_F(ServicesTest, AnInvalidCreateNamesTheFieldAndSendsNothing) {
+  v1::CreateConnectionRequest req = ValidCreate();
+  req.clear_config();
+  grpc::ClientContext ctx;
+  v1::CreateConnectionResponse resp;
+  grpc::Status s = connection_stub_->CreateConnection(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(InfoOf(s).metadata().at("field"), "config.schema");
+  EXPECT_TRUE(api_.calls().empty());
+}
+
+TEST_F(ServicesTest, ARepeatedRequestIdGetsTheFirstResultWithoutASecondCreate) {
+  int created = 0;
+  api_.create_connection = [&created](const nlohmann::json&) -> absl::StatusOr<v1::Connection> {
+    v1::Connection c;
+    c.set_id(absl::StrCat("created_", ++created));
+    return c;
+  };
+  v1::CreateConnectionRequest req = ValidCreate();
+  req.set_request_id("6f1e3a40-0c4b-4b43-9d0e-3f6a1f0f9b11");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext ctx;
+    v1::CreateConnectionResponse resp;
+    ASSERT_TRUE(connection_stub_->CreateConnection(&ctx, req, &resp).ok());
+    ids.push_back(resp.connection().id());
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"created_1", "created_1", "created_1"}));
+  EXPECT_EQ(CallsOf("CreateConnection"), 1);
+
+  req.set_service("sftp");  // Same id, different request.
+  grpc::ClientContext ctx;
+  v1::CreateConnectionResponse resp;
+  grpc::Status s = connection_stub_->CreateConnection(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(InfoOf(s).metadata().at("field"), "request_id");
+  EXPECT_EQ(CallsOf("CreateConnection"), 1);
+}
+
+// ---------------------------------------------------------------------------
+// SyncConnection
+
+TEST_F(ServicesTest, SyncReadsTheBaselineThenTriggers) {
+  const absl::Time succeeded = absl::FromUnixSeconds(1'700'000'000);
+  upstream_.Set([&](v1::Connection* c) { *c->mutable_succeeded_at() = At(succeeded); });
+  api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
+    return fivetran::SyncTriggered{"Sync has been successfully triggered"};
+  };
+  grpc::ClientContext ctx;
+  v1::SyncConnectionRequest req;
+  req.set_connection_id("decent_dropsy");
+  req.set_force(true);
+  v1::SyncConnectionResponse resp;
+  ASSERT_TRUE(connection_stub_->SyncConnection(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.message(), "Sync has been successfully triggered");
+  EXPECT_EQ(TimeUtil::TimestampToNanoseconds(resp.baseline()), absl::ToUnixNanos(succeeded));
+  EXPECT_EQ(TimeUtil::TimestampToNanoseconds(resp.triggered_at()),
+            absl::ToUnixNanos(timers_.Now()));
+  auto calls = api_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].operation, "GetConnection");
+  EXPECT_EQ(calls[1].operation, "TriggerSync");
+  EXPECT_EQ(calls[1].detail, "force=true");
+}
+
+TEST_F(ServicesTest, APausedConnectionIsNotTriggered) {
+  upstream_.Set([](v1::Connection* c) { c->set_paused(true); });
+  grpc::ClientContext ctx;
+  v1::SyncConnectionRequest req;
+  req.set_connection_id("decent_dropsy");
+  v1::SyncConnectionResponse resp;
+  grpc::Status s = connection_stub_->SyncConnection(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(CallsOf("TriggerSync"), 0);
+}
+
+// ---------------------------------------------------------------------------
+// WatchConnectionSync, on the manual clock
+
+class WatchTest : public ServicesTest {
+ protected:
+  using Reader = grpc::ClientReader<v1::WatchConnectionSyncResponse>;
+  std::unique_ptr<Reader> Watch(grpc::ClientContext* ctx, absl::Duration interval,
+                                bool trigger = false) {
+    v1::WatchConnectionSyncRequest req;
+    req.set_connection_id("decent_dropsy");
+    req.set_trigger(trigger);
+    req.mutable_poll_interval()->set_seconds(absl::ToInt64Seconds(interval));
+    return connection_stub_->WatchConnectionSync(ctx, req);
+  }
+  // Waits until the watcher's poll is scheduled on the manual clock.
+  void AwaitPollScheduled() {
+    ASSERT_TRUE(Eventually([&] { return timers_.pending() > 0; }));
+  }
+};
+
+TEST_F(WatchTest, EndsSucceededWhenSucceededAtPassesTheBaseline) {
+  const absl::Time before = timers_.Now() - absl::Hours(1);
+  upstream_.Set([&](v1::Connection* c) { *c->mutable_succeeded_at() = At(before); });
+  grpc::ClientContext ctx;
+  auto reader = Watch(&ctx, absl::Seconds(5));
+  v1::WatchConnectionSyncResponse first;
+  ASSERT_TRUE(reader->Read(&first));
+  EXPECT_EQ(first.outcome(), v1::SYNC_OUTCOME_UNSPECIFIED);
+  EXPECT_EQ(TimeUtil::TimestampToNanoseconds(first.baseline()), absl::ToUnixNanos(before));
+  AwaitPollScheduled();
+
+  // A poll that sees a sync running: one update, no end.
+  upstream_.Set([](v1::Connection* c) {
+    c->mutable_status()->set_sync_state(v1::SYNC_STATE_SYNCING);
+    c->mutable_status()->set_sync_state_raw("syncing");
+  });
+  timers_.Advance(absl::Seconds(5));
+  v1::WatchConnectionSyncResponse syncing;
+  ASSERT_TRUE(reader->Read(&syncing));
+  EXPECT_EQ(syncing.observation().sync_state(), v1::SYNC_STATE_SYNCING);
+  EXPECT_EQ(TimeUtil::TimestampToNanoseconds(syncing.observation().observed_at()),
+            absl::ToUnixNanos(timers_.Now()));
+
+  // The sync ends between two polls.
+  const absl::Time done = timers_.Now() + absl::Seconds(2);
+  upstream_.Set([&](v1::Connection* c) {
+    *c->mutable_succeeded_at() = At(done);
+    c->mutable_status()->set_sync_state(v1::SYNC_STATE_SCHEDULED);
+    c->mutable_status()->set_sync_state_raw("scheduled");
+  });
+  AwaitPollScheduled();
+  timers_.Advance(absl::Seconds(5));
+  v1::WatchConnectionSyncResponse last;
+  ASSERT_TRUE(reader->Read(&last));
+  EXPECT_EQ(last.outcome(), v1::SYNC_OUTCOME_SUCCEEDED);
+  EXPECT_FALSE(reader->Read(&last));
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(CallsOf("GetConnection"), 3);  // The first read and two polls.
+  EXPECT_TRUE(Eventually([&] { return pollers_->active_pollers() == 0; }));
+}
+
+TEST_F(WatchTest, EndsRescheduledWithTriggerRequiredOnAManualSchedule) {
+  upstream_.Set([&](v1::Connection* c) {
+    c->set_schedule_type(v1::SCHEDULE_TYPE_MANUAL);
+    c->mutable_status()->set_sync_state(v1::SYNC_STATE_RESCHEDULED);
+    c->mutable_status()->set_sync_state_raw("rescheduled");
+    *c->mutable_status()->mutable_rescheduled_for() = At(timers_.Now() + absl::Hours(1));
+  });
+  grpc::ClientContext ctx;
+  auto reader = Watch(&ctx, absl::Seconds(5));
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  EXPECT_EQ(r.outcome(), v1::SYNC_OUTCOME_RESCHEDULED);
+  EXPECT_TRUE(r.trigger_required());
+  EXPECT_TRUE(r.observation().has_rescheduled_for());
+  EXPECT_TRUE(reader->Finish().ok());
+}
+
+TEST_F(WatchTest, EndsPausedWhenTheConnectionIsPausedMeanwhile) {
+  grpc::ClientContext ctx;
+  auto reader = Watch(&ctx, absl::Seconds(5));
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  AwaitPollScheduled();
+  upstream_.Set([](v1::Connection* c) { c->set_paused(true); });
+  timers_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(reader->Read(&r));
+  EXPECT_EQ(r.outcome(), v1::SYNC_OUTCOME_PAUSED);
+  EXPECT_TRUE(reader->Finish().ok());
+}
+
+TEST_F(WatchTest, TheDeadlineEndsTheWatchWithTheLastObservation) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(timers_.Now() + absl::Seconds(30)));
+  auto reader = Watch(&ctx, absl::Seconds(10));
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  AwaitPollScheduled();
+  upstream_.Set([](v1::Connection* c) {
+    c->mutable_status()->set_sync_state(v1::SYNC_STATE_SYNCING);
+    c->mutable_status()->set_sync_state_raw("syncing");
+  });
+  // On the manual clock, 30 s pass at once: two polls, then the watch ends
+  // a little (2 s) before the caller's deadline.
+  timers_.Advance(absl::Seconds(29));
+  ASSERT_TRUE(reader->Read(&r));
+  EXPECT_EQ(r.observation().sync_state(), v1::SYNC_STATE_SYNCING);
+  EXPECT_FALSE(reader->Read(&r));
+  grpc::Status s = reader->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(InfoOf(s).metadata().at("last_sync_state"), "syncing");
+  EXPECT_EQ(CallsOf("GetConnection"), 3);  // The first read, polls at 10 s and 20 s.
+}
+
+TEST_F(WatchTest, WatchersOfOneConnectionShareOnePollerThatStopsWithTheLast) {
+  grpc::ClientContext a_ctx, b_ctx;
+  auto a = Watch(&a_ctx, absl::Seconds(5));
+  auto b = Watch(&b_ctx, absl::Seconds(5));
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(a->Read(&r));
+  ASSERT_TRUE(b->Read(&r));
+  ASSERT_TRUE(
+      Eventually([&] { return pollers_->active_pollers() == 1 && timers_.pending() == 1; }));
+  const int reads_at_start = CallsOf("GetConnection");
+  EXPECT_EQ(reads_at_start, 2);  // Each watcher's first read.
+  for (int i = 0; i < 3; ++i) timers_.Advance(absl::Seconds(5));
+  EXPECT_EQ(CallsOf("GetConnection"), reads_at_start + 3);  // One read per interval for both.
+
+  a_ctx.TryCancel();
+  EXPECT_EQ(a->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(pollers_->active_pollers(), 1u);
+  b_ctx.TryCancel();
+  EXPECT_EQ(b->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(Eventually([&] { return pollers_->active_pollers() == 0; }));
+  const int reads = CallsOf("GetConnection");
+  timers_.Advance(absl::Seconds(60));
+  EXPECT_EQ(CallsOf("GetConnection"), reads);  // Nobody watches: no more reads.
+}
+
+TEST_F(WatchTest, AWatcherWithAShorterIntervalBringsTheNextPollForward) {
+  grpc::ClientContext a_ctx;
+  auto a = Watch(&a_ctx, absl::Seconds(10));
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(a->Read(&r));
+  AwaitPollScheduled();
+  timers_.Advance(absl::Seconds(10));  // The shared poller's first poll.
+  EXPECT_EQ(CallsOf("GetConnection"), 2);
+  timers_.Advance(absl::Seconds(1));
+
+  grpc::ClientContext b_ctx;
+  auto b = Watch(&b_ctx, absl::Seconds(2));
+  ASSERT_TRUE(b->Read(&r));
+  ASSERT_TRUE(Eventually([&] { return timers_.next_due() == timers_.Now() + absl::Seconds(1); }))
+      << "next poll due in " << (timers_.next_due() - timers_.Now());
+  timers_.Advance(absl::Seconds(1));       // 2 s after the last poll, not 10.
+  EXPECT_EQ(CallsOf("GetConnection"), 4);  // + b's first read + the poll.
+  a_ctx.TryCancel();
+  b_ctx.TryCancel();
+  a->Finish();
+  b->Finish();
+}
+
+TEST_F(WatchTest, ATriggeringWatchTriggersThenJudgesAgainstThePreTriggerState) {
+  const absl::Time before = timers_.Now() - absl::Hours(1);
+  upstream_.Set([&](v1::Connection* c) { *c->mutable_failed_at() = At(before); });
+  api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
+    return fivetran::SyncTriggered{"triggered"};
+  };
+  grpc::ClientContext ctx;
+  auto reader = Watch(&ctx, absl::Seconds(5), /*trigger=*/true);
+  AwaitPollScheduled();
+  upstream_.Set([&](v1::Connection* c) { *c->mutable_failed_at() = At(timers_.Now()); });
+  timers_.Advance(absl::Seconds(5));
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  EXPECT_EQ(r.outcome(), v1::SYNC_OUTCOME_FAILED);
+  EXPECT_EQ(TimeUtil::TimestampToNanoseconds(r.baseline()), absl::ToUnixNanos(before));
+  EXPECT_TRUE(r.has_triggered_at());
+  EXPECT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(CallsOf("TriggerSync"), 1);
+}
+
+}  // namespace
+}  // namespace fivetran_gateway
