@@ -6,14 +6,11 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -29,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/fivetranctl/errors.h"
+#include "client/fivetranctl/input.h"
 #include "client/fivetranctl/output.h"
 #include "fivetran/gateway/v1/connection_service.grpc.pb.h"
 #include "fivetran/gateway/v1/group_service.grpc.pb.h"
@@ -49,11 +47,6 @@ constexpr char kDefaultServer[] = "127.0.0.1:50051";
 constexpr char kServerEnv[] = "FIVETRAN_GATEWAY_ADDR";
 constexpr char kPasswordEnv[] = "FIVETRAN_FTP_PASSWORD";
 
-// A local input problem: reported as a usage error (exit 2), nothing is sent.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 struct Globals {
   std::string server;
   std::string timeout = "30s";
@@ -62,78 +55,6 @@ struct Globals {
   absl::Duration deadline;
   OutputFormat format = OutputFormat::kTable;
 };
-
-// ---------------------------------------------------------------------------------------------
-// Local input.
-
-absl::Duration ParseDurationFlag(const std::string& flag, const std::string& text);
-
-absl::Duration ParseTimeout(const std::string& text) {
-  return ParseDurationFlag("--timeout", text);
-}
-
-absl::Duration ParseDurationFlag(const std::string& flag, const std::string& text) {
-  std::string t(absl::StripAsciiWhitespace(text));
-  // A bare number means seconds.
-  if (!t.empty() && t.find_first_not_of("0123456789.") == std::string::npos) t += "s";
-  absl::Duration d;
-  if (!absl::ParseDuration(t, &d) || d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
-    throw UsageError(
-        absl::StrCat(flag, ": '", text, "' is not a positive duration (examples: 30s, 500ms, 2m)"));
-  }
-  return d;
-}
-
-// Contents of a file, or of stdin for "-".
-std::string ReadInput(const std::string& flag, const std::string& path) {
-  std::stringstream s;
-  if (path == "-") {
-    s << std::cin.rdbuf();
-    return s.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError(absl::StrCat(flag, ": cannot read '", path, "'"));
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A secret from a file, without its trailing line break.
-std::string ReadSecretFile(const std::string& flag, const std::string& path) {
-  std::string s = ReadInput(flag, path);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  if (s.empty()) throw UsageError(absl::StrCat(flag, ": '", path, "' is empty"));
-  return s;
-}
-
-json ReadJsonObject(const std::string& flag, const std::string& path) {
-  std::string text = ReadInput(flag, path);
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    throw UsageError(absl::StrCat(flag, ": '", path, "' is not valid JSON"));
-  }
-  if (!j.is_object())
-    throw UsageError(absl::StrCat(flag, ": '", path, "' must hold a JSON object"));
-  return j;
-}
-
-// Reads a line from the terminal without echo; "" when stdin is not a terminal.
-std::string PromptSecret(const std::string& prompt) {
-  if (!isatty(STDIN_FILENO)) return "";
-  termios old_mode{};
-  const bool have_mode = tcgetattr(STDIN_FILENO, &old_mode) == 0;
-  if (have_mode) {
-    termios quiet_mode = old_mode;
-    quiet_mode.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet_mode);
-  }
-  std::cerr << prompt << std::flush;
-  std::string line;
-  std::getline(std::cin, line);
-  if (have_mode) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old_mode);
-  std::cerr << "\n";
-  while (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Typed flags that fill a request message after parsing ("appliers").
@@ -994,7 +915,7 @@ Examples:
       return kExitOk;
     }
 
-    g.deadline = ParseTimeout(g.timeout);
+    g.deadline = ParseDurationFlag("--timeout", g.timeout);
     g.format = g.output == "json"    ? OutputFormat::kJson
                : g.output == "jsonl" ? OutputFormat::kJsonl
                                      : OutputFormat::kTable;
