@@ -3,7 +3,6 @@
 // Parsing is CLI11; every command is one or more unary RPCs on the generated stubs. Local
 // problems (bad flags, unreadable files, missing password) exit with kExitUsage before any
 // channel is created, so nothing reaches the server.
-#include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 
@@ -25,7 +24,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/fivetranctl/create_options.h"
 #include "client/fivetranctl/errors.h"
+#include "client/fivetranctl/flags.h"
+#include "client/fivetranctl/ftp_config.h"
 #include "client/fivetranctl/input.h"
 #include "client/fivetranctl/output.h"
 #include "fivetran/gateway/v1/connection_service.grpc.pb.h"
@@ -45,7 +47,6 @@ using nlohmann::json;
 
 constexpr char kDefaultServer[] = "127.0.0.1:50051";
 constexpr char kServerEnv[] = "FIVETRAN_GATEWAY_ADDR";
-constexpr char kPasswordEnv[] = "FIVETRAN_FTP_PASSWORD";
 
 struct Globals {
   std::string server;
@@ -56,305 +57,8 @@ struct Globals {
   OutputFormat format = OutputFormat::kTable;
 };
 
-// ---------------------------------------------------------------------------------------------
-// Typed flags that fill a request message after parsing ("appliers").
-
-template <typename M>
-using Appliers = std::vector<std::function<void(M*)>>;
-
-// A flag (bool) or option (other T) whose value is applied with `set` only when given.
-template <typename M, typename T>
-CLI::Option* AddField(CLI::App* cmd, Appliers<M>* apply, const std::string& names,
-                      const std::string& help, std::function<void(M*, const T&)> set) {
-  auto value = std::make_shared<T>();
-  CLI::Option* option;
-  if constexpr (std::is_same_v<T, bool>) {
-    option = cmd->add_flag(names, *value, help);
-  } else {
-    option = cmd->add_option(names, *value, help);
-  }
-  apply->push_back([option, value, set](M* m) {
-    if (option->count() > 0) set(m, *value);
-  });
-  return option;
-}
-
-// Fivetran's spellings of an enum (//wire's tables), minus `exclude`.
-template <typename E>
-std::vector<std::string> EnumChoices(const google::protobuf::EnumDescriptor* d,
-                                     const std::set<int>& exclude = {}) {
-  std::vector<std::string> out;
-  for (int i = 0; i < d->value_count(); ++i) {
-    const int number = d->value(i)->number();
-    std::string s(wire::FivetranEnumString(static_cast<E>(number)));
-    if (!s.empty() && exclude.count(number) == 0) out.push_back(s);
-  }
-  return out;
-}
-
-// An enum option taking Fivetran's spelling (case-insensitive).
-template <typename M, typename E>
-CLI::Option* AddEnum(CLI::App* cmd, Appliers<M>* apply, const std::string& names,
-                     const std::string& help, const google::protobuf::EnumDescriptor* d,
-                     std::function<void(M*, E)> set, const std::set<int>& exclude = {}) {
-  CLI::Option* option =
-      AddField<M, std::string>(cmd, apply, names, help, [set](M* m, const std::string& s) {
-        E e{};
-        if (wire::ParseFivetranEnum(s, &e)) set(m, e);
-      });
-  option->transform(CLI::IsMember(EnumChoices<E>(d, exclude), CLI::ignore_case));
-  return option;
-}
-
 using Options = v1::CreateConnectionOptions;
-
-// The options shared by `create` and `create-ftp` (CreateConnectionOptions).
-void AddCreateOptions(CLI::App* cmd, Appliers<Options>* apply) {
-  const std::string group = "Create options";
-  auto flag = [&](const std::string& names, const std::string& help,
-                  std::function<void(Options*, const bool&)> set) {
-    AddField<Options, bool>(cmd, apply, names, help, set)->group(group);
-  };
-  auto text = [&](const std::string& names, const std::string& help,
-                  std::function<void(Options*, const std::string&)> set) {
-    return AddField<Options, std::string>(cmd, apply, names, help, set)->group(group);
-  };
-  flag("--run-setup-tests,!--no-setup-tests",
-       "Run setup tests while creating (default) / skip them with --no-setup-tests",
-       [](Options* o, const bool& v) { o->set_run_setup_tests(v); });
-  flag("--trust-certificates,!--no-trust-certificates",
-       "Trust the source's certificates during the setup tests",
-       [](Options* o, const bool& v) { o->set_trust_certificates(v); });
-  flag("--trust-fingerprints,!--no-trust-fingerprints",
-       "Trust the source's SSH fingerprints during the setup tests",
-       [](Options* o, const bool& v) { o->set_trust_fingerprints(v); });
-  flag("--paused,!--no-paused", "Create the connection paused",
-       [](Options* o, const bool& v) { o->set_paused(v); });
-  flag("--pause-after-trial,!--no-pause-after-trial", "Pause the connection when the trial ends",
-       [](Options* o, const bool& v) { o->set_pause_after_trial(v); });
-  AddField<Options, int>(cmd, apply, "--sync-frequency", "Sync interval in minutes",
-                         [](Options* o, const int& v) { o->set_sync_frequency(v); })
-      ->check(CLI::IsMember(std::set<int>{1, 5, 15, 30, 60, 120, 180, 360, 480, 720, 1440}))
-      ->type_name("MINUTES")
-      ->group(group);
-  text("--daily-sync-time", "Daily sync time HH:MM UTC (Fivetran accepts HH:00, with 1440)",
-       [](Options* o, const std::string& v) { o->set_daily_sync_time(v); })
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            const bool ok = v.size() == 5 && v[2] == ':' && absl::ascii_isdigit(v[0]) &&
-                            absl::ascii_isdigit(v[1]) && absl::ascii_isdigit(v[3]) &&
-                            absl::ascii_isdigit(v[4]);
-            return ok ? "" : "expected HH:MM, e.g. 14:00";
-          },
-          "HH:MM"));
-  AddEnum<Options, v1::ScheduleType>(
-      cmd, apply, "--schedule-type", "Who schedules syncs (manual = cron-driven)",
-      v1::ScheduleType_descriptor(),
-      [](Options* o, v1::ScheduleType e) { o->set_schedule_type(e); })
-      ->group(group);
-  AddEnum<Options, v1::DataDelaySensitivity>(
-      cmd, apply, "--data-delay-sensitivity", "Data-delay notification sensitivity",
-      v1::DataDelaySensitivity_descriptor(),
-      [](Options* o, v1::DataDelaySensitivity e) { o->set_data_delay_sensitivity(e); })
-      ->group(group);
-  AddField<Options, int>(cmd, apply, "--data-delay-threshold",
-                         "Custom data-delay threshold in minutes (with CUSTOM sensitivity)",
-                         [](Options* o, const int& v) { o->set_data_delay_threshold(v); })
-      ->check(CLI::NonNegativeNumber)
-      ->type_name("MINUTES")
-      ->group(group);
-  AddEnum<Options, v1::NetworkingMethod>(
-      cmd, apply, "--networking-method", "How Fivetran reaches the source",
-      v1::NetworkingMethod_descriptor(),
-      [](Options* o, v1::NetworkingMethod e) { o->set_networking_method(e); },
-      {v1::NETWORKING_METHOD_UNMANAGED_PROXY_AGENT, v1::NETWORKING_METHOD_UNKNOWN})
-      ->group(group);
-  text("--proxy-agent-id", "Proxy agent id",
-       [](Options* o, const std::string& v) { o->set_proxy_agent_id(v); });
-  text("--private-link-id", "Private link id",
-       [](Options* o, const std::string& v) { o->set_private_link_id(v); });
-  text("--hybrid-deployment-agent-id", "Hybrid deployment agent id",
-       [](Options* o, const std::string& v) { o->set_hybrid_deployment_agent_id(v); });
-  text("--external-secrets-manager-id", "External secrets manager id",
-       [](Options* o, const std::string& v) { o->set_external_secrets_manager_id(v); });
-  AddEnum<Options, v1::DestinationSchemaNames>(
-      cmd, apply, "--destination-schema-names", "Naming of destination schemas",
-      v1::DestinationSchemaNames_descriptor(),
-      [](Options* o, v1::DestinationSchemaNames e) { o->set_destination_schema_names(e); })
-      ->group(group);
-  text("--virtual-warehouse", "Snowflake virtual warehouse (destination_configuration)",
-       [](Options* o, const std::string& v) {
-         o->mutable_destination_configuration()->set_virtual_warehouse(v);
-       });
-  text("--connect-card-redirect-uri", "Connect Card redirect URI (http/https)",
-       [](Options* o, const std::string& v) {
-         o->mutable_connect_card_config()->set_redirect_uri(v);
-       });
-  flag(
-      "--connect-card-hide-setup-guide", "Connect Card: hide the setup guide",
-      [](Options* o, const bool& v) { o->mutable_connect_card_config()->set_hide_setup_guide(v); });
-  flag("--connect-card-all-fields", "Connect Card: show all fields",
-       [](Options* o, const bool& v) { o->mutable_connect_card_config()->set_all_fields(v); });
-}
-
 using Ftp = v1::FtpConfig;
-
-// Every typed FtpConfig field as a flag; secrets only from files.
-void AddFtpFlags(CLI::App* cmd, Appliers<Ftp>* apply) {
-  const std::string group = "FTP config";
-  auto text = [&](const std::string& names, const std::string& help,
-                  std::function<void(Ftp*, const std::string&)> set) {
-    return AddField<Ftp, std::string>(cmd, apply, names, help, set)->group(group);
-  };
-  auto flag = [&](const std::string& names, const std::string& help,
-                  std::function<void(Ftp*, const bool&)> set) {
-    return AddField<Ftp, bool>(cmd, apply, names, help, set)->group(group);
-  };
-  auto number = [&](const std::string& names, const std::string& help,
-                    std::function<void(Ftp*, const int&)> set) {
-    return AddField<Ftp, int>(cmd, apply, names, help, set)->group(group);
-  };
-  text("--schema", "Destination schema (required)",
-       [](Ftp* c, const std::string& v) { c->set_schema(v); });
-  text("--table", "Destination table (required unless --table-group-name/--file-mapping-method)",
-       [](Ftp* c, const std::string& v) { c->set_table(v); });
-  text("--table-group-name", "Table group name",
-       [](Ftp* c, const std::string& v) { c->set_table_group_name(v); });
-  text("--host", "FTP server host (required)",
-       [](Ftp* c, const std::string& v) { c->set_host(v); });
-  number("--port", "FTP server port", [](Ftp* c, const int& v) {
-    c->set_port(v);
-  })->check(CLI::Range(1, 65535));
-  text("--user", "FTP user (required)", [](Ftp* c, const std::string& v) { c->set_user(v); });
-  flag("--secure,!--no-secure", "The server uses FTPS (is_secure)",
-       [](Ftp* c, const bool& v) { c->set_is_secure(v); });
-  text("--prefix", "Folder searched recursively for files",
-       [](Ftp* c, const std::string& v) { c->set_prefix(v); });
-  text("--pattern", "Regular expression of the files to sync", [](Ftp* c, const std::string& v) {
-    c->set_pattern(v);
-  })->type_name("RE");
-  AddEnum<Ftp, v1::FtpFileType>(cmd, apply, "--file-type", "Force a file type",
-                                v1::FtpFileType_descriptor(),
-                                [](Ftp* c, v1::FtpFileType e) { c->set_file_type(e); })
-      ->group(group);
-  AddEnum<Ftp, v1::FtpCompression>(cmd, apply, "--compression", "Compression of the files",
-                                   v1::FtpCompression_descriptor(),
-                                   [](Ftp* c, v1::FtpCompression e) { c->set_compression(e); })
-      ->group(group);
-  AddEnum<Ftp, v1::FtpOnError>(cmd, apply, "--on-error", "What to do with badly formatted lines",
-                               v1::FtpOnError_descriptor(),
-                               [](Ftp* c, v1::FtpOnError e) { c->set_on_error(e); })
-      ->group(group);
-  AddEnum<Ftp, v1::FtpAppendFileOption>(
-      cmd, apply, "--append-file-option", "How changed files are written",
-      v1::FtpAppendFileOption_descriptor(),
-      [](Ftp* c, v1::FtpAppendFileOption e) { c->set_append_file_option(e); })
-      ->group(group);
-  text("--archive-pattern", "Regular expression of files inside archives",
-       [](Ftp* c, const std::string& v) { c->set_archive_pattern(v); })
-      ->type_name("RE");
-  text("--null-sequence", "Value that means NULL in CSV files",
-       [](Ftp* c, const std::string& v) { c->set_null_sequence(v); });
-  text("--delimiter", "CSV delimiter", [](Ftp* c, const std::string& v) { c->set_delimiter(v); });
-  text("--escape-char", "Escape character for quotes",
-       [](Ftp* c, const std::string& v) { c->set_escape_char(v); });
-  number("--skip-before", "Lines to skip at the start of each file", [](Ftp* c, const int& v) {
-    c->set_skip_before(v);
-  })->check(CLI::NonNegativeNumber);
-  number("--skip-after", "Lines to skip at the end of each file", [](Ftp* c, const int& v) {
-    c->set_skip_after(v);
-  })->check(CLI::NonNegativeNumber);
-  flag("--empty-header,!--no-empty-header", "Files have no header row",
-       [](Ftp* c, const bool& v) { c->set_empty_header(v); });
-  text("--line-separator", "Custom line separator",
-       [](Ftp* c, const std::string& v) { c->set_line_separator(v); });
-  text("--quote-char", "Quote character",
-       [](Ftp* c, const std::string& v) { c->set_quote_char(v); });
-  flag("--quote-character-enabled,!--no-quote-character", "Whether a quote character is used",
-       [](Ftp* c, const bool& v) { c->set_quote_character_enabled(v); });
-  AddEnum<Ftp, v1::FtpJsonDeliveryMode>(
-      cmd, apply, "--json-delivery-mode", "How JSON is delivered",
-      v1::FtpJsonDeliveryMode_descriptor(),
-      [](Ftp* c, v1::FtpJsonDeliveryMode e) { c->set_json_delivery_mode(e); })
-      ->group(group);
-  text("--selected-range", "Spreadsheet cell range, e.g. 'Sheet1'!A1",
-       [](Ftp* c, const std::string& v) { c->set_selected_range(v); });
-  flag("--use-pgp-encryption,!--no-pgp-encryption", "Files are PGP-encrypted",
-       [](Ftp* c, const bool& v) { c->set_use_pgp_encryption_options(v); });
-  text("--pgp-secret-key-file", "File holding the PGP secret key (secret)",
-       [](Ftp* c, const std::string& path) {
-         c->set_pgp_secret_key(ReadSecretFile("--pgp-secret-key-file", path));
-       })
-      ->type_name("FILE");
-  text("--pgp-pass-phrase-file", "File holding the PGP pass phrase (secret)",
-       [](Ftp* c, const std::string& path) {
-         c->set_pgp_pass_phrase(ReadSecretFile("--pgp-pass-phrase-file", path));
-       })
-      ->type_name("FILE");
-  text("--signer-public-key-file", "File holding the signer's PGP public key",
-       [](Ftp* c, const std::string& path) {
-         c->set_signer_public_key(ReadSecretFile("--signer-public-key-file", path));
-       })
-      ->type_name("FILE");
-  AddEnum<Ftp, v1::FtpFileMappingMethod>(
-      cmd, apply, "--file-mapping-method", "How files map to tables",
-      v1::FtpFileMappingMethod_descriptor(),
-      [](Ftp* c, v1::FtpFileMappingMethod e) { c->set_file_mapping_method(e); })
-      ->group(group);
-  AddField<Ftp, std::vector<std::string>>(
-      cmd, apply, "--file", "Per-table files TABLE=PATTERN (repeatable; DEFINE_PER_TABLE)",
-      [](Ftp* c, const std::vector<std::string>& entries) {
-        for (const std::string& entry : entries) {
-          v1::FtpFileMapping* f = c->add_files();
-          const size_t eq = entry.find('=');
-          f->set_table_name(entry.substr(0, eq));
-          f->set_file_pattern(entry.substr(eq + 1));
-        }
-      })
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            const size_t eq = v.find('=');
-            return eq == std::string::npos || eq == 0 ? "expected TABLE=PATTERN" : "";
-          },
-          "TABLE=PATTERN"))
-      ->group(group);
-  text("--extraction-pattern", "Regular expression with a (?<table>...) group (EXTRACT_TABLES)",
-       [](Ftp* c, const std::string& v) { c->set_extraction_pattern(v); })
-      ->type_name("RE");
-}
-
-// Fivetran's enum spellings ("csv", "tar_gz") in an FTP JSON config -> proto enum names, so
-// that the file may use either.
-template <typename E>
-void NormalizeEnum(json* config, const char* key, const google::protobuf::EnumDescriptor* d) {
-  if (!config->contains(key) || !(*config)[key].is_string()) return;
-  E e{};
-  if (wire::ParseFivetranEnum((*config)[key].get<std::string>(), &e)) {
-    (*config)[key] = d->FindValueByNumber(e)->name();
-  }
-}
-
-Ftp FtpConfigFromFile(const std::string& path) {
-  json j = ReadJsonObject("--config", path);
-  NormalizeEnum<v1::FtpFileType>(&j, "file_type", v1::FtpFileType_descriptor());
-  NormalizeEnum<v1::FtpCompression>(&j, "compression", v1::FtpCompression_descriptor());
-  NormalizeEnum<v1::FtpOnError>(&j, "on_error", v1::FtpOnError_descriptor());
-  NormalizeEnum<v1::FtpAppendFileOption>(&j, "append_file_option",
-                                         v1::FtpAppendFileOption_descriptor());
-  NormalizeEnum<v1::FtpJsonDeliveryMode>(&j, "json_delivery_mode",
-                                         v1::FtpJsonDeliveryMode_descriptor());
-  NormalizeEnum<v1::FtpFileMappingMethod>(&j, "file_mapping_method",
-                                          v1::FtpFileMappingMethod_descriptor());
-  Ftp config;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  auto status = google::protobuf::util::JsonStringToMessage(j.dump(), &config, options);
-  if (!status.ok()) {
-    throw UsageError(absl::StrCat(
-        "--config: '", path, "' is not an FTP config: ", OneLine(std::string(status.message()))));
-  }
-  return config;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Running commands.
@@ -953,34 +657,8 @@ Examples:
       if (!ftp_config_file.empty()) *config = FtpConfigFromFile(ftp_config_file);
       for (const auto& apply : ftp_fields) apply(config);
       for (const auto& apply : ftp_options) apply(request.mutable_options());
-      std::vector<std::string> missing;
-      if (config->schema().empty()) missing.push_back("--schema");
-      if (config->host().empty()) missing.push_back("--host");
-      if (config->user().empty()) missing.push_back("--user");
-      if (config->table().empty() && config->table_group_name().empty() &&
-          config->file_mapping_method() == v1::FTP_FILE_MAPPING_METHOD_UNSPECIFIED) {
-        missing.push_back("--table (or --table-group-name, or --file-mapping-method)");
-      }
-      if (!missing.empty()) {
-        throw UsageError(absl::StrCat("create-ftp: missing ", absl::StrJoin(missing, ", "),
-                                      " (as flags or in --config)"));
-      }
-      if (!ftp_password_file.empty()) {
-        config->set_password(ReadSecretFile("--password-file", ftp_password_file));
-      } else if (config->password().empty()) {
-        const char* env = std::getenv(kPasswordEnv);
-        if (env != nullptr && *env != '\0') {
-          config->set_password(env);
-        } else {
-          config->set_password(PromptSecret(
-              absl::StrCat("FTP password for ", config->user(), "@", config->host(), ": ")));
-        }
-        if (config->password().empty()) {
-          throw UsageError(
-              "create-ftp: no FTP password: use --password-file FILE or FIVETRAN_FTP_PASSWORD, "
-              "or run on a terminal to be prompted");
-        }
-      }
+      CheckFtpRequired(*config);
+      SetFtpPassword(ftp_password_file, config);
       return Runner(g).CreateFtp(request);
     }
     if (groups_list->parsed()) return Runner(g).ListGroups(groups_paging);
