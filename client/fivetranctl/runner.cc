@@ -1,0 +1,80 @@
+#include "client/fivetranctl/runner.h"
+
+#include <chrono>
+#include <cstdlib>
+
+#include "client/fivetranctl/input.h"
+
+namespace fivetranctl {
+namespace {
+
+constexpr char kDefaultServer[] = "127.0.0.1:50051";
+constexpr char kServerEnv[] = "FIVETRAN_GATEWAY_ADDR";
+
+}  // namespace
+
+void AddGlobalFlags(CLI::App* app, Globals* g) {
+  // Before add_option, so that the help shows the environment's default.
+  const char* env_server = std::getenv(kServerEnv);
+  g->server = env_server != nullptr && *env_server != '\0' ? env_server : kDefaultServer;
+
+  app->add_option("--server", g->server,
+                  "Gateway address HOST:PORT (default: $FIVETRAN_GATEWAY_ADDR, else " +
+                      std::string(kDefaultServer) + ")")
+      ->capture_default_str()
+      ->type_name("HOST:PORT");
+  app->add_option("--timeout", g->timeout, "Deadline of each RPC, e.g. 30s, 500ms, 2m")
+      ->capture_default_str()
+      ->type_name("DURATION");
+  app->add_option("--output,-o", g->output, "Output format")
+      ->capture_default_str()
+      ->transform(CLI::IsMember({"table", "json", "jsonl"}, CLI::ignore_case));
+  app->add_flag("--quiet,-q", g->quiet, "Only data and errors: no notes on stderr");
+}
+
+void ResolveGlobals(const CLI::App& app, Globals* g) {
+  g->deadline = ParseDurationFlag("--timeout", g->timeout);
+  g->timeout_given = app.get_option("--timeout")->count() > 0;
+  g->format = g->output == "json"    ? OutputFormat::kJson
+              : g->output == "jsonl" ? OutputFormat::kJsonl
+                                     : OutputFormat::kTable;
+  if (g->server.empty()) throw UsageError("--server: empty address");
+}
+
+void AddPagingFlags(CLI::App* cmd, Paging* paging) {
+  cmd->add_option("--page-size", paging->page_size, "Items per page (server default 100)")
+      ->check(CLI::Range(1, 1000));
+  CLI::Option* token =
+      cmd->add_option("--page-token", paging->page_token, "Token printed by the previous page");
+  cmd->add_flag("--all", paging->all, "Fetch every page, printing rows as pages arrive")
+      ->excludes(token);
+}
+
+Runner::Runner(const Globals& g)
+    : g_(g), channel_(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials())) {}
+
+std::unique_ptr<grpc::ClientContext> Runner::Context() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(g_.deadline));
+  return context;
+}
+
+int Runner::Fail(const grpc::Status& status) const {
+  std::cerr << "fivetranctl: error: " << DescribeError(status) << std::endl;
+  return ExitCodeFor(status.error_code());
+}
+
+void Runner::Note(const std::string& line) const {
+  if (!g_.quiet) std::cerr << line << std::endl;
+}
+
+void Runner::PrintOne(const google::protobuf::Message& m,
+                      const std::function<void()>& table) const {
+  if (g_.format == OutputFormat::kTable) {
+    table();
+  } else {
+    std::cout << ToJson(m, g_.format == OutputFormat::kJson) << std::endl;
+  }
+}
+
+}  // namespace fivetranctl

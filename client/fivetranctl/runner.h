@@ -1,0 +1,151 @@
+// How a fivetranctl command runs: the global flags, the channel to the gateway and the deadline
+// of each RPC, printing in the chosen output format, the error line and exit code of a failed
+// RPC, and paged listings.
+#ifndef CLIENT_FIVETRANCTL_RUNNER_H_
+#define CLIENT_FIVETRANCTL_RUNNER_H_
+
+#include <google/protobuf/message.h>
+#include <google/protobuf/repeated_field.h>
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "client/fivetranctl/errors.h"
+#include "client/fivetranctl/output.h"
+#include "nlohmann/json.hpp"
+
+namespace fivetranctl {
+
+// The global flags, and what they resolve to.
+struct Globals {
+  std::string server;
+  std::string timeout = "30s";
+  std::string output = "table";
+  bool quiet = false;
+  // Set by ResolveGlobals.
+  absl::Duration deadline;
+  bool timeout_given = false;  // --timeout was on the command line.
+  OutputFormat format = OutputFormat::kTable;
+};
+
+// Adds --server (default $FIVETRAN_GATEWAY_ADDR, else 127.0.0.1:50051), --timeout, --output
+// and --quiet to `app`, bound to `g`.
+void AddGlobalFlags(CLI::App* app, Globals* g);
+
+// After parsing: the deadline and the output format. Throws UsageError for an unusable value.
+void ResolveGlobals(const CLI::App& app, Globals* g);
+
+// A noun of the command line (connections, groups, users): it registers its subcommands on the
+// app, and after parsing runs the one that was given.
+class Command {
+ public:
+  virtual ~Command() = default;
+  // The exit code of this noun's parsed subcommand; nullopt when none of them was parsed.
+  // Throws UsageError for unusable local input, before anything is sent.
+  virtual std::optional<int> Run(const Globals& g) = 0;
+};
+
+// --page-size, --page-token and --all of a listing.
+struct Paging {
+  int page_size = 0;
+  std::string page_token;
+  bool all = false;
+};
+
+void AddPagingFlags(CLI::App* cmd, Paging* paging);
+
+// The RPCs of one command, on a channel to --server, each with the --timeout deadline.
+class Runner {
+ public:
+  explicit Runner(const Globals& g);
+
+  const Globals& globals() const { return g_; }
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+  // A context with the deadline of one RPC.
+  std::unique_ptr<grpc::ClientContext> Context() const;
+
+  // Prints the error line of a failed RPC; returns its exit code.
+  int Fail(const grpc::Status& status) const;
+
+  // A note on stderr, unless --quiet.
+  void Note(const std::string& line) const;
+
+  // A single message: JSON, or the table-mode rendering `table`.
+  void PrintOne(const google::protobuf::Message& m, const std::function<void()>& table) const;
+
+  // Pages of a listing: `call` fetches one page for a token, `items` extracts its rows.
+  template <typename Response, typename Item>
+  int List(
+      const Paging& paging, const std::string& json_key, const std::vector<Column>& columns,
+      const std::function<grpc::Status(grpc::ClientContext*, const std::string&, Response*)>& call,
+      const std::function<const google::protobuf::RepeatedPtrField<Item>&(const Response&)>& items,
+      const std::function<std::vector<std::string>(const Item&)>& row) const;
+
+ private:
+  const Globals& g_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+template <typename Response, typename Item>
+int Runner::List(
+    const Paging& paging, const std::string& json_key, const std::vector<Column>& columns,
+    const std::function<grpc::Status(grpc::ClientContext*, const std::string&, Response*)>& call,
+    const std::function<const google::protobuf::RepeatedPtrField<Item>&(const Response&)>& items,
+    const std::function<std::vector<std::string>(const Item&)>& row) const {
+  TableWriter table(std::cout, columns);
+  std::string token = paging.page_token;
+  std::set<std::string> seen_tokens;
+  bool first_item = true;
+  if (g_.format == OutputFormat::kJson) std::cout << "{\"" << json_key << "\": [";
+  while (true) {
+    Response response;
+    grpc::Status s = call(Context().get(), token, &response);
+    if (!s.ok()) {
+      std::cout.flush();
+      return Fail(s);
+    }
+    for (const Item& item : items(response)) {
+      switch (g_.format) {
+        case OutputFormat::kTable:
+          table.AddRow(row(item));
+          break;
+        case OutputFormat::kJson:
+          std::cout << (first_item ? "\n  " : ",\n  ") << ToJson(item, false);
+          break;
+        case OutputFormat::kJsonl:
+          std::cout << ToJson(item, false) << '\n';
+          break;
+      }
+      first_item = false;
+    }
+    if (g_.format == OutputFormat::kTable) table.Flush();
+    std::cout.flush();
+    token = response.next_page_token();
+    if (!paging.all || token.empty()) break;
+    if (!seen_tokens.insert(token).second) {
+      std::cerr << "fivetranctl: error: the server repeated page token " << token << std::endl;
+      return kExitOther;
+    }
+  }
+  if (g_.format == OutputFormat::kJson) {
+    std::cout << (first_item ? "" : "\n")
+              << "], \"next_page_token\": " << nlohmann::json(token).dump() << "}" << std::endl;
+  } else if (!token.empty()) {
+    Note(absl::StrCat("next page: --page-token ", token));
+  }
+  return kExitOk;
+}
+
+}  // namespace fivetranctl
+
+#endif  // CLIENT_FIVETRANCTL_RUNNER_H_
