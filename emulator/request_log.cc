@@ -49,6 +49,8 @@ int64_t RequestLog::Record(const httplib::Request& req, const std::string& raw_p
              {"headers", LoggedHeaders(req)},
              {"body", req.body.size() > max_body_ ? req.body.substr(0, max_body_) : req.body},
              {"time", FormatTimestamp(absl::Now())},
+             {"remote_addr", req.remote_addr},
+             {"remote_port", req.remote_port},
              {"status", 0}};
   absl::MutexLock lock(&mu_);
   const int64_t seq = next_seq_++;

@@ -493,8 +493,27 @@ TEST_F(ServerTest, ResetRestoresSeed) {
 }
 
 TEST_F(ServerTest, KeepAliveReusesConnections) {
+  ASSERT_EQ(NewClient()->Delete("/_emulator/requests")->status, 200);
   cli_->set_keep_alive(true);
   for (int i = 0; i < 20; ++i) ASSERT_EQ(cli_->Get("/v1/groups")->status, 200);
+  // A second client has a connection of its own, so ports tell connections apart.
+  auto other = NewClient();
+  other->set_basic_auth("demo_api_key", "demo_api_secret");
+  ASSERT_EQ(other->Get("/v1/users")->status, 200);
+
+  const json log = Body(NewClient()->Get("/_emulator/requests"));
+  ASSERT_EQ(log["count"], 21);
+  std::set<int> ports;
+  for (int i = 0; i < 20; ++i) {
+    const json& r = log["requests"][i];
+    EXPECT_EQ(r["path"], "/v1/groups");
+    EXPECT_EQ(r["remote_addr"], "127.0.0.1");
+    ports.insert(r["remote_port"].get<int>());
+  }
+  EXPECT_EQ(ports.size(), 1u) << "20 keep-alive requests came over " << ports.size()
+                              << " connections";
+  EXPECT_EQ(log["requests"][20]["path"], "/v1/users");
+  EXPECT_EQ(ports.count(log["requests"][20]["remote_port"].get<int>()), 0u);
 }
 
 TEST(ListenAddress, Parses) {
