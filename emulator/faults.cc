@@ -93,6 +93,20 @@ absl::Status ParseAnswer(const json& body, Fault* f) {
   return absl::OkStatus();
 }
 
+// `apply_first`: a boolean; truncate always serves the request first.
+absl::Status ParseApplyFirst(const json& body, Fault* f) {
+  auto it = body.find("apply_first");
+  if (it == body.end() || it->is_null()) return absl::OkStatus();
+  if (!it->is_boolean()) return InvalidInput("Field 'apply_first' must be a boolean");
+  f->apply_first = it->get<bool>();
+  if (f->apply_first && f->kind == FaultKind::kTruncate) {
+    return InvalidInput(
+        "Field 'apply_first' is for kinds status, html, drop and latency (truncate always "
+        "serves the request first)");
+  }
+  return absl::OkStatus();
+}
+
 int PortOf(const sockaddr_storage& a) {
   if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
   if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
@@ -160,6 +174,7 @@ absl::StatusOr<Fault> ParseFault(const json& body) {
   f.kind = *parsed_kind;
   if (absl::Status s = ParseMatch(body, &f); !s.ok()) return s;
   if (absl::Status s = ParseAnswer(body, &f); !s.ok()) return s;
+  if (absl::Status s = ParseApplyFirst(body, &f); !s.ok()) return s;
   return f;
 }
 
@@ -174,12 +189,18 @@ json FaultToJson(const Fault& f) {
               {"latency_ms", f.latency_ms},
               {"code", f.code},
               {"message", f.message},
-              {"mode", f.mode}};
+              {"mode", f.mode},
+              {"apply_first", f.apply_first}};
 }
 
 json FaultSummaryToJson(const Fault& f) {
-  return json{{"id", f.id},         {"kind", FaultKindName(f.kind)}, {"path_prefix", f.path_prefix},
-              {"method", f.method}, {"count", f.remaining},          {"status", f.status}};
+  return json{{"id", f.id},
+              {"kind", FaultKindName(f.kind)},
+              {"path_prefix", f.path_prefix},
+              {"method", f.method},
+              {"count", f.remaining},
+              {"status", f.status},
+              {"apply_first", f.apply_first}};
 }
 
 absl::StatusOr<Fault> FaultInjector::Add(Fault f) {
@@ -228,6 +249,12 @@ std::optional<Fault> FaultInjector::Take(const std::string& method, const std::s
     return f;
   }
   return std::nullopt;
+}
+
+void ClearAnswer(httplib::Response& res) {
+  res.status = -1;
+  res.headers.clear();
+  res.body.clear();
 }
 
 void WriteFaultAnswer(const Fault& f, httplib::Response& res) {

@@ -42,6 +42,9 @@ struct Fault {
   std::string code;
   std::string message;
   std::string mode;  // truncate: short_body | cut_json
+  // Serve the request first (a create or sync takes effect), then answer
+  // with the fault instead (status, html, drop, latency).
+  bool apply_first = false;
 };
 
 // Validates a POST /_emulator/faults body (InvalidInput naming the field).
@@ -82,6 +85,10 @@ class FaultInjector {
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
 };
+
+// Forgets the answer in `res` (status, headers, body), so that a fault's
+// answer replaces the one the request was served with.
+void ClearAnswer(httplib::Response& res);
 
 // Answers with the error of a status or html fault (JSON envelope or HTML
 // page, plus Retry-After when set).

@@ -51,7 +51,8 @@ int64_t RequestLog::Record(const httplib::Request& req, const std::string& raw_p
              {"time", FormatTimestamp(absl::Now())},
              {"remote_addr", req.remote_addr},
              {"remote_port", req.remote_port},
-             {"status", 0}};
+             {"status", 0},
+             {"fault", nullptr}};
   absl::MutexLock lock(&mu_);
   const int64_t seq = next_seq_++;
   entry["seq"] = seq;
@@ -60,12 +61,13 @@ int64_t RequestLog::Record(const httplib::Request& req, const std::string& raw_p
   return seq;
 }
 
-void RequestLog::SetStatus(int64_t seq, int status) {
+void RequestLog::SetOutcome(int64_t seq, int status, json fault) {
   absl::MutexLock lock(&mu_);
   if (entries_.empty() || seq < entries_.front().seq) return;
   const size_t index = static_cast<size_t>(seq - entries_.front().seq);
   if (index < entries_.size() && entries_[index].seq == seq) {
     entries_[index].json["status"] = status;
+    entries_[index].json["fault"] = std::move(fault);
   }
 }
 

@@ -26,12 +26,13 @@ class RequestLog {
   RequestLog(const RequestLog&) = delete;
   RequestLog& operator=(const RequestLog&) = delete;
 
-  // Records a request (status 0 until SetStatus) and returns its sequence
+  // Records a request (status 0 and fault null until SetOutcome) and returns its sequence
   // number. `raw_path`/`raw_query` are the request target as sent.
   int64_t Record(const httplib::Request& req, const std::string& raw_path,
                  const std::string& raw_query) ABSL_LOCKS_EXCLUDED(mu_);
-  // Sets the answered status of request `seq` (no-op once it left the log).
-  void SetStatus(int64_t seq, int status) ABSL_LOCKS_EXCLUDED(mu_);
+  // Sets the answered status of request `seq` (no-op once it left the log)
+  // and the fault injected into it (null for none).
+  void SetOutcome(int64_t seq, int status, nlohmann::json fault) ABSL_LOCKS_EXCLUDED(mu_);
   void Clear() ABSL_LOCKS_EXCLUDED(mu_);
   // The logged entries, oldest first, whose raw path starts with
   // `path_prefix` (all when empty), as a JSON array.

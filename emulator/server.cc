@@ -184,18 +184,29 @@ void Emulator::HandleApi(const httplib::Request& req, const std::string& raw_pat
   const std::optional<Fault> fault = faults_.Take(req.method, raw_path);
   if (!fault.has_value()) {
     ServeApi(req, raw_path, res);
-    requests_.SetStatus(seq, res.status);
+    requests_.SetOutcome(seq, res.status, nullptr);
     return;
   }
-  requests_.SetStatus(seq, ServeWithFault(*fault, req, raw_path, res));
+  nlohmann::json fault_log{
+      {"id", fault->id}, {"kind", FaultKindName(fault->kind)}, {"apply_first", fault->apply_first}};
+  const int status = ServeWithFault(*fault, req, raw_path, res, fault_log);
+  requests_.SetOutcome(seq, status, std::move(fault_log));
 }
 
 int Emulator::ServeWithFault(const Fault& fault, const httplib::Request& req,
-                             const std::string& raw_path, httplib::Response& res) {
+                             const std::string& raw_path, httplib::Response& res,
+                             nlohmann::json& fault_log) {
+  if (fault.apply_first) {
+    ServeApi(req, raw_path, res);
+    fault_log["served_status"] = res.status;
+    // The client gets the fault's answer instead of this one (latency only
+    // delays it).
+    if (fault.kind != FaultKind::kLatency) ClearAnswer(res);
+  }
   switch (fault.kind) {
     case FaultKind::kLatency:
       absl::SleepFor(absl::Milliseconds(fault.latency_ms));
-      ServeApi(req, raw_path, res);
+      if (!fault.apply_first) ServeApi(req, raw_path, res);
       return res.status;
     case FaultKind::kTruncate:
       ServeApi(req, raw_path, res);

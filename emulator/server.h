@@ -82,8 +82,10 @@ class Emulator {
   void HandleApi(const httplib::Request& req, const std::string& raw_path,
                  const std::string& raw_query, httplib::Response& res);
   // Answers with `fault` applied; returns the status to log (0 = dropped).
+  // `fault_log` is the fault's request log entry; an apply_first fault adds
+  // the status the request was served with.
   int ServeWithFault(const Fault& fault, const httplib::Request& req, const std::string& raw_path,
-                     httplib::Response& res);
+                     httplib::Response& res, nlohmann::json& fault_log);
   // Auth (401), rate limit (429), then the API handlers.
   void ServeApi(const httplib::Request& req, const std::string& raw_path, httplib::Response& res);
   bool Authorized(const httplib::Request& req) const;
