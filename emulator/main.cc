@@ -48,6 +48,8 @@ ABSL_FLAG(int32_t, rate_limit_per_hour, 20000, "Requests allowed per rolling hou
 ABSL_FLAG(int32_t, keep_alive_timeout_sec, 5, "Idle keep-alive connections close after this");
 ABSL_FLAG(int32_t, threads, 16, "Worker threads (each serves one connection at a time)");
 ABSL_FLAG(bool, log_requests, false, "Log one line per request to stderr");
+ABSL_FLAG(int32_t, request_log_capacity, 1000,
+          "Requests kept by the request log (/_emulator/requests), oldest dropped first");
 ABSL_FLAG(std::string, tls_cert, "",
           "Serve HTTPS with this PEM certificate chain (with --tls_key); default plain HTTP");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
@@ -142,6 +144,11 @@ int main(int argc, char** argv) {
   options.keep_alive_timeout_sec = absl::GetFlag(FLAGS_keep_alive_timeout_sec);
   options.threads = absl::GetFlag(FLAGS_threads);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);
+  const int32_t log_capacity = absl::GetFlag(FLAGS_request_log_capacity);
+  if (log_capacity < 1 || log_capacity > 1000000) {
+    return Fail("--request_log_capacity must be within 1..1000000");
+  }
+  options.request_log_capacity = static_cast<size_t>(log_capacity);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   if (options.rate_limit_per_hour < 1) return Fail("--rate_limit_per_hour must be >= 1");

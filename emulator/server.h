@@ -6,20 +6,18 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <optional>
-#include <random>
 #include <string>
 #include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "emulator/account.h"
-#include "nlohmann/json.hpp"
+#include "emulator/admin.h"
+#include "emulator/api_handlers.h"
+#include "emulator/faults.h"
+#include "emulator/rate_limiter.h"
+#include "emulator/request_log.h"
 
 namespace httplib {
 class Server;
@@ -75,60 +73,33 @@ class Emulator {
   Account& account() { return *account_; }
 
  private:
-  struct Fault {
-    int64_t id = 0;
-    std::string path_prefix = "/v1";
-    std::string method;     // empty = any
-    int64_t remaining = 1;  // -1 = until cleared
-    std::string kind = "status";
-    int status = 503;
-    std::string retry_after;
-    int64_t latency_ms = 0;
-    std::string code;
-    std::string message;
-    std::string mode;  // truncate: short_body | cut_json
-  };
-  struct RateDecision {
-    bool allowed = true;
-    int limit = 0;
-    int remaining = 0;
-    int64_t retry_after_seconds = 0;
-  };
-  struct LoggedRequest {
-    int64_t seq = 0;
-    nlohmann::json entry;
-  };
-
+  // The httplib server (TLS or plain) with every handler and option set.
+  absl::Status CreateServer();
+  // Binds options_.host:port (port 0 = any free one) and sets port_.
+  absl::Status Bind();
   void Handle(const httplib::Request& req, httplib::Response& res);
+  // A /v1 request: logged, then faulted or served.
   void HandleApi(const httplib::Request& req, const std::string& raw_path,
                  const std::string& raw_query, httplib::Response& res);
+  // Answers with `fault` applied; returns the status to log (0 = dropped).
+  // `fault_log` is the fault's request log entry; an apply_first fault adds
+  // the status the request was served with.
+  int ServeWithFault(const Fault& fault, const httplib::Request& req, const std::string& raw_path,
+                     httplib::Response& res, nlohmann::json& fault_log);
+  // Auth (401), rate limit (429), then the API handlers.
   void ServeApi(const httplib::Request& req, const std::string& raw_path, httplib::Response& res);
-  void HandleAdmin(const httplib::Request& req, const std::string& raw_path,
-                   httplib::Response& res);
-  absl::StatusOr<nlohmann::json> AddFault(const nlohmann::json& body);
-
-  std::optional<Fault> TakeFault(const std::string& method, const std::string& raw_path)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  RateDecision TakeRate(bool count) ABSL_LOCKS_EXCLUDED(mu_);
-  int64_t RecordRequest(const httplib::Request& req, const std::string& raw_path,
-                        const std::string& raw_query) ABSL_LOCKS_EXCLUDED(mu_);
-  void RecordStatus(int64_t seq, int status) ABSL_LOCKS_EXCLUDED(mu_);
   bool Authorized(const httplib::Request& req) const;
 
   const ServerOptions options_;
   std::unique_ptr<Account> account_;
+  FaultInjector faults_;
+  RequestLog requests_;
+  RateLimiter rate_limiter_;
+  ApiHandlers api_;
+  AdminEndpoints admin_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
-
-  absl::Mutex mu_;
-  std::deque<Fault> faults_ ABSL_GUARDED_BY(mu_);
-  int64_t next_fault_id_ ABSL_GUARDED_BY(mu_) = 1;
-  std::deque<LoggedRequest> log_ ABSL_GUARDED_BY(mu_);
-  int64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
-  std::deque<absl::Time> window_ ABSL_GUARDED_BY(mu_);
-  int rate_limit_ ABSL_GUARDED_BY(mu_);
-  std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace fivetran_emulator

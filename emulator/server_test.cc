@@ -439,6 +439,108 @@ TEST_F(ServerTest, FaultsStatusHtmlDropTruncateLatency) {
   EXPECT_EQ(Admin("/_emulator/faults", json{{"count", 0}})->status, 400);
 }
 
+TEST_F(ServerTest, ApplyThenFailFaults) {
+  const json create{{"group_id", "quiet_harbor"},
+                    {"service", "postgres"},
+                    {"config", {{"schema", "pg_applied"}, {"host", "h"}}}};
+  auto schema_count = [&](const std::string& schema) {
+    return Body(cli_->Get(
+        ("/v1/groups/quiet_harbor/connections?schema=" + schema).c_str()))["data"]["items"]
+        .size();
+  };
+  // A plain fault answers before the create is applied.
+  ASSERT_EQ(Admin("/_emulator/faults", json{{"method", "POST"}, {"kind", "status"}})->status, 200);
+  EXPECT_EQ(Post("/v1/connections", create.dump())->status, 503);
+  EXPECT_EQ(schema_count("pg_applied"), 0u);
+
+  // apply_first: the create is applied, then answered with a 503 HTML page.
+  httplib::Result queued = Admin("/_emulator/faults", json{{"path_prefix", "/v1/connections"},
+                                                           {"method", "POST"},
+                                                           {"kind", "html"},
+                                                           {"status", 503},
+                                                           {"apply_first", true}});
+  ASSERT_EQ(queued->status, 200);
+  EXPECT_EQ(Body(queued)["data"]["apply_first"], true);
+  httplib::Result failed = Post("/v1/connections", create.dump());
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 503);
+  EXPECT_THAT(failed->get_header_value("Content-Type"), HasSubstr("text/html"));
+  EXPECT_THAT(failed->body, HasSubstr("503 Service Unavailable"));
+  EXPECT_THAT(failed->body, Not(HasSubstr("pg_applied")));
+  EXPECT_EQ(schema_count("pg_applied"), 1u);
+  // So a client that sends the create again gets a conflict.
+  EXPECT_EQ(Post("/v1/connections", create.dump())->status, 409);
+
+  // apply_first drop: the sync is triggered, the client gets no answer at all.
+  ASSERT_EQ(Admin("/_emulator/connections/fresh_otter/sync_outcome", json{{"duration_ms", 60000}})
+                ->status,
+            200);
+  ASSERT_EQ(Admin("/_emulator/faults", json{{"path_prefix", "/v1/connections/fresh_otter/sync"},
+                                            {"kind", "drop"},
+                                            {"apply_first", true}})
+                ->status,
+            200);
+  auto c = NewClient();
+  c->set_basic_auth("demo_api_key", "demo_api_secret");
+  EXPECT_FALSE(c->Post("/v1/connections/fresh_otter/sync", "{}", "application/json"));
+  EXPECT_EQ(Body(cli_->Get("/v1/connections/fresh_otter"))["data"]["status"]["sync_state"],
+            "syncing");
+
+  // The request log tells what was applied and what the client got.
+  json log = Body(NewClient()->Get("/_emulator/requests"));
+  std::vector<json> posts;
+  for (const json& r : log["requests"]) {
+    if (r["method"] == "POST") posts.push_back(r);
+  }
+  ASSERT_EQ(posts.size(), 4u);
+  EXPECT_EQ(posts[0]["status"], 503);
+  EXPECT_EQ(posts[0]["fault"]["kind"], "status");
+  EXPECT_EQ(posts[0]["fault"]["apply_first"], false);
+  EXPECT_FALSE(posts[0]["fault"].contains("served_status"));
+  EXPECT_EQ(posts[1]["status"], 503);
+  EXPECT_EQ(posts[1]["fault"]["kind"], "html");
+  EXPECT_EQ(posts[1]["fault"]["apply_first"], true);
+  EXPECT_EQ(posts[1]["fault"]["served_status"], 201);
+  EXPECT_EQ(posts[2]["status"], 409);
+  EXPECT_TRUE(posts[2]["fault"].is_null());
+  EXPECT_EQ(posts[3]["status"], 0);
+  EXPECT_EQ(posts[3]["fault"]["kind"], "drop");
+  EXPECT_EQ(posts[3]["fault"]["served_status"], 200);
+
+  EXPECT_EQ(Admin("/_emulator/faults", json{{"apply_first", "yes"}})->status, 400);
+  EXPECT_EQ(Admin("/_emulator/faults", json{{"kind", "truncate"}, {"apply_first", true}})->status,
+            400);
+  EXPECT_EQ(Body(NewClient()->Get("/_emulator/faults"))["data"]["items"].size(), 0u);
+}
+
+TEST_F(ServerTest, ApplyThenDelayOutlastsTheClient) {
+  ASSERT_EQ(Admin("/_emulator/faults", json{{"method", "POST"},
+                                            {"kind", "latency"},
+                                            {"latency_ms", 1000},
+                                            {"apply_first", true}})
+                ->status,
+            200);
+  auto c = NewClient();
+  c->set_basic_auth("demo_api_key", "demo_api_secret");
+  c->set_read_timeout(0, 100000);  // 100 ms
+  const json create{{"group_id", "quiet_harbor"},
+                    {"service", "postgres"},
+                    {"config", {{"schema", "pg_slow"}, {"host", "h"}}}};
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(c->Post("/v1/connections", create.dump(), "application/json"));
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(900));
+  // The create is applied before the delay starts; on a loaded machine the
+  // client may give up before that, so wait for it (well within the delay).
+  size_t found = 0;
+  while (true) {
+    found = Body(cli_->Get("/v1/groups/quiet_harbor/connections?schema=pg_slow"))["data"]["items"]
+                .size();
+    if (found > 0 || absl::Now() - start > absl::Seconds(5)) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(found, 1u);
+}
+
 TEST_F(ServerTest, RequestLogNeverHoldsCredentials) {
   ASSERT_EQ(NewClient()->Delete("/_emulator/requests")->status, 200);
   cli_->Get("/v1/groups?limit=5", {{"User-Agent", "test-agent/1"}});
@@ -493,8 +595,27 @@ TEST_F(ServerTest, ResetRestoresSeed) {
 }
 
 TEST_F(ServerTest, KeepAliveReusesConnections) {
+  ASSERT_EQ(NewClient()->Delete("/_emulator/requests")->status, 200);
   cli_->set_keep_alive(true);
   for (int i = 0; i < 20; ++i) ASSERT_EQ(cli_->Get("/v1/groups")->status, 200);
+  // A second client has a connection of its own, so ports tell connections apart.
+  auto other = NewClient();
+  other->set_basic_auth("demo_api_key", "demo_api_secret");
+  ASSERT_EQ(other->Get("/v1/users")->status, 200);
+
+  const json log = Body(NewClient()->Get("/_emulator/requests"));
+  ASSERT_EQ(log["count"], 21);
+  std::set<int> ports;
+  for (int i = 0; i < 20; ++i) {
+    const json& r = log["requests"][i];
+    EXPECT_EQ(r["path"], "/v1/groups");
+    EXPECT_EQ(r["remote_addr"], "127.0.0.1");
+    ports.insert(r["remote_port"].get<int>());
+  }
+  EXPECT_EQ(ports.size(), 1u) << "20 keep-alive requests came over " << ports.size()
+                              << " connections";
+  EXPECT_EQ(log["requests"][20]["path"], "/v1/users");
+  EXPECT_EQ(ports.count(log["requests"][20]["remote_port"].get<int>()), 0u);
 }
 
 TEST(ListenAddress, Parses) {
