@@ -1,0 +1,107 @@
+#include "server/config.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace fivetran_gateway {
+namespace {
+
+absl::Status Refuse(absl::string_view message) { return absl::InvalidArgumentError(message); }
+
+// Listener TLS, caller tokens and per-call credentials (README "Security").
+absl::Status ResolveSecurity(const GatewayFlags& flags, GatewayConfig* config) {
+  config->tls_options.cert_file = flags.tls_cert;
+  config->tls_options.key_file = flags.tls_key;
+  config->tls_options.client_ca_file = flags.tls_client_ca;
+  config->tls_options.reload_interval = flags.tls_reload_interval;
+  config->tls = !flags.tls_cert.empty() || !flags.tls_key.empty();
+  if (config->tls) {
+    if (absl::Status s = CheckServerTlsFiles(config->tls_options); !s.ok()) {
+      return Refuse(s.message());
+    }
+  } else if (!flags.tls_client_ca.empty()) {
+    return Refuse("--tls_client_ca needs --tls_cert and --tls_key");
+  }
+  if (!flags.auth_tokens_file.empty()) {
+    absl::StatusOr<TokenStore> loaded = TokenStore::Load(flags.auth_tokens_file);
+    if (!loaded.ok()) {
+      return Refuse(absl::StrCat("--auth_tokens_file: ", loaded.status().message()));
+    }
+    config->tokens = std::move(*loaded);
+  }
+  const bool loopback = IsLoopbackListenAddress(flags.listen);
+  if (!config->tokens.has_value() && !loopback && !flags.allow_unauthenticated) {
+    return Refuse(absl::StrCat(
+        "refusing to serve ", flags.listen,
+        " without caller authentication: anyone who can reach it could use the gateway's "
+        "Fivetran credentials. Give --auth_tokens_file (see README.md, Security), listen on a "
+        "loopback address, or pass --allow_unauthenticated if the network is otherwise "
+        "protected."));
+  }
+  if (flags.allow_per_call_credentials && !config->tls) {
+    return Refuse(
+        "--allow_per_call_credentials needs --tls_cert and --tls_key: credentials must not "
+        "cross the network in plaintext");
+  }
+  config->allow_per_call_credentials = flags.allow_per_call_credentials;
+  if (!config->tokens.has_value() && !loopback) {
+    config->warnings.push_back(absl::StrCat("serving ", flags.listen,
+                                            " without caller authentication "
+                                            "(--allow_unauthenticated)"));
+  }
+  if (config->tokens.has_value() && !config->tls && !loopback) {
+    config->warnings.push_back(
+        "bearer tokens cross the network in plaintext: use --tls_cert and --tls_key");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
+  GatewayConfig config;
+  const std::string& level = flags.log_level;
+  if (level != "debug" && level != "info" && level != "warn" && level != "error") {
+    return Refuse("--log_level must be debug, info, warn or error");
+  }
+  config.log_level = level;
+
+  absl::StatusOr<Credentials> credentials = LoadCredentials(flags.credentials_file);
+  if (!credentials.ok()) return Refuse(credentials.status().message());
+  config.credentials = *std::move(credentials);
+
+  config.base_url = flags.fivetran_base_url;
+  if (!absl::StartsWith(config.base_url, "https://") &&
+      !absl::StartsWith(config.base_url, "http://")) {
+    return Refuse("--fivetran_base_url must start with https:// or http://");
+  }
+  if (absl::StartsWith(config.base_url, "http://")) {
+    config.warnings.push_back(
+        "--fivetran_base_url is plain HTTP: use it only for a local emulator");
+  }
+
+  config.listen = flags.listen;
+  if (absl::Status s = ResolveSecurity(flags, &config); !s.ok()) return s;
+
+  if (!flags.fivetran_ca_file.empty()) {
+    absl::StatusOr<std::string> bundle = UpstreamCaBundle(flags.fivetran_ca_file);
+    if (!bundle.ok()) return Refuse(bundle.status().message());
+    config.upstream_ca_pem = *std::move(bundle);
+  }
+
+  config.grace_period = flags.grace_period;
+  config.max_request_time = flags.max_request_time;
+  config.max_attempts = std::max(1, flags.max_attempts);
+  config.max_retry_wait = flags.max_retry_wait;
+  config.request_id_window = flags.request_id_window;
+  config.sync_poll_min_interval = flags.sync_poll_min_interval;
+  config.sync_poll_interval = std::max(flags.sync_poll_interval, flags.sync_poll_min_interval);
+  config.max_upstream_connections = flags.max_upstream_connections;
+  config.port_file = flags.port_file;
+  return config;
+}
+
+}  // namespace fivetran_gateway

@@ -1,0 +1,79 @@
+// GatewayConfig: the gateway's command-line flags, checked and resolved
+// (credentials read, tokens file loaded, upstream CAs bundled) into what
+// Gateway (gateway.h) needs to run. Every refusal to start is one status
+// here, with a message that names the fix; main prints it and exits 2.
+#ifndef FIVETRAN_GATEWAY_SERVER_CONFIG_H_
+#define FIVETRAN_GATEWAY_SERVER_CONFIG_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/auth.h"
+#include "server/credentials.h"
+#include "server/tls.h"
+
+namespace fivetran_gateway {
+
+// The flags as given (main.cc documents each; README "Configuration").
+struct GatewayFlags {
+  std::string listen = "127.0.0.1:50051";
+  std::string fivetran_base_url = "https://api.fivetran.com";
+  std::string credentials_file;  // "" = FIVETRAN_API_KEY / FIVETRAN_API_SECRET.
+  std::string fivetran_ca_file;
+  absl::Duration grace_period = absl::Seconds(10);
+  absl::Duration max_request_time = absl::Seconds(120);
+  int max_attempts = 3;
+  absl::Duration max_retry_wait = absl::Seconds(30);
+  absl::Duration request_id_window = absl::Minutes(10);
+  absl::Duration sync_poll_interval = absl::Seconds(10);
+  absl::Duration sync_poll_min_interval = absl::Seconds(1);
+  int max_upstream_connections = 32;
+  std::string port_file;
+  std::string log_level = "info";
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  absl::Duration tls_reload_interval = absl::Seconds(60);
+  std::string auth_tokens_file;
+  bool allow_unauthenticated = false;
+  bool allow_per_call_credentials = false;
+};
+
+struct GatewayConfig {
+  std::string listen;
+  std::string base_url;
+  Credentials credentials;  // Secret: never logged.
+  std::string log_level;    // debug, info, warn or error.
+  bool tls = false;         // Listener TLS (tls_options set).
+  ServerTlsOptions tls_options;
+  std::optional<TokenStore> tokens;  // Caller tokens; nullopt = no caller authentication.
+  bool allow_per_call_credentials = false;
+  std::string upstream_ca_pem;  // System CAs plus --fivetran_ca_file; "" = system only.
+  absl::Duration grace_period;
+  absl::Duration max_request_time;
+  int max_attempts = 3;  // At least 1.
+  absl::Duration max_retry_wait;
+  absl::Duration request_id_window;
+  absl::Duration sync_poll_interval;  // Never below sync_poll_min_interval.
+  absl::Duration sync_poll_min_interval;
+  int max_upstream_connections = 32;
+  std::string port_file;
+  // Accepted but worth a warning line at start-up (never holds a secret).
+  std::vector<std::string> warnings;
+};
+
+// INVALID_ARGUMENT (or the loader's error) with the message to print when
+// the gateway must not start: unknown log level; missing or unreadable
+// credentials; a base URL that is not http(s); TLS key without certificate
+// or files that do not match; --tls_client_ca without TLS; a bad tokens
+// file; a non-loopback listener without tokens (unless
+// allow_unauthenticated); per-call credentials without TLS; an unreadable
+// --fivetran_ca_file.
+absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags);
+
+}  // namespace fivetran_gateway
+
+#endif  // FIVETRAN_GATEWAY_SERVER_CONFIG_H_

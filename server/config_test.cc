@@ -1,0 +1,143 @@
+// Every refusal to start (exit 2) and the values the gateway runs with.
+#include "server/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+#include <string>
+
+namespace fivetran_gateway {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir();
+    flags_.credentials_file =
+        Write("credentials", "FIVETRAN_API_KEY=key-1\nFIVETRAN_API_SECRET=s3cret\n");
+    flags_.fivetran_base_url = "http://127.0.0.1:8089";
+  }
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string Refusal() {
+    absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+    EXPECT_FALSE(c.ok());
+    if (c.ok()) return "";
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    return std::string(c.status().message());
+  }
+
+  std::string dir_;
+  GatewayFlags flags_;
+};
+
+TEST_F(ConfigTest, TheDefaultsOnLoopbackStart) {
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "127.0.0.1:50051");
+  EXPECT_EQ(c->credentials.api_key, "key-1");
+  EXPECT_EQ(c->credentials.api_secret, "s3cret");
+  EXPECT_FALSE(c->tls);
+  EXPECT_FALSE(c->tokens.has_value());
+  EXPECT_EQ(c->max_attempts, 3);
+  EXPECT_EQ(c->sync_poll_interval, absl::Seconds(10));
+  ASSERT_EQ(c->warnings.size(), 1u);  // Plain HTTP upstream.
+  EXPECT_NE(c->warnings[0].find("plain HTTP"), std::string::npos);
+  for (const std::string& w : c->warnings) EXPECT_EQ(w.find("s3cret"), std::string::npos);
+}
+
+TEST_F(ConfigTest, AnUnknownLogLevelIsRefused) {
+  flags_.log_level = "verbose";
+  EXPECT_EQ(Refusal(), "--log_level must be debug, info, warn or error");
+}
+
+TEST_F(ConfigTest, MissingCredentialsAreRefusedWithoutEchoingAnything) {
+  flags_.credentials_file = Write("half", "FIVETRAN_API_KEY=key-1\n");
+  std::string message = Refusal();
+  EXPECT_NE(message.find("FIVETRAN_API_SECRET"), std::string::npos) << message;
+  EXPECT_EQ(message.find("key-1"), std::string::npos) << message;
+  flags_.credentials_file = dir_ + "/does-not-exist";
+  EXPECT_FALSE(Refusal().empty());
+}
+
+TEST_F(ConfigTest, ABaseUrlThatIsNotHttpIsRefused) {
+  flags_.fivetran_base_url = "ftp://api.fivetran.com";
+  EXPECT_EQ(Refusal(), "--fivetran_base_url must start with https:// or http://");
+  flags_.fivetran_base_url = "https://api.fivetran.com";
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->warnings.empty());
+}
+
+TEST_F(ConfigTest, ANonLoopbackListenerNeedsTokensOrAnExplicitOptOut) {
+  flags_.listen = "0.0.0.0:50051";
+  EXPECT_NE(Refusal().find("refusing to serve 0.0.0.0:50051 without caller authentication"),
+            std::string::npos);
+  flags_.allow_unauthenticated = true;
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->warnings.back(),
+            "serving 0.0.0.0:50051 without caller authentication (--allow_unauthenticated)");
+}
+
+TEST_F(ConfigTest, TokensOverPlaintextOffLoopbackStartWithAWarning) {
+  flags_.listen = "0.0.0.0:50051";
+  flags_.auth_tokens_file = Write("tokens", "read 0123456789abcdef0123\n");
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->tokens.has_value());
+  EXPECT_EQ(c->tokens->size(), 1u);
+  EXPECT_EQ(c->warnings.back(),
+            "bearer tokens cross the network in plaintext: use --tls_cert and --tls_key");
+}
+
+TEST_F(ConfigTest, ABadTokensFileIsRefusedNamingTheLineNotTheToken) {
+  flags_.auth_tokens_file = Write("tokens", "# ok\nadmin 0123456789abcdef0123\n");
+  std::string message = Refusal();
+  EXPECT_EQ(message.rfind("--auth_tokens_file: ", 0), 0u) << message;
+  EXPECT_NE(message.find("line 2"), std::string::npos) << message;
+  EXPECT_EQ(message.find("0123456789abcdef0123"), std::string::npos) << message;
+}
+
+TEST_F(ConfigTest, PerCallCredentialsNeedTls) {
+  flags_.allow_per_call_credentials = true;
+  EXPECT_EQ(Refusal(),
+            "--allow_per_call_credentials needs --tls_cert and --tls_key: credentials must not "
+            "cross the network in plaintext");
+}
+
+TEST_F(ConfigTest, AClientCaNeedsAServerCertificate) {
+  flags_.tls_client_ca = Write("ca.pem", "not used");
+  EXPECT_EQ(Refusal(), "--tls_client_ca needs --tls_cert and --tls_key");
+}
+
+TEST_F(ConfigTest, AnUnreadableTlsKeyIsRefused) {
+  flags_.tls_cert = dir_ + "/no-cert.pem";
+  flags_.tls_key = dir_ + "/no-key.pem";
+  EXPECT_FALSE(Refusal().empty());
+  flags_.tls_cert = Write("garbage.pem", "-----BEGIN CERTIFICATE-----\nnope\n");
+  flags_.tls_key = Write("garbage-key.pem", "nope");
+  EXPECT_FALSE(Refusal().empty());
+}
+
+TEST_F(ConfigTest, AnUnreadableUpstreamCaFileIsRefused) {
+  flags_.fivetran_ca_file = dir_ + "/missing-ca.pem";
+  EXPECT_FALSE(Refusal().empty());
+}
+
+TEST_F(ConfigTest, NumbersAreBroughtIntoRange) {
+  flags_.max_attempts = 0;
+  flags_.sync_poll_interval = absl::Milliseconds(200);
+  flags_.sync_poll_min_interval = absl::Seconds(2);
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->max_attempts, 1);
+  EXPECT_EQ(c->sync_poll_interval, absl::Seconds(2));
+}
+
+}  // namespace
+}  // namespace fivetran_gateway

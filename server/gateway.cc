@@ -1,0 +1,122 @@
+#include "server/gateway.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
+#include "server/fivetran/client.h"
+#include "server/fivetran/rest_api.h"
+#include "server/idempotency.h"
+#include "server/services.h"
+#include "server/sync_watch.h"
+#include "server/version.h"
+#include "spdlog/spdlog.h"
+
+namespace fivetran_gateway {
+
+Gateway::Gateway(GatewayConfig config) : config_(std::move(config)) {}
+
+Gateway::~Gateway() {
+  if (server_ != nullptr) {
+    server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    server_->Wait();
+  }
+}
+
+// The services of one set of Fivetran credentials: the gateway's own, and
+// (--allow_per_call_credentials) one set per caller-supplied key pair. Each
+// set has its own client, sync pollers and request-id cache, so one
+// account's caller never sees another's results.
+std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
+                                             const std::string& api_secret) {
+  fivetran::ClientOptions options;
+  options.base_url = config_.base_url;
+  options.api_key = api_key;
+  options.api_secret = api_secret;
+  options.user_agent = absl::StrCat("fivetran-gateway/", kVersion);
+  options.max_request_time = config_.max_request_time;
+  options.retry.max_attempts = config_.max_attempts;
+  options.retry.max_retry_wait = config_.max_retry_wait;
+  IdempotencyOptions idempotency;
+  idempotency.window = config_.request_id_window;
+  SyncWatchOptions watch;
+  watch.default_poll_interval = config_.sync_poll_interval;
+  watch.min_poll_interval = config_.sync_poll_min_interval;
+
+  auto set = std::make_unique<ServiceSet>();
+  set->client =
+      std::make_unique<fivetran::FivetranClient>(options, transport_.get(), timers_.get());
+  set->api = std::make_unique<fivetran::RestFivetranApi>(set->client.get());
+  set->pollers = std::make_shared<SyncPollers>(set->api.get(), timers_.get(), watch);
+  set->connections = std::make_unique<ConnectionServiceImpl>(
+      set->api.get(), set->pollers, timers_.get(), std::make_shared<IdempotencyCache>(idempotency));
+  set->groups = std::make_unique<GroupServiceImpl>(set->api.get());
+  set->users = std::make_unique<UserServiceImpl>(set->api.get());
+  return set;
+}
+
+absl::Status Gateway::Start() {
+  for (const std::string& warning : config_.warnings) spdlog::warn("{}", warning);
+
+  fivetran::CurlTransportOptions transport_options;
+  transport_options.ca_pem = config_.upstream_ca_pem;
+  transport_options.max_host_connections = config_.max_upstream_connections;
+  transport_ = std::make_unique<fivetran::CurlTransport>(transport_options);
+  timers_ = std::make_unique<TimerQueue>();
+  default_set_ = MakeSet(config_.credentials.api_key, config_.credentials.api_secret);
+  ServiceSetFactory per_call_factory;
+  if (config_.allow_per_call_credentials) {
+    per_call_factory = [this](const std::string& key, const std::string& secret) {
+      return MakeSet(key, secret);
+    };
+  }
+  GuardOptions guard_options;
+  guard_options.tokens = config_.tokens.has_value() ? &*config_.tokens : nullptr;
+  guard_options.allow_per_call_credentials = config_.allow_per_call_credentials;
+  guard_ = std::make_unique<ServiceGuard>(guard_options, default_set_.get(), per_call_factory);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Links health.proto's descriptors so reflection can describe the service.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config_.listen,
+                           config_.tls ? MakeServerTlsCredentials(config_.tls_options)
+                                       : grpc::InsecureServerCredentials(),
+                           &port_);
+  builder.RegisterService(guard_->connections());
+  builder.RegisterService(guard_->groups());
+  builder.RegisterService(guard_->users());
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    server_ = nullptr;
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config_.listen));
+  }
+  std::string host = config_.listen.substr(0, config_.listen.rfind(':'));
+  spdlog::info("fivetran_gateway {} listening on {}:{}, upstream {}", kVersion, host, port_,
+               config_.base_url);
+  spdlog::info("security: listener {}{}, caller tokens {}{}, upstream CAs {}",
+               config_.tls ? "TLS" : "plaintext",
+               config_.tls_options.client_ca_file.empty() ? "" : " (mutual)",
+               config_.tokens.has_value() ? absl::StrCat(config_.tokens->size(), " loaded") : "off",
+               config_.allow_per_call_credentials ? ", per-call credentials on" : "",
+               config_.upstream_ca_pem.empty() ? "system" : "system + --fivetran_ca_file");
+  return absl::OkStatus();
+}
+
+void Gateway::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+}
+
+void Gateway::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
+
+}  // namespace fivetran_gateway

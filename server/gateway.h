@@ -1,0 +1,59 @@
+// Gateway: one running fivetran_gateway, wired from a GatewayConfig.
+//
+// Owns, in construction order: the libcurl transport, the timer queue, the
+// services of the gateway's own Fivetran credentials (client -> REST API ->
+// sync pollers -> services), the ServiceGuard that admits each call (token,
+// scope, per-call credentials), and the gRPC server with reflection and
+// health. Destroyed in reverse: the server stops before anything it calls.
+// Usable in-process (tests) as well as from main.cc.
+#ifndef FIVETRAN_GATEWAY_SERVER_GATEWAY_H_
+#define FIVETRAN_GATEWAY_SERVER_GATEWAY_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "server/auth_services.h"
+#include "server/common/timer_queue.h"
+#include "server/config.h"
+#include "server/fivetran/http_transport.h"
+
+namespace fivetran_gateway {
+
+class Gateway {
+ public:
+  explicit Gateway(GatewayConfig config);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Builds everything and starts listening; UNAVAILABLE when the address
+  // cannot be bound. Logs what is on (never a secret).
+  absl::Status Start();
+  // The bound gRPC port (after Start).
+  int port() const { return port_; }
+  // Health turns NOT_SERVING, new calls are refused, in-flight calls get
+  // until `grace` to finish. Safe from any thread; Wait() then returns.
+  void Shutdown(absl::Duration grace);
+  // Blocks until the server has shut down.
+  void Wait();
+
+ private:
+  std::unique_ptr<ServiceSet> MakeSet(const std::string& api_key, const std::string& api_secret);
+
+  const GatewayConfig config_;
+  std::unique_ptr<fivetran::CurlTransport> transport_;
+  // Waits between attempts, sync polls, watch deadlines. After the
+  // transport: it stops (dropping pending waits) before the transport does.
+  std::unique_ptr<TimerQueue> timers_;
+  std::unique_ptr<ServiceSet> default_set_;
+  std::unique_ptr<ServiceGuard> guard_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace fivetran_gateway
+
+#endif  // FIVETRAN_GATEWAY_SERVER_GATEWAY_H_
