@@ -371,6 +371,14 @@ TEST_F(SyncWatchTest, ThousandWatchersOnTenConnectionsCostTenReadsPerInterval) {
     request.mutable_poll_interval()->set_nanos(kPollMs * 1000000);
     watchers.push_back(std::make_unique<CountingWatcher>(stubs[i % stubs.size()].get(), request));
   }
+  // However the test ends, no watcher is destroyed while its call runs.
+  struct CancelAll {
+    std::vector<std::unique_ptr<CountingWatcher>>* watchers;
+    ~CancelAll() {
+      for (auto& w : *watchers) w->Cancel();
+      for (auto& w : *watchers) w->WaitDone(absl::Seconds(20));
+    }
+  } cancel_all{&watchers};
   // Subscribed = each watcher got its first update (the state the shared
   // poller read), showing its own connection and no outcome.
   const absl::Time subscribe_deadline = absl::Now() + absl::Seconds(30);
