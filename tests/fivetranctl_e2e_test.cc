@@ -35,22 +35,32 @@ struct Result {
   std::string err;
 };
 
-// Runs fivetranctl with `args`; stdin from `stdin_file` (/dev/null by default, so never a
+// A fivetranctl process started by StartCtl; WaitCtl collects its result.
+struct RunningCtl {
+  pid_t pid = -1;
+  std::string out_path;
+  std::string err_path;
+};
+
+// Starts fivetranctl with `args`; stdin from `stdin_file` (/dev/null by default, so never a
 // terminal). `env` entries with empty values are unset. FIVETRAN_GATEWAY_ADDR and
-// FIVETRAN_FTP_PASSWORD are unset unless given.
-Result RunCtl(const std::vector<std::string>& args, std::map<std::string, std::string> env = {},
-              const std::string& stdin_file = "/dev/null") {
+// FIVETRAN_FTP_PASSWORD are unset unless given. Its stdout and stderr go to files named after
+// `name`.
+RunningCtl StartCtl(const std::vector<std::string>& args,
+                    std::map<std::string, std::string> env = {},
+                    const std::string& stdin_file = "/dev/null", const std::string& name = "ctl") {
   env.emplace("FIVETRAN_GATEWAY_ADDR", "");
   env.emplace("FIVETRAN_FTP_PASSWORD", "");
-  const std::string out_path = TempPath("ctl.out");
-  const std::string err_path = TempPath("ctl.err");
+  RunningCtl ctl;
+  ctl.out_path = TempPath(name + ".out");
+  ctl.err_path = TempPath(name + ".err");
   std::vector<std::string> argv = {Runfile("client/fivetranctl")};
   argv.insert(argv.end(), args.begin(), args.end());
   pid_t pid = fork();
   if (pid == 0) {
     int in = open(stdin_file.c_str(), O_RDONLY);
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int out = open(ctl.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(ctl.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (in < 0 || out < 0 || err < 0) _exit(126);
     dup2(in, 0);
     dup2(out, 1);
@@ -68,24 +78,36 @@ Result RunCtl(const std::vector<std::string>& args, std::map<std::string, std::s
     execv(cargs[0], cargs.data());
     _exit(127);
   }
+  ctl.pid = pid;
+  return ctl;
+}
+
+// Waits (at most 60 s, then kills it) for a fivetranctl started by StartCtl.
+Result WaitCtl(const RunningCtl& ctl) {
   Result r;
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   int status = 0;
   while (true) {
-    pid_t w = waitpid(pid, &status, WNOHANG);
-    if (w == pid) break;
+    pid_t w = waitpid(ctl.pid, &status, WNOHANG);
+    if (w == ctl.pid) break;
     if (std::chrono::steady_clock::now() > end) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
+      kill(ctl.pid, SIGKILL);
+      waitpid(ctl.pid, &status, 0);
       ADD_FAILURE() << "fivetranctl timed out";
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = ReadFile(out_path);
-  r.err = ReadFile(err_path);
+  r.out = ReadFile(ctl.out_path);
+  r.err = ReadFile(ctl.err_path);
   return r;
+}
+
+// Runs fivetranctl to the end (see StartCtl).
+Result RunCtl(const std::vector<std::string>& args, std::map<std::string, std::string> env = {},
+              const std::string& stdin_file = "/dev/null") {
+  return WaitCtl(StartCtl(args, std::move(env), stdin_file));
 }
 
 std::string Describe(const Result& r) {
@@ -860,6 +882,11 @@ class FivetranctlWaitTest : public StackTest {
     args.insert(args.begin(), {"--server", gateway_->address()});
     return RunCtl(args);
   }
+  static json RestConnection(const std::string& id) {
+    HttpReply r = emulator_->Rest("GET", "/v1/connections/" + id);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json["data"];
+  }
 };
 
 TEST_F(FivetranctlWaitTest, WaitSucceeded) {
@@ -902,19 +929,64 @@ TEST_F(FivetranctlWaitTest, WaitOutcomesHaveTheirExitCodes) {
 }
 
 TEST_F(FivetranctlWaitTest, WatchJsonlStreamsEveryUpdate) {
-  Outcome("decent_dropsy", "success", 400);
+  // A sync that runs until the test ends it, so the watch sees it running.
+  const json before = RestConnection("decent_dropsy");
+  ASSERT_TRUE(before["failed_at"].is_null());  // The baseline is succeeded_at.
+  Outcome("decent_dropsy", "success", 600000);
   Result sync = Ctl({"connections", "sync", "decent_dropsy"});
   ASSERT_EQ(sync.code, 0) << Describe(sync);
-  Result r = Ctl(
-      {"--output", "jsonl", "connections", "watch", "decent_dropsy", "--poll-interval", "100ms"});
-  // Watching from now: the sync already running ends after its start, but the
-  // baseline is read when the watch starts, so the watch sees it end.
+  ASSERT_EQ(RestConnection("decent_dropsy")["status"]["sync_state"], "syncing");
+
+  RunningCtl watch = StartCtl({"--server", gateway_->address(), "--output", "jsonl", "connections",
+                               "watch", "decent_dropsy", "--poll-interval", "100ms"},
+                              {}, "/dev/null", "watch");
+  // Each update is printed (and flushed) when it arrives: the first one while
+  // the sync still runs.
+  std::string out;
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((out = ReadFile(watch.out_path)).find('\n') == std::string::npos &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (out.find('\n') == std::string::npos) kill(watch.pid, SIGTERM);
+  ASSERT_NE(out.find('\n'), std::string::npos) << "no update while the sync runs\n"
+                                               << Describe(WaitCtl(watch));
+
+  // End the sync now: a forced restart that lasts no time.
+  Outcome("decent_dropsy", "success", 0);
+  HttpReply forced = emulator_->Rest("POST", "/v1/connections/decent_dropsy/force");
+  ASSERT_EQ(forced.status, 200) << forced.body;
+  Result r = WaitCtl(watch);
   EXPECT_EQ(r.code, 0) << Describe(r);
+  const json after = RestConnection("decent_dropsy");
+
+  // One line per state change: the running sync, then its end with the outcome.
   std::vector<std::string> lines = Lines(r.out);
-  ASSERT_FALSE(lines.empty());
-  json last = ParseJson(lines.back());
-  EXPECT_EQ(last["outcome"], "SYNC_OUTCOME_SUCCEEDED");
-  EXPECT_EQ(last["observation"]["sync_state"], "SYNC_STATE_SCHEDULED");
+  ASSERT_EQ(lines.size(), 2u) << Describe(r);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"SYNC_STATE_SYNCING", "SYNC_OUTCOME_UNSPECIFIED"},
+      {"SYNC_STATE_SCHEDULED", "SYNC_OUTCOME_SUCCEEDED"}};
+  google::protobuf::Timestamp previous_observed;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    SCOPED_TRACE("line " + std::to_string(i + 1) + ": " + lines[i]);
+    json line = ParseJson(lines[i]);
+    ASSERT_TRUE(line.is_object());
+    EXPECT_EQ(line["observation"]["sync_state"], expected[i].first);
+    EXPECT_EQ(line["outcome"], expected[i].second);
+    ExpectSameTime(line["baseline"], before["succeeded_at"], "baseline");
+    EXPECT_EQ(line["trigger_required"], false);
+    google::protobuf::Timestamp observed;
+    ASSERT_TRUE(line["observation"]["observed_at"].is_string());
+    ASSERT_TRUE(TimeUtil::FromString(line["observation"]["observed_at"], &observed));
+    EXPECT_GT(observed, previous_observed);
+    previous_observed = observed;
+  }
+  json running = ParseJson(lines[0]);
+  ExpectSameTime(running["observation"]["succeeded_at"], before["succeeded_at"], "succeeded_at");
+  json last = ParseJson(lines[1]);
+  EXPECT_EQ(last["observation"]["sync_state_raw"], "scheduled");
+  ExpectSameTime(last["observation"]["succeeded_at"], after["succeeded_at"], "succeeded_at");
+  EXPECT_GT(after["succeeded_at"].get<std::string>(), before["succeeded_at"].get<std::string>());
 }
 
 TEST_F(FivetranctlWaitTest, PollIntervalNeedsWait) {

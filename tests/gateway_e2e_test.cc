@@ -570,6 +570,24 @@ TEST_F(GatewayE2ETest, UnreachableUpstreamIsUnavailable) {
   EXPECT_EQ(DetailsOf(s).error_info.metadata().at("outcome"), "not_sent");
 }
 
+// Waits until the gateway has logged the RPC with `request_id`; returns that
+// line ("" on timeout).
+std::string LogLineOf(const Gateway& gateway, const std::string& request_id, double timeout_s = 5) {
+  const std::string needle = "request_id=" + request_id;
+  auto end = std::chrono::steady_clock::now() +
+             std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  while (true) {
+    std::string log = gateway.log();
+    size_t at = log.find(needle);
+    if (at != std::string::npos) {
+      size_t line_start = log.rfind('\n', at) + 1;  // npos + 1 == 0.
+      return log.substr(line_start, log.find('\n', at) - line_start);
+    }
+    if (std::chrono::steady_clock::now() > end) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 TEST_F(GatewayE2ETest, OneLogLinePerRpcWithoutCredentials) {
   v1::GetConnectionRequest request;
   request.set_connection_id("decent_dropsy");
@@ -578,12 +596,9 @@ TEST_F(GatewayE2ETest, OneLogLinePerRpcWithoutCredentials) {
   context.AddMetadata("x-request-id", "e2e-log-check-42");
   grpc::Status s = gateway_->connections()->GetConnection(&context, request, &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::string line = LogLineOf(*gateway_, "e2e-log-check-42");
+  ASSERT_FALSE(line.empty()) << gateway_->log();
   std::string log = gateway_->log();
-  size_t at = log.find("request_id=e2e-log-check-42");
-  ASSERT_NE(at, std::string::npos) << log;
-  size_t line_start = log.rfind('\n', at) + 1;
-  std::string line = log.substr(line_start, log.find('\n', at) - line_start);
   EXPECT_NE(line.find("method=GetConnection"), std::string::npos) << line;
   EXPECT_NE(line.find("code=OK"), std::string::npos) << line;
   EXPECT_NE(line.find("http_status=200"), std::string::npos) << line;
@@ -607,6 +622,30 @@ TEST_F(GatewayE2ETest, HealthCheckServes) {
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
+// The emulator's log entries for `path` (unanswered ones have status 0).
+std::vector<json> RequestsFor(const Emulator& emulator, const std::string& path) {
+  std::vector<json> out;
+  for (const json& r : emulator.Requests()) {
+    if (r["path"] == path) out.push_back(r);
+  }
+  return out;
+}
+
+// Waits until the emulator has received a request for `path` that it has not
+// answered yet; returns it (null on timeout).
+json WaitForUnansweredRequest(const Emulator& emulator, const std::string& path,
+                              double timeout_s = 10) {
+  auto end = std::chrono::steady_clock::now() +
+             std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+  while (std::chrono::steady_clock::now() < end) {
+    for (const json& r : RequestsFor(emulator, path)) {
+      if (r["status"] == 0) return r;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return nullptr;
+}
+
 TEST_F(GatewayE2ETest, CancelledCallAbortsTheUpstreamTransfer) {
   emulator_->AddFault(
       {{"kind", "latency"}, {"latency_ms", 5000}, {"path_prefix", "/v1/users"}, {"count", 1}});
@@ -617,22 +656,28 @@ TEST_F(GatewayE2ETest, CancelledCallAbortsTheUpstreamTransfer) {
   grpc::Status status;
   auto start = std::chrono::steady_clock::now();
   std::thread call([&] { status = gateway_->users()->ListUsers(&context, request, &response); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Cancel only once the transfer is in flight: the emulator has the request
+  // and has not answered it (the latency fault holds the answer for 5 s).
+  json in_flight = WaitForUnansweredRequest(*emulator_, "/v1/users");
+  if (in_flight.is_null()) context.TryCancel();  // Do not leave the call behind.
+  ASSERT_FALSE(in_flight.is_null()) << "the gateway never sent GET /v1/users";
+  EXPECT_EQ(in_flight["method"], "GET");
   context.TryCancel();
   call.join();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
   // The gateway ends the RPC (and logs it) as soon as the transfer is aborted,
   // not when the slow upstream answer would have come.
-  std::string log;
-  for (int i = 0; i < 40; ++i) {
-    log = gateway_->log();
-    if (log.find("request_id=e2e-cancel-7") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  std::string line = LogLineOf(*gateway_, "e2e-cancel-7");
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_NE(log.find("code=CANCELLED http_status=0 latency_ms="), std::string::npos)
-      << log.substr(log.size() > 2000 ? log.size() - 2000 : 0);
+  EXPECT_NE(line.find("method=ListUsers"), std::string::npos) << line;
+  EXPECT_NE(line.find("code=CANCELLED http_status=0 latency_ms="), std::string::npos) << line;
   EXPECT_LT(took, 3.0);
+  // Still unanswered: the call ended before the upstream answer, and it was
+  // the only request (a cancelled call is not retried).
+  std::vector<json> users = RequestsFor(*emulator_, "/v1/users");
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0]["seq"], in_flight["seq"]);
+  EXPECT_EQ(users[0]["status"], 0) << "the call ended only after the upstream answered";
 }
 
 TEST_F(GatewayE2ETest, PostsAreNeverReplayedOnADroppedConnection) {  // Field report B23.
@@ -838,7 +883,9 @@ TEST(GatewayProcessTest, SigtermDrainsAndExitsZero) {
     v1::ListGroupsRequest request;
     status = gateway.groups()->ListGroups(ContextWithDeadline(10).get(), request, &response);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // SIGTERM once the call is in flight upstream.
+  json in_flight = WaitForUnansweredRequest(emulator, "/v1/groups");
+  EXPECT_FALSE(in_flight.is_null()) << "the gateway never sent GET /v1/groups";
   EXPECT_EQ(gateway.process().StopWith(SIGTERM, 10), 0);
   call.join();
   EXPECT_TRUE(status.ok()) << status.error_message();

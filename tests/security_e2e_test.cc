@@ -12,8 +12,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "grpc/health/v1/health.pb.h"
 #include "tests/harness.h"
@@ -437,14 +439,61 @@ TEST_F(SecurityE2ETest, PerCallCredentialsOnlyWhenEnabledAndOverTls) {
       with_credentials("caller-key-wrong", "caller-secret-wrong").get(), request, &response);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(DetailsOf(refused).error_info.reason(), "FIVETRAN_AUTH_FAILED");
-  auto half = ContextWithDeadline(5);
-  half->AddMetadata("x-fivetran-api-key", Emulator::kApiKey);
-  EXPECT_EQ(stub->ListGroups(half.get(), request, &response).error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
 
   std::string log = gateway.log();
   for (const char* secret : {Emulator::kApiKey, Emulator::kApiSecret, "caller-key-wrong",
                              "caller-secret-wrong", "gateway-secret-wrong"}) {
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " is in the log";
+  }
+}
+
+TEST_F(SecurityE2ETest, HalfPerCallCredentialsAreRefusedWithoutFallingBack) {
+  KeyPair server = MakeCert("server");
+  // The gateway's own credentials are valid: falling back to them would succeed.
+  Gateway gateway(
+      emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+      {"--tls_cert=" + server.cert, "--tls_key=" + server.key, "--allow_per_call_credentials"});
+  auto stub = v1::GroupService::NewStub(gateway.NewChannel(TlsCreds(server.cert)));
+  v1::ListGroupsRequest request;
+  v1::ListGroupsResponse response;
+  grpc::Status own = stub->ListGroups(ContextWithDeadline(5).get(), request, &response);
+  ASSERT_TRUE(own.ok()) << own.error_message();
+  ASSERT_GT(response.groups_size(), 0);
+
+  // nullopt = header not sent.
+  struct Half {
+    const char* what;
+    std::optional<std::string> key;
+    std::optional<std::string> secret;
+  };
+  const std::vector<Half> halves = {
+      {"key only", Emulator::kApiKey, std::nullopt},
+      {"secret only", std::nullopt, Emulator::kApiSecret},
+      {"empty secret", Emulator::kApiKey, ""},
+      {"empty key", "", Emulator::kApiSecret},
+  };
+  for (const Half& half : halves) {
+    SCOPED_TRACE(half.what);
+    emulator_->ClearRequests();
+    auto context = ContextWithDeadline(5);
+    if (half.key) context->AddMetadata("x-fivetran-api-key", *half.key);
+    if (half.secret) context->AddMetadata("x-fivetran-api-secret", *half.secret);
+    v1::ListGroupsResponse refused_response;
+    grpc::Status s = stub->ListGroups(context.get(), request, &refused_response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+    EXPECT_EQ(s.error_message(),
+              "x-fivetran-api-key and x-fivetran-api-secret must be sent together");
+    ErrorDetails d = DetailsOf(s);
+    EXPECT_EQ(d.error_info_count, 1);
+    EXPECT_EQ(d.error_info.reason(), "UNAUTHENTICATED");
+    EXPECT_EQ(d.error_info.domain(), "fivetran-gateway");
+    EXPECT_EQ(refused_response.groups_size(), 0);
+    // Refused before anything was sent to Fivetran, with either credentials.
+    for (const nlohmann::json& r : emulator_->Requests()) ADD_FAILURE() << "sent: " << r.dump();
+  }
+
+  std::string log = gateway.log();
+  for (const char* secret : {Emulator::kApiKey, Emulator::kApiSecret}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret << " is in the log";
   }
 }

@@ -4,7 +4,8 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
-#include <atomic>
+#include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -272,7 +273,12 @@ class CountingWatcher : public grpc::ClientReadReactor<v1::WatchConnectionSyncRe
   }
   void OnReadDone(bool ok) override {
     if (!ok) return;
-    ++messages;
+    {
+      absl::MutexLock lock(&mu_);
+      if (messages_ == 0) first_ = message_;
+      if (message_.outcome() != v1::SYNC_OUTCOME_UNSPECIFIED) ++final_messages_;
+      ++messages_;
+    }
     StartRead(&message_);
   }
   void OnDone(const grpc::Status& s) override {
@@ -285,21 +291,64 @@ class CountingWatcher : public grpc::ClientReadReactor<v1::WatchConnectionSyncRe
     absl::MutexLock lock(&mu_);
     return mu_.AwaitWithTimeout(absl::Condition(&done_), timeout);
   }
-  std::atomic<int> messages{0};
+  // Waits until the first message arrived or the stream ended.
+  bool WaitFirstMessage(absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithDeadline(absl::Condition(this, &CountingWatcher::ArrivedOrDone), deadline);
+    return messages_ > 0;
+  }
+  int messages() {
+    absl::MutexLock lock(&mu_);
+    return messages_;
+  }
+  int final_messages() {
+    absl::MutexLock lock(&mu_);
+    return final_messages_;
+  }
+  bool done() {
+    absl::MutexLock lock(&mu_);
+    return done_;
+  }
+  grpc::Status status() {
+    absl::MutexLock lock(&mu_);
+    return status_;
+  }
+  v1::WatchConnectionSyncResponse first() {
+    absl::MutexLock lock(&mu_);
+    return first_;
+  }
+  const std::string& connection_id() const { return request_.connection_id(); }
 
  private:
+  bool ArrivedOrDone() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return messages_ > 0 || done_; }
+
   grpc::ClientContext context_;
   v1::WatchConnectionSyncRequest request_;
-  v1::WatchConnectionSyncResponse message_;
+  v1::WatchConnectionSyncResponse message_;  // Owned by the read in flight.
   absl::Mutex mu_;
-  bool done_ = false;
-  grpc::Status status_;
+  int messages_ ABSL_GUARDED_BY(mu_) = 0;
+  int final_messages_ ABSL_GUARDED_BY(mu_) = 0;
+  v1::WatchConnectionSyncResponse first_ ABSL_GUARDED_BY(mu_);
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
+// The highest request seq in the emulator's log (0 if empty).
+int64_t LastSeq(const std::vector<json>& requests) {
+  int64_t seq = 0;
+  for (const json& r : requests) seq = std::max(seq, r["seq"].get<int64_t>());
+  return seq;
+}
+
 TEST_F(SyncWatchTest, ThousandWatchersOnTenConnectionsCostTenReadsPerInterval) {
+  std::map<std::string, json> rest;
   std::vector<std::string> ids;
+  // Connections whose watch cannot end by itself (not paused, not rescheduled).
   for (const json& c : emulator_->ListAll("/v1/groups/amber_fjord/connections")) {
-    if (ids.size() < 10) ids.push_back(c["id"]);
+    if (ids.size() < 10 && c["paused"] == false && c["status"]["sync_state"] == "scheduled") {
+      ids.push_back(c["id"]);
+      rest[c["id"]] = c;
+    }
   }
   ASSERT_EQ(ids.size(), 10u);
   constexpr int kWatchers = 1000;
@@ -322,30 +371,84 @@ TEST_F(SyncWatchTest, ThousandWatchersOnTenConnectionsCostTenReadsPerInterval) {
     request.mutable_poll_interval()->set_nanos(kPollMs * 1000000);
     watchers.push_back(std::make_unique<CountingWatcher>(stubs[i % stubs.size()].get(), request));
   }
-  // Let every watcher subscribe, then count the upstream reads over a window.
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // However the test ends, no watcher is destroyed while its call runs.
+  struct CancelAll {
+    std::vector<std::unique_ptr<CountingWatcher>>* watchers;
+    ~CancelAll() {
+      for (auto& w : *watchers) w->Cancel();
+      for (auto& w : *watchers) w->WaitDone(absl::Seconds(20));
+    }
+  } cancel_all{&watchers};
+  // Subscribed = each watcher got its first update (the state the shared
+  // poller read), showing its own connection and no outcome.
+  const absl::Time subscribe_deadline = absl::Now() + absl::Seconds(30);
+  for (auto& w : watchers) {
+    SCOPED_TRACE(w->connection_id());
+    ASSERT_TRUE(w->WaitFirstMessage(subscribe_deadline))
+        << "no first update; stream ended: " << w->done() << " " << w->status().error_code() << " "
+        << w->status().error_message();
+    v1::WatchConnectionSyncResponse first = w->first();
+    EXPECT_EQ(first.outcome(), v1::SYNC_OUTCOME_UNSPECIFIED);
+    EXPECT_EQ(first.observation().sync_state_raw(),
+              rest[w->connection_id()]["status"]["sync_state"].get<std::string>());
+    EXPECT_EQ(first.baseline().seconds(), 4102444800);
+  }
+  // Count the upstream reads over a window of a few intervals.
   emulator_->ClearRequests();
   auto start = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::milliseconds(3000));
-  int reads = 0;
-  for (const json& r : emulator_->Requests()) {
-    if (r["method"] == "GET") ++reads;
-  }
+  std::vector<json> requests = emulator_->Requests();
   double window = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::map<std::string, int> reads;
+  int total = 0;
+  for (const json& r : requests) {
+    ASSERT_EQ(r["method"], "GET") << r.dump();
+    ++reads[r["path"].get<std::string>()];
+    ++total;
+  }
   double intervals = window / (kPollMs / 1000.0);
-  // 10 connections, one read each per interval (+1 interval of slack for edges).
-  EXPECT_LE(reads, static_cast<int>(10 * (intervals + 1)));
-  EXPECT_GE(reads, static_cast<int>(10 * intervals / 2));  // And it does poll.
   std::printf("1000 watchers, 10 connections: %d upstream reads in %.2f s (%.1f intervals)\n",
-              reads, window, intervals);
+              total, window, intervals);
+  // Each connection: one read per interval (+1 interval of slack for edges),
+  // and it does poll; nothing else is read.
+  EXPECT_EQ(reads.size(), ids.size());
+  for (const std::string& id : ids) {
+    int n = reads["/v1/connections/" + id];
+    EXPECT_LE(n, static_cast<int>(intervals + 1)) << id;
+    EXPECT_GE(n, static_cast<int>(intervals / 2)) << id;
+  }
 
+  // Every watcher is still streaming (none ended or got an outcome), then
+  // ends with CANCELLED when cancelled.
+  for (auto& w : watchers) {
+    EXPECT_FALSE(w->done()) << w->connection_id() << ": " << w->status().error_code() << " "
+                            << w->status().error_message();
+    EXPECT_EQ(w->final_messages(), 0) << w->connection_id();
+  }
   for (auto& w : watchers) w->Cancel();
-  for (auto& w : watchers) EXPECT_TRUE(w->WaitDone(absl::Seconds(20)));
-  // Nobody watches any more: polling stops.
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  for (auto& w : watchers) {
+    ASSERT_TRUE(w->WaitDone(absl::Seconds(20)));
+    EXPECT_EQ(w->status().error_code(), grpc::StatusCode::CANCELLED)
+        << w->connection_id() << ": " << w->status().error_message();
+  }
+  // Nobody watches any more: polling stops. A poll that started before the
+  // gateway saw the cancellations may still arrive; after that, the log
+  // stays quiet for many intervals.
+  int64_t last = LastSeq(emulator_->Requests());
+  auto quiet_since = std::chrono::steady_clock::now();
+  const auto give_up = quiet_since + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() - quiet_since < std::chrono::milliseconds(2 * kPollMs)) {
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the gateway never stopped polling";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    int64_t seq = LastSeq(emulator_->Requests());
+    if (seq != last) {
+      last = seq;
+      quiet_since = std::chrono::steady_clock::now();
+    }
+  }
   emulator_->ClearRequests();
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-  EXPECT_TRUE(emulator_->Requests().empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5 * kPollMs));  // 5 would-be polls.
+  EXPECT_TRUE(emulator_->Requests().empty()) << "polling went on after the watchers left";
 }
 
 }  // namespace

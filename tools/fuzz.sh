@@ -7,7 +7,8 @@
 #   tools/fuzz.sh [SECONDS_PER_TARGET]     (default 30)
 #
 # Crashes are written to $FUZZ_OUT (default a temp folder) and make the
-# script fail.
+# script fail; so do a missing or empty seed folder and a run that executed
+# no input (libFuzzer's final stats).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
@@ -38,17 +39,53 @@ echo "fuzz: building with $CXX into $out" >&2
   server/fivetran/mapping.cc "${protos[@]}" "$gen_rpc"/google/rpc/error_details.pb.cc \
   "${libs[@]}" -o "$out/retry_after_fuzzer"
 
+# A number from libFuzzer's log: the last line "<prefix> N ...".
+log_number() {
+  sed -n "s/^$1 *\([0-9][0-9]*\).*/\1/p" "$2" | tail -1
+}
+
 run() {
   local name="$1"; shift
   local corpus="$out/corpus_$name"
+  local log="$out/$name.log"
   mkdir -p "$corpus"
-  cp -r "$@" "$corpus/" 2>/dev/null || true
-  echo "fuzz: $name for ${seconds}s" >&2
+  local seeds=0 dir n
+  for dir in "$@"; do
+    if [[ ! -d "$dir" ]]; then
+      echo "fuzz: $name: seed folder $dir does not exist" >&2
+      exit 1
+    fi
+    n="$(find "$dir" -type f | wc -l)"
+    if [[ "$n" -eq 0 ]]; then
+      echo "fuzz: $name: seed folder $dir has no files" >&2
+      exit 1
+    fi
+    cp -r "$dir/." "$corpus/"
+    seeds=$((seeds + n))
+  done
+  # What libFuzzer must load: the seeds (and inputs of earlier runs in $FUZZ_OUT).
+  local expected
+  expected="$(find "$corpus" -type f | wc -l)"
+  echo "fuzz: $name for ${seconds}s from $seeds seed files" >&2
   (cd "$out" && ASAN_OPTIONS=detect_leaks=1 "./${name}_fuzzer" -max_total_time="$seconds" \
     -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus" \
-    2>"$out/$name.log") || { tail -40 "$out/$name.log" >&2; echo "fuzz: $name FAILED" >&2; exit 1; }
-  grep -E "^stat::number_of_executed_units|^Done" "$out/$name.log" >&2 || true
+    2>"$log") || { tail -40 "$log" >&2; echo "fuzz: $name FAILED" >&2; exit 1; }
+  # The run must have read the seeds and executed inputs.
+  local loaded units
+  loaded="$(log_number "INFO: seed corpus: files:" "$log")"
+  units="$(log_number "stat::number_of_executed_units:" "$log")"
+  if [[ -z "$loaded" || "$loaded" -lt "$expected" ]]; then
+    tail -40 "$log" >&2
+    echo "fuzz: $name loaded ${loaded:-no} corpus files, expected $expected" >&2
+    exit 1
+  fi
+  if [[ -z "$units" || "$units" -eq 0 ]]; then
+    tail -40 "$log" >&2
+    echo "fuzz: $name executed ${units:-no} inputs (no final stats?)" >&2
+    exit 1
+  fi
+  echo "fuzz: $name: $loaded corpus files loaded, $units inputs executed" >&2
 }
-run mapping server/fivetran/fuzz/corpus/mapping/. server/fivetran/testdata/.
-run retry_after server/fivetran/fuzz/corpus/retry_after/.
+run mapping server/fivetran/fuzz/corpus/mapping server/fivetran/testdata
+run retry_after server/fivetran/fuzz/corpus/retry_after
 echo "fuzz: no crash" >&2
