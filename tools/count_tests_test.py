@@ -108,13 +108,18 @@ class CountTestsTest(unittest.TestCase):
         args = [sys.executable, SCRIPT, bep] + ([] if exit_code is None else [str(exit_code)])
         return subprocess.run(args, capture_output=True, text=True, check=False)
 
-    def counted(self, exit_code=0):
-        """(passed, failed) as the script prints them."""
+    def counted(self, exit_code=0, skipped=0):
+        """(passed, failed) as the script prints them; `skipped` is checked."""
         done = self.run_script(exit_code)
         self.assertEqual(done.returncode, 0, done.stderr)
         lines = done.stdout.splitlines()
         self.assertEqual(len(lines), 1, done.stdout)
-        passed, word1, failed, word2 = lines[0].split()
+        words = lines[0].split()
+        if skipped:
+            self.assertEqual(words[4:], [str(skipped), "skipped"], lines[0])
+            words = words[:4]
+            words[3] = words[3].rstrip(",")
+        passed, word1, failed, word2 = words
         self.assertEqual((word1, word2), ("passed,", "failed"), lines[0])
         return int(passed), int(failed)
 
@@ -135,8 +140,10 @@ class CountTestsTest(unittest.TestCase):
         self.assertIn("DISABLED_B", self.run_script(0).stderr)
 
     def test_skipped_case_is_not_a_pass(self):
+        # GTEST_SKIP in a target that passed: shown as skipped, not passed.
         self.passing_target("//a:t", gtest_xml(gtest_case("A"), gtest_case("B", "skipped")))
-        self.assertEqual(self.counted(), (1, 1))
+        self.assertEqual(self.counted(skipped=1), (1, 0))
+        self.assertIn("B: skipped", self.run_script(0).stderr)
 
     def test_suite_that_could_not_start_fails_every_case(self):
         # googletest 1.12 after SetUpTestSuite threw ("the emulator did not
