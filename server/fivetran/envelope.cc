@@ -1,0 +1,95 @@
+// Envelopes: response bodies, `data`, pages and Fivetran's error body
+// (mapping.h).
+#include "server/fivetran/json_reader.h"
+#include "server/fivetran/mapping.h"
+
+namespace fivetran_gateway::fivetran {
+namespace {
+
+using mapping_internal::DeeperThan;
+using mapping_internal::Describe;
+using mapping_internal::json;
+using mapping_internal::Reader;
+using mapping_internal::Sanitize;
+using mapping_internal::TruncateUtf8;
+
+constexpr int kMaxDepth = 100;  // ParseJsonBody
+constexpr size_t kBodySnippetChars = 80;
+constexpr size_t kMaxErrorMessage = 1000;
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_status,
+                                             absl::string_view content_type) {
+  try {
+    json doc = json::parse(body.begin(), body.end(), /*cb=*/nullptr, /*allow_exceptions=*/false);
+    if (doc.is_object() && !DeeperThan(doc, kMaxDepth)) return doc;
+  } catch (const std::exception&) {  // parse() should not throw with allow_exceptions=false.
+  }
+  const std::string ct = content_type.empty() ? "no content type" : Sanitize(content_type, 60);
+  const std::string snippet = body.empty() ? "<empty>" : Sanitize(body, kBodySnippetChars);
+  return absl::InternalError(absl::StrCat("Fivetran returned a non-JSON body (HTTP ", http_status,
+                                          ", ", ct, "): ", snippet));
+}
+
+absl::StatusOr<nlohmann::json> DataObject(const nlohmann::json& envelope) {
+  if (!envelope.is_object()) {
+    return absl::InternalError(
+        absl::StrCat("response: expected an object, got ", wire::JsonTypeName(envelope)));
+  }
+  auto it = envelope.find("data");
+  if (it == envelope.end()) return absl::InternalError("response.data is missing");
+  if (!it->is_object()) {
+    return absl::InternalError(
+        absl::StrCat("response.data: expected an object, got ", Describe(*it, "data")));
+  }
+  return *it;
+}
+
+absl::StatusOr<RawPage> ParsePage(const nlohmann::json& envelope) {
+  auto data = DataObject(envelope);
+  if (!data.ok()) return data.status();
+  RawPage page;
+  absl::Status status;
+  Reader r(*data, "response.data", &status);
+  if (const json* items = r.ArrayOfObjects("items")) {
+    page.items.assign(items->begin(), items->end());
+  } else if (status.ok()) {
+    // Without `items` an empty page would look like the end of the list.
+    return absl::InternalError("response.data.items: expected an array, got none");
+  }
+  for (const char* key : {"next_cursor", "nextCursor"}) {
+    if (!page.next_cursor.empty()) break;
+    if (const json* c = r.Get(key)) {
+      if (c->is_string()) {
+        page.next_cursor = c->get<std::string>();
+      } else {
+        r.Fail(key, "a string", *c);
+      }
+    }
+  }
+  if (!status.ok()) return status;
+  return page;
+}
+
+FivetranError ParseFivetranError(absl::string_view body) {
+  FivetranError e;
+  json doc;
+  try {
+    doc = json::parse(body.begin(), body.end(), nullptr, false);
+  } catch (const std::exception&) {
+    return e;
+  }
+  if (!doc.is_object()) return e;
+  if (auto it = doc.find("code"); it != doc.end() && it->is_string()) {
+    e.code = it->get<std::string>();
+    TruncateUtf8(&e.code, kMaxErrorMessage);
+  }
+  if (auto it = doc.find("message"); it != doc.end() && it->is_string()) {
+    e.message = it->get<std::string>();
+    TruncateUtf8(&e.message, kMaxErrorMessage);
+  }
+  return e;
+}
+
+}  // namespace fivetran_gateway::fivetran
