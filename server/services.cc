@@ -252,6 +252,8 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::SyncConnection(
       [r, response](absl::StatusOr<TriggerResult> result) {
         if (!result.ok()) return r->Complete(result.status(), UpstreamInfo{});
         response->set_message(result->message);
+        response->set_setup_state_at_trigger(result->setup_state_at_trigger);
+        response->set_already_syncing(result->already_syncing);
         *response->mutable_triggered_at() =
             google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
                 absl::ToUnixNanos(result->triggered_at));

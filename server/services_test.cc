@@ -379,6 +379,101 @@ TEST_F(ServicesTest, APausedConnectionIsNotTriggered) {
   EXPECT_EQ(CallsOf("TriggerSync"), 0);
 }
 
+TEST_F(ServicesTest, ABrokenConnectionIsTriggeredAndTheResponseSaysSo) {  // Field report N1.
+  upstream_.Set([](v1::Connection* c) {
+    c->mutable_status()->set_setup_state(v1::SETUP_STATE_BROKEN);
+    c->mutable_status()->set_setup_state_raw("broken");
+  });
+  api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
+    return fivetran::SyncTriggered{"triggered"};
+  };
+  grpc::ClientContext ctx;
+  v1::SyncConnectionRequest req;
+  req.set_connection_id("decent_dropsy");
+  v1::SyncConnectionResponse resp;
+  grpc::Status s = connection_stub_->SyncConnection(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.setup_state_at_trigger(), v1::SETUP_STATE_BROKEN);
+  EXPECT_FALSE(resp.already_syncing());
+  EXPECT_EQ(CallsOf("TriggerSync"), 1);
+}
+
+TEST_F(ServicesTest, AnIncompleteConnectionIsStillRefused) {
+  upstream_.Set([](v1::Connection* c) {
+    c->mutable_status()->set_setup_state(v1::SETUP_STATE_INCOMPLETE);
+    c->mutable_status()->set_setup_state_raw("incomplete");
+  });
+  grpc::ClientContext ctx;
+  v1::SyncConnectionRequest req;
+  req.set_connection_id("decent_dropsy");
+  v1::SyncConnectionResponse resp;
+  grpc::Status s = connection_stub_->SyncConnection(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(InfoOf(s).metadata().at("precondition"), "setup_incomplete");
+  EXPECT_EQ(CallsOf("TriggerSync"), 0);
+}
+
+TEST_F(ServicesTest, ASyncAlreadyRunningIsReportedUnlessForced) {  // Field report N2.
+  upstream_.Set([](v1::Connection* c) {
+    c->mutable_status()->set_sync_state(v1::SYNC_STATE_SYNCING);
+    c->mutable_status()->set_sync_state_raw("syncing");
+  });
+  api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
+    return fivetran::SyncTriggered{"triggered"};
+  };
+  for (bool force : {false, true}) {
+    grpc::ClientContext ctx;
+    v1::SyncConnectionRequest req;
+    req.set_connection_id("decent_dropsy");
+    req.set_force(force);
+    v1::SyncConnectionResponse resp;
+    ASSERT_TRUE(connection_stub_->SyncConnection(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.already_syncing(), !force) << "force=" << force;
+    EXPECT_EQ(resp.setup_state_at_trigger(), v1::SETUP_STATE_CONNECTED);
+  }
+  EXPECT_EQ(CallsOf("TriggerSync"), 2);
+}
+
+TEST_F(ServicesTest, A409IsCheckedWithOneReadAndNeverResent) {  // Field report N2 (b).
+  auto conflict = [] {
+    return MakeError(absl::StatusCode::kAlreadyExists, "Connection is already syncing",
+                     "FIVETRAN_CONFLICT", {{"http_status", "409"}, {"fivetran_code", "Conflict"}});
+  };
+  // The sync started between the gateway's read and its trigger.
+  api_.trigger_sync = [&](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
+    upstream_.Set([](v1::Connection* c) {
+      c->mutable_status()->set_sync_state(v1::SYNC_STATE_SYNCING);
+      c->mutable_status()->set_sync_state_raw("syncing");
+    });
+    return conflict();
+  };
+  v1::SyncConnectionRequest req;
+  req.set_connection_id("decent_dropsy");
+  {
+    grpc::ClientContext ctx;
+    v1::SyncConnectionResponse resp;
+    grpc::Status s = connection_stub_->SyncConnection(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(resp.already_syncing());
+  }
+  // A conflict with no sync running is the caller's to resolve.
+  api_.trigger_sync = [&](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
+    upstream_.Set([](v1::Connection* c) {
+      c->mutable_status()->set_sync_state(v1::SYNC_STATE_SCHEDULED);
+      c->mutable_status()->set_sync_state_raw("scheduled");
+    });
+    return conflict();
+  };
+  grpc::ClientContext ctx;
+  v1::SyncConnectionResponse resp;
+  grpc::Status s = connection_stub_->SyncConnection(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(), "Connection is already syncing");
+  EXPECT_EQ(InfoOf(s).metadata().at("fivetran_code"), "Conflict");
+  EXPECT_EQ(CallsOf("TriggerSync"), 2);    // One per call.
+  EXPECT_EQ(CallsOf("GetConnection"), 4);  // The read before, and the one after the 409.
+}
+
 // ---------------------------------------------------------------------------
 // WatchConnectionSync, on the manual clock
 
@@ -516,6 +611,30 @@ TEST_F(WatchTest, WatchersOfOneConnectionShareOnePollerThatStopsWithTheLast) {
   const int reads = CallsOf("GetConnection");
   timers_.Advance(absl::Seconds(60));
   EXPECT_EQ(CallsOf("GetConnection"), reads);  // Nobody watches: no more reads.
+}
+
+TEST_F(WatchTest, ATriggerOnARunningSyncSaysTheOutcomeIsOfThatSync) {
+  upstream_.Set([](v1::Connection* c) {
+    c->mutable_status()->set_sync_state(v1::SYNC_STATE_SYNCING);
+    c->mutable_status()->set_sync_state_raw("syncing");
+  });
+  api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
+    return fivetran::SyncTriggered{"triggered"};
+  };
+  grpc::ClientContext ctx;
+  auto reader = Watch(&ctx, absl::Seconds(5), /*trigger=*/true);
+  AwaitPollScheduled();
+  upstream_.Set([&](v1::Connection* c) {
+    *c->mutable_succeeded_at() = At(timers_.Now());
+    c->mutable_status()->set_sync_state(v1::SYNC_STATE_SCHEDULED);
+  });
+  timers_.Advance(absl::Seconds(5));
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  EXPECT_EQ(r.outcome(), v1::SYNC_OUTCOME_SUCCEEDED);
+  EXPECT_TRUE(r.already_syncing());
+  EXPECT_EQ(r.setup_state_at_trigger(), v1::SETUP_STATE_CONNECTED);
+  EXPECT_TRUE(reader->Finish().ok());
 }
 
 TEST_F(WatchTest, AWatcherWithAShorterIntervalBringsTheNextPollForward) {

@@ -98,12 +98,12 @@ absl::Status CheckSyncable(const v1::Connection& c) {
                      absl::StrCat("connection ", c.id(), " ", why), "FAILED_PRECONDITION",
                      {{"connection_id", c.id()}, {"precondition", precondition}});
   };
-  if (c.status().setup_state() != v1::SETUP_STATE_CONNECTED) {
-    std::string state =
-        c.status().setup_state_raw().empty() ? "unknown" : c.status().setup_state_raw();
+  // Broken connections are triggered: a sync is what clears `broken` after a
+  // transient source failure (field report N1). Unknown states are Fivetran's
+  // to judge.
+  if (c.status().setup_state() == v1::SETUP_STATE_INCOMPLETE) {
     return refuse("setup_incomplete",
-                  absl::StrCat("cannot sync: setup_state is '", state,
-                               "', expected 'connected' (run and pass the setup tests first)"));
+                  "cannot sync: setup_state is 'incomplete' (run and pass the setup tests first)");
   }
   if ((c.has_paused() && c.paused()) || c.status().sync_state() == v1::SYNC_STATE_PAUSED) {
     return refuse("paused", "is paused: unpause it before triggering a sync");

@@ -36,9 +36,11 @@ bool SameState(const v1::SyncObservation& a, const v1::SyncObservation& b);
 v1::SyncOutcome Decide(const v1::SyncObservation& observation, std::optional<absl::Time> baseline,
                        bool* trigger_required);
 
-// OK when a sync can be triggered; FAILED_PRECONDITION (with ErrorInfo
-// reason FAILED_PRECONDITION) when the connection is paused or its setup is
-// not connected, saying why.
+// OK when a sync can be triggered (also for a broken connection: a sync is
+// what recovers it); FAILED_PRECONDITION (with ErrorInfo reason
+// FAILED_PRECONDITION and metadata precondition = paused or
+// setup_incomplete) when the connection is paused or its setup is
+// incomplete, saying why.
 absl::Status CheckSyncable(const v1::Connection& connection);
 
 }  // namespace fivetran_gateway

@@ -112,6 +112,14 @@ TEST(SyncRulesTest, CheckSyncable) {
   s = CheckSyncable(c);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("incomplete"), absl::string_view::npos);
+  // Field report N1: a sync is what recovers a broken connection.
+  c.mutable_status()->set_setup_state(v1::SETUP_STATE_BROKEN);
+  c.mutable_status()->set_setup_state_raw("broken");
+  EXPECT_TRUE(CheckSyncable(c).ok());
+  // A state this version does not know is Fivetran's to judge.
+  c.mutable_status()->set_setup_state(v1::SETUP_STATE_UNSPECIFIED);
+  c.mutable_status()->set_setup_state_raw("degraded");
+  EXPECT_TRUE(CheckSyncable(c).ok());
 }
 
 TEST(SyncRulesTest, SameStateIgnoresObservedAt) {

@@ -214,6 +214,45 @@ void SyncPollers::OnResult(const std::shared_ptr<Poller>& poller,
 // ---------------------------------------------------------------------------
 // TriggerSync
 
+namespace {
+
+bool IsSyncing(const v1::Connection& c) {
+  return c.status().sync_state() == v1::SYNC_STATE_SYNCING;
+}
+
+// Fivetran answered the trigger with 409 (a sync in progress, or another
+// conflict): one more read says which (field report N2). Never re-sent.
+void RecheckConflict(fivetran::FivetranApi* api, const std::string& connection_id,
+                     absl::Time deadline, absl::Status conflict, TriggerResult result,
+                     std::function<void(std::shared_ptr<Cancellable>)> on_call,
+                     TriggerCallback done) {
+  on_call(api->GetConnection(
+      connection_id, deadline,
+      [conflict = std::move(conflict), result, done](absl::StatusOr<v1::Connection> connection,
+                                                     const UpstreamInfo&) mutable {
+        if (connection.ok() && IsSyncing(*connection)) {
+          result.already_syncing = true;
+          return done(std::move(result));
+        }
+        absl::Status status(absl::StatusCode::kFailedPrecondition, conflict.message());
+        conflict.ForEachPayload([&status](absl::string_view url, const absl::Cord& payload) {
+          status.SetPayload(url, payload);
+        });
+        done(std::move(status));
+      }));
+}
+
+bool IsConflict(const absl::Status& status) {
+  auto p = status.GetPayload(kErrorInfoUrl);
+  if (!p.has_value()) return false;
+  google::rpc::ErrorInfo info;
+  if (!info.ParseFromString(std::string(*p))) return false;
+  auto it = info.metadata().find("http_status");
+  return it != info.metadata().end() && it->second == "409";
+}
+
+}  // namespace
+
 void TriggerSync(fivetran::FivetranApi* api, Timers* timers, const std::string& connection_id,
                  bool force, absl::Time deadline,
                  std::function<void(std::shared_ptr<Cancellable>)> on_call, TriggerCallback done) {
@@ -225,12 +264,20 @@ void TriggerSync(fivetran::FivetranApi* api, Timers* timers, const std::string& 
         if (absl::Status s = CheckSyncable(*connection); !s.ok()) return done(s);
         TriggerResult result;
         result.baseline = LastSyncEnd(*connection);
+        result.setup_state_at_trigger = connection->status().setup_state();
+        result.already_syncing = !force && IsSyncing(*connection);
         result.triggered_at = timers->Now();
         result.upstream = read_info;
         on_call(api->TriggerSync(connection_id, force, deadline,
-                                 [result, done](absl::StatusOr<fivetran::SyncTriggered> triggered,
-                                                const UpstreamInfo& info) mutable {
+                                 [api, connection_id, deadline, on_call, result, done](
+                                     absl::StatusOr<fivetran::SyncTriggered> triggered,
+                                     const UpstreamInfo& info) mutable {
                                    result.upstream = info;
+                                   if (!triggered.ok() && IsConflict(triggered.status())) {
+                                     return RecheckConflict(api, connection_id, deadline,
+                                                            triggered.status(), result, on_call,
+                                                            done);
+                                   }
                                    if (!triggered.ok()) return done(triggered.status());
                                    result.message = std::move(triggered->message);
                                    done(std::move(result));
@@ -267,6 +314,8 @@ struct WatchCore : std::enable_shared_from_this<WatchCore> {
   bool baseline_known ABSL_GUARDED_BY(mu) = false;
   std::optional<absl::Time> baseline ABSL_GUARDED_BY(mu);
   std::optional<absl::Time> triggered_at ABSL_GUARDED_BY(mu);
+  bool already_syncing ABSL_GUARDED_BY(mu) = false;
+  v1::SetupState setup_state_at_trigger ABSL_GUARDED_BY(mu) = v1::SETUP_STATE_UNSPECIFIED;
   bool have_last ABSL_GUARDED_BY(mu) = false;
   v1::SyncObservation last ABSL_GUARDED_BY(mu);
   std::unique_ptr<SyncPollers::Subscription> subscription ABSL_GUARDED_BY(mu);
@@ -308,6 +357,8 @@ WatchResponse WatchCore::Message(const v1::SyncObservation& o) {
   *r.mutable_observation() = o;
   if (baseline) *r.mutable_baseline() = ToProto(*baseline);
   if (triggered_at) *r.mutable_triggered_at() = ToProto(*triggered_at);
+  r.set_already_syncing(already_syncing);
+  r.set_setup_state_at_trigger(setup_state_at_trigger);
   return r;
 }
 
@@ -517,6 +568,8 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
                     absl::MutexLock lock(&c->mu);
                     c->call = nullptr;
                     c->triggered_at = result->triggered_at;
+                    c->already_syncing = result->already_syncing;
+                    c->setup_state_at_trigger = result->setup_state_at_trigger;
                     if (!has_baseline) {
                       c->baseline = result->baseline;
                       c->baseline_known = true;

@@ -82,10 +82,15 @@ class SyncPollers : public std::enable_shared_from_this<SyncPollers> {
 };
 
 // Read the connection, check it can sync (CheckSyncable), then trigger the
-// sync. `done` gets the pre-trigger connection's last sync end
-// (baseline) and Fivetran's message, or the error.
+// sync. A 409 from the trigger is checked with one more read: OK with
+// already_syncing when a sync is running, FAILED_PRECONDITION otherwise. `done` gets the
+// pre-trigger connection's last sync end (baseline) and Fivetran's message, or the error.
 struct TriggerResult {
   std::optional<absl::Time> baseline;
+  // status.setup_state right before the trigger (BROKEN: a recovery attempt).
+  v1::SetupState setup_state_at_trigger = v1::SETUP_STATE_UNSPECIFIED;
+  // A sync was running and force was false: Fivetran starts no new one.
+  bool already_syncing = false;
   absl::Time triggered_at;
   std::string message;
   fivetran::UpstreamInfo upstream;

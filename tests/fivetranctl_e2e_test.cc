@@ -196,6 +196,18 @@ void ExpectConnectionMatchesRest(const json& got, const json& rest) {
   }
 }
 
+// The POST .../sync requests the emulator received.
+std::vector<json> SyncRequestsOf(Emulator* emulator) {
+  std::vector<json> out;
+  for (const json& r : emulator->Requests()) {
+    const std::string path = r["path"];
+    if (r["method"] == "POST" && path.size() > 5 && path.substr(path.size() - 5) == "/sync") {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
 class FivetranctlE2ETest : public StackTest {
  protected:
   static void SetUpTestSuite() { StartStack(); }
@@ -207,6 +219,7 @@ class FivetranctlE2ETest : public StackTest {
     return RunCtl(args, std::move(env), stdin_file);
   }
 
+  static std::vector<json> SyncRequests() { return SyncRequestsOf(emulator_); }
   static json RestConnection(const std::string& id) {
     HttpReply r = emulator_->Rest("GET", "/v1/connections/" + id);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -224,17 +237,6 @@ class FivetranctlE2ETest : public StackTest {
     return out;
   }
 
-  // The POST .../sync requests the emulator received.
-  static std::vector<json> SyncRequests() {
-    std::vector<json> out;
-    for (const json& r : emulator_->Requests()) {
-      const std::string path = r["path"];
-      if (r["method"] == "POST" && path.size() > 5 && path.substr(path.size() - 5) == "/sync") {
-        out.push_back(r);
-      }
-    }
-    return out;
-  }
 };
 
 TEST_F(FivetranctlE2ETest, GetPrintsTheConnectionAsJson) {
@@ -882,6 +884,7 @@ class FivetranctlWaitTest : public StackTest {
     args.insert(args.begin(), {"--server", gateway_->address()});
     return RunCtl(args);
   }
+  static std::vector<json> SyncRequests() { return SyncRequestsOf(emulator_); }
   static json RestConnection(const std::string& id) {
     HttpReply r = emulator_->Rest("GET", "/v1/connections/" + id);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -926,6 +929,33 @@ TEST_F(FivetranctlWaitTest, WaitOutcomesHaveTheirExitCodes) {
                         "--poll-interval", "100ms"});
   EXPECT_EQ(timeout.code, 12) << Describe(timeout);
   EXPECT_NE(timeout.err.find("DEADLINE_EXCEEDED"), std::string::npos) << timeout.err;
+}
+
+TEST_F(FivetranctlWaitTest, ABrokenConnectionIsSyncedWithANote) {  // Field report N1.
+  Result r = Ctl({"connections", "sync", "cracked_vase", "-o", "json"});
+  ASSERT_EQ(r.code, 0) << Describe(r);
+  EXPECT_EQ(ParseJson(r.out)["setup_state_at_trigger"], "SETUP_STATE_BROKEN");
+  EXPECT_NE(r.err.find("connection=cracked_vase force=false: the connection was broken; this "
+                       "sync is a recovery attempt"),
+            std::string::npos)
+      << r.err;
+  std::vector<json> requests = SyncRequests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0]["path"], "/v1/connections/cracked_vase/sync");
+}
+
+TEST_F(FivetranctlWaitTest, ATriggerWhileSyncingSaysSoAndForceRestarts) {  // Field report N2.
+  Outcome("decent_dropsy", "success", 600000);
+  ASSERT_EQ(Ctl({"connections", "sync", "decent_dropsy"}).code, 0);
+  Result again = Ctl({"connections", "sync", "decent_dropsy", "-o", "json"});
+  ASSERT_EQ(again.code, 0) << Describe(again);
+  EXPECT_EQ(ParseJson(again.out)["already_syncing"], true);
+  EXPECT_NE(again.err.find("a sync was already running"), std::string::npos) << again.err;
+  Result forced = Ctl({"connections", "sync", "decent_dropsy", "--force", "-o", "json"});
+  ASSERT_EQ(forced.code, 0) << Describe(forced);
+  EXPECT_EQ(ParseJson(forced.out)["already_syncing"], false);
+  EXPECT_EQ(forced.err.find("already running"), std::string::npos) << forced.err;
+  EXPECT_EQ(SyncRequests().size(), 3u);
 }
 
 TEST_F(FivetranctlWaitTest, WatchJsonlStreamsEveryUpdate) {

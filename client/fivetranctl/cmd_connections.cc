@@ -158,6 +158,21 @@ int CreateFtpConnection(const Runner& r, const v1::CreateFtpConnectionRequest& r
   return Created(r, response, response.connection(), response.ready());
 }
 
+// What the caller should know about a trigger: a sync already running
+// (field report N2) or a broken connection being recovered (N1).
+void NoteTriggerContext(const Runner& r, const std::string& stamp, const std::string& what,
+                        bool already_syncing, v1::SetupState setup_state_at_trigger) {
+  if (already_syncing) {
+    r.Note(absl::StrCat(stamp, " note ", what,
+                        ": a sync was already running, so Fivetran started none; its end is "
+                        "that of the running sync (--force restarts it with the latest data)"));
+  }
+  if (setup_state_at_trigger == v1::SETUP_STATE_BROKEN) {
+    r.Note(absl::StrCat(stamp, " note ", what,
+                        ": the connection was broken; this sync is a recovery attempt"));
+  }
+}
+
 int SyncConnection(const Runner& r, const std::string& id, bool force) {
   auto stub = v1::ConnectionService::NewStub(r.channel());
   v1::SyncConnectionRequest request;
@@ -180,6 +195,7 @@ int SyncConnection(const Runner& r, const std::string& id, bool force) {
   std::string line = absl::StrCat(stamp, " sync triggered ", what);
   if (!response.message().empty()) absl::StrAppend(&line, ": ", OneLine(response.message()));
   r.Note(line);
+  NoteTriggerContext(r, stamp, what, response.already_syncing(), response.setup_state_at_trigger());
   return kExitOk;
 }
 
@@ -264,8 +280,11 @@ int WatchConnectionSync(const Runner& r, const std::string& id, bool trigger, bo
     }
     if (trigger && !announced && message.has_triggered_at()) {
       announced = true;
-      r.Note(absl::StrCat(When(message.triggered_at()), " sync triggered ", what,
-                          " force=", force ? "true" : "false"));
+      const std::string stamp = When(message.triggered_at());
+      const std::string forced = absl::StrCat(what, " force=", force ? "true" : "false");
+      r.Note(absl::StrCat(stamp, " sync triggered ", forced));
+      NoteTriggerContext(r, stamp, forced, message.already_syncing(),
+                         message.setup_state_at_trigger());
     }
     const v1::SyncObservation& o = message.observation();
     std::string state = o.sync_state_raw().empty() ? "unknown" : o.sync_state_raw();
