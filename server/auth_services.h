@@ -29,7 +29,9 @@ namespace fivetran_gateway {
 // The services bound to one set of Fivetran credentials.
 struct ServiceSet {
   std::unique_ptr<fivetran::FivetranClient> client;
-  std::unique_ptr<fivetran::FivetranApi> api;  // Over `client`.
+  std::unique_ptr<fivetran::FivetranApi> rest_api;  // Over `client`.
+  // What the services call: the decorators over `rest_api` (coalescing).
+  std::unique_ptr<fivetran::FivetranApi> api;
   std::shared_ptr<SyncPollers> pollers;
   std::unique_ptr<ConnectionServiceImpl> connections;
   std::unique_ptr<GroupServiceImpl> groups;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "server/fivetran/client.h"
+#include "server/fivetran/coalescing_api.h"
 #include "server/fivetran/rest_api.h"
 #include "server/idempotency.h"
 #include "server/services.h"
@@ -49,7 +50,8 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   auto set = std::make_unique<ServiceSet>();
   set->client =
       std::make_unique<fivetran::FivetranClient>(options, transport_.get(), timers_.get());
-  set->api = std::make_unique<fivetran::RestFivetranApi>(set->client.get());
+  set->rest_api = std::make_unique<fivetran::RestFivetranApi>(set->client.get());
+  set->api = std::make_unique<fivetran::CoalescingFivetranApi>(set->rest_api.get(), timers_.get());
   set->pollers = std::make_shared<SyncPollers>(set->api.get(), timers_.get(), watch);
   set->connections = std::make_unique<ConnectionServiceImpl>(
       set->api.get(), set->pollers, timers_.get(), std::make_shared<IdempotencyCache>(idempotency));

@@ -1,0 +1,172 @@
+// CoalescingFivetranApi over a fake API that holds its answers, on a manual
+// clock: identical reads share one request, each waiter keeps its own
+// deadline and cancellation, writes are never shared.
+#include "server/fivetran/coalescing_api.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/common/manual_timers.h"
+#include "server/fivetran/fake_api.h"
+
+namespace fivetran_gateway::fivetran {
+namespace {
+
+template <typename T>
+struct Outcome {
+  std::optional<absl::StatusOr<T>> result;
+  ApiCallback<T> Into() {
+    return [this](absl::StatusOr<T> r, const UpstreamInfo&) { result = std::move(r); };
+  }
+};
+
+class CoalescingTest : public ::testing::Test {
+ protected:
+  CoalescingTest() : api_(&fake_, &timers_) {
+    fake_.set_hold(true);
+    fake_.get_connection = [this](const std::string& id) -> absl::StatusOr<v1::Connection> {
+      v1::Connection c;
+      c.set_id(id);
+      c.set_schema(absl::StrCat("read_", ++reads_));
+      return c;
+    };
+  }
+  int Calls(const std::string& operation) {
+    int n = 0;
+    for (const auto& c : fake_.calls()) n += c.operation == operation;
+    return n;
+  }
+  absl::Time In(absl::Duration d) { return timers_.Now() + d; }
+
+  FakeFivetranApi fake_;
+  ManualTimers timers_;
+  CoalescingFivetranApi api_;
+  int reads_ = 0;
+};
+
+TEST_F(CoalescingTest, IdenticalReadsInFlightShareOneRequest) {
+  std::vector<Outcome<v1::Connection>> out(100);
+  std::vector<std::shared_ptr<Cancellable>> handles;
+  for (auto& o : out) handles.push_back(api_.GetConnection("c1", In(absl::Seconds(5)), o.Into()));
+  Outcome<v1::Connection> other;
+  handles.push_back(api_.GetConnection("c2", In(absl::Seconds(5)), other.Into()));
+  EXPECT_EQ(Calls("GetConnection"), 2);
+  EXPECT_EQ(fake_.Release(), 2);
+  for (auto& o : out) {
+    ASSERT_TRUE(o.result.has_value() && o.result->ok());
+    EXPECT_EQ((*o.result)->id(), "c1");
+    EXPECT_EQ((*o.result)->schema(), (*out[0].result)->schema());  // The same answer.
+  }
+  EXPECT_EQ((*other.result)->id(), "c2");
+  EXPECT_EQ(api_.stats().upstream_reads, 2);
+  EXPECT_EQ(api_.stats().coalesced_reads, 99);
+
+  // Finished: the next read asks again (nothing is cached).
+  Outcome<v1::Connection> later;
+  auto h = api_.GetConnection("c1", In(absl::Seconds(5)), later.Into());
+  EXPECT_EQ(Calls("GetConnection"), 3);
+  fake_.Release();
+  EXPECT_NE((*later.result)->schema(), (*out[0].result)->schema());
+}
+
+TEST_F(CoalescingTest, ErrorsAreSharedToo) {
+  fake_.get_connection = [](const std::string&) -> absl::StatusOr<v1::Connection> {
+    return absl::NotFoundError("no such connection");
+  };
+  Outcome<v1::Connection> a, b;
+  auto ha = api_.GetConnection("gone", In(absl::Seconds(5)), a.Into());
+  auto hb = api_.GetConnection("gone", In(absl::Seconds(5)), b.Into());
+  fake_.Release();
+  EXPECT_EQ(a.result->status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(b.result->status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Calls("GetConnection"), 1);
+}
+
+TEST_F(CoalescingTest, AWaiterWithAnEarlierDeadlineLeavesAloneOnTime) {
+  Outcome<v1::Connection> early, late;
+  auto hl = api_.GetConnection("c1", In(absl::Seconds(10)), late.Into());
+  auto he = api_.GetConnection("c1", In(absl::Seconds(1)), early.Into());
+  EXPECT_EQ(fake_.calls().at(0).deadline, In(absl::Seconds(10)));  // The starter's deadline.
+  timers_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(early.result.has_value());
+  EXPECT_EQ(early.result->status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_FALSE(late.result.has_value());
+  EXPECT_EQ(fake_.cancelled(), 0);  // The shared request goes on for the other waiter.
+  fake_.Release();
+  ASSERT_TRUE(late.result.has_value() && late.result->ok());
+}
+
+TEST_F(CoalescingTest, WaitersWithTimeLeftAreSentAgainWhenTheStartersDeadlineRunsOut) {
+  int attempts = 0;
+  fake_.get_connection = [&](const std::string& id) -> absl::StatusOr<v1::Connection> {
+    if (++attempts == 1) return absl::DeadlineExceededError("the starter's deadline ran out");
+    v1::Connection c;
+    c.set_id(id);
+    return c;
+  };
+  Outcome<v1::Connection> starter, patient;
+  auto hs = api_.GetConnection("c1", In(absl::Seconds(1)), starter.Into());
+  auto hp = api_.GetConnection("c1", In(absl::Seconds(30)), patient.Into());
+  EXPECT_EQ(fake_.Release(), 1);
+  EXPECT_EQ(starter.result->status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_FALSE(patient.result.has_value());
+  EXPECT_EQ(Calls("GetConnection"), 2);
+  EXPECT_EQ(fake_.calls().at(1).deadline, In(absl::Seconds(30)));
+  fake_.Release();
+  ASSERT_TRUE(patient.result.has_value() && patient.result->ok());
+}
+
+TEST_F(CoalescingTest, CancellingOneWaiterKeepsTheRequestUntilTheLastLeaves) {
+  Outcome<v1::Connection> a, b;
+  auto ha = api_.GetConnection("c1", In(absl::Seconds(5)), a.Into());
+  auto hb = api_.GetConnection("c1", In(absl::Seconds(5)), b.Into());
+  ha->Cancel();
+  EXPECT_EQ(a.result->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(fake_.cancelled(), 0);
+  hb->Cancel();
+  EXPECT_EQ(b.result->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(fake_.cancelled(), 1);  // The last one out cancels the upstream request.
+  ha->Cancel();                     // Harmless again.
+
+  // A new read after everyone left sends a new request.
+  Outcome<v1::Connection> c;
+  auto hc = api_.GetConnection("c1", In(absl::Seconds(5)), c.Into());
+  EXPECT_EQ(Calls("GetConnection"), 2);
+  fake_.Release();
+  EXPECT_TRUE(c.result->ok());
+}
+
+TEST_F(CoalescingTest, PagesAreSharedOnlyForTheSameArguments) {
+  fake_.list_group_connections = [](const std::string&, const std::string&,
+                                    const PageRequest&) -> absl::StatusOr<Page<v1::Connection>> {
+    return Page<v1::Connection>{};
+  };
+  std::vector<Outcome<Page<v1::Connection>>> out(4);
+  std::vector<std::shared_ptr<Cancellable>> h;
+  h.push_back(api_.ListGroupConnections("g", "", {100, ""}, In(absl::Seconds(5)), out[0].Into()));
+  h.push_back(api_.ListGroupConnections("g", "", {100, ""}, In(absl::Seconds(5)), out[1].Into()));
+  h.push_back(api_.ListGroupConnections("g", "s", {100, ""}, In(absl::Seconds(5)), out[2].Into()));
+  h.push_back(api_.ListGroupConnections("g", "", {100, "c"}, In(absl::Seconds(5)), out[3].Into()));
+  EXPECT_EQ(Calls("ListGroupConnections"), 3);
+  fake_.Release();
+  for (auto& o : out) EXPECT_TRUE(o.result.has_value() && o.result->ok());
+}
+
+TEST_F(CoalescingTest, WritesAreNeverShared) {
+  fake_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<SyncTriggered> {
+    return SyncTriggered{"ok"};
+  };
+  Outcome<SyncTriggered> a, b;
+  auto ha = api_.TriggerSync("c1", false, In(absl::Seconds(5)), a.Into());
+  auto hb = api_.TriggerSync("c1", false, In(absl::Seconds(5)), b.Into());
+  EXPECT_EQ(Calls("TriggerSync"), 2);
+  fake_.Release();
+  EXPECT_TRUE(a.result->ok() && b.result->ok());
+}
+
+}  // namespace
+}  // namespace fivetran_gateway::fivetran
