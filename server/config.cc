@@ -100,6 +100,10 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
   config.sync_poll_min_interval = flags.sync_poll_min_interval;
   config.sync_poll_interval = std::max(flags.sync_poll_interval, flags.sync_poll_min_interval);
   config.max_upstream_connections = flags.max_upstream_connections;
+  if (!(flags.rate_limit_reserve >= 0 && flags.rate_limit_reserve <= 1)) {
+    return Refuse("--rate_limit_reserve must be between 0 and 1 (a share of the hourly limit)");
+  }
+  config.rate_limit_reserve = flags.rate_limit_reserve;
   config.port_file = flags.port_file;
   return config;
 }

@@ -31,6 +31,7 @@ struct GatewayFlags {
   absl::Duration sync_poll_interval = absl::Seconds(10);
   absl::Duration sync_poll_min_interval = absl::Seconds(1);
   int max_upstream_connections = 32;
+  double rate_limit_reserve = 0.05;
   std::string port_file;
   std::string log_level = "info";
   std::string tls_cert;
@@ -60,6 +61,8 @@ struct GatewayConfig {
   absl::Duration sync_poll_interval;  // Never below sync_poll_min_interval.
   absl::Duration sync_poll_min_interval;
   int max_upstream_connections = 32;
+  // Share of the hourly request limit kept for interactive calls (0..1).
+  double rate_limit_reserve = 0.05;
   std::string port_file;
   // Accepted but worth a warning line at start-up (never holds a secret).
   std::vector<std::string> warnings;
@@ -71,7 +74,7 @@ struct GatewayConfig {
 // or files that do not match; --tls_client_ca without TLS; a bad tokens
 // file; a non-loopback listener without tokens (unless
 // allow_unauthenticated); per-call credentials without TLS; an unreadable
-// --fivetran_ca_file.
+// --fivetran_ca_file; a --rate_limit_reserve outside 0..1.
 absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags);
 
 }  // namespace fivetran_gateway

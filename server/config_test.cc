@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cmath>
 #include <fstream>
 #include <string>
 
@@ -127,6 +128,18 @@ TEST_F(ConfigTest, AnUnreadableTlsKeyIsRefused) {
 TEST_F(ConfigTest, AnUnreadableUpstreamCaFileIsRefused) {
   flags_.fivetran_ca_file = dir_ + "/missing-ca.pem";
   EXPECT_FALSE(Refusal().empty());
+}
+
+TEST_F(ConfigTest, AReserveOutsideZeroToOneIsRefused) {
+  for (double bad : {-0.1, 1.5, std::nan("")}) {
+    flags_.rate_limit_reserve = bad;
+    EXPECT_EQ(Refusal(),
+              "--rate_limit_reserve must be between 0 and 1 (a share of the hourly limit)");
+  }
+  flags_.rate_limit_reserve = 0.2;
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->rate_limit_reserve, 0.2);
 }
 
 TEST_F(ConfigTest, NumbersAreBroughtIntoRange) {

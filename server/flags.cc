@@ -34,6 +34,9 @@ ABSL_FLAG(absl::Duration, sync_poll_min_interval, absl::Seconds(1),
           "Shortest polling interval a WatchConnectionSync caller may ask for");
 ABSL_FLAG(int, max_upstream_connections, 32,
           "Connections open to Fivetran at a time; more requests queue");
+ABSL_FLAG(double, rate_limit_reserve, 0.05,
+          "Share of Fivetran's hourly request limit kept for interactive calls: below it, "
+          "sync polling slows down (x4)");
 ABSL_FLAG(std::string, port_file, "",
           "After binding, write the bound gRPC port to this file (for scripts and tests)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
@@ -81,6 +84,7 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.sync_poll_interval = absl::GetFlag(FLAGS_sync_poll_interval);
   f.sync_poll_min_interval = absl::GetFlag(FLAGS_sync_poll_min_interval);
   f.max_upstream_connections = absl::GetFlag(FLAGS_max_upstream_connections);
+  f.rate_limit_reserve = absl::GetFlag(FLAGS_rate_limit_reserve);
   f.port_file = absl::GetFlag(FLAGS_port_file);
   f.log_level = absl::GetFlag(FLAGS_log_level);
   f.tls_cert = absl::GetFlag(FLAGS_tls_cert);

@@ -41,11 +41,14 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   options.max_request_time = config_.max_request_time;
   options.retry.max_attempts = config_.max_attempts;
   options.retry.max_retry_wait = config_.max_retry_wait;
+  // One budget per credential set: a 429 stops every call made with it.
+  options.budget = std::make_shared<fivetran::RateBudget>(config_.rate_limit_reserve);
   IdempotencyOptions idempotency;
   idempotency.window = config_.request_id_window;
   SyncWatchOptions watch;
   watch.default_poll_interval = config_.sync_poll_interval;
   watch.min_poll_interval = config_.sync_poll_min_interval;
+  watch.budget_low = [budget = options.budget] { return budget->BelowReserve(); };
 
   auto set = std::make_unique<ServiceSet>();
   set->client =

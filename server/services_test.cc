@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -93,6 +94,7 @@ class ServicesTest : public ::testing::Test {
     SyncWatchOptions watch;
     watch.default_poll_interval = absl::Seconds(10);
     watch.min_poll_interval = absl::Seconds(1);
+    watch.budget_low = [this] { return budget_low_.load(); };
     pollers_ = std::make_shared<SyncPollers>(&api_, &timers_, watch);
     connections_ = std::make_unique<ConnectionServiceImpl>(&api_, pollers_, &timers_);
     groups_ = std::make_unique<GroupServiceImpl>(&api_);
@@ -117,6 +119,7 @@ class ServicesTest : public ::testing::Test {
 
   FakeFivetranApi api_;
   ManualTimers timers_;
+  std::atomic<bool> budget_low_{false};
   Upstream upstream_;
   std::shared_ptr<SyncPollers> pollers_;
   std::unique_ptr<ConnectionServiceImpl> connections_;
@@ -635,6 +638,26 @@ TEST_F(WatchTest, ATriggerOnARunningSyncSaysTheOutcomeIsOfThatSync) {
   EXPECT_TRUE(r.already_syncing());
   EXPECT_EQ(r.setup_state_at_trigger(), v1::SETUP_STATE_CONNECTED);
   EXPECT_TRUE(reader->Finish().ok());
+}
+
+TEST_F(WatchTest, PollingYieldsWhileTheBudgetIsUnderTheReserve) {
+  grpc::ClientContext ctx;
+  auto reader = Watch(&ctx, absl::Seconds(5));
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  AwaitPollScheduled();
+  budget_low_ = true;
+  timers_.Advance(absl::Seconds(5));  // This poll sees the budget low...
+  EXPECT_EQ(CallsOf("GetConnection"), 2);
+  timers_.Advance(absl::Seconds(15));  // ... so the next waits 4 x 5 s, not 5 s.
+  EXPECT_EQ(CallsOf("GetConnection"), 2);
+  budget_low_ = false;
+  timers_.Advance(absl::Seconds(5));
+  EXPECT_EQ(CallsOf("GetConnection"), 3);
+  timers_.Advance(absl::Seconds(5));  // Back to every 5 s.
+  EXPECT_EQ(CallsOf("GetConnection"), 4);
+  ctx.TryCancel();
+  reader->Finish();
 }
 
 TEST_F(WatchTest, AWatcherWithAShorterIntervalBringsTheNextPollForward) {

@@ -201,8 +201,10 @@ void SyncPollers::OnResult(const std::shared_ptr<Poller>& poller,
       spdlog::debug("sync poll of {} failed ({}), retrying in {}", poller->connection_id,
                     std::string(result.status().message()), absl::FormatDuration(delay));
     } else {
-      // Fixed rate: the interval counts from the start of this poll.
+      // Fixed rate: the interval counts from the start of this poll. Under
+      // the budget reserve, background polling yields to interactive calls.
       poller->failures = 0;
+      if (options_.budget_low && options_.budget_low()) delay *= options_.reserve_slowdown;
       delay = std::max(absl::ZeroDuration(), poller->last_poll_start + delay - timers_->Now());
     }
     ScheduleNext(poller, delay);

@@ -33,6 +33,12 @@ struct SyncWatchOptions {
   absl::Duration poll_timeout = absl::Seconds(30);
   // Longest pause after repeated transient failures.
   absl::Duration max_backoff = absl::Seconds(60);
+  // Whether the credential set's remaining request budget is under the
+  // reserve kept for interactive calls (RateBudget::BelowReserve). While it
+  // is, polling yields: each poll waits `reserve_slowdown` times its
+  // interval. Null: never.
+  std::function<bool()> budget_low;
+  int reserve_slowdown = 4;
 };
 
 // Whether a failed poll is worth retrying (the watch goes on).

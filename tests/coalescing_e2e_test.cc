@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "tests/harness.h"
 
 namespace fivetran_gateway::testing {
@@ -91,6 +93,12 @@ TEST_F(CoalescingE2ETest, EachCallerKeepsItsOwnDeadline) {
   hasty.context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
   patient.reader = stub->AsyncGetConnection(&patient.context, request, &cq);
   patient.reader->Finish(&patient.response, &patient.status, &patient);
+  // The hasty caller joins the request the patient one started.
+  const absl::Time until = absl::Now() + absl::Seconds(5);
+  while (UpstreamGets("/v1/connections/decent_dropsy") == 0 && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(UpstreamGets("/v1/connections/decent_dropsy"), 1);
   hasty.reader = stub->AsyncGetConnection(&hasty.context, request, &cq);
   hasty.reader->Finish(&hasty.response, &hasty.status, &hasty);
   void* tag = nullptr;

@@ -525,6 +525,8 @@ TEST_F(GatewayE2ETest, UpstreamFaultsMapToCodesWithDetails) {
       ASSERT_TRUE(d.has_retry_info);
       EXPECT_EQ(d.retry_info.retry_delay().seconds(), 1800);
       EXPECT_EQ(d.error_info.metadata().at("fivetran_code"), "TooManyRequests");
+      // The 429 stopped these credentials for 30 minutes: go on with a fresh gateway.
+      RestartGateway();
     }
     if (c.code == grpc::StatusCode::PERMISSION_DENIED) {
       EXPECT_NE(s.error_message().find("ACCOUNT_READ"), std::string::npos);
@@ -741,16 +743,17 @@ TEST_F(GatewayE2ETest, SecretsNeverAppearWhateverTheUpstreamFault) {
        {"code", "InvalidInput"},
        {"message", "bad password {A} and key {B}"}},
       {{"kind", "status"}, {"status", 500}, {"code", "{A}"}, {"message", "{B}"}},
-      {{"kind", "status"},
-       {"status", 429},
-       {"code", "TooManyRequests"},
-       {"message", "{A}"},
-       {"retry_after", "3600"}},
       {{"kind", "html"}, {"status", 502}},
       {{"kind", "drop"}},
       {{"kind", "truncate"}},
       {{"kind", "latency"}, {"latency_ms", 3000}},
       {},  // No fault: the normal answer, secrets masked.
+      // Last: a 429 stops these credentials until its Retry-After.
+      {{"kind", "status"},
+       {"status", 429},
+       {"code", "TooManyRequests"},
+       {"message", "{A}"},
+       {"retry_after", "3600"}},
   };
   auto inject = [&](json fault, const std::string& a, const std::string& b) {
     if (fault.empty()) return;
@@ -807,6 +810,7 @@ TEST_F(GatewayE2ETest, SecretsNeverAppearWhateverTheUpstreamFault) {
   for (const std::string& secret : {password, pgp_key, pass_phrase, config_secret}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret;
   }
+  RestartGateway();  // The 429 stopped these credentials for an hour.
 }
 
 TEST_F(GatewayE2ETest, BadConfigAndFiltersAreRejectedBeforeSending) {

@@ -226,19 +226,29 @@ std::unique_ptr<::fivetran::gateway::v1::UserService::Stub> Gateway::users() con
 
 Emulator* StackTest::emulator_ = nullptr;
 Gateway* StackTest::gateway_ = nullptr;
+std::vector<std::string>* StackTest::gateway_flags_ = nullptr;
 
 void StackTest::StartStack(const std::vector<std::string>& emulator_flags,
                            const std::vector<std::string>& gateway_flags) {
   emulator_ = new Emulator(emulator_flags);
+  gateway_flags_ = new std::vector<std::string>(gateway_flags);
   gateway_ =
       new Gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret, gateway_flags);
+}
+
+void StackTest::RestartGateway() {
+  delete gateway_;
+  gateway_ =
+      new Gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret, *gateway_flags_);
 }
 
 void StackTest::TearDownTestSuite() {
   delete gateway_;
   delete emulator_;
+  delete gateway_flags_;
   gateway_ = nullptr;
   emulator_ = nullptr;
+  gateway_flags_ = nullptr;
 }
 
 void StackTest::SetUp() {

@@ -117,11 +117,18 @@ class StackTest : public ::testing::Test {
  protected:
   static void StartStack(const std::vector<std::string>& emulator_flags = {},
                          const std::vector<std::string>& gateway_flags = {});
+  // A fresh gateway (same flags, new port) in front of the same emulator:
+  // for tests after which the old one must not be reused, e.g. once a 429
+  // has stopped its credential set until a long Retry-After.
+  static void RestartGateway();
   static void TearDownTestSuite();
   void SetUp() override;
 
   static Emulator* emulator_;
   static Gateway* gateway_;
+
+ private:
+  static std::vector<std::string>* gateway_flags_;
 };
 
 // The google.rpc details of a failed call.

@@ -189,18 +189,27 @@ TEST_F(ReliabilityE2ETest, AnUnknownOutcomeIsReplayedNotResent) {
 }
 
 TEST_F(ReliabilityE2ETest, ARefusedCreateIsNotKeptSoItsRetryIsSent) {
-  // 429 with a Retry-After beyond the deadline: refused, nothing created.
+  // 429 with a Retry-After longer than --max_retry_wait: refused at once,
+  // nothing created.
+  Gateway gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+                  {"--max_retry_wait=1s"});
   emulator_->AddFault({{"kind", "status"},
                        {"status", 429},
-                       {"retry_after", "3600"},
+                       {"retry_after", "2"},
                        {"method", "POST"},
                        {"path_prefix", "/v1/connections"},
                        {"count", 1}});
   v1::CreateConnectionRequest request = Create("pg_idem_refused", "idem-refused");
   v1::CreateConnectionResponse response;
-  grpc::Status s = CreateNow(request, &response);
+  const absl::Time refused_at = absl::Now();
+  grpc::Status s =
+      gateway.connections()->CreateConnection(ContextWithDeadline(10).get(), request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
-  s = CreateNow(request, &response);
+  EXPECT_LT(absl::Now() - refused_at, absl::Seconds(1));
+  // Until the Retry-After has passed nothing is sent for these credentials;
+  // then the same request_id is sent again, since nothing was created.
+  absl::SleepFor(refused_at + absl::Seconds(2.1) - absl::Now());
+  s = gateway.connections()->CreateConnection(ContextWithDeadline(10).get(), request, &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(Count("POST", "/v1/connections"), 2);
 }
@@ -369,6 +378,7 @@ TEST_F(ReliabilityE2ETest, RetryAfterBeyondTheDeadlineEndsAtOnceWithRetryInfo) {
   ASSERT_TRUE(d.has_retry_info);
   EXPECT_EQ(d.retry_info.retry_delay().seconds(), 3600);
   EXPECT_EQ(Count("GET", "/v1/groups"), 1);
+  RestartGateway();  // A 429 stopped these credentials for an hour.
 }
 
 TEST_F(ReliabilityE2ETest, RetryAfterAsAnHttpDate) {
@@ -407,6 +417,7 @@ TEST_F(ReliabilityE2ETest, RetryAfterAsAnHttpDate) {
   EXPECT_GE(d.retry_info.retry_delay().seconds(), 3590);
   EXPECT_LE(d.retry_info.retry_delay().seconds(), 3600);
   EXPECT_EQ(Count("GET", "/v1/groups"), 1);
+  RestartGateway();  // A 429 stopped these credentials for an hour.
 }
 
 TEST_F(ReliabilityE2ETest, GarbageRetryAfterFallsBackToBackoff) {

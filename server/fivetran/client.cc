@@ -100,17 +100,26 @@ const char* FailureName(RetryableFailure f) {
 // into it, and Cancel() may come from any thread. `done_` runs exactly once.
 class FivetranClient::Call final : public HttpCall, public std::enable_shared_from_this<Call> {
  public:
-  Call(HttpTransport* transport, Timers* timers, RetryPolicy policy, HttpRequest request,
-       UpstreamOp op, std::vector<std::string> secrets, EnvelopeCallback done)
+  Call(HttpTransport* transport, Timers* timers, RetryPolicy policy,
+       std::shared_ptr<RateBudget> budget, HttpRequest request, UpstreamOp op,
+       std::vector<std::string> secrets, EnvelopeCallback done)
       : transport_(transport),
         timers_(timers),
         policy_(policy),
+        budget_(std::move(budget)),
         request_(std::move(request)),
         op_(std::move(op)),
         secrets_(std::move(secrets)),
         done_(std::move(done)) {}
 
   void SendAttempt() {
+    if (budget_ != nullptr) {
+      // An earlier 429 asked everyone to wait: do not spend a request on
+      // learning it again.
+      if (std::optional<absl::Duration> wait = budget_->BlockedFor(absl::Now())) {
+        return FinishRateLimited(*wait);
+      }
+    }
     std::shared_ptr<Call> self = shared_from_this();
     // Not under mu_: the transport may call back at once (when stopping).
     std::shared_ptr<HttpCall> call = transport_->Send(
@@ -146,6 +155,7 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
 
  private:
   void OnAttempt(HttpResult result) {
+    if (budget_ != nullptr && result.ok) RecordBudget(result.response);
     int attempts = 0;
     bool cancelled = false;
     {
@@ -192,6 +202,34 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
     SendAttempt();
   }
 
+  void RecordBudget(const HttpResponse& response) {
+    const absl::Time now = absl::Now();
+    budget_->Observe(response.rate_limit, response.rate_limit_remaining, now);
+    if (response.status == 429) {
+      if (std::optional<absl::Duration> wait = ParseRetryAfter(response.retry_after, now)) {
+        budget_->BlockUntil(now + *wait);
+      }
+    }
+  }
+
+  // Ends the call without sending: RESOURCE_EXHAUSTED, nothing was sent.
+  void FinishRateLimited(absl::Duration wait) {
+    UpstreamInfo info;
+    {
+      absl::MutexLock lock(&mu_);
+      info.attempts = attempts_;
+    }
+    absl::Status status = MakeError(
+        absl::StatusCode::kResourceExhausted,
+        absl::StrCat("Fivetran rate limit reached: nothing is sent for these credentials for ",
+                     absl::FormatDuration(absl::Ceil(wait, absl::Seconds(1))),
+                     " (Retry-After of an earlier answer)"),
+        "FIVETRAN_RATE_LIMITED",
+        {{"upstream_method", op_.method}, {"upstream_path", op_.path}, {"outcome", "not_sent"}});
+    AddRetryInfo(status, std::max(wait, absl::Seconds(1)));
+    Finish(std::move(status), info);
+  }
+
   void FinishCancelled() {
     UpstreamInfo info;
     {
@@ -217,6 +255,7 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
   HttpTransport* const transport_;
   Timers* const timers_;
   const RetryPolicy policy_;
+  const std::shared_ptr<RateBudget> budget_;
   const HttpRequest request_;
   const UpstreamOp op_;
   // Everything no message, detail or response may carry.
@@ -252,8 +291,9 @@ std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string p
   // depend on this client's lifetime.
   secrets.push_back(options_.api_key);
   secrets.push_back(options_.api_secret);
-  auto call = std::make_shared<Call>(transport_, timers_, options_.retry, std::move(request),
-                                     std::move(op), std::move(secrets), std::move(done));
+  auto call = std::make_shared<Call>(transport_, timers_, options_.retry, options_.budget,
+                                     std::move(request), std::move(op), std::move(secrets),
+                                     std::move(done));
   call->SendAttempt();
   return call;
 }

@@ -25,6 +25,7 @@
 #include "nlohmann/json.hpp"
 #include "server/common/timer_queue.h"
 #include "server/fivetran/http_transport.h"
+#include "server/fivetran/rate_budget.h"
 #include "server/fivetran/retry_policy.h"
 #include "server/fivetran/upstream_info.h"
 
@@ -42,6 +43,10 @@ struct ClientOptions {
   absl::Duration max_request_time = absl::Seconds(120);
   // Which failed attempts are sent again, and when (retry_policy.h).
   RetryPolicy retry;
+  // The credential set's request budget (rate_budget.h): every answer's
+  // rate-limit headers are recorded, and after a 429 with Retry-After no
+  // attempt is sent until it has passed. Null: not tracked.
+  std::shared_ptr<RateBudget> budget;
 };
 
 using EnvelopeCallback =

@@ -222,5 +222,58 @@ TEST_F(ClientRetryTest, EveryAttemptSharesTheCallsDeadline) {
   for (const HttpRequest& r : transport_.requests()) EXPECT_EQ(r.deadline, deadline);
 }
 
+TEST(ClientBudgetTest, A429StopsEveryCallOfTheCredentialSetUntilItsRetryAfter) {
+  ScriptedTransport transport;
+  TimerQueue timers;
+  ClientOptions options;
+  options.base_url = "http://upstream.test";
+  options.budget = std::make_shared<RateBudget>();
+  FivetranClient client(options, &transport, &timers);
+  Step ok = Http(200);
+  ok.result.response.rate_limit = 20000;
+  ok.result.response.rate_limit_remaining = 1234;
+  Step limited = Http(429, R"({"code":"TooManyRequests"})", "30");
+  limited.result.response.rate_limit = 20000;
+  limited.result.response.rate_limit_remaining = 0;
+  transport.Script({ok, limited});
+
+  Outcome first;
+  client.Get("/v1/users", absl::Now() + absl::Seconds(10), Into(&first));
+  ASSERT_TRUE(first.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(options.budget->View().remaining, 1234);
+  EXPECT_EQ(options.budget->View().limit, 20000);
+
+  // Retry-After 30 s is longer than the deadline: the call ends at once...
+  Outcome second;
+  client.Get("/v1/groups", absl::Now() + absl::Seconds(10), Into(&second));
+  ASSERT_TRUE(second.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(second.envelope.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(transport.requests().size(), 2u);
+
+  // ... and every later call of these credentials, GET or POST, is answered
+  // without a request until the 30 s have passed.
+  for (int i = 0; i < 100; ++i) {
+    Outcome out;
+    if (i % 2 == 0) {
+      client.Get("/v1/groups", absl::Now() + absl::Seconds(10), Into(&out));
+    } else {
+      client.Post("/v1/connections/c/sync", nlohmann::json::object(),
+                  absl::Now() + absl::Seconds(10), Into(&out));
+    }
+    ASSERT_TRUE(out.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    ASSERT_EQ(out.envelope.status().code(), absl::StatusCode::kResourceExhausted);
+    google::rpc::ErrorInfo info = InfoOf(out.envelope.status());
+    EXPECT_EQ(info.reason(), "FIVETRAN_RATE_LIMITED");
+    EXPECT_EQ(info.metadata().at("outcome"), "not_sent");
+    std::optional<absl::Duration> delay = RetryDelayOf(out.envelope.status());
+    ASSERT_TRUE(delay.has_value());
+    EXPECT_GT(*delay, absl::Seconds(25));
+    EXPECT_LE(*delay, absl::Seconds(30));
+    EXPECT_EQ(out.info.attempts, 0);
+  }
+  EXPECT_EQ(transport.requests().size(), 2u);
+  EXPECT_TRUE(options.budget->BelowReserve());
+}
+
 }  // namespace
 }  // namespace fivetran_gateway::fivetran

@@ -8,6 +8,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
@@ -62,6 +63,13 @@ class CurlTransport::Transfer final : public HttpCall,
     return len;
   }
 
+  // A non-negative decimal header value; -1 otherwise.
+  static int ParseCount(absl::string_view value) {
+    int n = 0;
+    if (value.empty() || value.size() > 9 || !absl::SimpleAtoi(value, &n) || n < 0) return -1;
+    return n;
+  }
+
   static size_t OnHeader(char* data, size_t size, size_t n, void* self) {
     auto* t = static_cast<Transfer*>(self);
     size_t len = size * n;
@@ -70,6 +78,8 @@ class CurlTransport::Transfer final : public HttpCall,
       // A new response (e.g. after 100 Continue): forget earlier headers.
       t->response_.content_type.clear();
       t->response_.retry_after.clear();
+      t->response_.rate_limit = -1;
+      t->response_.rate_limit_remaining = -1;
       return len;
     }
     size_t colon = line.find(':');
@@ -80,6 +90,10 @@ class CurlTransport::Transfer final : public HttpCall,
       t->response_.content_type = std::string(value);
     } else if (name == "retry-after") {
       t->response_.retry_after = std::string(value.substr(0, 128));
+    } else if (name == "x-rate-limit") {
+      t->response_.rate_limit = ParseCount(value);
+    } else if (name == "x-rate-limit-remaining") {
+      t->response_.rate_limit_remaining = ParseCount(value);
     }
     return len;
   }

@@ -37,11 +37,13 @@ struct HttpRequest {
 };
 
 struct HttpResponse {
-  int status = 0;            // HTTP status code.
-  std::string body;          // Response body (bounded by max_response_bytes).
-  std::string content_type;  // Content-Type header, "" when absent.
-  std::string retry_after;   // Retry-After header, raw, "" when absent.
-  std::string http_version;  // "1.1" or "2".
+  int status = 0;                 // HTTP status code.
+  std::string body;               // Response body (bounded by max_response_bytes).
+  std::string content_type;       // Content-Type header, "" when absent.
+  std::string retry_after;        // Retry-After header, raw, "" when absent.
+  int rate_limit = -1;            // X-Rate-Limit header; -1 when absent or not a number.
+  int rate_limit_remaining = -1;  // X-Rate-Limit-Remaining header; likewise.
+  std::string http_version;       // "1.1" or "2".
 };
 
 // How a transfer ended when no HTTP response was received.

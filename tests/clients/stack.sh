@@ -70,9 +70,11 @@ start_stack() {
 
   printf 'FIVETRAN_API_KEY=%s\nFIVETRAN_API_SECRET=%s\n' "$API_KEY" "$API_SECRET" >"$TMP/credentials.env"
   chmod 600 "$TMP/credentials.env"
+  # A Retry-After over 500 ms reaches the client at once (RESOURCE_EXHAUSTED
+  # with RetryInfo), for the clients' retry tests.
   "$gateway" --listen=127.0.0.1:0 --port_file="$TMP/gateway.port" \
     --fivetran_base_url="$EMU_URL" --credentials_file="$TMP/credentials.env" \
-    --grace_period=1s >"$TMP/gateway.log" 2>&1 &
+    --grace_period=1s --max_retry_wait=500ms >"$TMP/gateway.log" 2>&1 &
   _pids+=("$!")
   local gw_port
   gw_port="$(_wait_port "$TMP/gateway.port" "$!" fivetran_gateway)"
