@@ -6,7 +6,9 @@
 
 #include "absl/time/time.h"
 #include "emulator/api_error.h"
+#include "emulator/masking.h"
 #include "emulator/seed.h"
+#include "emulator/setup_tests.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
