@@ -1,6 +1,7 @@
 #include "emulator/server.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <exception>
@@ -145,17 +146,32 @@ absl::Status Emulator::CreateServer() {
 }
 
 absl::Status Emulator::Bind() {
+  // httplib creates the listening socket with a backlog of 5: a burst of new
+  // connections (the gateway opening its pool) overflows it, and the dropped
+  // handshakes are retried by the client after 1 s, 2 s, ... Keep the socket
+  // httplib binds (the last one it creates) and listen again with a full
+  // backlog, which Linux applies to the listening socket.
+  int listen_socket = -1;
+  server_->set_socket_options([&listen_socket](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_socket = sock;
+  });
   if (options_.port == 0) {
     port_ = server_->bind_to_any_port(options_.host);
     if (port_ <= 0) {
       return absl::UnavailableError("cannot bind " + options_.host + ":0");
     }
-    return absl::OkStatus();
+  } else {
+    if (!server_->bind_to_port(options_.host, options_.port)) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot bind ", options_.host, ":", options_.port));
+    }
+    port_ = options_.port;
   }
-  if (!server_->bind_to_port(options_.host, options_.port)) {
-    return absl::UnavailableError(absl::StrCat("cannot bind ", options_.host, ":", options_.port));
+  server_->set_socket_options(httplib::default_socket_options);  // drop the reference
+  if (listen_socket < 0 || ::listen(listen_socket, SOMAXCONN) != 0) {
+    return absl::InternalError("cannot set the listen backlog");
   }
-  port_ = options_.port;
   return absl::OkStatus();
 }
 
