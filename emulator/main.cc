@@ -48,7 +48,9 @@ ABSL_FLAG(double, fault_rate_drop, 0.0,
 ABSL_FLAG(uint64_t, fault_seed, 1, "Seed of the PRNG behind --fault_rate_503/_drop");
 ABSL_FLAG(int32_t, rate_limit_per_hour, 20000, "Requests allowed per rolling hour");
 ABSL_FLAG(int32_t, keep_alive_timeout_sec, 5, "Idle keep-alive connections close after this");
-ABSL_FLAG(int32_t, threads, 16, "Worker threads (each serves one connection at a time)");
+ABSL_FLAG(int32_t, threads, fivetran_emulator::kDefaultThreads,
+          "Most connections served at once (one worker thread each, started on demand); "
+          "must exceed the keep-alive connections clients hold (the gateway: up to 32)");
 ABSL_FLAG(bool, log_requests, false, "Log one line per request to stderr");
 ABSL_FLAG(int32_t, request_log_capacity, 1000,
           "Requests kept by the request log (/_emulator/requests), oldest dropped first");

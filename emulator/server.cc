@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "emulator/api_error.h"
 #include "emulator/http_util.h"
+#include "emulator/thread_pool.h"
 #include "httplib.h"
 
 namespace fivetran_emulator {
@@ -123,8 +124,10 @@ absl::Status Emulator::CreateServer() {
   } else {
     server_ = std::make_unique<httplib::Server>();
   }
-  const int threads = std::max(options_.threads, 2);
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // One worker per open connection, started on demand: idle keep-alive
+  // connections (the gateway keeps up to 32) must not delay a new one.
+  const size_t threads = static_cast<size_t>(std::max(options_.threads, 2));
+  server_->new_task_queue = [threads] { return new ElasticThreadPool(threads); };
   server_->set_keep_alive_max_count(1000);
   // Headers and body go out in separate writes; without TCP_NODELAY a reused
   // connection pays the Nagle/delayed-ACK penalty (~40 ms) per response.
