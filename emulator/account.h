@@ -1,6 +1,11 @@
 // The emulated Fivetran account: groups, users and connections, the create
 // rules (validation, setup tests), list/pagination and the sync state machine.
 // Thread-safe; every public method takes the account lock.
+//
+// account.cc (state, seed, details, create), account_lists.cc (listings),
+// account_sync.cc (sync state machine). The create body is checked by
+// new_connection.h (and ftp_config.h), config masked by masking.h, setup
+// tests run by setup_tests.h.
 #ifndef EMULATOR_ACCOUNT_H_
 #define EMULATOR_ACCOUNT_H_
 
@@ -56,21 +61,6 @@ struct SyncOverride {
   std::optional<absl::Duration> reschedule_delay;
 };
 
-// Secret masking rule: a config key is secret when its lower-cased name
-// contains "password", "secret", "token", "pass_phrase" or "passphrase", or is
-// "key"/"api_key"/"private_key" or ends in "_key" (but not "public_key").
-bool IsSecretKey(absl::string_view key);
-
-// Copy of `config` with every non-null value under a secret key replaced by
-// "******", recursing into nested objects and arrays.
-nlohmann::json MaskSecrets(const nlohmann::json& config);
-
-// The documented setup-test rule. Inspects the string values of the config
-// keys host, user, username and schema: any containing "fail"
-// (case-insensitive) -> a FAILED test; else any containing "warn" -> a WARNING
-// test; else all tests PASSED.
-nlohmann::json RunSetupTests(absl::string_view service, const nlohmann::json& config);
-
 class Account {
  public:
   // Validates `seed` (see README, "Seed file format") and builds the account.
@@ -115,12 +105,19 @@ class Account {
 
   Account(nlohmann::json seed, AccountOptions options);
 
+  // Replaces the state with `seed`'s, checked (see README, "Seed file format").
   absl::Status LoadLocked(const nlohmann::json& seed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadGroupsLocked(const nlohmann::json& groups) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadUsersLocked(const nlohmann::json& users) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadConnectionsLocked(const nlohmann::json& connections)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Time Now() const;
   // Completes every running sync whose end time has passed.
   void SettleLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishSyncLocked(const std::string& id, const RunningSync& run)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The connection a create request describes (not yet stored), or the
+  // error Fivetran answers the request with.
   absl::StatusOr<nlohmann::json> BuildConnectionLocked(const nlohmann::json& body)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

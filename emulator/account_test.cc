@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "emulator/api_error.h"
 #include "emulator/seed.h"
+#include "emulator/setup_tests.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -67,27 +68,6 @@ TEST(SeedTest, IdMinterIsDeterministicAndUnique) {
     EXPECT_EQ(id, b.Next(&b_taken));
   }
   EXPECT_EQ(a_taken.size(), 3000u);
-}
-
-TEST(MaskTest, SecretKeyRule) {
-  for (const char* k : {"password", "pgp_secret_key", "pgp_pass_phrase", "api_key", "private_key",
-                        "client_secret", "access_token", "key", "secret_access_key", "API_KEY"}) {
-    EXPECT_TRUE(IsSecretKey(k)) << k;
-  }
-  for (const char* k : {"host", "user", "port", "signer_public_key", "is_private_key_encrypted",
-                        "keys_count", "schema"}) {
-    EXPECT_FALSE(IsSecretKey(k)) << k;
-  }
-  json masked = MaskSecrets(json{{"password", "p"},
-                                 {"nested", {{"token", 5}}},
-                                 {"list", json::array({json{{"secret", "s"}}})},
-                                 {"api_key", nullptr},
-                                 {"host", "h"}});
-  EXPECT_EQ(masked["password"], "******");
-  EXPECT_EQ(masked["nested"]["token"], "******");
-  EXPECT_EQ(masked["list"][0]["secret"], "******");
-  EXPECT_TRUE(masked["api_key"].is_null());
-  EXPECT_EQ(masked["host"], "h");
 }
 
 TEST(SetupTestRule, FailWarnPass) {

@@ -14,6 +14,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "emulator/account.h"
@@ -46,7 +48,9 @@ ABSL_FLAG(double, fault_rate_drop, 0.0,
 ABSL_FLAG(uint64_t, fault_seed, 1, "Seed of the PRNG behind --fault_rate_503/_drop");
 ABSL_FLAG(int32_t, rate_limit_per_hour, 20000, "Requests allowed per rolling hour");
 ABSL_FLAG(int32_t, keep_alive_timeout_sec, 5, "Idle keep-alive connections close after this");
-ABSL_FLAG(int32_t, threads, 16, "Worker threads (each serves one connection at a time)");
+ABSL_FLAG(int32_t, threads, fivetran_emulator::kDefaultThreads,
+          "Most connections served at once (one worker thread each, started on demand); "
+          "must exceed the keep-alive connections clients hold (the gateway: up to 32)");
 ABSL_FLAG(bool, log_requests, false, "Log one line per request to stderr");
 ABSL_FLAG(int32_t, request_log_capacity, 1000,
           "Requests kept by the request log (/_emulator/requests), oldest dropped first");
@@ -56,7 +60,11 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 
 namespace {
 
-int Fail(const std::string& message) {
+using fivetran_emulator::Account;
+using fivetran_emulator::AccountOptions;
+using fivetran_emulator::ServerOptions;
+
+int Fail(absl::string_view message) {
   std::cerr << "fivetran_emulator: " << message << "\n";
   return 2;
 }
@@ -73,9 +81,7 @@ bool WritePortFile(const std::string& path, int port) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+void SetUsage() {
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
     return file.find("emulator/") != absl::string_view::npos;
@@ -85,55 +91,56 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "A local fake of the Fivetran REST API.\nUsage: fivetran_emulator [--listen=HOST:PORT] "
       "[--port_file=PATH] [--seed_file=PATH] ...");
-  absl::ParseCommandLine(argc, argv);
-  using fivetran_emulator::Account;
-  using fivetran_emulator::AccountOptions;
+}
 
-  if (absl::GetFlag(FLAGS_dump_seed)) {
-    std::cout << fivetran_emulator::BuiltinSeed().dump(2) << std::endl;
-    return 0;
-  }
-
-  nlohmann::json seed;
+// The built-in seed, or --seed_file's.
+absl::StatusOr<nlohmann::json> LoadSeed() {
   const std::string seed_file = absl::GetFlag(FLAGS_seed_file);
-  if (seed_file.empty()) {
-    seed = fivetran_emulator::BuiltinSeed();
-  } else {
-    std::ifstream in(seed_file);
-    if (!in) return Fail("cannot read --seed_file " + seed_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    seed = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-    if (seed.is_discarded()) return Fail("--seed_file " + seed_file + " is not valid JSON");
+  if (seed_file.empty()) return fivetran_emulator::BuiltinSeed();
+  std::ifstream in(seed_file);
+  if (!in) return absl::InvalidArgumentError("cannot read --seed_file " + seed_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json seed = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (seed.is_discarded()) {
+    return absl::InvalidArgumentError("--seed_file " + seed_file + " is not valid JSON");
   }
+  return seed;
+}
 
-  AccountOptions account_options;
-  account_options.sync_duration = absl::GetFlag(FLAGS_sync_duration);
+// The sync flags.
+absl::StatusOr<AccountOptions> AccountOptionsFromFlags() {
+  AccountOptions options;
+  options.sync_duration = absl::GetFlag(FLAGS_sync_duration);
   absl::StatusOr<fivetran_emulator::SyncOutcome> outcome =
       fivetran_emulator::ParseSyncOutcome(absl::GetFlag(FLAGS_sync_outcome));
-  if (!outcome.ok()) return Fail("--sync_outcome: " + std::string(outcome.status().message()));
-  account_options.default_outcome = *outcome;
-  account_options.reschedule_delay = absl::GetFlag(FLAGS_reschedule_delay);
+  if (!outcome.ok()) {
+    return absl::InvalidArgumentError("--sync_outcome: " + std::string(outcome.status().message()));
+  }
+  options.default_outcome = *outcome;
+  options.reschedule_delay = absl::GetFlag(FLAGS_reschedule_delay);
   const std::string paused = absl::GetFlag(FLAGS_paused_sync);
-  if (paused != "accept" && paused != "conflict") return Fail("--paused_sync: accept|conflict");
-  account_options.paused_sync_conflict = paused == "conflict";
+  if (paused != "accept" && paused != "conflict") {
+    return absl::InvalidArgumentError("--paused_sync: accept|conflict");
+  }
+  options.paused_sync_conflict = paused == "conflict";
   const std::string incomplete = absl::GetFlag(FLAGS_incomplete_sync);
   if (incomplete != "accept" && incomplete != "reject") {
-    return Fail("--incomplete_sync: accept|reject");
+    return absl::InvalidArgumentError("--incomplete_sync: accept|reject");
   }
-  account_options.reject_incomplete_sync = incomplete == "reject";
-  if (account_options.sync_duration < absl::ZeroDuration()) {
-    return Fail("--sync_duration must not be negative");
+  options.reject_incomplete_sync = incomplete == "reject";
+  if (options.sync_duration < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--sync_duration must not be negative");
   }
+  return options;
+}
 
-  absl::StatusOr<std::unique_ptr<Account>> account =
-      Account::Create(std::move(seed), account_options);
-  if (!account.ok()) return Fail(std::string(account.status().message()));
-
-  fivetran_emulator::ServerOptions options;
+// The HTTP, fault, rate limit, request log and TLS flags.
+absl::StatusOr<ServerOptions> ServerOptionsFromFlags() {
+  ServerOptions options;
   absl::Status listen = fivetran_emulator::ParseListenAddress(absl::GetFlag(FLAGS_listen),
                                                               &options.host, &options.port);
-  if (!listen.ok()) return Fail(std::string(listen.message()));
+  if (!listen.ok()) return listen;
   options.api_key = absl::GetFlag(FLAGS_api_key);
   options.api_secret = absl::GetFlag(FLAGS_api_secret);
   options.latency = absl::GetFlag(FLAGS_latency);
@@ -146,17 +153,25 @@ int main(int argc, char** argv) {
   options.log_requests = absl::GetFlag(FLAGS_log_requests);
   const int32_t log_capacity = absl::GetFlag(FLAGS_request_log_capacity);
   if (log_capacity < 1 || log_capacity > 1000000) {
-    return Fail("--request_log_capacity must be within 1..1000000");
+    return absl::InvalidArgumentError("--request_log_capacity must be within 1..1000000");
   }
   options.request_log_capacity = static_cast<size_t>(log_capacity);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
-  if (options.rate_limit_per_hour < 1) return Fail("--rate_limit_per_hour must be >= 1");
+  if (options.rate_limit_per_hour < 1) {
+    return absl::InvalidArgumentError("--rate_limit_per_hour must be >= 1");
+  }
   if (options.fault_rate_drop < 0 || options.fault_rate_503 < 0 ||
       options.fault_rate_503 + options.fault_rate_drop > 1) {
-    return Fail("--fault_rate_503 and --fault_rate_drop must be within 0..1 together");
+    return absl::InvalidArgumentError(
+        "--fault_rate_503 and --fault_rate_drop must be within 0..1 together");
   }
+  return options;
+}
 
+// Starts the emulator, writes --port_file, prints the start-up line and
+// serves until SIGINT or SIGTERM.
+int Serve(const ServerOptions& options, std::unique_ptr<Account> account) {
   // SIGINT/SIGTERM are blocked in every thread and collected with sigwait.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -164,9 +179,9 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  fivetran_emulator::Emulator emulator(options, std::move(*account));
+  fivetran_emulator::Emulator emulator(options, std::move(account));
   absl::Status started = emulator.Start();
-  if (!started.ok()) return Fail(std::string(started.message()));
+  if (!started.ok()) return Fail(started.message());
 
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() && !WritePortFile(port_file, emulator.port())) {
@@ -184,4 +199,25 @@ int main(int argc, char** argv) {
   std::cerr << "fivetran_emulator: signal " << sig << ", stopping\n";
   emulator.Stop();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  SetUsage();
+  absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_dump_seed)) {
+    std::cout << fivetran_emulator::BuiltinSeed().dump(2) << std::endl;
+    return 0;
+  }
+  absl::StatusOr<nlohmann::json> seed = LoadSeed();
+  if (!seed.ok()) return Fail(seed.status().message());
+  absl::StatusOr<AccountOptions> account_options = AccountOptionsFromFlags();
+  if (!account_options.ok()) return Fail(account_options.status().message());
+  absl::StatusOr<std::unique_ptr<Account>> account =
+      Account::Create(*std::move(seed), *account_options);
+  if (!account.ok()) return Fail(account.status().message());
+  absl::StatusOr<ServerOptions> options = ServerOptionsFromFlags();
+  if (!options.ok()) return Fail(options.status().message());
+  return Serve(*options, *std::move(account));
 }

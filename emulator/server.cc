@@ -1,6 +1,7 @@
 #include "emulator/server.h"
 
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <exception>
@@ -16,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "emulator/api_error.h"
 #include "emulator/http_util.h"
+#include "emulator/thread_pool.h"
 #include "httplib.h"
 
 namespace fivetran_emulator {
@@ -122,8 +124,10 @@ absl::Status Emulator::CreateServer() {
   } else {
     server_ = std::make_unique<httplib::Server>();
   }
-  const int threads = std::max(options_.threads, 2);
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // One worker per open connection, started on demand: idle keep-alive
+  // connections (the gateway keeps up to 32) must not delay a new one.
+  const size_t threads = static_cast<size_t>(std::max(options_.threads, 2));
+  server_->new_task_queue = [threads] { return new ElasticThreadPool(threads); };
   server_->set_keep_alive_max_count(1000);
   // Headers and body go out in separate writes; without TCP_NODELAY a reused
   // connection pays the Nagle/delayed-ACK penalty (~40 ms) per response.
@@ -145,17 +149,32 @@ absl::Status Emulator::CreateServer() {
 }
 
 absl::Status Emulator::Bind() {
+  // httplib creates the listening socket with a backlog of 5: a burst of new
+  // connections (the gateway opening its pool) overflows it, and the dropped
+  // handshakes are retried by the client after 1 s, 2 s, ... Keep the socket
+  // httplib binds (the last one it creates) and listen again with a full
+  // backlog, which Linux applies to the listening socket.
+  int listen_socket = -1;
+  server_->set_socket_options([&listen_socket](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_socket = sock;
+  });
   if (options_.port == 0) {
     port_ = server_->bind_to_any_port(options_.host);
     if (port_ <= 0) {
       return absl::UnavailableError("cannot bind " + options_.host + ":0");
     }
-    return absl::OkStatus();
+  } else {
+    if (!server_->bind_to_port(options_.host, options_.port)) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot bind ", options_.host, ":", options_.port));
+    }
+    port_ = options_.port;
   }
-  if (!server_->bind_to_port(options_.host, options_.port)) {
-    return absl::UnavailableError(absl::StrCat("cannot bind ", options_.host, ":", options_.port));
+  server_->set_socket_options(httplib::default_socket_options);  // drop the reference
+  if (listen_socket < 0 || ::listen(listen_socket, SOMAXCONN) != 0) {
+    return absl::InternalError("cannot set the listen backlog");
   }
-  port_ = options_.port;
   return absl::OkStatus();
 }
 

@@ -27,6 +27,8 @@ struct Response;
 
 namespace fivetran_emulator {
 
+inline constexpr int kDefaultThreads = 256;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8089;  // 0 = let the OS pick
@@ -41,7 +43,11 @@ struct ServerOptions {
   uint64_t fault_seed = 1;
   int rate_limit_per_hour = 20000;
   int keep_alive_timeout_sec = 5;
-  int threads = 16;
+  // Most connections served at once: one worker thread each, started when a
+  // connection arrives and none is free. A keep-alive connection holds its
+  // worker while idle, so this must exceed the connections clients keep open
+  // (the gateway: --max_upstream_connections, 32 by default).
+  int threads = kDefaultThreads;
   size_t request_log_capacity = 1000;
   size_t max_logged_body = 64 * 1024;
   size_t max_body_bytes = 1024 * 1024;
