@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/safe_text.h"
 #include "server/common/status.h"
 #include "server/grpc_status.h"
 #include "spdlog/spdlog.h"
@@ -196,7 +197,7 @@ absl::StatusOr<ServiceSet*> ServiceGuard::Admit(grpc::CallbackServerContext* con
     // Neither the token nor any credential is logged: the messages above
     // never contain them.
     spdlog::warn("rpc method={} code={} peer={} error=\"{}\"", method, CodeName(denied.code()),
-                 context->peer(), std::string(denied.message()));
+                 SafeText(context->peer()), SafeText(denied.message(), kMaxLoggedMessage));
     return denied;
   }
   return set;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "google/rpc/status.pb.h"
+#include "server/common/safe_text.h"
 #include "server/common/status.h"
 
 namespace fivetran_gateway {
@@ -36,9 +37,12 @@ grpc::Status ToGrpcStatus(const absl::Status& in) {
     in.ForEachPayload(
         [&](absl::string_view url, const absl::Cord& value) { status.SetPayload(url, value); });
   }
+  // One line, bounded: whatever a message quotes, it cannot break a
+  // caller's log or swell the trailers past what clients accept.
+  const std::string message = OneLine(status.message(), kMaxStatusMessage);
   google::rpc::Status rpc;
   rpc.set_code(static_cast<int>(status.code()));
-  rpc.set_message(std::string(status.message()));
+  rpc.set_message(message);
   // ErrorInfo first: clients that read only details[0] find it.
   if (auto info = status.GetPayload(kErrorInfoUrl)) {
     auto* any = rpc.add_details();
@@ -51,7 +55,7 @@ grpc::Status ToGrpcStatus(const absl::Status& in) {
     any->set_type_url(std::string(url));
     any->set_value(std::string(value));
   });
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
                       rpc.SerializeAsString());
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "server/common/safe_text.h"
 #include "server/common/status.h"
 #include "server/grpc_status.h"
 #include "spdlog/spdlog.h"
@@ -124,7 +125,9 @@ void RpcReactor::CompleteInternal(const absl::Status& status,
                                  "the caller's deadline ran out", "DEADLINE_EXCEEDED"));
   }
   double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
-  // Messages are built from sanitised upstream text and never hold secrets.
+  // Messages are built from sanitised upstream text and never hold secrets;
+  // escaped here, so that no caller value quoted in one can end the line or
+  // fake a field, and bounded.
   if (out.ok()) {
     spdlog::info("rpc method={} code=OK http_status={} latency_ms={:.1f} request_id={} attempts={}",
                  method_, http_status, ms, request_id_, upstream.attempts);
@@ -133,7 +136,7 @@ void RpcReactor::CompleteInternal(const absl::Status& status,
         "rpc method={} code={} http_status={} latency_ms={:.1f} request_id={} attempts={} "
         "error=\"{}\"",
         method_, CodeName(out.error_code()), http_status, ms, request_id_, upstream.attempts,
-        out.error_message());
+        SafeText(out.error_message(), kMaxLoggedMessage));
   }
   Finish(out);
 }

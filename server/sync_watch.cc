@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
+#include "server/common/safe_text.h"
 #include "server/common/status.h"
 #include "server/grpc_status.h"
 #include "server/rpc_reactor.h"
@@ -198,8 +199,9 @@ void SyncPollers::OnResult(const std::shared_ptr<Poller>& poller,
       int shift = std::min(poller->failures - 1, 6);
       delay = std::min(delay * (1 << shift), std::max(delay, options_.max_backoff));
       if (auto retry = RetryDelayOf(result.status())) delay = std::max(delay, *retry);
-      spdlog::debug("sync poll of {} failed ({}), retrying in {}", poller->connection_id,
-                    std::string(result.status().message()), absl::FormatDuration(delay));
+      spdlog::debug(
+          "sync poll of \"{}\" failed (\"{}\"), retrying in {}", SafeText(poller->connection_id),
+          SafeText(result.status().message(), kMaxLoggedMessage), absl::FormatDuration(delay));
     } else {
       // Fixed rate: the interval counts from the start of this poll. Under
       // the budget reserve, background polling yields to interactive calls.
@@ -392,9 +394,13 @@ void WatchCore::Pump() {
   if (next != nullptr) {
     reactor->StartWrite(next);
   } else if (finish) {
-    spdlog::info("rpc method=WatchConnectionSync code={} connection_id={} latency_ms={:.1f}",
-                 status.ok() ? "OK" : absl::StatusCodeToString(status.code()), connection_id,
-                 absl::ToDoubleMilliseconds(absl::Now() - start));
+    // connection_id is the caller's, possibly rejected: escaped and bounded.
+    spdlog::info("rpc method=WatchConnectionSync code={} connection_id=\"{}\" latency_ms={:.1f}{}",
+                 status.ok() ? "OK" : absl::StatusCodeToString(status.code()),
+                 SafeText(connection_id), absl::ToDoubleMilliseconds(absl::Now() - start),
+                 status.ok() ? ""
+                             : absl::StrCat(" error=\"",
+                                            SafeText(status.message(), kMaxLoggedMessage), "\""));
     reactor->Finish(ToGrpcStatus(status));
   }
 }
@@ -497,10 +503,10 @@ void WatchCore::OnObservation(const absl::StatusOr<v1::Connection>& result,
 }
 
 void WatchCore::OnDeadline() {
-  absl::Status status = MakeError(
-      absl::StatusCode::kDeadlineExceeded,
-      absl::StrCat("the sync of connection ", connection_id, " did not finish before the deadline"),
-      "DEADLINE_EXCEEDED", {{"connection_id", connection_id}});
+  absl::Status status = MakeError(absl::StatusCode::kDeadlineExceeded,
+                                  absl::StrCat("the sync of connection \"", SafeText(connection_id),
+                                               "\" did not finish before the deadline"),
+                                  "DEADLINE_EXCEEDED", {{"connection_id", connection_id}});
   {
     absl::MutexLock lock(&mu);
     deadline_timer = 0;

@@ -2,114 +2,351 @@
 
 #include <algorithm>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 
 namespace fivetran_gateway {
 
 using ::nlohmann::json;
 
-bool IsSecretKey(absl::string_view key) {
-  // Flags about a secret ("is_private_key_encrypted", "use_pgp_...") are not
-  // secrets.
-  for (absl::string_view flag : {"is_", "use_", "has_"}) {
-    if (absl::StartsWith(key, flag)) return false;
-  }
-  for (absl::string_view flag : {"_enabled", "_encrypted", "_method", "_type"}) {
-    if (absl::EndsWith(key, flag)) return false;
-  }
-  std::string k;
-  k.reserve(key.size());
+namespace {
+
+// Lower-case words of a key: split at non-alphanumerics and where camelCase
+// turns upper.
+std::vector<std::string> KeyWords(absl::string_view key) {
+  std::vector<std::string> words;
+  std::string cur;
+  char prev = 0;
   for (char c : key) {
-    if (c == '_' || c == '-' || c == '.') continue;
-    k.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (!absl::ascii_isalnum(u)) {
+      if (!cur.empty()) words.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      if (absl::ascii_isupper(u) && prev != 0 &&
+          (absl::ascii_islower(static_cast<unsigned char>(prev)) ||
+           absl::ascii_isdigit(static_cast<unsigned char>(prev))) &&
+          !cur.empty()) {
+        words.push_back(std::move(cur));
+        cur.clear();
+      }
+      cur.push_back(absl::ascii_tolower(u));
+    }
+    prev = c;
   }
-  if (k == "auth" || k == "pwd") return true;
-  static constexpr absl::string_view kParts[] = {
-      "password",   "passwd",    "passphrase", "secret",        "token", "apikey",
-      "privatekey", "accesskey", "credential", "authorization", "cookie"};
-  for (absl::string_view p : kParts) {
-    if (absl::StrContains(k, p)) return true;
-  }
-  return false;
+  if (!cur.empty()) words.push_back(std::move(cur));
+  return words;
 }
 
-nlohmann::json RedactSecrets(const nlohmann::json& j) {
-  // Iterative copy-and-patch, so hostile nesting cannot exhaust the stack.
-  json out = j;
-  std::vector<json*> stack = {&out};
+bool OneOf(absl::string_view w, std::initializer_list<absl::string_view> set) {
+  return std::find(set.begin(), set.end(), w) != set.end();
+}
+
+// The secret strings and their shapes, longest first, deduplicated.
+std::vector<std::string> AllForms(absl::Span<const std::string> secrets) {
+  std::vector<std::string> out;
+  for (const std::string& s : secrets) {
+    if (s.empty()) continue;
+    for (std::string& f : SecretForms(s)) out.push_back(std::move(f));
+  }
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool UrlParamIsSecret(absl::string_view name) {
+  if (IsSecretKey(name)) return true;
+  const std::string lower = absl::AsciiStrToLower(name);
+  return lower == "code" || lower == "sig" || lower == "signature";
+}
+
+bool IsParamNameChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+}
+
+bool EndsUrlValue(char c) {
+  return c == '&' || c == '#' || c == ';' || c == '"' || c == '\'' || c == '<' || c == '>' ||
+         c == '`' || absl::ascii_isspace(static_cast<unsigned char>(c));
+}
+
+// Masks secret query parameters and user-info passwords in `text`; true when
+// something changed.
+bool MaskUrlSecrets(std::string* text) {
+  std::string& s = *text;
+  bool changed = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '?' || c == '&' || c == ';') {
+      size_t j = i + 1;
+      while (j < s.size() && IsParamNameChar(s[j])) ++j;
+      if (j == i + 1 || j >= s.size() || s[j] != '=') continue;
+      const absl::string_view name(s.data() + i + 1, j - i - 1);
+      size_t v = j + 1;
+      size_t end = v;
+      while (end < s.size() && !EndsUrlValue(s[end])) ++end;
+      if (end > v && UrlParamIsSecret(name) &&
+          absl::string_view(s.data() + v, end - v) != kMasked) {
+        s.replace(v, end - v, std::string(kMasked));
+        changed = true;
+      }
+    } else if (c == ':' && s.compare(i, 3, "://") == 0) {
+      // scheme://user:password@host
+      const size_t start = i + 3;
+      size_t end = start;
+      while (end < s.size() && s[end] != '/' && s[end] != '?' && s[end] != '#' &&
+             !EndsUrlValue(s[end])) {
+        ++end;
+      }
+      const size_t at = s.rfind('@', end == 0 ? 0 : end - 1);
+      if (at == std::string::npos || at < start) continue;
+      const size_t colon = s.find(':', start);
+      if (colon == std::string::npos || colon >= at) continue;
+      if (absl::string_view(s.data() + colon + 1, at - colon - 1) == kMasked || at == colon + 1) {
+        continue;
+      }
+      s.replace(colon + 1, at - colon - 1, std::string(kMasked));
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+std::string PercentEncode(absl::string_view s, bool lower_hex, bool plus_for_space) {
+  static constexpr char kUpper[] = "0123456789ABCDEF";
+  static constexpr char kLower[] = "0123456789abcdef";
+  const char* hex = lower_hex ? kLower : kUpper;
+  std::string out;
+  for (char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (absl::ascii_isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else if (c == ' ' && plus_for_space) {
+      out.push_back('+');
+    } else {
+      out.push_back('%');
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 0xf]);
+    }
+  }
+  return out;
+}
+
+// As error snippets are normalised: printable ASCII kept, every run of
+// anything else (white space, controls, non-ASCII bytes) one space, trimmed.
+std::string Normalised(absl::string_view s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string JsonEscaped(absl::string_view s, bool ensure_ascii) {
+  std::string d = json(std::string(s)).dump(-1, ' ', ensure_ascii, json::error_handler_t::replace);
+  return d.size() >= 2 ? d.substr(1, d.size() - 2) : d;
+}
+
+// What the scrubbing of one document uses.
+struct Scrubber {
+  std::vector<std::string> forms;  // Longest first.
+  std::vector<std::string> raw;    // For numbers: their JSON text.
+
+  bool Contains(absl::string_view v) const {
+    if (forms.empty() || v.size() < forms.back().size()) return false;
+    for (const std::string& f : forms) {
+      if (f.size() <= v.size() && absl::StrContains(v, f)) return true;
+    }
+    return false;
+  }
+  bool IsRaw(absl::string_view v) const {
+    return std::find(raw.begin(), raw.end(), v) != raw.end();
+  }
+};
+
+// The walk shared by ScrubJson and RedactSecrets; iterative.
+void ScrubIteratively(json& root, const Scrubber& scrubber) {
+  std::vector<json*> stack = {&root};
   while (!stack.empty()) {
     json* cur = stack.back();
     stack.pop_back();
     if (cur->is_object()) {
       for (auto it = cur->begin(); it != cur->end(); ++it) {
-        if (IsSecretKey(it.key()) && !it->is_null()) {
+        if (IsSecretKey(it.key()) && !it->is_null() && !it->is_boolean()) {
           *it = std::string(kMasked);
-        } else if (it->is_structured()) {
+        } else {
           stack.push_back(&*it);
         }
       }
     } else if (cur->is_array()) {
-      for (auto& e : *cur) {
-        if (e.is_structured()) stack.push_back(&e);
-      }
+      for (auto& e : *cur) stack.push_back(&e);
+    } else if (cur->is_string()) {
+      std::string& v = cur->get_ref<std::string&>();
+      if (v == kMasked) continue;
+      MaskUrlSecrets(&v);
+      if (scrubber.Contains(v)) v = std::string(kMasked);
+    } else if (cur->is_number() && !scrubber.raw.empty()) {
+      if (scrubber.IsRaw(cur->dump())) *cur = std::string(kMasked);
     }
   }
-  return out;
 }
 
-std::vector<std::string> SecretValues(const nlohmann::json& body) {
+// The values of the secret members of `body`, as SecretValues, of at least
+// `min_size` characters.
+std::vector<std::string> SecretValuesOf(const json& body, size_t min_size) {
   std::vector<std::string> out;
-  std::function<void(const nlohmann::json&, bool)> walk = [&](const nlohmann::json& j,
-                                                              bool secret) {
-    if (j.is_string()) {
-      const std::string& v = j.get_ref<const std::string&>();
+  std::vector<std::pair<const json*, bool>> stack = {{&body, false}};
+  while (!stack.empty()) {
+    auto [j, secret] = stack.back();
+    stack.pop_back();
+    if (j->is_string()) {
+      const std::string& v = j->get_ref<const std::string&>();
       // Masked values and very short ones would only mangle messages.
-      if (secret && v.size() >= 3 && v != kMasked) out.push_back(v);
-    } else if (j.is_object()) {
-      for (const auto& [k, v] : j.items()) walk(v, secret || IsSecretKey(k));
-    } else if (j.is_array()) {
-      for (const auto& v : j) walk(v, secret);
+      if (secret && v.size() >= min_size && v != kMasked) out.push_back(v);
+    } else if (j->is_number()) {
+      std::string v = j->dump();
+      if (secret && v.size() >= min_size) out.push_back(std::move(v));
+    } else if (j->is_object()) {
+      for (auto it = j->begin(); it != j->end(); ++it) {
+        stack.emplace_back(&*it, secret || IsSecretKey(it.key()));
+      }
+    } else if (j->is_array()) {
+      for (const auto& v : *j) stack.emplace_back(&v, secret);
     }
-  };
-  walk(body, false);
+  }
   // Longest first, so that a secret containing another is replaced whole.
-  std::sort(out.begin(), out.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets) {
-  if (j.is_string()) {
-    std::string& v = j.get_ref<std::string&>();
-    for (const std::string& s : secrets) {
-      if (!s.empty() && v.find(s) != std::string::npos) {
-        v = std::string(kMasked);
-        return;
-      }
-    }
-  } else if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      if (IsSecretKey(it.key()) && !it->is_null()) {
-        *it = std::string(kMasked);
-      } else {
-        ScrubJson(*it, secrets);
-      }
-    }
-  } else if (j.is_array()) {
-    for (auto& v : j) ScrubJson(v, secrets);
+}  // namespace
+
+bool IsSecretKey(absl::string_view key) {
+  const std::vector<std::string> words = KeyWords(key);
+  if (words.empty()) return false;
+  // 1. Facts about a secret.
+  if (OneOf(words.front(), {"is", "use", "has", "enable", "disable"})) return false;
+  const std::string& last = words.back();
+  if (OneOf(last, {"count", "enabled", "encrypted", "method", "type",   "mode",    "length",
+                   "size",  "format",  "version",   "at",     "expiry", "expires", "expiration",
+                   "ttl",   "name",    "path",      "uri",    "url",    "endpoint"})) {
+    return false;
   }
+  // 2. Keys, but public keys and schema terms.
+  if (last == "key" || last == "keys") {
+    if (words.size() >= 2 &&
+        OneOf(words[words.size() - 2],
+              {"public",     "primary",      "partition", "sort",     "foreign",  "cluster",
+               "clustering", "distribution", "dist",      "shard",    "sharding", "unique",
+               "composite",  "surrogate",    "natural",   "business", "join",     "lookup",
+               "hash",       "range",        "row",       "index",    "merge",    "upsert",
+               "dedup",      "object",       "table",     "column",   "cursor",   "idempotency"})) {
+      return false;
+    }
+    return true;
+  }
+  // 3. Secret words.
+  std::string joined;
+  for (const std::string& w : words) joined += w;
+  if (absl::EndsWith(joined, "publickey")) return false;
+  if (OneOf(joined, {"auth", "pwd", "pin", "dsn", "jwt"})) return true;
+  if (last == "signature" || last == "sig") return true;
+  static constexpr absl::string_view kParts[] = {
+      "password",   "passwd",        "passphrase", "secret",           "token",
+      "credential", "authorization", "cookie",     "connectionstring", "apikey",
+      "privatekey", "accesskey",     "accountkey"};
+  for (absl::string_view p : kParts) {
+    if (absl::StrContains(joined, p)) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> SecretForms(absl::string_view secret) {
+  std::vector<std::string> out;
+  if (secret.empty()) return out;
+  out.emplace_back(secret);
+  auto add = [&](std::string f) {
+    if (f.size() >= 4 && std::find(out.begin(), out.end(), f) == out.end()) {
+      out.push_back(std::move(f));
+    }
+  };
+  add(PercentEncode(secret, false, false));
+  add(PercentEncode(secret, true, false));
+  add(PercentEncode(secret, false, true));
+  add(PercentEncode(secret, true, true));
+  add(JsonEscaped(secret, true));
+  add(JsonEscaped(secret, false));
+  std::string b64 = absl::Base64Escape(secret);
+  std::string web = absl::WebSafeBase64Escape(secret);  // Unpadded.
+  std::string b64_unpadded = b64;
+  while (!b64_unpadded.empty() && b64_unpadded.back() == '=') b64_unpadded.pop_back();
+  std::string web_padded = web;
+  web_padded.append(b64.size() - b64_unpadded.size(), '=');
+  add(PercentEncode(b64, false, false));  // e.g. "Basic%20...%3D%3D".
+  add(std::move(b64));
+  add(std::move(b64_unpadded));
+  add(std::move(web_padded));
+  add(std::move(web));
+  add(Normalised(secret));
+  return out;
+}
+
+std::vector<std::string> CredentialSecrets(absl::string_view key, absl::string_view secret) {
+  std::vector<std::string> out;
+  if (!key.empty()) out.emplace_back(key);
+  if (!secret.empty()) out.emplace_back(secret);
+  if (!key.empty() || !secret.empty()) out.push_back(absl::StrCat(key, ":", secret));
+  return out;
+}
+
+nlohmann::json RedactSecrets(const nlohmann::json& j) {
+  json out = j;
+  ScrubJson(out, {});
+  return out;
+}
+
+std::vector<std::string> SecretValues(const nlohmann::json& body) {
+  return SecretValuesOf(body, 3);
+}
+
+void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets) {
+  Scrubber scrubber;
+  // Secret values of the document itself: a value it masks in one member
+  // must not stay readable in another (connect_card.token in its uri). Only
+  // long ones, which cannot be common words.
+  std::vector<std::string> all(secrets.begin(), secrets.end());
+  for (std::string& v : SecretValuesOf(j, 8)) all.push_back(std::move(v));
+  scrubber.forms = AllForms(all);
+  for (const std::string& s : all) {
+    if (!s.empty()) scrubber.raw.push_back(s);
+  }
+  ScrubIteratively(j, scrubber);
 }
 
 std::string Scrub(absl::string_view text, absl::Span<const std::string> scrub) {
   std::string out(text);
-  for (const std::string& s : scrub) {
-    if (!s.empty()) absl::StrReplaceAll({{s, "***"}}, &out);
+  for (const std::string& f : AllForms(scrub)) {
+    absl::StrReplaceAll({{f, "***"}}, &out);
   }
+  MaskUrlSecrets(&out);
   return out;
 }
 

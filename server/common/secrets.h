@@ -15,34 +15,75 @@ namespace fivetran_gateway {
 // What a masked secret reads as, in responses and messages.
 inline constexpr absl::string_view kMasked = "******";
 
-// True when a JSON key names a secret value. The key is lower-cased and
-// stripped of '_', '-' and '.', then it is secret when it contains one of:
-// password, passwd, passphrase, secret, token, apikey, privatekey,
-// accesskey, credential, authorization, cookie; or when it equals "auth" or
-// "pwd". So password, pgp_secret_key, pgp_pass_phrase, client_secret,
-// api_key, private_key, access_key_id, app_token, refresh_token and
-// connect_card's token are secret; signer_public_key, user and host are not.
-// Deliberately errs on the side of secrecy, except for flags about a
-// secret: keys starting with is_/use_/has_ or ending with _enabled,
-// _encrypted, _method or _type (is_private_key_encrypted,
-// use_pgp_encryption_options, auth_method) are not secret.
+// True when a JSON key names a secret value. At least as wide as what
+// Fivetran masks (and the emulator models: password, secret, token,
+// pass_phrase, `key`, `*_key` but public keys), minus facts about a secret.
+//
+// The key is split into lower-case words at every character that is not a
+// letter or digit and where camelCase turns upper ("X-Api-Key" -> x api key,
+// "accountKey" -> account key); "the joined key" is the words run together.
+// In this order:
+//  1. Facts about a secret are not secret: the first word is is, use, has,
+//     enable or disable (is_private_key_encrypted, use_pgp_encryption_options),
+//     or the last word is count, enabled, encrypted, method, type, mode,
+//     length, size, format, version, at, expiry, expires, expiration, ttl,
+//     name, path, uri, url or endpoint (credential_count, auth_method,
+//     token_expires_at, token_uri). A URL is never secret as a whole: its
+//     secret parts are masked inside it (ScrubJson).
+//  2. A key whose last word is key or keys names a secret, except public
+//     keys and schema terms: the word before is public, primary, partition,
+//     sort, foreign, cluster, clustering, distribution, dist, shard,
+//     sharding, unique, composite, surrogate, natural, business, join,
+//     lookup, hash, range, row, index, merge, upsert, dedup, object, table,
+//     column, cursor or idempotency (signer_public_key, primary_key,
+//     partition_key). So key, api_key, account_key, pgp_secret_key and
+//     master_key are secret.
+//  3. Otherwise it is secret when the joined key contains password, passwd,
+//     passphrase, secret, token, credential, authorization, cookie,
+//     connectionstring, apikey, privatekey, accesskey or accountkey
+//     (client_secret, refresh_token, access_key_id, private_key_contents),
+//     when the last word is signature or sig, or when the joined key is
+//     auth, pwd, pin, dsn or jwt.
+// Anything else (user, host, port, uri, author, id, hash) is not secret.
 bool IsSecretKey(absl::string_view key);
 
-// A copy of `j` in which the value of every object member whose key
-// IsSecretKey (at any depth, also inside arrays) is replaced by "******".
-// Null values stay null. Iterative: safe on hostile nesting.
+// A copy of `j` masked as ScrubJson(copy, {}) does. Iterative: safe on
+// hostile nesting.
 nlohmann::json RedactSecrets(const nlohmann::json& j);
 
 // The values of secret members (IsSecretKey) of a request body, at any
-// depth, longest first; masked and very short values are left out.
+// depth, longest first: strings and numbers (as JSON writes them), not
+// booleans; masked and very short values are left out.
 std::vector<std::string> SecretValues(const nlohmann::json& body);
 
-// In place: masks the value of every member whose key IsSecretKey (as
-// RedactSecrets does) and every string that contains one of `secrets`, with
-// "******". Recursive: only for documents of bounded depth.
+// The Fivetran credentials a client sends, as strings to scrub: the key, the
+// secret and "key:secret" (what `Authorization: Basic` encodes). Scrub and
+// ScrubJson add their encodings (SecretForms).
+std::vector<std::string> CredentialSecrets(absl::string_view key, absl::string_view secret);
+
+// Every shape in which `secret` may be echoed, itself first: percent-encoded
+// (upper- and lower-case hex, and form encoding with '+' for a space),
+// JSON-escaped (with and without \u escapes of non-ASCII), base64 (standard
+// and URL-safe, with and without padding), and normalised as error snippets
+// are (runs of white space, control and non-ASCII bytes collapsed to one
+// space). Derived shapes shorter than 4 characters are left out.
+std::vector<std::string> SecretForms(absl::string_view secret);
+
+// In place, iteratively, over a parsed response:
+//  - the value of every member whose key IsSecretKey becomes "******"
+//    (null and booleans stay: a flag holds no secret; other types of
+//    non-secret members are kept as they are);
+//  - in every string, the value of a URL query parameter whose name
+//    IsSecretKey (or is `code`, `sig`, `signature`) and the password of a
+//    URL's user info become "******" (connect_card.uri's `auth=` token);
+//  - every string that contains a shape (SecretForms) of one of `secrets`,
+//    or of a value at least 8 characters long of a secret member of the same
+//    document, becomes "******", and so does every number equal to one.
 void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets);
 
-// Replaces every occurrence of the non-empty `scrub` strings by "***".
+// Replaces every shape (SecretForms) of the non-empty `scrub` strings in
+// `text` by "***" (longest first), and masks URL secrets as ScrubJson does.
+// Scrub raw text before any normalising or truncating of it.
 std::string Scrub(absl::string_view text, absl::Span<const std::string> scrub);
 
 }  // namespace fivetran_gateway

@@ -289,8 +289,9 @@ std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string p
   // Everything no message, detail or response may carry: the credentials
   // and the secret values of the request. Copied, so the call does not
   // depend on this client's lifetime.
-  secrets.push_back(options_.api_key);
-  secrets.push_back(options_.api_secret);
+  for (std::string& s : CredentialSecrets(options_.api_key, options_.api_secret)) {
+    secrets.push_back(std::move(s));
+  }
   auto call = std::make_shared<Call>(transport_, timers_, options_.retry, options_.budget,
                                      std::move(request), std::move(op), std::move(secrets),
                                      std::move(done));

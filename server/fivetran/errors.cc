@@ -65,7 +65,14 @@ absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp&
   FivetranError body = ParseFivetranError(response.body);
   const bool body_is_json = !body.code.empty() || !body.message.empty() ||
                             absl::StartsWith(absl::StripAsciiWhitespace(response.body), "{");
-  std::string upstream_message = Scrub(SanitizeSnippet(body.message, 300), scrub);
+  // Secrets are searched for in Fivetran's raw text first: normalising or
+  // cutting it could split or reshape a secret so that it no longer
+  // matches. Once more after normalising, for echoes whose white space or
+  // non-ASCII characters Fivetran changed (SecretForms has those shapes).
+  auto clean = [&](absl::string_view text, size_t max) {
+    return Scrub(SanitizeSnippet(Scrub(text, scrub), max), scrub);
+  };
+  std::string upstream_message = clean(body.message, 300);
   absl::StatusCode code = absl::StatusCode::kUnknown;
   std::string reason;
   std::string message;
@@ -82,8 +89,9 @@ absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp&
     case 401:
       code = absl::StatusCode::kUnauthenticated;
       reason = "FIVETRAN_AUTH_FAILED";
-      message = absl::StrCat("Fivetran rejected the gateway's API key and secret (HTTP 401)",
-                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
+      // Never Fivetran's message: it may quote the request, its
+      // Authorization header included. Its code stays in the metadata.
+      message = "Fivetran rejected the API key and secret (HTTP 401)";
       break;
     case 403:
       code = absl::StatusCode::kPermissionDenied;
@@ -92,9 +100,26 @@ absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp&
                              upstream_message.empty() ? "forbidden" : upstream_message);
       break;
     case 404:
+    case 410:  // Gone: it existed and no longer does.
       code = absl::StatusCode::kNotFound;
       reason = "FIVETRAN_NOT_FOUND";
       message = upstream_message.empty() ? absl::StrCat("not found: ", op.path) : upstream_message;
+      break;
+    case 413:
+    case 414:
+      // Payload or URI too large: what made it large is the caller's input
+      // (ids, filters, config), so the caller must change it.
+      code = absl::StatusCode::kInvalidArgument;
+      reason = "FIVETRAN_INVALID_INPUT";
+      message = absl::StrCat("Fivetran refused the request as too large (HTTP ", http, ")",
+                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
+      break;
+    case 501:
+      // Fivetran does not implement what the gateway asked for.
+      code = absl::StatusCode::kUnimplemented;
+      reason = "GATEWAY_BAD_REQUEST";
+      message = absl::StrCat("Fivetran does not implement this request (HTTP 501)",
+                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
       break;
     case 405:
     case 406:
@@ -156,7 +181,7 @@ absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp&
       {"upstream_method", op.method},
       {"upstream_path", op.path},
   };
-  if (!body.code.empty()) metadata["fivetran_code"] = Scrub(SanitizeSnippet(body.code, 80), scrub);
+  if (!body.code.empty()) metadata["fivetran_code"] = clean(body.code, 80);
   if (outcome_unknown) metadata["outcome"] = "unknown";
   absl::Status status = MakeError(code, message, reason, metadata);
   if (http == 429) {

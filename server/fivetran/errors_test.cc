@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
+#include "nlohmann/json.hpp"
 
 namespace fivetran_gateway::fivetran {
 namespace {
@@ -91,6 +94,13 @@ TEST(StatusFromHttpErrorTest, CodeTable) {  // conventions.md, field reports B9,
       {502, absl::StatusCode::kUnavailable, "FIVETRAN_UNAVAILABLE"},
       {503, absl::StatusCode::kUnavailable, "FIVETRAN_UNAVAILABLE"},
       {504, absl::StatusCode::kUnavailable, "FIVETRAN_UNAVAILABLE"},
+      // Issue 11 F: Gone is a resource that no longer exists; a request or
+      // URI too large is the caller's input (ids, filters, config) grown too
+      // big; 501 is a method Fivetran does not implement.
+      {410, absl::StatusCode::kNotFound, "FIVETRAN_NOT_FOUND"},
+      {413, absl::StatusCode::kInvalidArgument, "FIVETRAN_INVALID_INPUT"},
+      {414, absl::StatusCode::kInvalidArgument, "FIVETRAN_INVALID_INPUT"},
+      {501, absl::StatusCode::kUnimplemented, "GATEWAY_BAD_REQUEST"},
   };
   for (const Case& c : cases) {
     absl::Status s = StatusFromHttpError(
@@ -135,6 +145,57 @@ TEST(StatusFromHttpErrorTest, CredentialsAreScrubbed) {
       kNow, std::vector<std::string>{"k3y", "s3cr3t"});
   EXPECT_EQ(s.message().find("k3y"), absl::string_view::npos);
   EXPECT_EQ(s.message().find("s3cr3t"), absl::string_view::npos);
+}
+
+// Issue 11 A: a 401's message may quote the request, Authorization header
+// included; it is never passed on. Fivetran's code still is.
+TEST(StatusFromHttpErrorTest, UnauthenticatedNeverPassesFivetransMessageOn) {
+  const std::string b64 = "ZDljNDUxMTM0OWRkNGI4NjoxZjZmMmQxNjEzNjU4ODhhMTk0MzE2MGNjZGI4ZDk2OA==";
+  for (const std::string& message :
+       {"Invalid credentials in header Authorization: Basic " + b64, std::string("x"),
+        std::string("Something we have never seen")}) {
+    absl::Status s = StatusFromHttpError(
+        Response(401, nlohmann::json{{"code", "AuthFailed"}, {"message", message}}.dump()), kGet,
+        kNow, std::vector<std::string>{"d9c4511349dd4b86", "1f6f2d161365888a1943160ccdb8d968"});
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_EQ(s.message(), "Fivetran rejected the API key and secret (HTTP 401)");
+    EXPECT_EQ(InfoOf(s).metadata().at("fivetran_code"), "AuthFailed");
+  }
+}
+
+// Issue 11 B: the secret is searched for in Fivetran's raw text, before it
+// is normalised or cut; every status that passes a message on, every echo
+// shape, the message and the fivetran_code metadata.
+TEST(StatusFromHttpErrorTest, SecretsAreScrubbedBeforeTheTextIsNormalisedOrCut) {
+  const std::string spaced = "correct  horse-Secret";
+  const std::string accented =
+      "gr\xC3\xBC\xC3\x9F"
+      "e-pw-7731";
+  struct Row {
+    std::string secret;
+    std::string message;
+    std::vector<std::string> leaks;  // None may survive.
+  } rows[] = {
+      {spaced, "bad password " + spaced, {spaced, "correct horse", "horse-Secret"}},
+      {spaced, "bad password 'correct\thorse-Secret'", {"correct horse", "horse-Secret"}},
+      {spaced, std::string(285, 'x') + " " + spaced, {"correct", "horse"}},
+      {accented, "bad password " + accented, {"gr e-pw-7731", "pw-7731"}},
+      {accented, "bad " + absl::Base64Escape(accented), {absl::Base64Escape(accented)}},
+  };
+  for (const Row& r : rows) {
+    for (int http : {400, 403, 404, 409, 429, 500, 503}) {
+      SCOPED_TRACE(absl::StrCat(http, " ", r.message));
+      absl::Status s = StatusFromHttpError(
+          Response(http, nlohmann::json{{"code", r.message}, {"message", r.message}}.dump()), kPost,
+          kNow, std::vector<std::string>{r.secret});
+      const std::string code = InfoOf(s).metadata().at("fivetran_code");
+      for (const std::string& leak : r.leaks) {
+        EXPECT_EQ(s.message().find(leak), absl::string_view::npos) << s.message();
+        EXPECT_EQ(code.find(leak), std::string::npos) << code;
+      }
+      EXPECT_LE(s.message().size(), 400u);
+    }
+  }
 }
 
 TEST(StatusFromHttpErrorTest, PostServerErrorSaysOutcomeUnknown) {  // B23.

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/common/safe_text.h"
 #include "server/fivetran/mapping.h"
 #include "wire/json_value.h"
 
@@ -230,7 +231,8 @@ absl::Status CheckJsonValues(const Value& v, const std::string& path, int depth,
       return absl::OkStatus();
     case Value::kStructValue:
       for (const auto& [k, child] : v.struct_value().fields()) {
-        if (auto s = CheckJsonValues(child, absl::StrCat(path, ".", k), depth + 1, violation);
+        if (auto s = CheckJsonValues(child, absl::StrCat(path, ".", SafeText(k, 64)), depth + 1,
+                                     violation);
             !s.ok()) {
           return s;
         }
