@@ -35,6 +35,33 @@ bool ParseHexDigest(absl::string_view hex, Sha256Digest* out) {
   return true;
 }
 
+// True when `value` reads like a digest written some other way than the
+// documented `sha256:HEX`: `SHA256:`, `sha-256:`, `sha256=`, `sha512:`,
+// `md5:` ... Such a line is a mistake, never a literal token: taken
+// literally, the real token would be refused and the digest text accepted.
+bool LooksLikeADigest(absl::string_view value) {
+  std::string lower = absl::AsciiStrToLower(value.substr(0, 16));
+  absl::string_view rest = lower;
+  if (!absl::ConsumePrefix(&rest, "sha") && !absl::ConsumePrefix(&rest, "md")) return false;
+  absl::ConsumePrefix(&rest, "-");
+  absl::ConsumePrefix(&rest, "_");
+  size_t digits = 0;
+  while (digits < rest.size() && absl::ascii_isdigit(rest[digits])) ++digits;
+  if (digits == 0 || digits == rest.size()) return false;
+  return rest[digits] == ':' || rest[digits] == '=';
+}
+
+// What an HTTP/2 metadata value can carry: printable ASCII.
+bool IsPrintableAscii(absl::string_view s) {
+  for (char c : s) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+constexpr absl::string_view kUtf8Bom = "\xef\xbb\xbf";
+constexpr size_t kMinTokenLength = 16;
+
 }  // namespace
 
 const char* ScopeName(Scope scope) { return scope == Scope::kWrite ? "write" : "read"; }
@@ -58,44 +85,48 @@ std::string Sha256Hex(absl::string_view data) {
 
 absl::StatusOr<TokenStore> TokenStore::Parse(absl::string_view text) {
   TokenStore store;
+  // A UTF-8 byte order mark (some Windows editors write one) at the very
+  // start is skipped; anywhere else it is part of a line, and refused.
+  absl::ConsumePrefix(&text, kUtf8Bom);
   int line_no = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_no;
+    auto refuse = [line_no](absl::string_view why) {
+      return absl::InvalidArgumentError(absl::StrCat("tokens file line ", line_no, ": ", why));
+    };
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line[0] == '#') continue;
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (fields.size() != 2) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tokens file line ", line_no, ": expected `SCOPE TOKEN`"));
-    }
+    if (fields.size() != 2) return refuse("expected `SCOPE TOKEN`");
     Entry entry;
     if (fields[0] == "read") {
       entry.scope = Scope::kRead;
     } else if (fields[0] == "write") {
       entry.scope = Scope::kWrite;
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tokens file line ", line_no, ": the scope must be read or write"));
+      return refuse("the scope must be read or write");
     }
     absl::string_view token = fields[1];
     if (absl::ConsumePrefix(&token, "sha256:")) {
       if (!ParseHexDigest(token, &entry.digest)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "tokens file line ", line_no, ": sha256: must be followed by 64 hex digits"));
+        return refuse("sha256: must be followed by exactly 64 hex digits");
       }
+    } else if (LooksLikeADigest(token)) {
+      return refuse(
+          "this looks like a digest but is not `sha256:` followed by 64 hex digits (lowercase "
+          "`sha256:`, e.g. from `echo -n TOKEN | sha256sum`)");
+    } else if (token.size() < kMinTokenLength) {
+      return refuse(absl::StrCat("a token must be at least ", kMinTokenLength, " characters long"));
+    } else if (!IsPrintableAscii(token)) {
+      return refuse(
+          "a token must be printable ASCII (gRPC metadata cannot carry anything else, so this "
+          "one could never be presented)");
     } else {
-      if (token.size() < 16) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "tokens file line ", line_no, ": a token must be at least 16 characters long"));
-      }
       entry.digest = Sha256(token);
     }
     for (const Entry& e : store.entries_) {
-      if (e.digest == entry.digest) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("tokens file line ", line_no, ": the same token is listed twice"));
-      }
+      if (e.digest == entry.digest) return refuse("the same token is listed twice");
     }
     store.entries_.push_back(entry);
   }

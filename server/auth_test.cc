@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 
 #include "google/rpc/error_details.pb.h"
@@ -52,6 +53,61 @@ TEST(TokenStoreTest, RejectsBadLinesWithoutEchoingTokens) {
     EXPECT_FALSE(store.ok()) << text;
     EXPECT_EQ(store.status().message().find("token-"), absl::string_view::npos) << store.status();
   }
+}
+
+// Issue 11 #9: a line that looks like a digest but is not exactly
+// `sha256:` + 64 hex digits used to load as a literal token (the real token
+// was refused and the digest text itself accepted). It stops the start-up,
+// naming the line and never the text.
+TEST(TokenStoreTest, ADigestLookalikeIsRefusedNotTakenAsALiteralToken) {
+  const std::string hex = Sha256Hex(kHashedToken);
+  std::string upper_hex = hex;
+  for (char& c : upper_hex) c = static_cast<char>(std::toupper(c));
+  for (const std::string& value :
+       {"SHA256:" + hex, "Sha256:" + hex, "sha256=" + hex, "sha-256:" + hex, "SHA-256:" + hex,
+        "sha256:" + hex + "0", "sha256:" + hex.substr(1), "sha256:" + hex.substr(0, 63) + "g",
+        "sha256::" + hex, "sha512:" + hex + hex, "sha1:" + hex.substr(0, 40),
+        "md5:" + hex.substr(0, 32)}) {
+    absl::StatusOr<TokenStore> store = TokenStore::Parse("# c\nwrite " + value + "\n");
+    ASSERT_FALSE(store.ok()) << value;
+    EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(store.status().message().find("line 2"), absl::string_view::npos) << store.status();
+    EXPECT_NE(store.status().message().find("sha256:"), absl::string_view::npos) << store.status();
+    EXPECT_EQ(store.status().message().find(hex.substr(0, 16)), absl::string_view::npos)
+        << store.status();
+  }
+  // The documented form, with lowercase or uppercase hex digits.
+  for (const std::string& value : {"sha256:" + hex, "sha256:" + upper_hex}) {
+    absl::StatusOr<TokenStore> store = TokenStore::Parse("write " + value + "\n");
+    ASSERT_TRUE(store.ok()) << value << " " << store.status();
+    EXPECT_EQ(store->Find(kHashedToken), Scope::kWrite);
+    EXPECT_EQ(store->Find(value), std::nullopt);
+  }
+}
+
+TEST(TokenStoreTest, ALiteralTokenIsAtLeastSixteenPrintableAsciiCharacters) {
+  EXPECT_FALSE(TokenStore::Parse("read 0123456789abcde\n").ok());  // 15
+  EXPECT_TRUE(TokenStore::Parse("read 0123456789abcdef\n").ok());  // 16
+  // Bytes that no gRPC metadata value can carry: such a token could never
+  // be presented, so it is a mistake in the file.
+  absl::StatusOr<TokenStore> utf8 = TokenStore::Parse("read 0123456789abcdef\xc3\xa9\n");
+  ASSERT_FALSE(utf8.ok());
+  EXPECT_NE(utf8.status().message().find("line 1"), absl::string_view::npos);
+  EXPECT_FALSE(TokenStore::Parse("read 0123456789abcdef\x01\n").ok());
+}
+
+// A UTF-8 byte order mark (Windows editors write one) is skipped: the first
+// line is read as written.
+TEST(TokenStoreTest, AUtf8ByteOrderMarkIsSkipped) {
+  absl::StatusOr<TokenStore> store = TokenStore::Parse(
+      std::string("\xef\xbb\xbfread ") + kReadToken + "\r\nwrite " + kWriteToken + "\r\n");
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(store->Find(kReadToken), Scope::kRead);
+  EXPECT_EQ(store->Find(kWriteToken), Scope::kWrite);
+  // Anywhere else it is an error.
+  EXPECT_FALSE(TokenStore::Parse(std::string("read ") + kReadToken + "\n\xef\xbb\xbfwrite " +
+                                 kWriteToken + "\n")
+                   .ok());
 }
 
 TEST(BearerTokenTest, Parses) {
