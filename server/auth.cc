@@ -1,8 +1,10 @@
 #include "server/auth.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <sys/socket.h>
 
 #include <fstream>
 #include <sstream>
@@ -215,6 +217,35 @@ absl::Status Authorize(const TokenStore& tokens, std::optional<absl::string_view
   return absl::OkStatus();
 }
 
+namespace {
+
+bool IsLoopbackAddress(const sockaddr* addr) {
+  if (addr->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(addr);
+    return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (addr->sa_family == AF_INET6) {
+    const in6_addr& v6 = reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+  }
+  return false;
+}
+
+bool ResolvesToLoopbackOnly(const std::string& name) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(name.c_str(), nullptr, &hints, &found) != 0) return false;
+  bool all = found != nullptr;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next)
+    all = all && IsLoopbackAddress(a->ai_addr);
+  freeaddrinfo(found);
+  return all;
+}
+
+}  // namespace
+
 bool IsLoopbackListenAddress(absl::string_view listen) {
   if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) return true;
   absl::string_view host = listen;
@@ -222,7 +253,10 @@ bool IsLoopbackListenAddress(absl::string_view listen) {
   if (colon != absl::string_view::npos) host = listen.substr(0, colon);
   if (absl::ConsumePrefix(&host, "[")) absl::ConsumeSuffix(&host, "]");
   std::string h = absl::AsciiStrToLower(host);
-  if (h == "localhost" || absl::EndsWith(h, ".localhost")) return true;
+  // `localhost` itself, resolved here: every address must be loopback.
+  // Other names (`*.localhost` included) are not trusted: the resolver
+  // decides where they point.
+  if (h == "localhost") return ResolvesToLoopbackOnly(h);
   in_addr v4;
   if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
     return (ntohl(v4.s_addr) >> 24) == 127;

@@ -151,12 +151,16 @@ TEST(AuthorizeTest, CodesAndReasons) {
 }
 
 TEST(LoopbackTest, Addresses) {
-  for (const char* a : {"127.0.0.1:50051", "127.1.2.3:0", "localhost:1", "[::1]:50051",
-                        "unix:/tmp/sock", "[::ffff:127.0.0.1]:5"}) {
+  for (const char* a : {"127.0.0.1:50051", "127.1.2.3:0", "localhost:1", "LocalHost:1",
+                        "[::1]:50051", "unix:/tmp/sock", "[::ffff:127.0.0.1]:5"}) {
     EXPECT_TRUE(IsLoopbackListenAddress(a)) << a;
   }
-  for (const char* a : {"0.0.0.0:50051", "[::]:50051", ":50051", "10.0.0.5:1", "example.com:1",
-                        "[2001:db8::1]:1"}) {
+  // Issue 11 #18: names under .localhost are not resolved by the check, and
+  // a resolver may map them anywhere: only literal loopback addresses and
+  // `localhost` itself count.
+  for (const char* a :
+       {"0.0.0.0:50051", "[::]:50051", ":50051", "10.0.0.5:1", "example.com:1", "[2001:db8::1]:1",
+        "foo.localhost:1", "evil.example.localhost:1", "localhost.:1", "127.0.0.1.nip.io:1"}) {
     EXPECT_FALSE(IsLoopbackListenAddress(a)) << a;
   }
 }

@@ -103,6 +103,22 @@ TEST_F(ConfigTest, ABadTokensFileIsRefusedNamingTheLineNotTheToken) {
   EXPECT_EQ(message.find("0123456789abcdef0123"), std::string::npos) << message;
 }
 
+// Issue 11 #18: `--listen=127.0.0.1` used to bind port 443 silently.
+TEST_F(ConfigTest, AListenAddressWithoutAPortIsRefused) {
+  for (const char* listen : {"127.0.0.1", "localhost", "0.0.0.0", "127.0.0.1:", "127.0.0.1:http",
+                             "127.0.0.1:70000", "127.0.0.1:-1", "::1", "[::1]", "::1:50051", ""}) {
+    flags_.listen = listen;
+    std::string message = Refusal();
+    EXPECT_NE(message.find("--listen"), std::string::npos) << listen << ": " << message;
+    EXPECT_NE(message.find("HOST:PORT"), std::string::npos) << listen << ": " << message;
+  }
+  for (const char* listen : {"127.0.0.1:0", "[::1]:50051", "localhost:1", "unix:/tmp/gw.sock"}) {
+    flags_.listen = listen;
+    absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+    EXPECT_TRUE(c.ok()) << listen << ": " << c.status();
+  }
+}
+
 TEST_F(ConfigTest, PerCallCredentialsNeedTls) {
   flags_.allow_per_call_credentials = true;
   EXPECT_EQ(Refusal(),

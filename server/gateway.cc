@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "server/fivetran/client.h"
@@ -97,8 +98,13 @@ absl::Status Gateway::Start() {
     server_ = nullptr;
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config_.listen));
   }
-  std::string host = config_.listen.substr(0, config_.listen.rfind(':'));
-  spdlog::info("fivetran_gateway {} listening on {}:{}, upstream {}", kVersion, host, port_,
+  // A unix socket has no port (gRPC reports 1): say its path.
+  const bool unix_socket = absl::StartsWith(config_.listen, "unix:") ||
+                           absl::StartsWith(config_.listen, "unix-abstract:");
+  const std::string where =
+      unix_socket ? config_.listen
+                  : absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port_);
+  spdlog::info("fivetran_gateway {} listening on {}, upstream {}", kVersion, where,
                config_.base_url);
   spdlog::info("security: listener {}{}, caller tokens {}{}, upstream CAs {}",
                config_.tls ? "TLS" : "plaintext",

@@ -7,6 +7,7 @@
 #include <grpcpp/impl/codegen/client_unary_call.h>
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -380,6 +381,41 @@ TEST_F(SecurityE2ETest, BadSecurityConfigurationStopsTheStart) {
   EXPECT_NE(output.find("line 1"), std::string::npos) << output;
   EXPECT_EQ(output.find(kWriteToken), std::string::npos) << output;
   EXPECT_EQ(RunGateway({"--fivetran_ca_file=" + bad_tokens}, 10, &output), 2);
+}
+
+// Issue 11 #9: `write SHA256:<hex>` used to load as a literal token: the
+// real token was refused and the digest text accepted.
+TEST_F(SecurityE2ETest, ADigestLookalikeInTheTokensFileStopsTheStart) {
+  const std::string hex = Sha256Hex(kWriteToken);
+  std::string output;
+  std::string tokens =
+      WriteTemp("tokens", std::string("read ") + kReadToken + "\nwrite SHA256:" + hex + "\n");
+  EXPECT_EQ(RunGateway({"--auth_tokens_file=" + tokens}, 10, &output), 2) << output;
+  EXPECT_NE(output.find("line 2"), std::string::npos) << output;
+  EXPECT_EQ(output.find(hex.substr(0, 16)), std::string::npos) << output;
+  EXPECT_EQ(output.find(kReadToken), std::string::npos) << output;
+
+  // A byte order mark before the first line is skipped.
+  tokens = WriteTemp("tokens", std::string("\xef\xbb\xbfread ") + kReadToken + "\r\n");
+  int port = 0;
+  EXPECT_EQ(RunGateway({"--auth_tokens_file=" + tokens}, 1, &output, &port), -1) << output;
+  EXPECT_GT(port, 0) << output;
+}
+
+// Issue 11 #18: a listen address without a port used to bind 443 silently;
+// a unix socket was logged as port 1.
+TEST_F(SecurityE2ETest, ListenAddressesAreCheckedAndLoggedAsGiven) {
+  std::string output;
+  EXPECT_EQ(RunGateway({"--listen=127.0.0.1"}, 10, &output), 2) << output;
+  EXPECT_NE(output.find("--listen=127.0.0.1: no port"), std::string::npos) << output;
+
+  // Short: a unix socket path is at most 107 bytes.
+  const std::string socket = "/tmp/fgw-e2e-" + std::to_string(getpid()) + ".sock";
+  std::remove(socket.c_str());
+  int port = 0;
+  EXPECT_EQ(RunGateway({"--listen=unix:" + socket}, 1, &output, &port), -1) << output;
+  EXPECT_NE(output.find("listening on unix:" + socket + ","), std::string::npos) << output;
+  EXPECT_EQ(output.find(":1,"), std::string::npos) << output;
 }
 
 TEST_F(SecurityE2ETest, UpstreamTlsIsVerifiedAgainstSystemCasPlusTheGivenOne) {
