@@ -68,35 +68,35 @@ class ServiceGuard::Connections final : public v1::ConnectionService::CallbackSe
   grpc::ServerUnaryReactor* GetConnection(grpc::CallbackServerContext* context,
                                           const v1::GetConnectionRequest* request,
                                           v1::GetConnectionResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "GetConnection");
+    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, RequiredScope(*request));
     if (!set.ok()) return RejectUnary(context, set.status());
     return (*set)->connections->GetConnection(context, request, response);
   }
   grpc::ServerUnaryReactor* CreateConnection(grpc::CallbackServerContext* context,
                                              const v1::CreateConnectionRequest* request,
                                              v1::CreateConnectionResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "CreateConnection");
+    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, RequiredScope(*request));
     if (!set.ok()) return RejectUnary(context, set.status());
     return (*set)->connections->CreateConnection(context, request, response);
   }
   grpc::ServerUnaryReactor* CreateFtpConnection(
       grpc::CallbackServerContext* context, const v1::CreateFtpConnectionRequest* request,
       v1::CreateFtpConnectionResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "CreateFtpConnection");
+    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, RequiredScope(*request));
     if (!set.ok()) return RejectUnary(context, set.status());
     return (*set)->connections->CreateFtpConnection(context, request, response);
   }
   grpc::ServerUnaryReactor* SyncConnection(grpc::CallbackServerContext* context,
                                            const v1::SyncConnectionRequest* request,
                                            v1::SyncConnectionResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "SyncConnection");
+    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, RequiredScope(*request));
     if (!set.ok()) return RejectUnary(context, set.status());
     return (*set)->connections->SyncConnection(context, request, response);
   }
   grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* WatchConnectionSync(
       grpc::CallbackServerContext* context,
       const v1::WatchConnectionSyncRequest* request) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "WatchConnectionSync");
+    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, RequiredScope(*request));
     if (!set.ok()) return new RejectWriter<v1::WatchConnectionSyncResponse>(set.status());
     return (*set)->connections->WatchConnectionSync(context, request);
   }
@@ -112,14 +112,14 @@ class ServiceGuard::Groups final : public v1::GroupService::CallbackService {
   grpc::ServerUnaryReactor* ListGroups(grpc::CallbackServerContext* context,
                                        const v1::ListGroupsRequest* request,
                                        v1::ListGroupsResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "ListGroups");
+    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, RequiredScope(*request));
     if (!set.ok()) return RejectUnary(context, set.status());
     return (*set)->groups->ListGroups(context, request, response);
   }
   grpc::ServerUnaryReactor* ListGroupConnections(
       grpc::CallbackServerContext* context, const v1::ListGroupConnectionsRequest* request,
       v1::ListGroupConnectionsResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "ListGroupConnections");
+    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, RequiredScope(*request));
     if (!set.ok()) return RejectUnary(context, set.status());
     return (*set)->groups->ListGroupConnections(context, request, response);
   }
@@ -135,7 +135,7 @@ class ServiceGuard::Users final : public v1::UserService::CallbackService {
   grpc::ServerUnaryReactor* ListUsers(grpc::CallbackServerContext* context,
                                       const v1::ListUsersRequest* request,
                                       v1::ListUsersResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "ListUsers");
+    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, RequiredScope(*request));
     if (!set.ok()) return RejectUnary(context, set.status());
     return (*set)->users->ListUsers(context, request, response);
   }
@@ -159,11 +159,13 @@ grpc::Service* ServiceGuard::groups() { return groups_.get(); }
 grpc::Service* ServiceGuard::users() { return users_.get(); }
 
 absl::StatusOr<ServiceSet*> ServiceGuard::Admit(grpc::CallbackServerContext* context,
-                                                const char* method) {
+                                                const RequiredAccess& access) {
+  // The action's first word is the method ("WatchConnectionSync with trigger").
+  const std::string method = access.action.substr(0, access.action.find(' '));
   absl::Status denied;
   ServiceSet* set = default_set_;
   if (options_.tokens != nullptr) {
-    denied = Authorize(*options_.tokens, Metadata(*context, "authorization"), method);
+    denied = Authorize(*options_.tokens, Metadata(*context, "authorization"), access);
   }
   if (denied.ok()) {
     std::optional<absl::string_view> key = Metadata(*context, kApiKeyHeader);

@@ -65,7 +65,8 @@ class ServiceGuard {
 
   // The set that serves the call, or the status to end it with (logged here
   // without any credential).
-  absl::StatusOr<ServiceSet*> Admit(grpc::CallbackServerContext* context, const char* method);
+  absl::StatusOr<ServiceSet*> Admit(grpc::CallbackServerContext* context,
+                                    const RequiredAccess& access);
 
  private:
   class Connections;

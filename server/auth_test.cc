@@ -122,32 +122,55 @@ TEST(AuthorizeTest, CodesAndReasons) {
   TokenStore store = Store();
   std::string read = std::string("Bearer ") + kReadToken;
   std::string write = std::string("Bearer ") + kWriteToken;
+  const RequiredAccess get = RequiredScope(v1::GetConnectionRequest());
 
-  absl::Status missing = Authorize(store, std::nullopt, "GetConnection");
+  absl::Status missing = Authorize(store, std::nullopt, get);
   EXPECT_EQ(missing.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(ReasonOf(missing), "UNAUTHENTICATED");
 
-  absl::Status wrong = Authorize(store, "Bearer nope-nope-nope-nope", "GetConnection");
+  absl::Status wrong = Authorize(store, "Bearer nope-nope-nope-nope", get);
   EXPECT_EQ(wrong.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(wrong.message().find("nope"), absl::string_view::npos);
 
-  EXPECT_EQ(Authorize(store, "Basic xyz", "GetConnection").code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(Authorize(store, "Basic xyz", get).code(), absl::StatusCode::kUnauthenticated);
 
-  for (const char* m : {"GetConnection", "ListGroups", "ListGroupConnections", "ListUsers",
-                        "WatchConnectionSync"}) {
-    EXPECT_TRUE(Authorize(store, read, m).ok()) << m;
-    EXPECT_TRUE(Authorize(store, write, m).ok()) << m;
+  v1::WatchConnectionSyncRequest watch;
+  watch.set_connection_id("c");
+  for (const RequiredAccess& a : {get, RequiredScope(v1::ListGroupsRequest()),
+                                  RequiredScope(v1::ListGroupConnectionsRequest()),
+                                  RequiredScope(v1::ListUsersRequest()), RequiredScope(watch)}) {
+    EXPECT_EQ(a.scope, Scope::kRead) << a.action;
+    EXPECT_TRUE(Authorize(store, read, a).ok()) << a.action;
+    EXPECT_TRUE(Authorize(store, write, a).ok()) << a.action;
   }
-  for (const char* m : {"CreateConnection", "CreateFtpConnection", "SyncConnection"}) {
-    absl::Status denied = Authorize(store, read, m);
-    EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied) << m;
+}
+
+// Issue 11 #6: the scope follows what the call does, not only its method. A
+// watch that triggers (or forces) a sync sends POST .../sync, as
+// SyncConnection does, so it needs `write`.
+TEST(AuthorizeTest, ACallThatChangesSomethingNeedsWriteWhateverItsMethod) {
+  TokenStore store = Store();
+  std::string read = std::string("Bearer ") + kReadToken;
+  std::string write = std::string("Bearer ") + kWriteToken;
+  v1::WatchConnectionSyncRequest trigger;
+  trigger.set_trigger(true);
+  v1::WatchConnectionSyncRequest force;
+  force.set_force(true);
+  v1::WatchConnectionSyncRequest both = trigger;
+  both.set_force(true);
+  for (const RequiredAccess& a :
+       {RequiredScope(v1::CreateConnectionRequest()),
+        RequiredScope(v1::CreateFtpConnectionRequest()), RequiredScope(v1::SyncConnectionRequest()),
+        RequiredScope(trigger), RequiredScope(force), RequiredScope(both)}) {
+    EXPECT_EQ(a.scope, Scope::kWrite) << a.action;
+    absl::Status denied = Authorize(store, read, a);
+    EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied) << a.action;
     EXPECT_EQ(ReasonOf(denied), "PERMISSION_DENIED");
+    EXPECT_NE(denied.message().find(a.action), absl::string_view::npos) << denied;
     EXPECT_EQ(denied.message().find(kReadToken), absl::string_view::npos);
-    EXPECT_TRUE(Authorize(store, write, m).ok()) << m;
+    EXPECT_TRUE(Authorize(store, write, a).ok()) << a.action;
   }
-  EXPECT_EQ(Authorize(store, write, "DeleteEverything").code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(RequiredScope(trigger).action, "WatchConnectionSync with trigger");
 }
 
 TEST(LoopbackTest, Addresses) {

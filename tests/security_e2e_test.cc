@@ -318,6 +318,54 @@ TEST_F(TokenTest, ScopesDecideWhatATokenMayDo) {
   EXPECT_TRUE(sync.ok()) << sync.error_message();
 }
 
+// Issue 11 #6: WatchConnectionSync is a read, but with `trigger` it sends
+// POST /v1/connections/{id}/sync like SyncConnection: a read token must not
+// get a sync that way (nor ask for `force`).
+TEST_F(TokenTest, AWatchThatTriggersNeedsTheWriteScope) {
+  auto watch = [&](const std::string& token, bool trigger, bool force) {
+    auto context = ContextWithDeadline(10);
+    context->AddMetadata("authorization", "Bearer " + token);
+    v1::WatchConnectionSyncRequest request;
+    request.set_connection_id("decent_dropsy");
+    request.set_trigger(trigger);
+    request.set_force(force);
+    request.mutable_poll_interval()->set_seconds(1);  // A triggering watch reports after a poll.
+    auto reader = gateway_->connections()->WatchConnectionSync(context.get(), request);
+    v1::WatchConnectionSyncResponse item;
+    bool got = reader->Read(&item);
+    if (got) context->TryCancel();  // One update is enough: the watch was admitted.
+    while (reader->Read(&item)) {
+    }
+    grpc::Status status = reader->Finish();
+    return got ? grpc::Status::OK : status;
+  };
+  emulator_->ClearRequests();
+  for (const char* read_only : {kReadToken, kHashedToken}) {
+    for (auto [trigger, force] : {std::pair{true, false}, {true, true}, {false, true}}) {
+      SCOPED_TRACE(std::string(trigger ? "trigger " : "") + (force ? "force" : ""));
+      grpc::Status s = watch(read_only, trigger, force);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+      ErrorDetails d = DetailsOf(s);
+      EXPECT_EQ(d.error_info.reason(), "PERMISSION_DENIED");
+      EXPECT_EQ(d.error_info.metadata().at("required_scope"), "write");
+    }
+  }
+  for (const nlohmann::json& r : emulator_->Requests()) ADD_FAILURE() << "sent: " << r.dump();
+
+  // A plain watch is a read; the write token may trigger.
+  grpc::Status plain = watch(kReadToken, false, false);
+  EXPECT_TRUE(plain.ok()) << plain.error_message();
+  emulator_->ClearRequests();
+  grpc::Status triggered = watch(kWriteToken, true, false);
+  EXPECT_TRUE(triggered.ok()) << triggered.error_message();
+  bool posted = false;
+  for (const nlohmann::json& r : emulator_->Requests()) {
+    posted = posted || (r.value("method", "") == "POST" &&
+                        r.value("path", "") == "/v1/connections/decent_dropsy/sync");
+  }
+  EXPECT_TRUE(posted) << "the write token's watch did not trigger";
+}
+
 TEST_F(TokenTest, HealthAndReflectionNeedNoToken) {
   grpc::Status health = HealthCheck(gateway_->channel());
   EXPECT_TRUE(health.ok()) << health.error_message();
