@@ -130,6 +130,12 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
   config.sync_poll_interval = std::max(flags.sync_poll_interval, flags.sync_poll_min_interval);
   config.max_upstream_connections = flags.max_upstream_connections;
   config.port_file = flags.port_file;
+  if (flags.max_streams_per_connection < 1) {
+    return Refuse("--max_streams_per_connection must be at least 1");
+  }
+  config.max_streams_per_connection = flags.max_streams_per_connection;
+  if (flags.grpc_memory_limit_mb < 16) return Refuse("--grpc_memory_limit_mb must be at least 16");
+  config.grpc_memory_limit_mb = flags.grpc_memory_limit_mb;
   return config;
 }
 

@@ -40,6 +40,9 @@ struct GatewayFlags {
   std::string auth_tokens_file;
   bool allow_unauthenticated = false;
   bool allow_per_call_credentials = false;
+  // Resource bounds of the gRPC listener (README "Security", "Limits").
+  int max_streams_per_connection = 100;
+  int grpc_memory_limit_mb = 256;
 };
 
 struct GatewayConfig {
@@ -61,6 +64,8 @@ struct GatewayConfig {
   absl::Duration sync_poll_min_interval;
   int max_upstream_connections = 32;
   std::string port_file;
+  int max_streams_per_connection = 100;  // At least 1.
+  int grpc_memory_limit_mb = 256;        // At least 16.
   // Accepted but worth a warning line at start-up (never holds a secret).
   std::vector<std::string> warnings;
 };

@@ -119,6 +119,23 @@ TEST_F(ConfigTest, AListenAddressWithoutAPortIsRefused) {
   }
 }
 
+TEST_F(ConfigTest, ListenerResourceBoundsAreCheckedAndKept) {
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->max_streams_per_connection, 100);
+  EXPECT_EQ(c->grpc_memory_limit_mb, 256);
+  flags_.max_streams_per_connection = 0;
+  EXPECT_EQ(Refusal(), "--max_streams_per_connection must be at least 1");
+  flags_.max_streams_per_connection = 8;
+  flags_.grpc_memory_limit_mb = 15;
+  EXPECT_EQ(Refusal(), "--grpc_memory_limit_mb must be at least 16");
+  flags_.grpc_memory_limit_mb = 64;
+  c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->max_streams_per_connection, 8);
+  EXPECT_EQ(c->grpc_memory_limit_mb, 64);
+}
+
 TEST_F(ConfigTest, PerCallCredentialsNeedTls) {
   flags_.allow_per_call_credentials = true;
   EXPECT_EQ(Refusal(),

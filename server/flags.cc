@@ -53,6 +53,12 @@ ABSL_FLAG(bool, allow_unauthenticated, false,
 ABSL_FLAG(bool, allow_per_call_credentials, false,
           "Accept the caller's own Fivetran credentials in x-fivetran-api-key / "
           "x-fivetran-api-secret metadata (needs --tls_cert)");
+ABSL_FLAG(int, max_streams_per_connection, 100,
+          "Concurrent calls (HTTP/2 streams) one client connection may have open; more wait at "
+          "the client until one ends");
+ABSL_FLAG(int, grpc_memory_limit_mb, 256,
+          "Memory the gRPC listener may use for connections and calls (MiB); under pressure it "
+          "closes idle connections, then refuses streams");
 
 namespace fivetran_gateway {
 
@@ -90,6 +96,8 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
   f.allow_unauthenticated = absl::GetFlag(FLAGS_allow_unauthenticated);
   f.allow_per_call_credentials = absl::GetFlag(FLAGS_allow_per_call_credentials);
+  f.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
+  f.grpc_memory_limit_mb = absl::GetFlag(FLAGS_grpc_memory_limit_mb);
   return f;
 }
 

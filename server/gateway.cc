@@ -2,6 +2,7 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 
 #include <utility>
 
@@ -93,6 +94,15 @@ absl::Status Gateway::Start() {
   builder.RegisterService(guard_->groups());
   builder.RegisterService(guard_->users());
   builder.SetMaxReceiveMessageSize(4 << 20);
+  // Bounds against callers who open streams and never end them (health
+  // Watch needs no token): streams per connection (further ones wait at the
+  // client), and the memory of all connections and calls together (under
+  // pressure gRPC closes idle connections, then cancels streams with
+  // RESOURCE_EXHAUSTED instead of growing).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config_.max_streams_per_connection);
+  grpc::ResourceQuota quota("fivetran_gateway");
+  quota.Resize(static_cast<size_t>(config_.grpc_memory_limit_mb) << 20);
+  builder.SetResourceQuota(quota);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     server_ = nullptr;

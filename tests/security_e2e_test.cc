@@ -466,6 +466,62 @@ TEST_F(SecurityE2ETest, ListenAddressesAreCheckedAndLoggedAsGiven) {
   EXPECT_EQ(output.find(":1,"), std::string::npos) << output;
 }
 
+// Issue 11 #14: untokened grpc.health.v1.Health/Watch streams (never
+// guarded) grew the gateway's memory without bound. Streams beyond
+// --max_streams_per_connection on one connection wait at the client; they
+// are not served (nor held in the gateway's memory) until a slot frees up.
+TEST_F(SecurityE2ETest, StreamsBeyondThePerConnectionBoundWaitInsteadOfGrowingTheGateway) {
+  constexpr int kBound = 4;
+  constexpr int kStreams = 12;
+  std::string tokens = WriteTemp("tokens", std::string("read ") + kReadToken + "\n");
+  Gateway gateway(
+      emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+      {"--auth_tokens_file=" + tokens, "--max_streams_per_connection=" + std::to_string(kBound)});
+  auto channel = gateway.NewChannel(grpc::InsecureChannelCredentials());
+  const grpc::internal::RpcMethod watch("/grpc.health.v1.Health/Watch",
+                                        grpc::internal::RpcMethod::SERVER_STREAMING);
+  struct Stream {
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>> reader;
+    bool served = false;
+  };
+  std::vector<Stream> streams(kStreams);
+  grpc::health::v1::HealthCheckRequest request;
+  // Each served stream answers SERVING at once. A stream beyond the bound
+  // blocks in its creation (its request cannot be sent) until cancelled.
+  std::vector<std::thread> readers;
+  for (Stream& s : streams) {
+    s.context = ContextWithDeadline(30);
+    readers.emplace_back([&s, &channel, &watch, &request] {
+      s.reader.reset(
+          grpc::internal::ClientReaderFactory<grpc::health::v1::HealthCheckResponse>::Create(
+              channel.get(), watch, s.context.get(), request));
+      grpc::health::v1::HealthCheckResponse response;
+      s.served = s.reader->Read(&response);
+    });
+  }
+  // Nothing signals "still queued": wait, then cancel all, so that every
+  // thread returns, and count the streams that were served.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  for (Stream& s : streams) s.context->TryCancel();
+  for (std::thread& t : readers) t.join();
+  int served = 0;
+  for (Stream& s : streams) served += s.served;
+  EXPECT_EQ(served, kBound);
+
+  // The served streams' slots free up when they end: a new stream is served.
+  for (Stream& s : streams) s.reader->Finish();
+  auto context = ContextWithDeadline(10);
+  std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>> again(
+      grpc::internal::ClientReaderFactory<grpc::health::v1::HealthCheckResponse>::Create(
+          channel.get(), watch, context.get(), request));
+  grpc::health::v1::HealthCheckResponse response;
+  EXPECT_TRUE(again->Read(&response));
+  context->TryCancel();
+  again->Finish();
+  EXPECT_TRUE(HealthCheck(channel).ok());
+}
+
 TEST_F(SecurityE2ETest, UpstreamTlsIsVerifiedAgainstSystemCasPlusTheGivenOne) {
   KeyPair upstream = MakeCert("upstream");
   KeyPair other = MakeCert("other");
