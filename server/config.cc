@@ -75,6 +75,10 @@ absl::Status ResolveSecurity(const GatewayFlags& flags, GatewayConfig* config) {
         "cross the network in plaintext");
   }
   config->allow_per_call_credentials = flags.allow_per_call_credentials;
+  if (flags.per_call_credentials_idle <= absl::ZeroDuration()) {
+    return Refuse("--per_call_credentials_idle must be positive");
+  }
+  config->per_call_credentials_idle = flags.per_call_credentials_idle;
   if (!config->tokens.has_value() && !loopback) {
     config->warnings.push_back(absl::StrCat("serving ", flags.listen,
                                             " without caller authentication "

@@ -40,8 +40,9 @@ struct GatewayFlags {
   std::string auth_tokens_file;
   bool allow_unauthenticated = false;
   bool allow_per_call_credentials = false;
+  absl::Duration per_call_credentials_idle = absl::Minutes(10);
   // Resource bounds of the gRPC listener (README "Security", "Limits").
-  int max_streams_per_connection = 100;
+  int max_streams_per_connection = 1000;
   int grpc_memory_limit_mb = 256;
 };
 
@@ -54,6 +55,7 @@ struct GatewayConfig {
   ServerTlsOptions tls_options;
   std::optional<TokenStore> tokens;  // Caller tokens; nullopt = no caller authentication.
   bool allow_per_call_credentials = false;
+  absl::Duration per_call_credentials_idle;  // Unused per-call sets are dropped after this.
   std::string upstream_ca_pem;  // System CAs plus --fivetran_ca_file; "" = system only.
   absl::Duration grace_period;
   absl::Duration max_request_time;
@@ -64,8 +66,8 @@ struct GatewayConfig {
   absl::Duration sync_poll_min_interval;
   int max_upstream_connections = 32;
   std::string port_file;
-  int max_streams_per_connection = 100;  // At least 1.
-  int grpc_memory_limit_mb = 256;        // At least 16.
+  int max_streams_per_connection = 1000;  // At least 1.
+  int grpc_memory_limit_mb = 256;         // At least 16.
   // Accepted but worth a warning line at start-up (never holds a secret).
   std::vector<std::string> warnings;
 };

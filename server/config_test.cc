@@ -122,7 +122,7 @@ TEST_F(ConfigTest, AListenAddressWithoutAPortIsRefused) {
 TEST_F(ConfigTest, ListenerResourceBoundsAreCheckedAndKept) {
   absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->max_streams_per_connection, 100);
+  EXPECT_EQ(c->max_streams_per_connection, 1000);
   EXPECT_EQ(c->grpc_memory_limit_mb, 256);
   flags_.max_streams_per_connection = 0;
   EXPECT_EQ(Refusal(), "--max_streams_per_connection must be at least 1");

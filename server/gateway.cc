@@ -33,7 +33,8 @@ Gateway::~Gateway() {
 // set has its own client, sync pollers and request-id cache, so one
 // account's caller never sees another's results.
 std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
-                                             const std::string& api_secret) {
+                                             const std::string& api_secret,
+                                             const ApiDecorator& decorate) {
   fivetran::ClientOptions options;
   options.base_url = config_.base_url;
   options.api_key = api_key;
@@ -52,6 +53,7 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   set->client =
       std::make_unique<fivetran::FivetranClient>(options, transport_.get(), timers_.get());
   set->api = std::make_unique<fivetran::RestFivetranApi>(set->client.get());
+  if (decorate) set->api = decorate(std::move(set->api));
   set->pollers = std::make_shared<SyncPollers>(set->api.get(), timers_.get(), watch);
   set->connections = std::make_unique<ConnectionServiceImpl>(
       set->api.get(), set->pollers, timers_.get(), std::make_shared<IdempotencyCache>(idempotency));
@@ -71,13 +73,15 @@ absl::Status Gateway::Start() {
   default_set_ = MakeSet(config_.credentials.api_key, config_.credentials.api_secret);
   ServiceSetFactory per_call_factory;
   if (config_.allow_per_call_credentials) {
-    per_call_factory = [this](const std::string& key, const std::string& secret) {
-      return MakeSet(key, secret);
+    per_call_factory = [this](const std::string& key, const std::string& secret,
+                              const ApiDecorator& decorate) {
+      return MakeSet(key, secret, decorate);
     };
   }
   GuardOptions guard_options;
   guard_options.tokens = config_.tokens.has_value() ? &*config_.tokens : nullptr;
   guard_options.allow_per_call_credentials = config_.allow_per_call_credentials;
+  guard_options.per_call_idle = config_.per_call_credentials_idle;
   guard_ = std::make_unique<ServiceGuard>(guard_options, default_set_.get(), per_call_factory);
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -587,6 +587,48 @@ TEST_F(SecurityE2ETest, PerCallCredentialsOnlyWhenEnabledAndOverTls) {
   }
 }
 
+// Issue 11 #12: a read-token holder could fill the 64 per-call credential
+// slots with key pairs Fivetran rejects; every new per-call user then got
+// FAILED_PRECONDITION until a restart. A set is kept only once Fivetran
+// accepted its key, and an unused one is dropped after
+// --per_call_credentials_idle.
+TEST_F(SecurityE2ETest, RejectedPerCallCredentialsDoNotLockOthersOut) {
+  KeyPair server = MakeCert("server");
+  std::string tokens = WriteTemp("tokens", std::string("read ") + kReadToken + "\n");
+  Gateway gateway(
+      emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+      {"--tls_cert=" + server.cert, "--tls_key=" + server.key, "--allow_per_call_credentials",
+       "--auth_tokens_file=" + tokens, "--per_call_credentials_idle=1s"});
+  auto stub = v1::GroupService::NewStub(gateway.NewChannel(TlsCreds(server.cert)));
+  auto list = [&](const std::string& key, const std::string& secret) {
+    auto context = ContextWithDeadline(5);
+    context->AddMetadata("authorization", std::string("Bearer ") + kReadToken);
+    context->AddMetadata("x-fivetran-api-key", key);
+    context->AddMetadata("x-fivetran-api-secret", secret);
+    v1::ListGroupsRequest request;
+    v1::ListGroupsResponse response;
+    return stub->ListGroups(context.get(), request, &response);
+  };
+  for (int i = 0; i < 70; ++i) {
+    grpc::Status s = list("junk-key-" + std::to_string(i), "junk-secret");
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << i << ": " << s.error_message();
+    ASSERT_EQ(DetailsOf(s).error_info.reason(), "FIVETRAN_AUTH_FAILED") << i;
+  }
+  grpc::Status own = list(Emulator::kApiKey, Emulator::kApiSecret);
+  EXPECT_TRUE(own.ok()) << own.error_message();
+
+  // An accepted set unused for longer than the idle time is dropped the
+  // next time per-call credentials are admitted.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(list("junk-key-last", "junk-secret").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  std::string log = gateway.log();
+  EXPECT_NE(log.find("dropped 1 idle per-call Fivetran credential set"), std::string::npos) << log;
+  EXPECT_TRUE(list(Emulator::kApiKey, Emulator::kApiSecret).ok());
+  for (const char* secret : {Emulator::kApiKey, Emulator::kApiSecret, "junk-key-1"}) {
+    EXPECT_EQ(gateway.log().find(secret), std::string::npos) << secret << " is in the log";
+  }
+}
+
 TEST_F(SecurityE2ETest, HalfPerCallCredentialsAreRefusedWithoutFallingBack) {
   KeyPair server = MakeCert("server");
   // The gateway's own credentials are valid: falling back to them would succeed.
