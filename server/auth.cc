@@ -1,8 +1,10 @@
 #include "server/auth.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <sys/socket.h>
 
 #include <fstream>
 #include <sstream>
@@ -35,6 +37,33 @@ bool ParseHexDigest(absl::string_view hex, Sha256Digest* out) {
   return true;
 }
 
+// True when `value` reads like a digest written some other way than the
+// documented `sha256:HEX`: `SHA256:`, `sha-256:`, `sha256=`, `sha512:`,
+// `md5:` ... Such a line is a mistake, never a literal token: taken
+// literally, the real token would be refused and the digest text accepted.
+bool LooksLikeADigest(absl::string_view value) {
+  std::string lower = absl::AsciiStrToLower(value.substr(0, 16));
+  absl::string_view rest = lower;
+  if (!absl::ConsumePrefix(&rest, "sha") && !absl::ConsumePrefix(&rest, "md")) return false;
+  absl::ConsumePrefix(&rest, "-");
+  absl::ConsumePrefix(&rest, "_");
+  size_t digits = 0;
+  while (digits < rest.size() && absl::ascii_isdigit(rest[digits])) ++digits;
+  if (digits == 0 || digits == rest.size()) return false;
+  return rest[digits] == ':' || rest[digits] == '=';
+}
+
+// What an HTTP/2 metadata value can carry: printable ASCII.
+bool IsPrintableAscii(absl::string_view s) {
+  for (char c : s) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+constexpr absl::string_view kUtf8Bom = "\xef\xbb\xbf";
+constexpr size_t kMinTokenLength = 16;
+
 }  // namespace
 
 const char* ScopeName(Scope scope) { return scope == Scope::kWrite ? "write" : "read"; }
@@ -58,44 +87,48 @@ std::string Sha256Hex(absl::string_view data) {
 
 absl::StatusOr<TokenStore> TokenStore::Parse(absl::string_view text) {
   TokenStore store;
+  // A UTF-8 byte order mark (some Windows editors write one) at the very
+  // start is skipped; anywhere else it is part of a line, and refused.
+  absl::ConsumePrefix(&text, kUtf8Bom);
   int line_no = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_no;
+    auto refuse = [line_no](absl::string_view why) {
+      return absl::InvalidArgumentError(absl::StrCat("tokens file line ", line_no, ": ", why));
+    };
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line[0] == '#') continue;
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (fields.size() != 2) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tokens file line ", line_no, ": expected `SCOPE TOKEN`"));
-    }
+    if (fields.size() != 2) return refuse("expected `SCOPE TOKEN`");
     Entry entry;
     if (fields[0] == "read") {
       entry.scope = Scope::kRead;
     } else if (fields[0] == "write") {
       entry.scope = Scope::kWrite;
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("tokens file line ", line_no, ": the scope must be read or write"));
+      return refuse("the scope must be read or write");
     }
     absl::string_view token = fields[1];
     if (absl::ConsumePrefix(&token, "sha256:")) {
       if (!ParseHexDigest(token, &entry.digest)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "tokens file line ", line_no, ": sha256: must be followed by 64 hex digits"));
+        return refuse("sha256: must be followed by exactly 64 hex digits");
       }
+    } else if (LooksLikeADigest(token)) {
+      return refuse(
+          "this looks like a digest but is not `sha256:` followed by 64 hex digits (lowercase "
+          "`sha256:`, e.g. from `echo -n TOKEN | sha256sum`)");
+    } else if (token.size() < kMinTokenLength) {
+      return refuse(absl::StrCat("a token must be at least ", kMinTokenLength, " characters long"));
+    } else if (!IsPrintableAscii(token)) {
+      return refuse(
+          "a token must be printable ASCII (gRPC metadata cannot carry anything else, so this "
+          "one could never be presented)");
     } else {
-      if (token.size() < 16) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "tokens file line ", line_no, ": a token must be at least 16 characters long"));
-      }
       entry.digest = Sha256(token);
     }
     for (const Entry& e : store.entries_) {
-      if (e.digest == entry.digest) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("tokens file line ", line_no, ": the same token is listed twice"));
-      }
+      if (e.digest == entry.digest) return refuse("the same token is listed twice");
     }
     store.entries_.push_back(entry);
   }
@@ -141,20 +174,34 @@ std::optional<absl::string_view> BearerToken(absl::string_view authorization) {
   return token;
 }
 
-std::optional<Scope> RequiredScope(absl::string_view method) {
-  if (method == "GetConnection" || method == "ListGroups" || method == "ListGroupConnections" ||
-      method == "ListUsers" || method == "WatchConnectionSync") {
-    return Scope::kRead;
-  }
-  if (method == "CreateConnection" || method == "CreateFtpConnection" ||
-      method == "SyncConnection") {
-    return Scope::kWrite;
-  }
-  return std::nullopt;
+RequiredAccess RequiredScope(const v1::GetConnectionRequest&) {
+  return {Scope::kRead, "GetConnection"};
 }
+RequiredAccess RequiredScope(const v1::CreateConnectionRequest&) {
+  return {Scope::kWrite, "CreateConnection"};
+}
+RequiredAccess RequiredScope(const v1::CreateFtpConnectionRequest&) {
+  return {Scope::kWrite, "CreateFtpConnection"};
+}
+RequiredAccess RequiredScope(const v1::SyncConnectionRequest&) {
+  return {Scope::kWrite, "SyncConnection"};
+}
+RequiredAccess RequiredScope(const v1::WatchConnectionSyncRequest& request) {
+  // `trigger` sends POST /v1/connections/{id}/sync, as SyncConnection does.
+  // `force` asks for a running sync to be restarted: refused to a read
+  // token too, rather than ignored.
+  if (request.trigger()) return {Scope::kWrite, "WatchConnectionSync with trigger"};
+  if (request.force()) return {Scope::kWrite, "WatchConnectionSync with force"};
+  return {Scope::kRead, "WatchConnectionSync"};
+}
+RequiredAccess RequiredScope(const v1::ListGroupsRequest&) { return {Scope::kRead, "ListGroups"}; }
+RequiredAccess RequiredScope(const v1::ListGroupConnectionsRequest&) {
+  return {Scope::kRead, "ListGroupConnections"};
+}
+RequiredAccess RequiredScope(const v1::ListUsersRequest&) { return {Scope::kRead, "ListUsers"}; }
 
 absl::Status Authorize(const TokenStore& tokens, std::optional<absl::string_view> authorization,
-                       absl::string_view method) {
+                       const RequiredAccess& needed) {
   if (!authorization.has_value()) {
     return MakeError(absl::StatusCode::kUnauthenticated,
                      "missing credentials: send metadata `authorization: Bearer TOKEN`",
@@ -170,19 +217,43 @@ absl::Status Authorize(const TokenStore& tokens, std::optional<absl::string_view
     return MakeError(absl::StatusCode::kUnauthenticated, "the bearer token is not valid",
                      "UNAUTHENTICATED");
   }
-  std::optional<Scope> needed = RequiredScope(method);
-  if (!needed.has_value()) {
-    return MakeError(absl::StatusCode::kPermissionDenied,
-                     absl::StrCat(method, " is not allowed for any token"), "PERMISSION_DENIED");
-  }
-  if (static_cast<int>(*scope) < static_cast<int>(*needed)) {
+  if (static_cast<int>(*scope) < static_cast<int>(needed.scope)) {
     return MakeError(absl::StatusCode::kPermissionDenied,
                      absl::StrCat("the token's scope `", ScopeName(*scope), "` does not allow ",
-                                  method, " (needs `", ScopeName(*needed), "`)"),
-                     "PERMISSION_DENIED", {{"required_scope", ScopeName(*needed)}});
+                                  needed.action, " (needs `", ScopeName(needed.scope), "`)"),
+                     "PERMISSION_DENIED", {{"required_scope", ScopeName(needed.scope)}});
   }
   return absl::OkStatus();
 }
+
+namespace {
+
+bool IsLoopbackAddress(const sockaddr* addr) {
+  if (addr->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(addr);
+    return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (addr->sa_family == AF_INET6) {
+    const in6_addr& v6 = reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+  }
+  return false;
+}
+
+bool ResolvesToLoopbackOnly(const std::string& name) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(name.c_str(), nullptr, &hints, &found) != 0) return false;
+  bool all = found != nullptr;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next)
+    all = all && IsLoopbackAddress(a->ai_addr);
+  freeaddrinfo(found);
+  return all;
+}
+
+}  // namespace
 
 bool IsLoopbackListenAddress(absl::string_view listen) {
   if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) return true;
@@ -191,7 +262,10 @@ bool IsLoopbackListenAddress(absl::string_view listen) {
   if (colon != absl::string_view::npos) host = listen.substr(0, colon);
   if (absl::ConsumePrefix(&host, "[")) absl::ConsumeSuffix(&host, "]");
   std::string h = absl::AsciiStrToLower(host);
-  if (h == "localhost" || absl::EndsWith(h, ".localhost")) return true;
+  // `localhost` itself, resolved here: every address must be loopback.
+  // Other names (`*.localhost` included) are not trusted: the resolver
+  // decides where they point.
+  if (h == "localhost") return ResolvesToLoopbackOnly(h);
   in_addr v4;
   if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
     return (ntohl(v4.s_addr) >> 24) == 127;

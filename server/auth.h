@@ -21,8 +21,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "fivetran/gateway/v1/connection_service.pb.h"
+#include "fivetran/gateway/v1/group_service.pb.h"
+#include "fivetran/gateway/v1/user_service.pb.h"
 
 namespace fivetran_gateway {
+
+namespace v1 = ::fivetran::gateway::v1;
 
 // `write` includes `read`.
 enum class Scope { kRead = 1, kWrite = 2 };
@@ -56,15 +61,33 @@ class TokenStore {
 // when the value is not a bearer credential.
 std::optional<absl::string_view> BearerToken(absl::string_view authorization);
 
-// The scope a gateway method (e.g. "CreateConnection") needs; nullopt for an
-// unknown method (which is then refused).
-std::optional<Scope> RequiredScope(absl::string_view method);
+// What one call needs: a scope, and what the call does, for the refusal
+// ("SyncConnection", "WatchConnectionSync with trigger").
+struct RequiredAccess {
+  Scope scope;
+  std::string action;
+};
+
+// The scope follows what the call does, not only its method: reads need
+// `read`; anything that changes something at Fivetran (creates, sync
+// triggers, WatchConnectionSync with `trigger` or `force`) needs `write`.
+// One overload per request type: an RPC without one does not compile in
+// auth_services.cc.
+RequiredAccess RequiredScope(const v1::GetConnectionRequest& request);
+RequiredAccess RequiredScope(const v1::CreateConnectionRequest& request);
+RequiredAccess RequiredScope(const v1::CreateFtpConnectionRequest& request);
+RequiredAccess RequiredScope(const v1::SyncConnectionRequest& request);
+RequiredAccess RequiredScope(const v1::WatchConnectionSyncRequest& request);
+RequiredAccess RequiredScope(const v1::ListGroupsRequest& request);
+RequiredAccess RequiredScope(const v1::ListGroupConnectionsRequest& request);
+RequiredAccess RequiredScope(const v1::ListUsersRequest& request);
 
 // Decides one call: OK, UNAUTHENTICATED (missing or unknown token) or
-// PERMISSION_DENIED (the token's scope is too small), each with one
-// ErrorInfo. `authorization` is the metadata value (nullopt when absent).
+// PERMISSION_DENIED (the token's scope is too small; metadata
+// required_scope), each with one ErrorInfo. `authorization` is the metadata
+// value (nullopt when absent).
 absl::Status Authorize(const TokenStore& tokens, std::optional<absl::string_view> authorization,
-                       absl::string_view method);
+                       const RequiredAccess& needed);
 
 // True when the gRPC listen address HOST:PORT binds a loopback interface
 // only (127.0.0.0/8, ::1, localhost) or a unix socket.

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/safe_text.h"
 #include "server/common/status.h"
+#include "server/fivetran/fivetran_api.h"
 #include "server/grpc_status.h"
 #include "spdlog/spdlog.h"
 
@@ -61,7 +62,97 @@ const char* CodeName(absl::StatusCode code) {
 
 }  // namespace
 
+// How a per-call set is used: calls in flight (API calls and handlers not
+// yet returned) and whether Fivetran has accepted or rejected its key.
+struct ServiceGuard::Usage {
+  explicit Usage(absl::Time at) : last_used(at) {}
+  enum class Key { kUnproven, kAccepted, kRejected };
+  absl::Mutex mu;
+  int in_flight ABSL_GUARDED_BY(mu) = 0;
+  Key key ABSL_GUARDED_BY(mu) = Key::kUnproven;
+  absl::Time last_used ABSL_GUARDED_BY(mu);
+
+  void Begin(absl::Time now) {
+    absl::MutexLock lock(&mu);
+    ++in_flight;
+    last_used = now;
+  }
+  void End(const absl::Status* result, absl::Time now) {
+    absl::MutexLock lock(&mu);
+    --in_flight;
+    last_used = now;
+    if (result == nullptr) return;
+    if (result->ok()) {
+      key = Key::kAccepted;
+    } else if (ErrorReasonOf(*result) == "FIVETRAN_AUTH_FAILED") {
+      key = Key::kRejected;  // Also a key revoked since it was accepted.
+    }
+  }
+};
+
+namespace {
+
+// Counts every API call of a per-call set as use, and learns from the
+// results whether Fivetran accepts the set's key. The inner callback runs
+// before the call stops counting, so work it chains keeps the set in use.
+class TrackingApi final : public fivetran::FivetranApi {
+ public:
+  TrackingApi(std::unique_ptr<fivetran::FivetranApi> inner,
+              std::shared_ptr<ServiceGuard::Usage> usage, std::function<absl::Time()> now)
+      : inner_(std::move(inner)), usage_(std::move(usage)), now_(std::move(now)) {}
+
+  std::shared_ptr<Cancellable> GetConnection(const std::string& id, absl::Time deadline,
+                                             fivetran::ApiCallback<v1::Connection> done) override {
+    return inner_->GetConnection(id, deadline, Track(std::move(done)));
+  }
+  std::shared_ptr<Cancellable> CreateConnection(
+      const fivetran::NewConnection& connection, absl::Time deadline,
+      fivetran::ApiCallback<v1::Connection> done) override {
+    return inner_->CreateConnection(connection, deadline, Track(std::move(done)));
+  }
+  std::shared_ptr<Cancellable> TriggerSync(
+      const std::string& id, bool force, absl::Time deadline,
+      fivetran::ApiCallback<fivetran::SyncTriggered> done) override {
+    return inner_->TriggerSync(id, force, deadline, Track(std::move(done)));
+  }
+  std::shared_ptr<Cancellable> ListGroups(
+      const fivetran::PageRequest& page, absl::Time deadline,
+      fivetran::ApiCallback<fivetran::Page<v1::Group>> done) override {
+    return inner_->ListGroups(page, deadline, Track(std::move(done)));
+  }
+  std::shared_ptr<Cancellable> ListGroupConnections(
+      const std::string& group_id, const std::string& schema, const fivetran::PageRequest& page,
+      absl::Time deadline, fivetran::ApiCallback<fivetran::Page<v1::Connection>> done) override {
+    return inner_->ListGroupConnections(group_id, schema, page, deadline, Track(std::move(done)));
+  }
+  std::shared_ptr<Cancellable> ListUsers(
+      std::optional<bool> active, const fivetran::PageRequest& page, absl::Time deadline,
+      fivetran::ApiCallback<fivetran::Page<v1::User>> done) override {
+    return inner_->ListUsers(active, page, deadline, Track(std::move(done)));
+  }
+
+ private:
+  template <typename T>
+  fivetran::ApiCallback<T> Track(fivetran::ApiCallback<T> done) {
+    usage_->Begin(now_());
+    return [usage = usage_, now = now_, done = std::move(done)](
+               absl::StatusOr<T> result, const fivetran::UpstreamInfo& info) {
+      const absl::Status status = result.status();
+      done(std::move(result), info);
+      usage->End(&status, now());
+    };
+  }
+
+  const std::unique_ptr<fivetran::FivetranApi> inner_;
+  const std::shared_ptr<ServiceGuard::Usage> usage_;
+  const std::function<absl::Time()> now_;
+};
+
+}  // namespace
+
 // The guarded services: admit, then forward to the set chosen by Admit.
+using Admission = ServiceGuard::Admission;
+
 class ServiceGuard::Connections final : public v1::ConnectionService::CallbackService {
  public:
   explicit Connections(ServiceGuard* guard) : guard_(guard) {}
@@ -69,37 +160,39 @@ class ServiceGuard::Connections final : public v1::ConnectionService::CallbackSe
   grpc::ServerUnaryReactor* GetConnection(grpc::CallbackServerContext* context,
                                           const v1::GetConnectionRequest* request,
                                           v1::GetConnectionResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "GetConnection");
-    if (!set.ok()) return RejectUnary(context, set.status());
-    return (*set)->connections->GetConnection(context, request, response);
+    absl::StatusOr<Admission> admitted = guard_->Admit(context, RequiredScope(*request));
+    if (!admitted.ok()) return RejectUnary(context, admitted.status());
+    return admitted->set->connections->GetConnection(context, request, response);
   }
   grpc::ServerUnaryReactor* CreateConnection(grpc::CallbackServerContext* context,
                                              const v1::CreateConnectionRequest* request,
                                              v1::CreateConnectionResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "CreateConnection");
-    if (!set.ok()) return RejectUnary(context, set.status());
-    return (*set)->connections->CreateConnection(context, request, response);
+    absl::StatusOr<Admission> admitted = guard_->Admit(context, RequiredScope(*request));
+    if (!admitted.ok()) return RejectUnary(context, admitted.status());
+    return admitted->set->connections->CreateConnection(context, request, response);
   }
   grpc::ServerUnaryReactor* CreateFtpConnection(
       grpc::CallbackServerContext* context, const v1::CreateFtpConnectionRequest* request,
       v1::CreateFtpConnectionResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "CreateFtpConnection");
-    if (!set.ok()) return RejectUnary(context, set.status());
-    return (*set)->connections->CreateFtpConnection(context, request, response);
+    absl::StatusOr<Admission> admitted = guard_->Admit(context, RequiredScope(*request));
+    if (!admitted.ok()) return RejectUnary(context, admitted.status());
+    return admitted->set->connections->CreateFtpConnection(context, request, response);
   }
   grpc::ServerUnaryReactor* SyncConnection(grpc::CallbackServerContext* context,
                                            const v1::SyncConnectionRequest* request,
                                            v1::SyncConnectionResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "SyncConnection");
-    if (!set.ok()) return RejectUnary(context, set.status());
-    return (*set)->connections->SyncConnection(context, request, response);
+    absl::StatusOr<Admission> admitted = guard_->Admit(context, RequiredScope(*request));
+    if (!admitted.ok()) return RejectUnary(context, admitted.status());
+    return admitted->set->connections->SyncConnection(context, request, response);
   }
   grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* WatchConnectionSync(
       grpc::CallbackServerContext* context,
       const v1::WatchConnectionSyncRequest* request) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "WatchConnectionSync");
-    if (!set.ok()) return new RejectWriter<v1::WatchConnectionSyncResponse>(set.status());
-    return (*set)->connections->WatchConnectionSync(context, request);
+    absl::StatusOr<Admission> admitted = guard_->Admit(context, RequiredScope(*request));
+    if (!admitted.ok()) {
+      return new RejectWriter<v1::WatchConnectionSyncResponse>(admitted.status());
+    }
+    return admitted->set->connections->WatchConnectionSync(context, request);
   }
 
  private:
@@ -113,16 +206,16 @@ class ServiceGuard::Groups final : public v1::GroupService::CallbackService {
   grpc::ServerUnaryReactor* ListGroups(grpc::CallbackServerContext* context,
                                        const v1::ListGroupsRequest* request,
                                        v1::ListGroupsResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "ListGroups");
-    if (!set.ok()) return RejectUnary(context, set.status());
-    return (*set)->groups->ListGroups(context, request, response);
+    absl::StatusOr<Admission> admitted = guard_->Admit(context, RequiredScope(*request));
+    if (!admitted.ok()) return RejectUnary(context, admitted.status());
+    return admitted->set->groups->ListGroups(context, request, response);
   }
   grpc::ServerUnaryReactor* ListGroupConnections(
       grpc::CallbackServerContext* context, const v1::ListGroupConnectionsRequest* request,
       v1::ListGroupConnectionsResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "ListGroupConnections");
-    if (!set.ok()) return RejectUnary(context, set.status());
-    return (*set)->groups->ListGroupConnections(context, request, response);
+    absl::StatusOr<Admission> admitted = guard_->Admit(context, RequiredScope(*request));
+    if (!admitted.ok()) return RejectUnary(context, admitted.status());
+    return admitted->set->groups->ListGroupConnections(context, request, response);
   }
 
  private:
@@ -136,9 +229,9 @@ class ServiceGuard::Users final : public v1::UserService::CallbackService {
   grpc::ServerUnaryReactor* ListUsers(grpc::CallbackServerContext* context,
                                       const v1::ListUsersRequest* request,
                                       v1::ListUsersResponse* response) override {
-    absl::StatusOr<ServiceSet*> set = guard_->Admit(context, "ListUsers");
-    if (!set.ok()) return RejectUnary(context, set.status());
-    return (*set)->users->ListUsers(context, request, response);
+    absl::StatusOr<Admission> admitted = guard_->Admit(context, RequiredScope(*request));
+    if (!admitted.ok()) return RejectUnary(context, admitted.status());
+    return admitted->set->users->ListUsers(context, request, response);
   }
 
  private:
@@ -159,12 +252,14 @@ grpc::Service* ServiceGuard::connections() { return connections_.get(); }
 grpc::Service* ServiceGuard::groups() { return groups_.get(); }
 grpc::Service* ServiceGuard::users() { return users_.get(); }
 
-absl::StatusOr<ServiceSet*> ServiceGuard::Admit(grpc::CallbackServerContext* context,
-                                                const char* method) {
+absl::StatusOr<Admission> ServiceGuard::Admit(grpc::CallbackServerContext* context,
+                                              const RequiredAccess& access) {
+  // The action's first word is the method ("WatchConnectionSync with trigger").
+  const std::string method = access.action.substr(0, access.action.find(' '));
   absl::Status denied;
-  ServiceSet* set = default_set_;
+  Admission admission{default_set_, nullptr};
   if (options_.tokens != nullptr) {
-    denied = Authorize(*options_.tokens, Metadata(*context, "authorization"), method);
+    denied = Authorize(*options_.tokens, Metadata(*context, "authorization"), access);
   }
   if (denied.ok()) {
     std::optional<absl::string_view> key = Metadata(*context, kApiKeyHeader);
@@ -184,9 +279,9 @@ absl::StatusOr<ServiceSet*> ServiceGuard::Admit(grpc::CallbackServerContext* con
                            "x-fivetran-api-key and x-fivetran-api-secret must be sent together",
                            "UNAUTHENTICATED");
       } else {
-        absl::StatusOr<ServiceSet*> per_call = PerCallSet(std::string(*key), std::string(*secret));
+        absl::StatusOr<Admission> per_call = PerCallSet(std::string(*key), std::string(*secret));
         if (per_call.ok()) {
-          set = *per_call;
+          admission = *std::move(per_call);
         } else {
           denied = per_call.status();
         }
@@ -200,25 +295,75 @@ absl::StatusOr<ServiceSet*> ServiceGuard::Admit(grpc::CallbackServerContext* con
                  SafeText(context->peer()), SafeText(denied.message(), kMaxLoggedMessage));
     return denied;
   }
-  return set;
+  return admission;
 }
 
-absl::StatusOr<ServiceSet*> ServiceGuard::PerCallSet(const std::string& key,
-                                                     const std::string& secret) {
+absl::StatusOr<Admission> ServiceGuard::PerCallSet(const std::string& key,
+                                                   const std::string& secret) {
   const std::string id = Sha256Hex(absl::StrCat(key, std::string(1, '\0'), secret));
+  const absl::Time now = options_.now();
+  std::vector<PerCall> dropped;  // Destroyed after the lock is released.
   absl::MutexLock lock(&mu_);
+  Sweep(/*need_room=*/false, &dropped);
   auto it = per_call_.find(id);
-  if (it != per_call_.end()) return it->second.get();
-  if (per_call_.size() >= options_.max_per_call_credentials) {
-    return MakeError(absl::StatusCode::kFailedPrecondition,
-                     "too many distinct per-call Fivetran credentials on this gateway",
-                     "FAILED_PRECONDITION");
+  if (it == per_call_.end()) {
+    if (per_call_.size() >= options_.max_per_call_credentials) Sweep(true, &dropped);
+    if (per_call_.size() >= options_.max_per_call_credentials) {
+      return MakeError(absl::StatusCode::kFailedPrecondition,
+                       "too many distinct per-call Fivetran credentials in use on this gateway",
+                       "FAILED_PRECONDITION");
+    }
+    auto usage = std::make_shared<Usage>(now);
+    ApiDecorator track = [&](std::unique_ptr<fivetran::FivetranApi> api) {
+      return std::make_unique<TrackingApi>(std::move(api), usage, options_.now);
+    };
+    it = per_call_.emplace(id, PerCall{factory_(key, secret, track), usage}).first;
+    spdlog::info("per-call Fivetran credentials: {} set(s) in use", per_call_.size());
   }
-  std::unique_ptr<ServiceSet> set = factory_(key, secret);
-  ServiceSet* out = set.get();
-  per_call_.emplace(id, std::move(set));
-  spdlog::info("per-call Fivetran credentials #{} in use", per_call_.size());
-  return out;
+  // The handler counts as use until it returns.
+  std::shared_ptr<Usage> usage = it->second.usage;
+  usage->Begin(now);
+  auto now_fn = options_.now;
+  std::shared_ptr<void> lease(nullptr, [usage, now_fn](void*) { usage->End(nullptr, now_fn()); });
+  return Admission{it->second.set.get(), std::move(lease)};
+}
+
+void ServiceGuard::Sweep(bool need_room, std::vector<PerCall>* dropped) {
+  const absl::Time now = options_.now();
+  int idle = 0;
+  auto oldest_unproven = per_call_.end();
+  absl::Time oldest_time = absl::InfiniteFuture();
+  for (auto it = per_call_.begin(); it != per_call_.end();) {
+    Usage& u = *it->second.usage;
+    bool drop = false;
+    {
+      absl::MutexLock lock(&u.mu);
+      const bool in_use = u.in_flight > 0 || it->second.set->pollers->active_pollers() > 0;
+      if (!in_use) {
+        if (u.key == Usage::Key::kRejected) {
+          drop = true;
+        } else if (now - u.last_used >= options_.per_call_idle) {
+          drop = true;
+          ++idle;
+        } else if (u.key == Usage::Key::kUnproven && u.last_used < oldest_time) {
+          oldest_unproven = it;
+          oldest_time = u.last_used;
+        }
+      }
+    }
+    if (drop) {
+      if (it == oldest_unproven) oldest_unproven = per_call_.end();
+      dropped->push_back(std::move(it->second));
+      it = per_call_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (need_room && oldest_unproven != per_call_.end()) {
+    dropped->push_back(std::move(oldest_unproven->second));
+    per_call_.erase(oldest_unproven);
+  }
+  if (idle > 0) spdlog::info("dropped {} idle per-call Fivetran credential set(s)", idle);
 }
 
 }  // namespace fivetran_gateway

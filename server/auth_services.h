@@ -15,10 +15,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "server/auth.h"
 #include "server/fivetran/client.h"
 #include "server/fivetran/fivetran_api.h"
@@ -30,7 +32,8 @@ namespace fivetran_gateway {
 struct ServiceSet {
   std::unique_ptr<fivetran::FivetranClient> client;
   std::unique_ptr<fivetran::FivetranApi> rest_api;  // Over `client`.
-  // What the services call: the decorators over `rest_api` (coalescing).
+  // What the services call: the decorators over `rest_api` (coalescing, then
+  // the guard's usage tracking for per-call credential sets).
   std::unique_ptr<fivetran::FivetranApi> api;
   std::shared_ptr<SyncPollers> pollers;
   std::unique_ptr<ConnectionServiceImpl> connections;
@@ -38,9 +41,14 @@ struct ServiceSet {
   std::unique_ptr<UserServiceImpl> users;
 };
 
-// Builds a ServiceSet for the given Fivetran API key and secret.
-using ServiceSetFactory = std::function<std::unique_ptr<ServiceSet>(const std::string& api_key,
-                                                                    const std::string& api_secret)>;
+// Wraps the API of a set in one more decorator (the guard's usage tracking).
+using ApiDecorator =
+    std::function<std::unique_ptr<fivetran::FivetranApi>(std::unique_ptr<fivetran::FivetranApi>)>;
+
+// Builds a ServiceSet for the given Fivetran API key and secret; its
+// services must call the API through `decorate(api)`.
+using ServiceSetFactory = std::function<std::unique_ptr<ServiceSet>(
+    const std::string& api_key, const std::string& api_secret, const ApiDecorator& decorate)>;
 
 struct GuardOptions {
   // Callers must present one of these tokens; null: no caller authentication.
@@ -49,8 +57,14 @@ struct GuardOptions {
   // their own Fivetran credentials (only honoured over TLS).
   bool allow_per_call_credentials = false;
   // Distinct per-call credential pairs served at once (each has its own
-  // client and sync pollers, kept until the gateway stops).
+  // client and sync pollers).
   size_t max_per_call_credentials = 64;
+  // A set not in use (no call in flight, no watcher) for this long is
+  // dropped when per-call credentials are next admitted. A set whose key
+  // Fivetran has not accepted yet (no call succeeded), or rejected (401),
+  // is dropped as soon as it is not in use.
+  absl::Duration per_call_idle = absl::Minutes(10);
+  std::function<absl::Time()> now = [] { return absl::Now(); };
 };
 
 class ServiceGuard {
@@ -65,16 +79,34 @@ class ServiceGuard {
   grpc::Service* groups();
   grpc::Service* users();
 
+  // How one per-call set is used (auth_services.cc).
+  struct Usage;
+
+  // The set that serves one call. `lease` keeps a per-call set from being
+  // dropped until the handler has started its work (whose API calls then
+  // count as use).
+  struct Admission {
+    ServiceSet* set;
+    std::shared_ptr<void> lease;
+  };
   // The set that serves the call, or the status to end it with (logged here
   // without any credential).
-  absl::StatusOr<ServiceSet*> Admit(grpc::CallbackServerContext* context, const char* method);
+  absl::StatusOr<Admission> Admit(grpc::CallbackServerContext* context,
+                                  const RequiredAccess& access);
 
  private:
   class Connections;
   class Groups;
   class Users;
 
-  absl::StatusOr<ServiceSet*> PerCallSet(const std::string& key, const std::string& secret);
+  struct PerCall {
+    std::unique_ptr<ServiceSet> set;
+    std::shared_ptr<Usage> usage;
+  };
+  absl::StatusOr<Admission> PerCallSet(const std::string& key, const std::string& secret);
+  // Moves the sets that may go out of per_call_ (to be destroyed outside
+  // the lock); `need_room`: also the one unproven set least recently used.
+  void Sweep(bool need_room, std::vector<PerCall>* dropped) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const GuardOptions options_;
   ServiceSet* const default_set_;
@@ -84,7 +116,7 @@ class ServiceGuard {
   std::unique_ptr<Users> users_;
   absl::Mutex mu_;
   // Keyed by SHA-256(key NUL secret).
-  std::map<std::string, std::unique_ptr<ServiceSet>> per_call_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, PerCall> per_call_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace fivetran_gateway

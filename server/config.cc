@@ -4,12 +4,40 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace fivetran_gateway {
 namespace {
 
 absl::Status Refuse(absl::string_view message) { return absl::InvalidArgumentError(message); }
+
+// `--listen` is HOST:PORT (an IPv6 host in brackets) or unix:PATH. gRPC
+// would take a missing port as 443 and bind it without a word.
+absl::Status CheckListen(const std::string& listen) {
+  if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) {
+    return absl::OkStatus();
+  }
+  auto refuse = [&](absl::string_view why) {
+    return Refuse(absl::StrCat("--listen=", listen, ": ", why,
+                               "; use HOST:PORT (e.g. 127.0.0.1:50051, [::1]:50051; port 0 picks "
+                               "a free one) or unix:PATH"));
+  };
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return refuse("no port");
+  absl::string_view host = absl::string_view(listen).substr(0, colon);
+  absl::string_view port = absl::string_view(listen).substr(colon + 1);
+  if (absl::StrContains(host, ':') && !(absl::StartsWith(host, "[") && absl::EndsWith(host, "]"))) {
+    return refuse("an IPv6 address needs brackets, and a port");
+  }
+  if (absl::StartsWith(host, "[") && !absl::EndsWith(host, "]")) return refuse("no port");
+  int number = -1;
+  if (port.empty() || port.size() > 5 || !absl::SimpleAtoi(port, &number) || number < 0 ||
+      number > 65535 || port.find_first_not_of("0123456789") != absl::string_view::npos) {
+    return refuse("the port must be a number from 0 to 65535");
+  }
+  return absl::OkStatus();
+}
 
 // Listener TLS, caller tokens and per-call credentials (README "Security").
 absl::Status ResolveSecurity(const GatewayFlags& flags, GatewayConfig* config) {
@@ -47,6 +75,10 @@ absl::Status ResolveSecurity(const GatewayFlags& flags, GatewayConfig* config) {
         "cross the network in plaintext");
   }
   config->allow_per_call_credentials = flags.allow_per_call_credentials;
+  if (flags.per_call_credentials_idle <= absl::ZeroDuration()) {
+    return Refuse("--per_call_credentials_idle must be positive");
+  }
+  config->per_call_credentials_idle = flags.per_call_credentials_idle;
   if (!config->tokens.has_value() && !loopback) {
     config->warnings.push_back(absl::StrCat("serving ", flags.listen,
                                             " without caller authentication "
@@ -83,6 +115,7 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
         "--fivetran_base_url is plain HTTP: use it only for a local emulator");
   }
 
+  if (absl::Status s = CheckListen(flags.listen); !s.ok()) return s;
   config.listen = flags.listen;
   if (absl::Status s = ResolveSecurity(flags, &config); !s.ok()) return s;
 
@@ -105,6 +138,12 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
   }
   config.rate_limit_reserve = flags.rate_limit_reserve;
   config.port_file = flags.port_file;
+  if (flags.max_streams_per_connection < 1) {
+    return Refuse("--max_streams_per_connection must be at least 1");
+  }
+  config.max_streams_per_connection = flags.max_streams_per_connection;
+  if (flags.grpc_memory_limit_mb < 16) return Refuse("--grpc_memory_limit_mb must be at least 16");
+  config.grpc_memory_limit_mb = flags.grpc_memory_limit_mb;
   return config;
 }
 

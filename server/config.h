@@ -41,6 +41,10 @@ struct GatewayFlags {
   std::string auth_tokens_file;
   bool allow_unauthenticated = false;
   bool allow_per_call_credentials = false;
+  absl::Duration per_call_credentials_idle = absl::Minutes(10);
+  // Resource bounds of the gRPC listener (README "Security", "Limits").
+  int max_streams_per_connection = 1000;
+  int grpc_memory_limit_mb = 256;
 };
 
 struct GatewayConfig {
@@ -52,6 +56,7 @@ struct GatewayConfig {
   ServerTlsOptions tls_options;
   std::optional<TokenStore> tokens;  // Caller tokens; nullopt = no caller authentication.
   bool allow_per_call_credentials = false;
+  absl::Duration per_call_credentials_idle;  // Unused per-call sets are dropped after this.
   std::string upstream_ca_pem;  // System CAs plus --fivetran_ca_file; "" = system only.
   absl::Duration grace_period;
   absl::Duration max_request_time;
@@ -64,6 +69,8 @@ struct GatewayConfig {
   // Share of the hourly request limit kept for interactive calls (0..1).
   double rate_limit_reserve = 0.05;
   std::string port_file;
+  int max_streams_per_connection = 1000;  // At least 1.
+  int grpc_memory_limit_mb = 256;         // At least 16.
   // Accepted but worth a warning line at start-up (never holds a secret).
   std::vector<std::string> warnings;
 };

@@ -104,6 +104,39 @@ TEST_F(ConfigTest, ABadTokensFileIsRefusedNamingTheLineNotTheToken) {
   EXPECT_EQ(message.find("0123456789abcdef0123"), std::string::npos) << message;
 }
 
+// Issue 11 #18: `--listen=127.0.0.1` used to bind port 443 silently.
+TEST_F(ConfigTest, AListenAddressWithoutAPortIsRefused) {
+  for (const char* listen : {"127.0.0.1", "localhost", "0.0.0.0", "127.0.0.1:", "127.0.0.1:http",
+                             "127.0.0.1:70000", "127.0.0.1:-1", "::1", "[::1]", "::1:50051", ""}) {
+    flags_.listen = listen;
+    std::string message = Refusal();
+    EXPECT_NE(message.find("--listen"), std::string::npos) << listen << ": " << message;
+    EXPECT_NE(message.find("HOST:PORT"), std::string::npos) << listen << ": " << message;
+  }
+  for (const char* listen : {"127.0.0.1:0", "[::1]:50051", "localhost:1", "unix:/tmp/gw.sock"}) {
+    flags_.listen = listen;
+    absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+    EXPECT_TRUE(c.ok()) << listen << ": " << c.status();
+  }
+}
+
+TEST_F(ConfigTest, ListenerResourceBoundsAreCheckedAndKept) {
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->max_streams_per_connection, 1000);
+  EXPECT_EQ(c->grpc_memory_limit_mb, 256);
+  flags_.max_streams_per_connection = 0;
+  EXPECT_EQ(Refusal(), "--max_streams_per_connection must be at least 1");
+  flags_.max_streams_per_connection = 8;
+  flags_.grpc_memory_limit_mb = 15;
+  EXPECT_EQ(Refusal(), "--grpc_memory_limit_mb must be at least 16");
+  flags_.grpc_memory_limit_mb = 64;
+  c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->max_streams_per_connection, 8);
+  EXPECT_EQ(c->grpc_memory_limit_mb, 64);
+}
+
 TEST_F(ConfigTest, PerCallCredentialsNeedTls) {
   flags_.allow_per_call_credentials = true;
   EXPECT_EQ(Refusal(),

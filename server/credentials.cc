@@ -49,8 +49,9 @@ absl::StatusOr<Credentials> ParseCredentials(absl::string_view text, absl::strin
     } else if (name == kSecretName) {
       c.api_secret = std::string(value);
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat(origin, ":", line_no, ": unknown name '", name.substr(0, 40), "'"));
+      // The name is not quoted: a key pasted on the wrong line would leak.
+      return absl::InvalidArgumentError(absl::StrCat(
+          origin, ":", line_no, ": unknown name (expected ", kKeyName, " or ", kSecretName, ")"));
     }
   }
   if (c.api_key.empty() || c.api_secret.empty()) return Missing(origin);

@@ -27,6 +27,18 @@ TEST(CredentialsTest, BadLinesDoNotEchoValues) {
   EXPECT_EQ(c.status().message().find("hunter2"), absl::string_view::npos);
 }
 
+// Issue 11 #18: a key pasted on a line of its own, or before an `=`, must
+// not be echoed (the message used to quote 40 characters of the name).
+TEST(CredentialsTest, AnUnknownNameIsNotEchoedOnlyItsLineNumber) {
+  absl::StatusOr<Credentials> c =
+      ParseCredentials("# c\nFIVETRAN_API_KEY=k\nsk_live_0123456789abcdef=x\n", "creds.env");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message().find("sk_live"), absl::string_view::npos) << c.status();
+  EXPECT_NE(c.status().message().find("creds.env:3"), absl::string_view::npos) << c.status();
+  EXPECT_NE(c.status().message().find("FIVETRAN_API_SECRET"), absl::string_view::npos)
+      << c.status();
+}
+
 TEST(CredentialsTest, Environment) {
   unsetenv("FIVETRAN_API_KEY");
   unsetenv("FIVETRAN_API_SECRET");

@@ -56,6 +56,15 @@ ABSL_FLAG(bool, allow_unauthenticated, false,
 ABSL_FLAG(bool, allow_per_call_credentials, false,
           "Accept the caller's own Fivetran credentials in x-fivetran-api-key / "
           "x-fivetran-api-secret metadata (needs --tls_cert)");
+ABSL_FLAG(absl::Duration, per_call_credentials_idle, absl::Minutes(10),
+          "A per-call credential set with no call in flight and no watcher for this long is "
+          "dropped (with its client and pollers)");
+ABSL_FLAG(int, max_streams_per_connection, 1000,
+          "Concurrent calls (HTTP/2 streams) one client connection may have open; more wait at "
+          "the client until one ends");
+ABSL_FLAG(int, grpc_memory_limit_mb, 256,
+          "Memory the gRPC listener may use for connections and calls (MiB); under pressure it "
+          "closes idle connections, then refuses streams");
 
 namespace fivetran_gateway {
 
@@ -94,6 +103,9 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.auth_tokens_file = absl::GetFlag(FLAGS_auth_tokens_file);
   f.allow_unauthenticated = absl::GetFlag(FLAGS_allow_unauthenticated);
   f.allow_per_call_credentials = absl::GetFlag(FLAGS_allow_per_call_credentials);
+  f.per_call_credentials_idle = absl::GetFlag(FLAGS_per_call_credentials_idle);
+  f.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
+  f.grpc_memory_limit_mb = absl::GetFlag(FLAGS_grpc_memory_limit_mb);
   return f;
 }
 

@@ -2,9 +2,11 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "server/fivetran/client.h"
@@ -32,7 +34,8 @@ Gateway::~Gateway() {
 // set has its own client, sync pollers and request-id cache, so one
 // account's caller never sees another's results.
 std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
-                                             const std::string& api_secret) {
+                                             const std::string& api_secret,
+                                             const ApiDecorator& decorate) {
   fivetran::ClientOptions options;
   options.base_url = config_.base_url;
   options.api_key = api_key;
@@ -55,6 +58,7 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
       std::make_unique<fivetran::FivetranClient>(options, transport_.get(), timers_.get());
   set->rest_api = std::make_unique<fivetran::RestFivetranApi>(set->client.get());
   set->api = std::make_unique<fivetran::CoalescingFivetranApi>(set->rest_api.get(), timers_.get());
+  if (decorate) set->api = decorate(std::move(set->api));
   set->pollers = std::make_shared<SyncPollers>(set->api.get(), timers_.get(), watch);
   set->connections = std::make_unique<ConnectionServiceImpl>(
       set->api.get(), set->pollers, timers_.get(), std::make_shared<IdempotencyCache>(idempotency));
@@ -74,13 +78,15 @@ absl::Status Gateway::Start() {
   default_set_ = MakeSet(config_.credentials.api_key, config_.credentials.api_secret);
   ServiceSetFactory per_call_factory;
   if (config_.allow_per_call_credentials) {
-    per_call_factory = [this](const std::string& key, const std::string& secret) {
-      return MakeSet(key, secret);
+    per_call_factory = [this](const std::string& key, const std::string& secret,
+                              const ApiDecorator& decorate) {
+      return MakeSet(key, secret, decorate);
     };
   }
   GuardOptions guard_options;
   guard_options.tokens = config_.tokens.has_value() ? &*config_.tokens : nullptr;
   guard_options.allow_per_call_credentials = config_.allow_per_call_credentials;
+  guard_options.per_call_idle = config_.per_call_credentials_idle;
   guard_ = std::make_unique<ServiceGuard>(guard_options, default_set_.get(), per_call_factory);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -97,13 +103,27 @@ absl::Status Gateway::Start() {
   builder.RegisterService(guard_->groups());
   builder.RegisterService(guard_->users());
   builder.SetMaxReceiveMessageSize(4 << 20);
+  // Bounds against callers who open streams and never end them (health
+  // Watch needs no token): streams per connection (further ones wait at the
+  // client), and the memory of all connections and calls together (under
+  // pressure gRPC closes idle connections, then cancels streams with
+  // RESOURCE_EXHAUSTED instead of growing).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config_.max_streams_per_connection);
+  grpc::ResourceQuota quota("fivetran_gateway");
+  quota.Resize(static_cast<size_t>(config_.grpc_memory_limit_mb) << 20);
+  builder.SetResourceQuota(quota);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     server_ = nullptr;
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config_.listen));
   }
-  std::string host = config_.listen.substr(0, config_.listen.rfind(':'));
-  spdlog::info("fivetran_gateway {} listening on {}:{}, upstream {}", kVersion, host, port_,
+  // A unix socket has no port (gRPC reports 1): say its path.
+  const bool unix_socket = absl::StartsWith(config_.listen, "unix:") ||
+                           absl::StartsWith(config_.listen, "unix-abstract:");
+  const std::string where =
+      unix_socket ? config_.listen
+                  : absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port_);
+  spdlog::info("fivetran_gateway {} listening on {}, upstream {}", kVersion, where,
                config_.base_url);
   spdlog::info("security: listener {}{}, caller tokens {}{}, upstream CAs {}",
                config_.tls ? "TLS" : "plaintext",

@@ -41,7 +41,8 @@ class Gateway {
   void Wait();
 
  private:
-  std::unique_ptr<ServiceSet> MakeSet(const std::string& api_key, const std::string& api_secret);
+  std::unique_ptr<ServiceSet> MakeSet(const std::string& api_key, const std::string& api_secret,
+                                      const ApiDecorator& decorate = nullptr);
 
   const GatewayConfig config_;
   std::unique_ptr<fivetran::CurlTransport> transport_;

@@ -703,5 +703,125 @@ TEST_F(WatchTest, ATriggeringWatchTriggersThenJudgesAgainstThePreTriggerState) {
   EXPECT_EQ(CallsOf("TriggerSync"), 1);
 }
 
+// Issue 11 #10: a valid far-future baseline overflowed int64 nanoseconds,
+// came out in 1816 and ended the watch SUCCEEDED at once. It means "not
+// finished yet", and is echoed as given.
+TEST_F(WatchTest, AFarFutureBaselineIsNotFinished) {
+  upstream_.Set([&](v1::Connection* c) { *c->mutable_succeeded_at() = At(timers_.Now()); });
+  grpc::ClientContext ctx;
+  v1::WatchConnectionSyncRequest req;
+  req.set_connection_id("decent_dropsy");
+  req.mutable_baseline()->set_seconds(253402300799);  // 9999-12-31T23:59:59Z
+  req.mutable_baseline()->set_nanos(999999999);
+  req.mutable_poll_interval()->set_seconds(5);
+  auto reader = connection_stub_->WatchConnectionSync(&ctx, req);
+  AwaitPollScheduled();
+  timers_.RunDue();
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  EXPECT_EQ(r.outcome(), v1::SYNC_OUTCOME_UNSPECIFIED);
+  EXPECT_EQ(r.baseline().seconds(), 253402300799);
+  EXPECT_EQ(r.baseline().nanos(), 999999999);
+  ctx.TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+// The oldest valid baseline works the other way: any sync end is past it.
+TEST_F(WatchTest, TheOldestValidBaselineIsPassedByAnySyncEnd) {
+  upstream_.Set([&](v1::Connection* c) { *c->mutable_failed_at() = At(timers_.Now()); });
+  grpc::ClientContext ctx;
+  v1::WatchConnectionSyncRequest req;
+  req.set_connection_id("decent_dropsy");
+  req.mutable_baseline()->set_seconds(-62135596800);  // 0001-01-01T00:00:00Z
+  auto reader = connection_stub_->WatchConnectionSync(&ctx, req);
+  AwaitPollScheduled();
+  timers_.RunDue();
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  EXPECT_EQ(r.outcome(), v1::SYNC_OUTCOME_FAILED);
+  EXPECT_EQ(r.baseline().seconds(), -62135596800);
+  EXPECT_TRUE(reader->Finish().ok());
+}
+
+// An invalid Timestamp or Duration is INVALID_ARGUMENT with a BadRequest
+// naming the field, before anything is read or polled.
+TEST_F(WatchTest, AnInvalidBaselineOrPollIntervalIsRefusedNamingTheField) {
+  struct Case {
+    const char* what;
+    const char* field;
+    std::function<void(v1::WatchConnectionSyncRequest*)> set;
+  };
+  const std::vector<Case> cases = {
+      {"baseline after 9999", "baseline",
+       [](auto* r) { r->mutable_baseline()->set_seconds(253402300800); }},
+      {"baseline before 0001", "baseline",
+       [](auto* r) { r->mutable_baseline()->set_seconds(-62135596801); }},
+      {"baseline int64 max", "baseline",
+       [](auto* r) { r->mutable_baseline()->set_seconds(INT64_MAX); }},
+      {"baseline negative nanos", "baseline",
+       [](auto* r) { r->mutable_baseline()->set_nanos(-1); }},
+      {"baseline nanos 1e9", "baseline",
+       [](auto* r) { r->mutable_baseline()->set_nanos(1000000000); }},
+      {"negative interval", "poll_interval",
+       [](auto* r) { r->mutable_poll_interval()->set_seconds(-5); }},
+      {"negative nanos interval", "poll_interval",
+       [](auto* r) { r->mutable_poll_interval()->set_nanos(-5); }},
+      {"interval nanos 1e9", "poll_interval",
+       [](auto* r) { r->mutable_poll_interval()->set_nanos(1000000000); }},
+      {"interval mixed signs", "poll_interval",
+       [](auto* r) {
+         r->mutable_poll_interval()->set_seconds(5);
+         r->mutable_poll_interval()->set_nanos(-1);
+       }},
+      {"interval beyond Duration's range", "poll_interval",
+       [](auto* r) { r->mutable_poll_interval()->set_seconds(315576000001); }},
+      {"interval int64 max", "poll_interval",
+       [](auto* r) { r->mutable_poll_interval()->set_seconds(INT64_MAX); }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    for (bool trigger : {false, true}) {
+      grpc::ClientContext ctx;
+      v1::WatchConnectionSyncRequest req;
+      req.set_connection_id("decent_dropsy");
+      req.set_trigger(trigger);
+      c.set(&req);
+      auto reader = connection_stub_->WatchConnectionSync(&ctx, req);
+      v1::WatchConnectionSyncResponse r;
+      EXPECT_FALSE(reader->Read(&r));
+      grpc::Status s = reader->Finish();
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+      google::rpc::Status details;
+      ASSERT_TRUE(details.ParseFromString(s.error_details()));
+      bool named = false;
+      for (const auto& any : details.details()) {
+        google::rpc::BadRequest bad;
+        if (any.UnpackTo(&bad)) {
+          for (const auto& v : bad.field_violations()) named = named || v.field() == c.field;
+        }
+      }
+      EXPECT_TRUE(named) << s.error_message();
+    }
+  }
+  EXPECT_TRUE(api_.calls().empty());
+  EXPECT_EQ(timers_.pending(), 0u);
+}
+
+// A valid but huge interval is lowered to an hour, as one below the
+// minimum is raised to it: the watcher still sees polls.
+TEST_F(WatchTest, AHugePollIntervalIsLoweredToAnHour) {
+  grpc::ClientContext ctx;
+  v1::WatchConnectionSyncRequest req;
+  req.set_connection_id("decent_dropsy");
+  req.mutable_poll_interval()->set_seconds(315576000000);  // 10,000 years.
+  auto reader = connection_stub_->WatchConnectionSync(&ctx, req);
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  AwaitPollScheduled();
+  EXPECT_EQ(timers_.next_due() - timers_.Now(), absl::Hours(1));
+  ctx.TryCancel();
+  reader->Finish();
+}
+
 }  // namespace
 }  // namespace fivetran_gateway

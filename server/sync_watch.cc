@@ -1,7 +1,5 @@
 #include "server/sync_watch.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <algorithm>
 #include <deque>
 #include <utility>
@@ -22,8 +20,55 @@ namespace {
 
 using fivetran::UpstreamInfo;
 
+// google.protobuf.Timestamp's range, 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999999Z, and Duration's, +-10,000 years.
+constexpr int64_t kMinTimestampSeconds = -62135596800;
+constexpr int64_t kMaxTimestampSeconds = 253402300799;
+constexpr int64_t kMaxDurationSeconds = 315576000000;
+// A longer polling interval is lowered to this, as a shorter one than the
+// minimum is raised.
+constexpr absl::Duration kMaxPollInterval = absl::Hours(1);
+
+// Seconds and nanoseconds apart: int64 nanoseconds overflow after 2262.
 google::protobuf::Timestamp ToProto(absl::Time t) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+  google::protobuf::Timestamp out;
+  const int64_t seconds = absl::ToUnixSeconds(t);  // Rounds towards the past.
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
+  return out;
+}
+
+absl::Status InvalidField(absl::string_view field, absl::string_view why) {
+  return MakeFieldError(absl::StatusCode::kInvalidArgument, field, absl::StrCat(field, " ", why),
+                        "INVALID_FIELD");
+}
+
+// A request Timestamp, checked against its documented range.
+absl::StatusOr<absl::Time> TimeFromProto(absl::string_view field,
+                                         const google::protobuf::Timestamp& t) {
+  if (t.nanos() < 0 || t.nanos() > 999999999) {
+    return InvalidField(field, "has nanos outside 0..999999999");
+  }
+  if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds) {
+    return InvalidField(field, "is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z");
+  }
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+// A request Duration, checked against its documented form; negative is
+// refused (a polling interval cannot be).
+absl::Status CheckInterval(absl::string_view field, const google::protobuf::Duration& d) {
+  if (d.nanos() < -999999999 || d.nanos() > 999999999) {
+    return InvalidField(field, "has nanos outside -999999999..999999999");
+  }
+  if ((d.seconds() > 0 && d.nanos() < 0) || (d.seconds() < 0 && d.nanos() > 0)) {
+    return InvalidField(field, "has seconds and nanos of different signs");
+  }
+  if (d.seconds() < -kMaxDurationSeconds || d.seconds() > kMaxDurationSeconds) {
+    return InvalidField(field, "is outside the range of google.protobuf.Duration");
+  }
+  if (d.seconds() < 0 || d.nanos() < 0) return InvalidField(field, "is negative");
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -92,10 +137,12 @@ SyncPollers::~SyncPollers() {
 
 absl::Duration SyncPollers::EffectiveInterval(const google::protobuf::Duration* requested) const {
   absl::Duration d = options_.default_poll_interval;
+  // Valid (CheckInterval) and not zero: the caller's.
   if (requested != nullptr && (requested->seconds() > 0 || requested->nanos() > 0)) {
     d = absl::Seconds(requested->seconds()) + absl::Nanoseconds(requested->nanos());
   }
-  return std::max(d, options_.min_poll_interval);
+  return std::clamp(d, options_.min_poll_interval,
+                    std::max(kMaxPollInterval, options_.min_poll_interval));
 }
 
 size_t SyncPollers::active_pollers() const {
@@ -532,13 +579,28 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
   core->timers = timers;
   core->connection_id = request->connection_id();
   core->start = absl::Now();
-  core->interval = pollers->EffectiveInterval(
-      request->has_poll_interval() ? &request->poll_interval() : nullptr);
 
   if (absl::Status s = ValidateId("connection_id", request->connection_id()); !s.ok()) {
     core->End(s);
     return reactor;
   }
+  if (request->has_poll_interval()) {
+    if (absl::Status s = CheckInterval("poll_interval", request->poll_interval()); !s.ok()) {
+      core->End(s);
+      return reactor;
+    }
+  }
+  std::optional<absl::Time> baseline;
+  if (request->has_baseline()) {
+    absl::StatusOr<absl::Time> t = TimeFromProto("baseline", request->baseline());
+    if (!t.ok()) {
+      core->End(t.status());
+      return reactor;
+    }
+    baseline = *t;
+  }
+  core->interval = pollers->EffectiveInterval(
+      request->has_poll_interval() ? &request->poll_interval() : nullptr);
 
   // End a little before the caller's deadline, so that the DEADLINE_EXCEEDED
   // with the last observation reaches the caller instead of gRPC's own.
@@ -554,11 +616,10 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
     core->deadline_timer = timer;
   }
 
-  if (request->has_baseline()) {
+  if (baseline.has_value()) {
     absl::MutexLock lock(&core->mu);
     core->baseline_known = true;
-    core->baseline = absl::FromUnixNanos(
-        google::protobuf::util::TimeUtil::TimestampToNanoseconds(request->baseline()));
+    core->baseline = baseline;
   }
 
   std::weak_ptr<WatchCore> weak = core;

@@ -7,6 +7,7 @@
 #include <grpcpp/impl/codegen/client_unary_call.h>
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -317,6 +318,54 @@ TEST_F(TokenTest, ScopesDecideWhatATokenMayDo) {
   EXPECT_TRUE(sync.ok()) << sync.error_message();
 }
 
+// Issue 11 #6: WatchConnectionSync is a read, but with `trigger` it sends
+// POST /v1/connections/{id}/sync like SyncConnection: a read token must not
+// get a sync that way (nor ask for `force`).
+TEST_F(TokenTest, AWatchThatTriggersNeedsTheWriteScope) {
+  auto watch = [&](const std::string& token, bool trigger, bool force) {
+    auto context = ContextWithDeadline(10);
+    context->AddMetadata("authorization", "Bearer " + token);
+    v1::WatchConnectionSyncRequest request;
+    request.set_connection_id("decent_dropsy");
+    request.set_trigger(trigger);
+    request.set_force(force);
+    request.mutable_poll_interval()->set_seconds(1);  // A triggering watch reports after a poll.
+    auto reader = gateway_->connections()->WatchConnectionSync(context.get(), request);
+    v1::WatchConnectionSyncResponse item;
+    bool got = reader->Read(&item);
+    if (got) context->TryCancel();  // One update is enough: the watch was admitted.
+    while (reader->Read(&item)) {
+    }
+    grpc::Status status = reader->Finish();
+    return got ? grpc::Status::OK : status;
+  };
+  emulator_->ClearRequests();
+  for (const char* read_only : {kReadToken, kHashedToken}) {
+    for (auto [trigger, force] : {std::pair{true, false}, {true, true}, {false, true}}) {
+      SCOPED_TRACE(std::string(trigger ? "trigger " : "") + (force ? "force" : ""));
+      grpc::Status s = watch(read_only, trigger, force);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+      ErrorDetails d = DetailsOf(s);
+      EXPECT_EQ(d.error_info.reason(), "PERMISSION_DENIED");
+      EXPECT_EQ(d.error_info.metadata().at("required_scope"), "write");
+    }
+  }
+  for (const nlohmann::json& r : emulator_->Requests()) ADD_FAILURE() << "sent: " << r.dump();
+
+  // A plain watch is a read; the write token may trigger.
+  grpc::Status plain = watch(kReadToken, false, false);
+  EXPECT_TRUE(plain.ok()) << plain.error_message();
+  emulator_->ClearRequests();
+  grpc::Status triggered = watch(kWriteToken, true, false);
+  EXPECT_TRUE(triggered.ok()) << triggered.error_message();
+  bool posted = false;
+  for (const nlohmann::json& r : emulator_->Requests()) {
+    posted = posted || (r.value("method", "") == "POST" &&
+                        r.value("path", "") == "/v1/connections/decent_dropsy/sync");
+  }
+  EXPECT_TRUE(posted) << "the write token's watch did not trigger";
+}
+
 TEST_F(TokenTest, HealthAndReflectionNeedNoToken) {
   grpc::Status health = HealthCheck(gateway_->channel());
   EXPECT_TRUE(health.ok()) << health.error_message();
@@ -382,6 +431,97 @@ TEST_F(SecurityE2ETest, BadSecurityConfigurationStopsTheStart) {
   EXPECT_EQ(RunGateway({"--fivetran_ca_file=" + bad_tokens}, 10, &output), 2);
 }
 
+// Issue 11 #9: `write SHA256:<hex>` used to load as a literal token: the
+// real token was refused and the digest text accepted.
+TEST_F(SecurityE2ETest, ADigestLookalikeInTheTokensFileStopsTheStart) {
+  const std::string hex = Sha256Hex(kWriteToken);
+  std::string output;
+  std::string tokens =
+      WriteTemp("tokens", std::string("read ") + kReadToken + "\nwrite SHA256:" + hex + "\n");
+  EXPECT_EQ(RunGateway({"--auth_tokens_file=" + tokens}, 10, &output), 2) << output;
+  EXPECT_NE(output.find("line 2"), std::string::npos) << output;
+  EXPECT_EQ(output.find(hex.substr(0, 16)), std::string::npos) << output;
+  EXPECT_EQ(output.find(kReadToken), std::string::npos) << output;
+
+  // A byte order mark before the first line is skipped.
+  tokens = WriteTemp("tokens", std::string("\xef\xbb\xbfread ") + kReadToken + "\r\n");
+  int port = 0;
+  EXPECT_EQ(RunGateway({"--auth_tokens_file=" + tokens}, 1, &output, &port), -1) << output;
+  EXPECT_GT(port, 0) << output;
+}
+
+// Issue 11 #18: a listen address without a port used to bind 443 silently;
+// a unix socket was logged as port 1.
+TEST_F(SecurityE2ETest, ListenAddressesAreCheckedAndLoggedAsGiven) {
+  std::string output;
+  EXPECT_EQ(RunGateway({"--listen=127.0.0.1"}, 10, &output), 2) << output;
+  EXPECT_NE(output.find("--listen=127.0.0.1: no port"), std::string::npos) << output;
+
+  // Short: a unix socket path is at most 107 bytes.
+  const std::string socket = "/tmp/fgw-e2e-" + std::to_string(getpid()) + ".sock";
+  std::remove(socket.c_str());
+  int port = 0;
+  EXPECT_EQ(RunGateway({"--listen=unix:" + socket}, 1, &output, &port), -1) << output;
+  EXPECT_NE(output.find("listening on unix:" + socket + ","), std::string::npos) << output;
+  EXPECT_EQ(output.find(":1,"), std::string::npos) << output;
+}
+
+// Issue 11 #14: untokened grpc.health.v1.Health/Watch streams (never
+// guarded) grew the gateway's memory without bound. Streams beyond
+// --max_streams_per_connection on one connection wait at the client; they
+// are not served (nor held in the gateway's memory) until a slot frees up.
+TEST_F(SecurityE2ETest, StreamsBeyondThePerConnectionBoundWaitInsteadOfGrowingTheGateway) {
+  constexpr int kBound = 4;
+  constexpr int kStreams = 12;
+  std::string tokens = WriteTemp("tokens", std::string("read ") + kReadToken + "\n");
+  Gateway gateway(
+      emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+      {"--auth_tokens_file=" + tokens, "--max_streams_per_connection=" + std::to_string(kBound)});
+  auto channel = gateway.NewChannel(grpc::InsecureChannelCredentials());
+  const grpc::internal::RpcMethod watch("/grpc.health.v1.Health/Watch",
+                                        grpc::internal::RpcMethod::SERVER_STREAMING);
+  struct Stream {
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>> reader;
+    bool served = false;
+  };
+  std::vector<Stream> streams(kStreams);
+  grpc::health::v1::HealthCheckRequest request;
+  // Each served stream answers SERVING at once. A stream beyond the bound
+  // blocks in its creation (its request cannot be sent) until cancelled.
+  std::vector<std::thread> readers;
+  for (Stream& s : streams) {
+    s.context = ContextWithDeadline(30);
+    readers.emplace_back([&s, &channel, &watch, &request] {
+      s.reader.reset(
+          grpc::internal::ClientReaderFactory<grpc::health::v1::HealthCheckResponse>::Create(
+              channel.get(), watch, s.context.get(), request));
+      grpc::health::v1::HealthCheckResponse response;
+      s.served = s.reader->Read(&response);
+    });
+  }
+  // Nothing signals "still queued": wait, then cancel all, so that every
+  // thread returns, and count the streams that were served.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  for (Stream& s : streams) s.context->TryCancel();
+  for (std::thread& t : readers) t.join();
+  int served = 0;
+  for (Stream& s : streams) served += s.served;
+  EXPECT_EQ(served, kBound);
+
+  // The served streams' slots free up when they end: a new stream is served.
+  for (Stream& s : streams) s.reader->Finish();
+  auto context = ContextWithDeadline(10);
+  std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>> again(
+      grpc::internal::ClientReaderFactory<grpc::health::v1::HealthCheckResponse>::Create(
+          channel.get(), watch, context.get(), request));
+  grpc::health::v1::HealthCheckResponse response;
+  EXPECT_TRUE(again->Read(&response));
+  context->TryCancel();
+  again->Finish();
+  EXPECT_TRUE(HealthCheck(channel).ok());
+}
+
 TEST_F(SecurityE2ETest, UpstreamTlsIsVerifiedAgainstSystemCasPlusTheGivenOne) {
   KeyPair upstream = MakeCert("upstream");
   KeyPair other = MakeCert("other");
@@ -444,6 +584,48 @@ TEST_F(SecurityE2ETest, PerCallCredentialsOnlyWhenEnabledAndOverTls) {
   for (const char* secret : {Emulator::kApiKey, Emulator::kApiSecret, "caller-key-wrong",
                              "caller-secret-wrong", "gateway-secret-wrong"}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret << " is in the log";
+  }
+}
+
+// Issue 11 #12: a read-token holder could fill the 64 per-call credential
+// slots with key pairs Fivetran rejects; every new per-call user then got
+// FAILED_PRECONDITION until a restart. A set is kept only once Fivetran
+// accepted its key, and an unused one is dropped after
+// --per_call_credentials_idle.
+TEST_F(SecurityE2ETest, RejectedPerCallCredentialsDoNotLockOthersOut) {
+  KeyPair server = MakeCert("server");
+  std::string tokens = WriteTemp("tokens", std::string("read ") + kReadToken + "\n");
+  Gateway gateway(
+      emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+      {"--tls_cert=" + server.cert, "--tls_key=" + server.key, "--allow_per_call_credentials",
+       "--auth_tokens_file=" + tokens, "--per_call_credentials_idle=1s"});
+  auto stub = v1::GroupService::NewStub(gateway.NewChannel(TlsCreds(server.cert)));
+  auto list = [&](const std::string& key, const std::string& secret) {
+    auto context = ContextWithDeadline(5);
+    context->AddMetadata("authorization", std::string("Bearer ") + kReadToken);
+    context->AddMetadata("x-fivetran-api-key", key);
+    context->AddMetadata("x-fivetran-api-secret", secret);
+    v1::ListGroupsRequest request;
+    v1::ListGroupsResponse response;
+    return stub->ListGroups(context.get(), request, &response);
+  };
+  for (int i = 0; i < 70; ++i) {
+    grpc::Status s = list("junk-key-" + std::to_string(i), "junk-secret");
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << i << ": " << s.error_message();
+    ASSERT_EQ(DetailsOf(s).error_info.reason(), "FIVETRAN_AUTH_FAILED") << i;
+  }
+  grpc::Status own = list(Emulator::kApiKey, Emulator::kApiSecret);
+  EXPECT_TRUE(own.ok()) << own.error_message();
+
+  // An accepted set unused for longer than the idle time is dropped the
+  // next time per-call credentials are admitted.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(list("junk-key-last", "junk-secret").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  std::string log = gateway.log();
+  EXPECT_NE(log.find("dropped 1 idle per-call Fivetran credential set"), std::string::npos) << log;
+  EXPECT_TRUE(list(Emulator::kApiKey, Emulator::kApiSecret).ok());
+  for (const char* secret : {Emulator::kApiKey, Emulator::kApiSecret, "junk-key-1"}) {
+    EXPECT_EQ(gateway.log().find(secret), std::string::npos) << secret << " is in the log";
   }
 }
 
