@@ -209,6 +209,19 @@ TEST_F(AccountTest, BrokenConnectionSyncFails) {
   EXPECT_EQ(after["succeeded_at"], before["succeeded_at"]);
 }
 
+TEST_F(AccountTest, ASyncThatSucceedsClearsBroken) {  // Field report N1.
+  SyncOverride success;
+  success.outcome = SyncOutcome::kSuccess;
+  ASSERT_TRUE(account_->SetSyncOverride("cracked_vase", success).ok());
+  ASSERT_FALSE(Get("cracked_vase")["status"]["tasks"].empty());
+  ASSERT_TRUE(account_->TriggerSync("cracked_vase", false).ok());
+  EXPECT_EQ(Get("cracked_vase")["status"]["setup_state"], "broken");  // Until it ends.
+  now_ += absl::Seconds(3);
+  const json after = Get("cracked_vase");
+  EXPECT_EQ(after["status"]["setup_state"], "connected");
+  EXPECT_TRUE(after["status"]["tasks"].empty());
+}
+
 TEST_F(AccountTest, PausedAndIncompletePolicies) {
   EXPECT_TRUE(account_->TriggerSync("sleepy_badger", true).ok());
   EXPECT_EQ(Get("sleepy_badger")["status"]["sync_state"], "paused");
