@@ -109,9 +109,13 @@ nlohmann::json FtpConfigToJson(const v1::FtpConfig& c);
 // ---------------------------------------------------------------------------------------------
 // Envelope.
 
-// Parses a response body. A body that is not JSON, that is JSON but not an object, or that is
-// nested deeper than 100 levels gives InternalError "Fivetran returned a non-JSON body (HTTP
-// <status>, <content-type>): <first 80 printable characters, sanitised>".
+// Parses a response body. \u escapes of lone surrogates (valid JSON, emitted by Java services for
+// damaged strings) become U+FFFD, valid pairs stay what they encode, and bytes that are not UTF-8
+// become U+FFFD (RepairJsonText, run only when the strict parse fails), so every string of the
+// result, and of every proto mapped from it, is valid UTF-8. A body that is not JSON, that is JSON
+// but not an object, or that is nested deeper than 100 levels gives InternalError "Fivetran
+// returned a non-JSON body (HTTP <status>, <content-type>): <first 80 printable characters,
+// sanitised>".
 absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_status,
                                              absl::string_view content_type);
 

@@ -1336,5 +1336,155 @@ TEST(RequestTest, NoSecretValueInAnyMessage) {
   EXPECT_THAT(RedactSecrets(*ftp_ok).dump(), Not(HasSubstr(std::string(kLeak))));
 }
 
+// ---------------------------------------------------------------------------------------------
+// N13: lone surrogate escapes and bytes that are not UTF-8.
+
+// True when `s` is well-formed UTF-8 (what a proto3 string must hold).
+bool IsUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = s[i];
+    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (int k = 1; k < len; ++k) {
+      const unsigned char d = s[i + k];
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool AllStringsUtf8(const google::protobuf::Message& m) {
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(m, &text);
+  return IsUtf8(text);
+}
+
+constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
+
+std::vector<v1::User> UsersFromBody(const std::string& body) {
+  std::vector<v1::User> users;
+  auto env = ParseJsonBody(body, 200, "application/json");
+  EXPECT_TRUE(env.ok()) << env.status();
+  if (!env.ok()) return users;
+  auto page = ParsePage(*env);
+  EXPECT_TRUE(page.ok()) << page.status();
+  if (!page.ok()) return users;
+  for (const auto& item : page->items) {
+    auto u = UserFromJson(item);
+    EXPECT_TRUE(u.ok()) << u.status();
+    if (u.ok()) users.push_back(*u);
+  }
+  return users;
+}
+
+TEST(Utf8Test, N13LoneSurrogateEscapeBecomesReplacementAndThePageIsServed) {
+  const std::string body =
+      R"({"code":"Success","data":{"items":[)"
+      R"({"id":"usr_a","given_name":"Ana","family_name":"Ruiz"},)"
+      R"({"id":"usr_b","given_name":"Ra\udc00ul","family_name":"smile \ud83d\ude00"}],)"
+      R"("next_cursor":null}})";
+  std::vector<v1::User> users = UsersFromBody(body);
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[0].given_name(), "Ana");
+  EXPECT_EQ(users[1].given_name(), absl::StrCat("Ra", kReplacement, "ul"));
+  EXPECT_EQ(users[1].family_name(), "smile \xF0\x9F\x98\x80");  // the pair stays the emoji
+  for (const auto& u : users) EXPECT_TRUE(AllStringsUtf8(u));
+}
+
+TEST(Utf8Test, N13EveryKindOfLoneSurrogate) {
+  struct Case {
+    std::string escaped;   // JSON string contents
+    std::string expected;  // UTF-8
+  };
+  const std::string r = kReplacement;
+  const std::vector<Case> cases = {
+      {R"(\ud800)", r},                                   // high, at the end
+      {R"(\uD800x)", r + "x"},                            // upper-case hex
+      {R"(\udfff)", r},                                   // low alone
+      {R"(\ud800\ud800)", r + r},                         // two highs
+      {R"(\ud83d\ud83d\ude00)", r + "\xF0\x9F\x98\x80"},  // high, then a good pair
+      {R"(\ude00\ud83d)", r + r},                         // reversed pair
+      {R"(\ud800\n)", r + "\n"},                          // high before another escape
+      {R"(\ud800\u0041)", r + "A"},                       // high before a non-surrogate
+      {R"(\\ud800)", "\\ud800"},                          // an escaped backslash: text
+      {R"(\\\ud800)", "\\" + r},                          // backslash, then a lone high
+      {R"(a\"\udc00\"b)", "a\"" + r + "\"b"},             // inside quotes
+      {R"(\u00e9\u20ac)", "\xC3\xA9\xE2\x82\xAC"},        // ordinary escapes untouched
+  };
+  for (const Case& c : cases) {
+    const std::string body =
+        absl::StrCat(R"({"data":{"id":"con_u","schema":")", c.escaped, R"(","config":{")",
+                     c.escaped, R"(":")", c.escaped, R"("}}})");
+    v1::Connection conn = ConnectionFromBody(body);
+    EXPECT_EQ(conn.schema(), c.expected) << c.escaped;
+    EXPECT_EQ(conn.config().fields().count(c.expected), 1u) << c.escaped;
+    EXPECT_TRUE(AllStringsUtf8(conn)) << c.escaped;
+  }
+}
+
+TEST(Utf8Test, N13RawBytesThatAreNotUtf8BecomeReplacement) {
+  const std::string r = kReplacement;
+  struct Case {
+    std::string raw;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"Ra\xFFul", "Ra" + r + "ul"},        // never valid
+      {"\xC3\xA9t\xC3", "\xC3\xA9t" + r},   // cut at the end
+      {"\xE2\x82x", r + "x"},               // truncated sequence: one U+FFFD
+      {"\xC0\xAF", r + r},                  // overlong
+      {"\xED\xA0\x80", r + r + r},          // a surrogate encoded in UTF-8
+      {"\xF4\x90\x80\x80", r + r + r + r},  // above U+10FFFF
+      {"\x80\x80", r + r},                  // stray continuation bytes
+      {"ok \xF0\x9F\x98\x80 \xE2\x82\xAC", "ok \xF0\x9F\x98\x80 \xE2\x82\xAC"},  // valid, kept
+  };
+  for (const Case& c : cases) {
+    const std::string body =
+        absl::StrCat(R"({"code":"Success","data":{"items":[{"id":"usr_x","given_name":")", c.raw,
+                     R"(","email":"a\ud800@example.test"}]}})");
+    std::vector<v1::User> users = UsersFromBody(body);
+    ASSERT_EQ(users.size(), 1u);
+    EXPECT_EQ(users[0].given_name(), c.expected);
+    EXPECT_EQ(users[0].email(), "a" + r + "@example.test");
+    EXPECT_TRUE(AllStringsUtf8(users[0]));
+  }
+}
+
+TEST(Utf8Test, N13GroupsAndFivetranErrorsToo) {
+  auto env = ParseJsonBody(R"({"code":"Success","data":{"items":[{"id":"grp_\udbff","name":"Sales )"
+                           "\xFE"
+                           R"("}]}})",
+                           200, "application/json");
+  ASSERT_TRUE(env.ok()) << env.status();
+  auto page = ParsePage(*env);
+  ASSERT_TRUE(page.ok());
+  auto g = GroupFromJson(page->items.at(0));
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(g->id(), absl::StrCat("grp_", kReplacement));
+  EXPECT_EQ(g->name(), absl::StrCat("Sales ", kReplacement));
+
+  FivetranError e = ParseFivetranError(R"({"code":"InvalidInput","message":"bad \udc00 )"
+                                       "\xC3"
+                                       R"("})");
+  EXPECT_EQ(e.code, "InvalidInput");
+  EXPECT_EQ(e.message, absl::StrCat("bad ", kReplacement, " ", kReplacement));
+}
+
+TEST(Utf8Test, N13StillRefusesWhatIsNotJson) {
+  for (const std::string body :
+       {std::string("{\"a\":\"\\ud800"), std::string("{\"a\":\xFF}"), std::string("\xFF"),
+        std::string("{\"a\":\"x\\q\"}"), std::string("{\"a\":\"\\u12\"}")}) {
+    auto r = ParseJsonBody(body, 200, "application/json");
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal) << body;
+    EXPECT_THAT(std::string(r.status().message()), StartsWith("Fivetran returned a non-JSON body"));
+  }
+}
+
 }  // namespace
 }  // namespace fivetran_gateway::fivetran
