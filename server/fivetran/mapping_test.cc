@@ -1,5 +1,7 @@
 #include "server/fivetran/mapping.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -1484,6 +1486,138 @@ TEST(Utf8Test, N13StillRefusesWhatIsNotJson) {
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal) << body;
     EXPECT_THAT(std::string(r.status().message()), StartsWith("Fivetran returned a non-JSON body"));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 11: validating a large create body takes time linear in its size.
+
+// A create request of about `bytes` bytes: `config` holds one key of half that size (or short
+// keys, for the control) whose value is a list of 60-character strings filling the other half.
+v1::CreateConnectionRequest SizedCreateRequest(size_t bytes, bool huge_key) {
+  v1::CreateConnectionRequest req;
+  req.set_group_id("amber_fjord");
+  req.set_service("postgres");
+  auto& fields = *req.mutable_config()->mutable_fields();
+  fields["schema"].set_string_value("pg_big");
+  const std::string item(60, 'v');
+  const size_t items = bytes / 2 / item.size();
+  if (huge_key) {
+    auto* list = fields[std::string(bytes / 2, 'k')].mutable_list_value();
+    for (size_t i = 0; i < items; ++i) list->add_values()->set_string_value(item);
+  } else {
+    auto* list = fields["list"].mutable_list_value();
+    for (size_t i = 0; i < items; ++i) list->add_values()->set_string_value(item);
+    for (size_t i = 0; i < bytes / 2 / 100; ++i) {
+      fields[absl::StrCat("key_", i, std::string(90, 'k'))].set_bool_value(true);
+    }
+  }
+  return req;
+}
+
+// Best of `runs` wall-clock times of CreateConnectionBody, in seconds.
+double ValidationSeconds(const v1::CreateConnectionRequest& req, absl::StatusCode expected,
+                         int runs = 3) {
+  double best = 1e9;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    FieldViolation v;
+    auto body = CreateConnectionBody(req, &v);
+    best = std::min(
+        best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    EXPECT_EQ(body.status().code(), expected) << body.status();
+    EXPECT_LT(v.description.size(), 200u);  // a huge key is never echoed whole
+  }
+  return best;
+}
+
+TEST(RequestSizeTest, HugeKeyOfAnOversizedRequestIsRefusedQuickly) {
+  const auto huge = SizedCreateRequest(3500 << 10, true);
+  const auto control = SizedCreateRequest(3500 << 10, false);
+  const double t_huge = ValidationSeconds(huge, absl::StatusCode::kInvalidArgument);
+  const double t_control = ValidationSeconds(control, absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(t_huge, 2.0);
+  EXPECT_LT(t_huge, 3 * t_control + 0.05) << "huge key " << t_huge << " s, control " << t_control;
+  FieldViolation v;
+  auto body = CreateConnectionBody(huge, &v);
+  EXPECT_EQ(v.field, "config");
+  EXPECT_THAT(std::string(body.status().message()), HasSubstr("exceed"));
+}
+
+TEST(RequestSizeTest, ValidationIsLinearInTheSizeOfAcceptedRequests) {
+  // Both under kMaxRequestBodyBytes, so every step runs: doubling the size may at most about
+  // double the time (2.5x with noise; below 20 ms the clock says too little to compare).
+  const auto small = SizedCreateRequest(400 << 10, true);
+  const auto large = SizedCreateRequest(800 << 10, true);
+  const double t_small = ValidationSeconds(small, absl::StatusCode::kOk, 5);
+  const double t_large = ValidationSeconds(large, absl::StatusCode::kOk, 5);
+  EXPECT_TRUE(t_large < 0.02 || t_large < 2.5 * t_small)
+      << "400 KiB: " << t_small << " s, 800 KiB: " << t_large << " s";
+  EXPECT_LT(t_large, 1.0);
+}
+
+TEST(RequestSizeTest, ViolationDeepUnderAHugeKeyNamesAShortenedPath) {
+  v1::CreateConnectionRequest req = SizedCreateRequest(200 << 10, true);
+  auto& fields = *req.mutable_config()->mutable_fields();
+  for (auto& [k, v] : fields) {
+    if (k.size() > 1000) v.mutable_list_value()->add_values()->set_number_value(NAN);
+  }
+  FieldViolation v;
+  auto body = CreateConnectionBody(req, &v);
+  ASSERT_EQ(body.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(v.field, StartsWith("config.kkkk"));
+  EXPECT_THAT(v.field, HasSubstr("...[1706]"));
+  EXPECT_LT(v.field.size(), 100u);
+  EXPECT_EQ(std::string(body.status().message()), v.field + " must be a finite number");
+}
+
+TEST(RequestSizeTest, NestingLimitOfConfigAndAuth) {
+  // A chain of `levels` members "a", the innermost holding 1.
+  auto nested = [](int levels) {
+    Value v;
+    v.set_number_value(1);
+    for (int i = 0; i < levels; ++i) {
+      Value outer;
+      (*outer.mutable_struct_value()->mutable_fields())["a"] = v;
+      v = outer;
+    }
+    return v.struct_value();
+  };
+  for (bool in_auth : {false, true}) {
+    v1::CreateConnectionRequest req = FullCreateRequest();
+    if (in_auth) {
+      *req.mutable_auth() = nested(kMaxConfigDepth);  // the number sits at depth 32
+    } else {
+      *(*req.mutable_config()->mutable_fields())["deep"].mutable_struct_value() =
+          nested(kMaxConfigDepth - 1);
+    }
+    EXPECT_TRUE(CreateConnectionBody(req, nullptr).ok()) << in_auth;
+  }
+  v1::CreateConnectionRequest req = FullCreateRequest();
+  *req.mutable_auth() = nested(kMaxConfigDepth + 1);
+  FieldViolation v;
+  auto body = CreateConnectionBody(req, &v);
+  std::string path = "auth";
+  for (int i = 0; i <= kMaxConfigDepth; ++i) path += ".a";
+  EXPECT_EQ(v.field, path);
+  EXPECT_EQ(std::string(body.status().message()), path + " is nested more than 32 levels deep");
+
+  Value list;
+  list.set_number_value(1);
+  for (int i = 0; i < kMaxConfigDepth; ++i) {
+    Value outer;
+    *outer.mutable_list_value()->add_values() = list;
+    list = outer;
+  }
+  req = FullCreateRequest();
+  (*req.mutable_config()->mutable_fields())["l"] = list;  // the number sits at depth 33
+  body = CreateConnectionBody(req, &v);
+  ASSERT_FALSE(body.ok());
+  EXPECT_EQ(
+      v.field, "config.l" + [] {
+        std::string s;
+        for (int i = 0; i < kMaxConfigDepth; ++i) s += "[0]";
+        return s;
+      }());
 }
 
 }  // namespace

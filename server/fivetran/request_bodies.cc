@@ -4,6 +4,7 @@
 #include <limits>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -214,47 +215,132 @@ absl::Status ValidateFtpConfig(const v1::FtpConfig& c, FieldViolation* violation
   return absl::OkStatus();
 }
 
-// JSON has no NaN or infinity: nlohmann would silently send null. Also bounds
-// the nesting, so the body stays a sane document.
-absl::Status CheckJsonValues(const Value& v, const std::string& path, int depth,
-                             FieldViolation* violation) {
-  if (depth > kMaxConfigDepth) {
-    return Violation(violation, path,
-                     absl::StrCat(path, " is nested more than ", kMaxConfigDepth, " levels deep"));
-  }
-  switch (v.kind_case()) {
-    case Value::kNumberValue:
-      if (!std::isfinite(v.number_value())) {
-        return Violation(violation, path, absl::StrCat(path, " must be a finite number"));
-      }
-      return absl::OkStatus();
-    case Value::kStructValue:
-      for (const auto& [k, child] : v.struct_value().fields()) {
-        if (auto s = CheckJsonValues(child, absl::StrCat(path, ".", k), depth + 1, violation);
-            !s.ok()) {
-          return s;
-        }
-      }
-      return absl::OkStatus();
-    case Value::kListValue:
-      for (int i = 0; i < v.list_value().values_size(); ++i) {
-        if (auto s = CheckJsonValues(v.list_value().values(i), absl::StrCat(path, "[", i, "]"),
-                                     depth + 1, violation);
-            !s.ok()) {
-          return s;
-        }
-      }
-      return absl::OkStatus();
-    default:
-      return absl::OkStatus();
-  }
-}
+// Keys are cut to this many bytes in the field paths of violations, so a
+// huge key is never echoed whole.
+constexpr size_t kMaxPathKeyBytes = 40;
 
-absl::Status CheckStruct(const Struct& st, const std::string& path, FieldViolation* violation) {
-  Value v;
-  *v.mutable_struct_value() = st;
-  return CheckJsonValues(v, path, 0, violation);
-}
+// Checks the free-form `config` and `auth` of a create request in one
+// iterative pass, linear in their size (no path is built unless a check
+// fails, no copy of the structs):
+//   * the size first: the bytes of every key and string cannot shrink in
+//     JSON, so once they alone exceed kMaxRequestBodyBytes the request is
+//     refused at once, before any other work (the exact size of the body is
+//     checked after it is built);
+//   * the nesting, at most kMaxConfigDepth levels;
+//   * numbers: JSON has no NaN or infinity (nlohmann would silently send null).
+class FreeFormCheck {
+ public:
+  explicit FreeFormCheck(FieldViolation* violation) : violation_(violation) {}
+
+  absl::Status Check(const Struct& st, absl::string_view root) {
+    nodes_.clear();
+    stack_.clear();
+    nodes_.push_back({-1, root, -1});
+    if (absl::Status s = CountKeys(st); !s.ok()) return s;
+    Push(st, 0, 1);
+    while (!stack_.empty()) {
+      const Item item = stack_.back();
+      stack_.pop_back();
+      const Value& v = *item.value;
+      if (item.depth > kMaxConfigDepth) {
+        const std::string path = Path(item.node);
+        return Violation(
+            violation_, path,
+            absl::StrCat(path, " is nested more than ", kMaxConfigDepth, " levels deep"));
+      }
+      switch (v.kind_case()) {
+        case Value::kNumberValue:
+          if (!std::isfinite(v.number_value())) {
+            const std::string path = Path(item.node);
+            return Violation(violation_, path, absl::StrCat(path, " must be a finite number"));
+          }
+          break;
+        case Value::kStringValue:
+          if (absl::Status s = Count(v.string_value().size()); !s.ok()) return s;
+          break;
+        case Value::kStructValue:
+          if (absl::Status s = CountKeys(v.struct_value()); !s.ok()) return s;
+          Push(v.struct_value(), item.node, item.depth + 1);
+          break;
+        case Value::kListValue: {
+          const auto& values = v.list_value().values();
+          for (int i = values.size() - 1; i >= 0; --i) {
+            nodes_.push_back({item.node, {}, i});
+            stack_.push_back({&values[i], static_cast<int>(nodes_.size()) - 1, item.depth + 1});
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Node {
+    int parent;             // index in nodes_, -1 for the root
+    absl::string_view key;  // member name, or empty for a list element
+    int index;              // list index, or -1 for a member
+  };
+  struct Item {
+    const Value* value;
+    int node;
+    int depth;  // of `value`: the members of `config` are at depth 1
+  };
+
+  void Push(const Struct& st, int parent, int depth) {
+    for (const auto& [k, child] : st.fields()) {
+      nodes_.push_back({parent, k, -1});
+      stack_.push_back({&child, static_cast<int>(nodes_.size()) - 1, depth});
+    }
+  }
+
+  // Counts the member names of a struct.
+  absl::Status CountKeys(const Struct& st) {
+    for (const auto& [k, child] : st.fields()) {
+      if (absl::Status s = Count(k.size()); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Count(size_t bytes) {
+    text_bytes_ += bytes;
+    if (text_bytes_ <= kMaxRequestBodyBytes) return absl::OkStatus();
+    return Violation(
+        violation_, "config",
+        absl::StrCat("config and auth together exceed ", kMaxRequestBodyBytes, " bytes of JSON"));
+  }
+
+  // "config.a.b[3]", keys cut to kMaxPathKeyBytes.
+  std::string Path(int node) const {
+    std::vector<int> chain;
+    for (int n = node; n >= 0; n = nodes_[n].parent) chain.push_back(n);
+    std::string out;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      const Node& n = nodes_[*it];
+      if (n.index >= 0) {
+        absl::StrAppend(&out, "[", n.index, "]");
+        continue;
+      }
+      if (n.parent >= 0) out.push_back('.');
+      if (n.key.size() <= kMaxPathKeyBytes) {
+        out.append(n.key.data(), n.key.size());
+      } else {
+        size_t cut = kMaxPathKeyBytes;
+        while (cut > 0 && (static_cast<unsigned char>(n.key[cut]) & 0xC0) == 0x80) --cut;
+        absl::StrAppend(&out, n.key.substr(0, cut), "...");
+      }
+    }
+    return out;
+  }
+
+  FieldViolation* violation_;
+  std::vector<Node> nodes_;
+  std::vector<Item> stack_;
+  // Bytes of keys and strings seen so far, over config and auth together.
+  size_t text_bytes_ = 0;
+};
 
 }  // namespace
 
@@ -268,12 +354,13 @@ absl::StatusOr<nlohmann::json> CreateConnectionBody(const v1::CreateConnectionRe
       schema->second.string_value().empty()) {
     return Violation(violation, "config.schema", "config.schema is required (a non-empty string)");
   }
+  FreeFormCheck check(violation);
+  if (auto s = check.Check(req.config(), "config"); !s.ok()) return s;
+  if (auto s = check.Check(req.auth(), "auth"); !s.ok()) return s;
   json body = json::object();
   body["group_id"] = req.group_id();
   body["service"] = req.service();
   if (auto s = AddOptions(req.options(), violation, &body); !s.ok()) return s;
-  if (auto s = CheckStruct(req.config(), "config", violation); !s.ok()) return s;
-  if (auto s = CheckStruct(req.auth(), "auth", violation); !s.ok()) return s;
   body["config"] = JsonFromStruct(req.config());
   if (req.has_auth()) body["auth"] = JsonFromStruct(req.auth());
   if (body.dump().size() > kMaxRequestBodyBytes) {
