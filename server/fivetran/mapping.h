@@ -81,10 +81,11 @@ struct FieldViolation {
 // (unset => true), `config` and (when set) `auth` sent as given with integral numbers as JSON
 // integers. InvalidArgumentError naming the field (also stored in *violation when non-null)
 // when: group_id or service is empty; config.schema is missing or not a non-empty string; an
-// option is invalid (see CreateConnectionOptions: sync_frequency not one of the allowed values,
-// daily_sync_time not "HH:00" or without sync_frequency 1440, negative data_delay_threshold,
-// unknown enum numbers, networking_method UNMANAGED_PROXY_AGENT / UNKNOWN, connect_card_config
-// without an http(s) redirect_uri).
+// option is invalid (see CreateConnectionOptions: sync_frequency 0 or negative, daily_sync_time
+// over 32 bytes or without sync_frequency 1440, negative data_delay_threshold, enum numbers this
+// version cannot name, connect_card_config without a redirect_uri). Values that are Fivetran's to
+// decide (which frequencies, the daily_sync_time format, which networking methods, the
+// redirect_uri scheme) are sent as given: Fivetran's 400 is INVALID_ARGUMENT.
 // Limits of a create request's free-form `config` / `auth`: nesting depth
 // and the size of the JSON body sent. Checked in time linear in the request's
 // size, the size first: once the keys and strings alone exceed the limit the

@@ -52,13 +52,9 @@ void PutString(json* obj, const char* key, const std::string& v) {
   if (!v.empty()) (*obj)[key] = v;
 }
 
-constexpr int kSyncFrequencies[] = {1, 5, 15, 30, 60, 120, 180, 360, 480, 720, 1440};
-
-bool IsHourTime(absl::string_view s) {
-  if (s.size() != 5 || s.substr(2) != ":00") return false;
-  if (!absl::ascii_isdigit(s[0]) || !absl::ascii_isdigit(s[1])) return false;
-  return (s[0] - '0') * 10 + (s[1] - '0') <= 23;
-}
+// Longest daily_sync_time sent: Fivetran decides which times it accepts
+// ("HH:00" today); the gateway only bounds the size.
+constexpr size_t kMaxDailySyncTimeBytes = 32;
 
 // Validates `options` and adds its members to `body`.
 absl::Status AddOptions(const v1::CreateConnectionOptions& o, FieldViolation* violation,
@@ -70,21 +66,23 @@ absl::Status AddOptions(const v1::CreateConnectionOptions& o, FieldViolation* vi
   if (o.has_paused()) b["paused"] = o.paused();
   if (o.has_pause_after_trial()) b["pause_after_trial"] = o.pause_after_trial();
 
+  // Values Fivetran accepts are Fivetran's to decide (it added 1 before):
+  // anything positive is sent, and Fivetran's 400 is INVALID_ARGUMENT.
   if (o.has_sync_frequency()) {
-    bool allowed = false;
-    for (int f : kSyncFrequencies) allowed = allowed || f == o.sync_frequency();
-    if (!allowed) {
+    if (o.sync_frequency() <= 0) {
       return Violation(violation, "options.sync_frequency",
-                       absl::StrCat("options.sync_frequency must be one of ",
-                                    absl::StrJoin(kSyncFrequencies, ", ")));
+                       "options.sync_frequency must be a positive number of minutes");
     }
     b["sync_frequency"] = o.sync_frequency();
   }
   if (o.has_daily_sync_time() && !o.daily_sync_time().empty()) {
-    if (!IsHourTime(o.daily_sync_time())) {
+    if (o.daily_sync_time().size() > kMaxDailySyncTimeBytes) {
       return Violation(violation, "options.daily_sync_time",
-                       "options.daily_sync_time must be HH:00");
+                       absl::StrCat("options.daily_sync_time is longer than ",
+                                    kMaxDailySyncTimeBytes, " bytes"));
     }
+    // Fivetran ignores it with any other frequency and echoes it empty
+    // (field report N9): refused rather than silently dropped.
     if (!o.has_sync_frequency() || o.sync_frequency() != 1440) {
       return Violation(violation, "options.daily_sync_time",
                        "options.daily_sync_time requires options.sync_frequency 1440");
@@ -110,14 +108,6 @@ absl::Status AddOptions(const v1::CreateConnectionOptions& o, FieldViolation* vi
   if (auto s = CheckEnum(violation, "options.networking_method", o.networking_method()); !s.ok()) {
     return s;
   }
-  if (o.networking_method() == v1::NETWORKING_METHOD_UNMANAGED_PROXY_AGENT ||
-      o.networking_method() == v1::NETWORKING_METHOD_UNKNOWN) {
-    const std::string name = o.networking_method() == v1::NETWORKING_METHOD_UNKNOWN
-                                 ? "UNKNOWN"
-                                 : "UNMANAGED_PROXY_AGENT";
-    return Violation(violation, "options.networking_method",
-                     absl::StrCat("options.networking_method ", name, " cannot be requested"));
-  }
   PutEnum(&b, "networking_method", o.networking_method());
   PutString(&b, "proxy_agent_id", o.proxy_agent_id());
   PutString(&b, "private_link_id", o.private_link_id());
@@ -141,12 +131,6 @@ absl::Status AddOptions(const v1::CreateConnectionOptions& o, FieldViolation* vi
     const auto& c = o.connect_card_config();
     if (c.redirect_uri().empty()) {
       return Required(violation, "options.connect_card_config.redirect_uri");
-    }
-    if (!absl::StartsWith(c.redirect_uri(), "https://") &&
-        !absl::StartsWith(c.redirect_uri(), "http://")) {
-      return Violation(violation, "options.connect_card_config.redirect_uri",
-                       "options.connect_card_config.redirect_uri must start with https:// or "
-                       "http://");
     }
     json cc = {{"redirect_uri", c.redirect_uri()}};
     if (c.has_hide_setup_guide()) cc["hide_setup_guide"] = c.hide_setup_guide();
