@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -170,6 +171,69 @@ TEST_F(Utf8E2ETest, N13GetConnection) {
       gateway_->connections()->GetConnection(ContextWithDeadline().get(), request, &response);
   ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
   ExpectRepairedConnection(response.connection(), "con_u");
+}
+
+// ---------------------------------------------------------------------------
+// Exit while calls wait between retries.
+
+TEST(ShutdownE2ETest, SigtermWhileCallsWaitBetweenRetriesExitsCleanly) {
+  Emulator emulator;
+  Gateway gateway(emulator.base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+                  {"--max_attempts=5", "--grace_period=1s", "--max_retry_wait=60s"});
+  // Every read and every create is refused with a long Retry-After: each call
+  // waits on the gateway's timer between attempts.
+  emulator.AddFault({{"path_prefix", "/v1/groups"},
+                     {"method", "GET"},
+                     {"count", -1},
+                     {"status", 503},
+                     {"retry_after", "30"}});
+  emulator.AddFault({{"path_prefix", "/v1/connections"},
+                     {"method", "POST"},
+                     {"count", -1},
+                     {"status", 429},
+                     {"retry_after", "30"}});
+  constexpr int kReaders = 6;
+  std::vector<grpc::Status> statuses(kReaders);
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kReaders; ++i) {
+    readers.emplace_back([&gateway, &statuses, i] {
+      v1::ListGroupsResponse response;
+      statuses[i] = gateway.groups()->ListGroups(ContextWithDeadline(45).get(),
+                                                 v1::ListGroupsRequest(), &response);
+    });
+  }
+  // A create with a request_id outlives its caller: its POST keeps waiting
+  // between attempts after the caller's deadline (README, idempotent creates).
+  v1::CreateConnectionRequest create;
+  create.set_group_id("quiet_harbor");
+  create.set_service("postgres");
+  (*create.mutable_config()->mutable_fields())["schema"].set_string_value("pg_exit");
+  create.set_request_id("exit-while-waiting-1");
+  v1::CreateConnectionResponse created;
+  grpc::Status create_status =
+      gateway.connections()->CreateConnection(ContextWithDeadline(1).get(), create, &created);
+  EXPECT_EQ(create_status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+
+  // Every reader's first attempt has been answered: all wait on the timer.
+  for (int i = 0; i < 400; ++i) {
+    int gets = 0;
+    for (const auto& r : emulator.Requests()) gets += r["method"] == "GET" && r["status"] == 503;
+    if (gets >= kReaders) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+
+  EXPECT_EQ(gateway.process().StopWith(SIGTERM, 20), 0) << gateway.log();
+  for (auto& t : readers) t.join();
+  for (const grpc::Status& s : statuses) {
+    // The grace period (1 s) ends before the 30 s wait: the call is cut short.
+    EXPECT_TRUE(s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                s.error_code() == grpc::StatusCode::CANCELLED)
+        << s.error_code() << " " << s.error_message();
+  }
+  const std::string log = gateway.log();
+  EXPECT_EQ(log.find("AddressSanitizer"), std::string::npos) << log;
+  EXPECT_EQ(log.find("runtime error"), std::string::npos) << log;
+  EXPECT_NE(log.find("stopped"), std::string::npos) << log;
 }
 
 }  // namespace
