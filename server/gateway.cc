@@ -27,6 +27,14 @@ Gateway::~Gateway() {
     server_->Shutdown(absl::ToChronoTime(absl::Now()));
     server_->Wait();
   }
+  // Every RPC has ended, but upstream calls may still run on their own
+  // (creates with a request_id, sync polls, calls between retries). Stop
+  // them while the services their callbacks reach are still alive: first
+  // the timers (pending waits are dropped; a retry due from now on ends its
+  // call with the last error), then the transport (transfers in flight end
+  // as cancelled, queued ones as not sent, and their callbacks run now).
+  if (timers_ != nullptr) timers_->Stop();
+  transport_.reset();
 }
 
 // The services of one set of Fivetran credentials: the gateway's own, and

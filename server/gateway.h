@@ -4,7 +4,9 @@
 // services of the gateway's own Fivetran credentials (client -> REST API ->
 // sync pollers -> services), the ServiceGuard that admits each call (token,
 // scope, per-call credentials), and the gRPC server with reflection and
-// health. Destroyed in reverse: the server stops before anything it calls.
+// health. Destroyed in reverse: the server stops before anything it calls,
+// then the timers and the transport stop (ending upstream calls that still
+// run on their own) before the services those calls report to.
 // Usable in-process (tests) as well as from main.cc.
 #ifndef FIVETRAN_GATEWAY_SERVER_GATEWAY_H_
 #define FIVETRAN_GATEWAY_SERVER_GATEWAY_H_
@@ -46,8 +48,8 @@ class Gateway {
 
   const GatewayConfig config_;
   std::unique_ptr<fivetran::CurlTransport> transport_;
-  // Waits between attempts, sync polls, watch deadlines. After the
-  // transport: it stops (dropping pending waits) before the transport does.
+  // Waits between attempts, sync polls, watch deadlines. Stopped (dropping
+  // pending waits) before the transport, both before the services.
   std::unique_ptr<TimerQueue> timers_;
   std::unique_ptr<ServiceSet> default_set_;
   std::unique_ptr<ServiceGuard> guard_;

@@ -4,20 +4,34 @@ namespace fivetran_gateway {
 
 TimerQueue::TimerQueue() : thread_([this] { Loop(); }) {}
 
-TimerQueue::~TimerQueue() {
+TimerQueue::~TimerQueue() { Stop(); }
+
+void TimerQueue::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
+  // Destroyed outside the lock: a callback's captures may schedule or cancel.
+  std::map<std::pair<absl::Time, uint64_t>, std::function<void()>> dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    dropped.swap(timers_);
+    when_.clear();
+  }
 }
 
 uint64_t TimerQueue::Schedule(absl::Time when, std::function<void()> fn) {
-  absl::MutexLock lock(&mu_);
-  uint64_t id = next_id_++;
-  timers_.emplace(std::make_pair(when, id), std::move(fn));
-  when_[id] = when;
-  return id;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      uint64_t id = next_id_++;
+      timers_.emplace(std::make_pair(when, id), std::move(fn));
+      when_[id] = when;
+      return id;
+    }
+  }
+  return 0;  // Stopped: `fn` is destroyed here, outside the lock.
 }
 
 bool TimerQueue::Cancel(uint64_t id) {

@@ -26,7 +26,8 @@ class Timers {
   // The current time of this clock.
   virtual absl::Time Now() const = 0;
   // Runs `fn` at `when` (soon if it is past), never inside this call.
-  // Returns an id for Cancel.
+  // Returns an id for Cancel, or 0 when the timers have stopped: then `fn`
+  // is dropped and never runs, and the caller must end its work itself.
   virtual uint64_t Schedule(absl::Time when, std::function<void()> fn) = 0;
   // Removes a timer that has not run yet; false when it already ran or ran
   // out. Never waits for a running callback.
@@ -36,7 +37,7 @@ class Timers {
 class TimerQueue final : public Timers {
  public:
   TimerQueue();
-  ~TimerQueue() override;  // Drops pending timers without running them.
+  ~TimerQueue() override;  // Stop().
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
 
@@ -44,6 +45,10 @@ class TimerQueue final : public Timers {
   uint64_t Schedule(absl::Time when, std::function<void()> fn) override;
   bool Cancel(uint64_t id) override;
   size_t pending() const;
+  // Joins the thread (a running callback finishes first) and drops pending
+  // timers without running them; afterwards Schedule returns 0. Idempotent;
+  // not from a callback of this queue.
+  void Stop();
 
  private:
   void Loop();

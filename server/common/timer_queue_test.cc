@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -59,6 +60,22 @@ TEST(TimerQueueTest, AnEarlierTimerWakesTheLoop) {
 }
 
 }  // namespace
+
+TEST(TimerQueueTest, AfterStopScheduleFailsAndDropsTheCallback) {
+  TimerQueue q;
+  std::atomic<int> ran{0};
+  auto alive = std::make_shared<int>(1);
+  q.Schedule(absl::Now() + absl::Hours(1), [&ran, alive] { ++ran; });
+  EXPECT_EQ(alive.use_count(), 2);
+  q.Stop();
+  EXPECT_EQ(q.pending(), 0u);
+  EXPECT_EQ(alive.use_count(), 1);  // the pending callback was dropped
+  EXPECT_EQ(q.Schedule(absl::Now(), [&ran, alive] { ++ran; }), 0u);
+  EXPECT_EQ(alive.use_count(), 1);  // and so was the refused one
+  EXPECT_FALSE(q.Cancel(0));
+  q.Stop();  // idempotent
+  EXPECT_EQ(ran.load(), 0);
+}
 
 TEST(ManualTimersTest, AdvanceRunsDueTimersInOrderAtTheirOwnTimes) {
   ManualTimers t;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <random>
 #include <utility>
 
@@ -71,6 +72,14 @@ absl::StatusOr<nlohmann::json> Interpret(const HttpResult& result, const Upstrea
   return envelope;
 }
 
+// `status` with another message, its code and details kept.
+absl::Status WithMessage(const absl::Status& status, absl::string_view message) {
+  absl::Status out(status.code(), message);
+  status.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
 double UniformRandom() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -100,9 +109,12 @@ const char* FailureName(RetryableFailure f) {
 // into it, and Cancel() may come from any thread. `done_` runs exactly once.
 class FivetranClient::Call final : public HttpCall, public std::enable_shared_from_this<Call> {
  public:
+  // `gateway_bound`: --max_request_time when it, not the caller's deadline,
+  // set the call's deadline.
   Call(HttpTransport* transport, Timers* timers, RetryPolicy policy,
        std::shared_ptr<RateBudget> budget, HttpRequest request, UpstreamOp op,
-       std::vector<std::string> secrets, EnvelopeCallback done)
+       std::vector<std::string> secrets, EnvelopeCallback done,
+       std::optional<absl::Duration> gateway_bound)
       : transport_(transport),
         timers_(timers),
         policy_(policy),
@@ -110,6 +122,7 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
         request_(std::move(request)),
         op_(std::move(op)),
         secrets_(std::move(secrets)),
+        gateway_bound_(gateway_bound),
         done_(std::move(done)) {}
 
   void SendAttempt() {
@@ -165,15 +178,23 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
     }
     RetryDecision decision = DecideRetry(policy_, op_.method, result, attempts, absl::Now(),
                                          request_.deadline, UniformRandom());
+    // Set when a retry was due but the timers have stopped (the gateway is
+    // exiting): the call ends now with this attempt's error.
+    bool timers_stopped = false;
     if (decision.action == RetryDecision::Action::kRetry && !cancelled && timers_ != nullptr) {
       absl::MutexLock lock(&mu_);
       if (!cancelled_) {
-        spdlog::debug("upstream {} {}: attempt {} failed ({}), retrying in {}", op_.method,
-                      op_.path, attempts, FailureName(ClassifyAttempt(op_.method, result)),
-                      absl::FormatDuration(decision.delay));
         std::shared_ptr<Call> self = shared_from_this();
-        timer_ = timers_->Schedule(absl::Now() + decision.delay, [self] { self->OnTimer(); });
-        return;
+        const uint64_t id =
+            timers_->Schedule(absl::Now() + decision.delay, [self] { self->OnTimer(); });
+        if (id != 0) {
+          spdlog::debug("upstream {} {}: attempt {} failed ({}), retrying in {}", op_.method,
+                        op_.path, attempts, FailureName(ClassifyAttempt(op_.method, result)),
+                        absl::FormatDuration(decision.delay));
+          timer_ = id;
+          return;
+        }
+        timers_stopped = true;
       }
     }
     UpstreamInfo info;
@@ -186,6 +207,20 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
         AddRetryInfo(status, std::max(*decision.retry_after, absl::Seconds(1)));
       }
       if (attempts > 1) AddErrorMetadata(status, "attempts", absl::StrCat(attempts));
+      if (timers_stopped) {
+        status = WithMessage(status, absl::StrCat("the gateway is shutting down and sends no "
+                                                  "more attempts; the last one failed: ",
+                                                  status.message()));
+        AddErrorMetadata(status, "shutting_down", "true");
+      }
+      if (status.code() == absl::StatusCode::kDeadlineExceeded && gateway_bound_.has_value()) {
+        status = WithMessage(
+            status, absl::StrCat("the gateway's own bound on an upstream call "
+                                 "(--max_request_time=",
+                                 absl::FormatDuration(*gateway_bound_),
+                                 ") ran out, not the caller's deadline: ", status.message()));
+        AddErrorMetadata(status, "bound", "max_request_time");
+      }
       out = std::move(status);
     }
     Finish(std::move(out), info);
@@ -260,6 +295,7 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
   const UpstreamOp op_;
   // Everything no message, detail or response may carry.
   const std::vector<std::string> secrets_;
+  const std::optional<absl::Duration> gateway_bound_;
   absl::Mutex mu_;
   EnvelopeCallback done_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<HttpCall> current_ ABSL_GUARDED_BY(mu_);
@@ -283,7 +319,10 @@ std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string p
   request.username = options_.api_key;
   request.password = options_.api_secret;
   // The budget of the whole call, retries included.
-  request.deadline = std::min(deadline, absl::Now() + options_.max_request_time);
+  const absl::Time bound = absl::Now() + options_.max_request_time;
+  request.deadline = std::min(deadline, bound);
+  std::optional<absl::Duration> gateway_bound;
+  if (bound < deadline) gateway_bound = options_.max_request_time;
 
   UpstreamOp op{method, std::string(path.substr(0, path.find('?')))};
   // Everything no message, detail or response may carry: the credentials
@@ -294,7 +333,7 @@ std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string p
   }
   auto call = std::make_shared<Call>(transport_, timers_, options_.retry, options_.budget,
                                      std::move(request), std::move(op), std::move(secrets),
-                                     std::move(done));
+                                     std::move(done), gateway_bound);
   call->SendAttempt();
   return call;
 }

@@ -275,5 +275,60 @@ TEST(ClientBudgetTest, A429StopsEveryCallOfTheCredentialSetUntilItsRetryAfter) {
   EXPECT_TRUE(options.budget->BelowReserve());
 }
 
+// Issue 11: an expiry of --max_request_time says it was the gateway's own bound.
+TEST_F(ClientRetryTest, MaxRequestTimeExpiryNamesTheGatewaysBound) {
+  ClientOptions options = Options();
+  options.max_request_time = absl::Seconds(3);
+  ScriptedTransport transport;
+  FivetranClient client(options, &transport, &timers_);
+  transport.Script({Failure(TransportFailure::kDeadlineExceeded)});
+  Outcome out;
+  client.Get("/v1/users", absl::InfiniteFuture(), Into(&out));  // the caller set no deadline
+  Wait(out);
+  const absl::Status& s = out.envelope.status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_NE(s.message().find("gateway's own bound"), absl::string_view::npos) << s;
+  EXPECT_NE(s.message().find("--max_request_time=3s"), absl::string_view::npos) << s;
+  EXPECT_EQ(InfoOf(s).metadata().at("bound"), "max_request_time");
+  EXPECT_EQ(InfoOf(s).reason(), "DEADLINE_EXCEEDED");
+
+  // The caller's own, earlier deadline: no such claim.
+  transport.Script({Failure(TransportFailure::kDeadlineExceeded)});
+  Outcome caller;
+  client.Get("/v1/users", absl::Now() + absl::Seconds(1), Into(&caller));
+  Wait(caller);
+  EXPECT_EQ(caller.envelope.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(InfoOf(caller.envelope.status()).metadata().count("bound"), 0u);
+  EXPECT_EQ(caller.envelope.status().message().find("max_request_time"), absl::string_view::npos);
+}
+
+// Issue 11: a retry due after the timers stopped (the gateway exiting) ends the call at once
+// with the last attempt's error, instead of scheduling on a queue that is gone.
+TEST_F(ClientRetryTest, RetryDueAfterTheTimersStoppedEndsTheCall) {
+  TimerQueue stopped;
+  stopped.Stop();
+  ScriptedTransport transport;
+  FivetranClient client(Options(), &transport, &stopped);
+  transport.Script({Http(503)});
+  Outcome out;
+  client.Get("/v1/users", absl::Now() + absl::Seconds(10), Into(&out));
+  Wait(out);
+  const absl::Status& s = out.envelope.status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_EQ(InfoOf(s).metadata().at("shutting_down"), "true");
+  EXPECT_NE(s.message().find("shutting down"), absl::string_view::npos) << s;
+  EXPECT_EQ(transport.requests().size(), 1u);
+  EXPECT_EQ(out.calls, 1);
+
+  // A POST refused with 429 keeps its outcome: not applied.
+  transport.Script({Http(429, R"({"code":"TooManyRequests","message":"slow down"})", "1")});
+  Outcome post;
+  client.Post("/v1/connections", nlohmann::json::object(), absl::Now() + absl::Seconds(10),
+              Into(&post));
+  Wait(post);
+  EXPECT_EQ(post.envelope.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(InfoOf(post.envelope.status()).metadata().at("shutting_down"), "true");
+}
+
 }  // namespace
 }  // namespace fivetran_gateway::fivetran

@@ -10,6 +10,7 @@ using mapping_internal::DeeperThan;
 using mapping_internal::Describe;
 using mapping_internal::json;
 using mapping_internal::Reader;
+using mapping_internal::RepairJsonText;
 using mapping_internal::Sanitize;
 using mapping_internal::TruncateUtf8;
 
@@ -17,15 +18,32 @@ constexpr int kMaxDepth = 100;  // ParseJsonBody
 constexpr size_t kBodySnippetChars = 80;
 constexpr size_t kMaxErrorMessage = 1000;
 
+// nlohmann::json without exceptions: a discarded value when `text` is not JSON.
+json ParseStrict(absl::string_view text) {
+  try {
+    return json::parse(text.begin(), text.end(), /*cb=*/nullptr, /*allow_exceptions=*/false);
+  } catch (const std::exception&) {  // parse() should not throw with allow_exceptions=false.
+    return json(json::value_t::discarded);
+  }
+}
+
+// The strict parse first: a valid body costs one parse, nothing more. Only a
+// body the strict parser refuses pays for the linear repair pass and a second
+// parse (RepairJsonText: lone surrogate escapes, bytes that are not UTF-8).
+json ParseTolerant(absl::string_view body) {
+  json doc = ParseStrict(body);
+  if (!doc.is_discarded()) return doc;
+  std::optional<std::string> repaired = RepairJsonText(body);
+  if (!repaired.has_value()) return doc;
+  return ParseStrict(*repaired);
+}
+
 }  // namespace
 
 absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_status,
                                              absl::string_view content_type) {
-  try {
-    json doc = json::parse(body.begin(), body.end(), /*cb=*/nullptr, /*allow_exceptions=*/false);
-    if (doc.is_object() && !DeeperThan(doc, kMaxDepth)) return doc;
-  } catch (const std::exception&) {  // parse() should not throw with allow_exceptions=false.
-  }
+  json doc = ParseTolerant(body);
+  if (doc.is_object() && !DeeperThan(doc, kMaxDepth)) return doc;
   const std::string ct = content_type.empty() ? "no content type" : Sanitize(content_type, 60);
   const std::string snippet = body.empty() ? "<empty>" : Sanitize(body, kBodySnippetChars);
   return absl::InternalError(absl::StrCat("Fivetran returned a non-JSON body (HTTP ", http_status,
@@ -74,12 +92,7 @@ absl::StatusOr<RawPage> ParsePage(const nlohmann::json& envelope) {
 
 FivetranError ParseFivetranError(absl::string_view body) {
   FivetranError e;
-  json doc;
-  try {
-    doc = json::parse(body.begin(), body.end(), nullptr, false);
-  } catch (const std::exception&) {
-    return e;
-  }
+  json doc = ParseTolerant(body);
   if (!doc.is_object()) return e;
   if (auto it = doc.find("code"); it != doc.end() && it->is_string()) {
     e.code = it->get<std::string>();

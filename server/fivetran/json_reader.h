@@ -40,6 +40,16 @@ bool DeeperThan(const json& root, int limit);
 // Guards a top-level mapper: the input must be an object.
 absl::Status RequireObject(const json& j, absl::string_view what);
 
+// JSON text that RFC 8259 allows (or that is merely damaged) but
+// nlohmann::json refuses, made acceptable in one linear pass: a \u escape of
+// a lone surrogate (Java services emit them for damaged strings) becomes
+// U+FFFD, a valid pair (\ud83d\ude00) is kept, and every maximal run of bytes
+// that is not well-formed UTF-8 (RFC 3629: no overlongs, no encoded
+// surrogates, nothing above U+10FFFF) becomes one U+FFFD. Everything else is
+// copied as it is, so text that was not JSON stays not JSON. nullopt when
+// nothing needed replacing.
+std::optional<std::string> RepairJsonText(absl::string_view text);
+
 // Response reader: typed, null-safe access to one JSON object; remembers the
 // first error.
 template <typename E>

@@ -81,12 +81,16 @@ struct FieldViolation {
 // (unset => true), `config` and (when set) `auth` sent as given with integral numbers as JSON
 // integers. InvalidArgumentError naming the field (also stored in *violation when non-null)
 // when: group_id or service is empty; config.schema is missing or not a non-empty string; an
-// option is invalid (see CreateConnectionOptions: sync_frequency not one of the allowed values,
-// daily_sync_time not "HH:00" or without sync_frequency 1440, negative data_delay_threshold,
-// unknown enum numbers, networking_method UNMANAGED_PROXY_AGENT / UNKNOWN, connect_card_config
-// without an http(s) redirect_uri).
+// option is invalid (see CreateConnectionOptions: sync_frequency 0 or negative, daily_sync_time
+// over 32 bytes or without sync_frequency 1440, negative data_delay_threshold, enum numbers this
+// version cannot name, connect_card_config without a redirect_uri). Values that are Fivetran's to
+// decide (which frequencies, the daily_sync_time format, which networking methods, the
+// redirect_uri scheme) are sent as given: Fivetran's 400 is INVALID_ARGUMENT.
 // Limits of a create request's free-form `config` / `auth`: nesting depth
-// and the size of the JSON body sent.
+// and the size of the JSON body sent. Checked in time linear in the request's
+// size, the size first: once the keys and strings alone exceed the limit the
+// request is refused before any other work. Field paths in violations cut
+// keys to 40 bytes ("config.kkkk...[3]").
 inline constexpr int kMaxConfigDepth = 32;
 inline constexpr size_t kMaxRequestBodyBytes = 1 << 20;
 
@@ -109,9 +113,13 @@ nlohmann::json FtpConfigToJson(const v1::FtpConfig& c);
 // ---------------------------------------------------------------------------------------------
 // Envelope.
 
-// Parses a response body. A body that is not JSON, that is JSON but not an object, or that is
-// nested deeper than 100 levels gives InternalError "Fivetran returned a non-JSON body (HTTP
-// <status>, <content-type>): <first 80 printable characters, sanitised>".
+// Parses a response body. \u escapes of lone surrogates (valid JSON, emitted by Java services for
+// damaged strings) become U+FFFD, valid pairs stay what they encode, and bytes that are not UTF-8
+// become U+FFFD (RepairJsonText, run only when the strict parse fails), so every string of the
+// result, and of every proto mapped from it, is valid UTF-8. A body that is not JSON, that is JSON
+// but not an object, or that is nested deeper than 100 levels gives InternalError "Fivetran
+// returned a non-JSON body (HTTP <status>, <content-type>): <first 80 printable characters,
+// sanitised>".
 absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_status,
                                              absl::string_view content_type);
 

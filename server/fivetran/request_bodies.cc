@@ -4,6 +4,7 @@
 #include <limits>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -52,13 +53,9 @@ void PutString(json* obj, const char* key, const std::string& v) {
   if (!v.empty()) (*obj)[key] = v;
 }
 
-constexpr int kSyncFrequencies[] = {1, 5, 15, 30, 60, 120, 180, 360, 480, 720, 1440};
-
-bool IsHourTime(absl::string_view s) {
-  if (s.size() != 5 || s.substr(2) != ":00") return false;
-  if (!absl::ascii_isdigit(s[0]) || !absl::ascii_isdigit(s[1])) return false;
-  return (s[0] - '0') * 10 + (s[1] - '0') <= 23;
-}
+// Longest daily_sync_time sent: Fivetran decides which times it accepts
+// ("HH:00" today); the gateway only bounds the size.
+constexpr size_t kMaxDailySyncTimeBytes = 32;
 
 // Validates `options` and adds its members to `body`.
 absl::Status AddOptions(const v1::CreateConnectionOptions& o, FieldViolation* violation,
@@ -70,21 +67,23 @@ absl::Status AddOptions(const v1::CreateConnectionOptions& o, FieldViolation* vi
   if (o.has_paused()) b["paused"] = o.paused();
   if (o.has_pause_after_trial()) b["pause_after_trial"] = o.pause_after_trial();
 
+  // Values Fivetran accepts are Fivetran's to decide (it added 1 before):
+  // anything positive is sent, and Fivetran's 400 is INVALID_ARGUMENT.
   if (o.has_sync_frequency()) {
-    bool allowed = false;
-    for (int f : kSyncFrequencies) allowed = allowed || f == o.sync_frequency();
-    if (!allowed) {
+    if (o.sync_frequency() <= 0) {
       return Violation(violation, "options.sync_frequency",
-                       absl::StrCat("options.sync_frequency must be one of ",
-                                    absl::StrJoin(kSyncFrequencies, ", ")));
+                       "options.sync_frequency must be a positive number of minutes");
     }
     b["sync_frequency"] = o.sync_frequency();
   }
   if (o.has_daily_sync_time() && !o.daily_sync_time().empty()) {
-    if (!IsHourTime(o.daily_sync_time())) {
+    if (o.daily_sync_time().size() > kMaxDailySyncTimeBytes) {
       return Violation(violation, "options.daily_sync_time",
-                       "options.daily_sync_time must be HH:00");
+                       absl::StrCat("options.daily_sync_time is longer than ",
+                                    kMaxDailySyncTimeBytes, " bytes"));
     }
+    // Fivetran ignores it with any other frequency and echoes it empty
+    // (field report N9): refused rather than silently dropped.
     if (!o.has_sync_frequency() || o.sync_frequency() != 1440) {
       return Violation(violation, "options.daily_sync_time",
                        "options.daily_sync_time requires options.sync_frequency 1440");
@@ -110,14 +109,6 @@ absl::Status AddOptions(const v1::CreateConnectionOptions& o, FieldViolation* vi
   if (auto s = CheckEnum(violation, "options.networking_method", o.networking_method()); !s.ok()) {
     return s;
   }
-  if (o.networking_method() == v1::NETWORKING_METHOD_UNMANAGED_PROXY_AGENT ||
-      o.networking_method() == v1::NETWORKING_METHOD_UNKNOWN) {
-    const std::string name = o.networking_method() == v1::NETWORKING_METHOD_UNKNOWN
-                                 ? "UNKNOWN"
-                                 : "UNMANAGED_PROXY_AGENT";
-    return Violation(violation, "options.networking_method",
-                     absl::StrCat("options.networking_method ", name, " cannot be requested"));
-  }
   PutEnum(&b, "networking_method", o.networking_method());
   PutString(&b, "proxy_agent_id", o.proxy_agent_id());
   PutString(&b, "private_link_id", o.private_link_id());
@@ -141,12 +132,6 @@ absl::Status AddOptions(const v1::CreateConnectionOptions& o, FieldViolation* vi
     const auto& c = o.connect_card_config();
     if (c.redirect_uri().empty()) {
       return Required(violation, "options.connect_card_config.redirect_uri");
-    }
-    if (!absl::StartsWith(c.redirect_uri(), "https://") &&
-        !absl::StartsWith(c.redirect_uri(), "http://")) {
-      return Violation(violation, "options.connect_card_config.redirect_uri",
-                       "options.connect_card_config.redirect_uri must start with https:// or "
-                       "http://");
     }
     json cc = {{"redirect_uri", c.redirect_uri()}};
     if (c.has_hide_setup_guide()) cc["hide_setup_guide"] = c.hide_setup_guide();
@@ -215,48 +200,127 @@ absl::Status ValidateFtpConfig(const v1::FtpConfig& c, FieldViolation* violation
   return absl::OkStatus();
 }
 
-// JSON has no NaN or infinity: nlohmann would silently send null. Also bounds
-// the nesting, so the body stays a sane document.
-absl::Status CheckJsonValues(const Value& v, const std::string& path, int depth,
-                             FieldViolation* violation) {
-  if (depth > kMaxConfigDepth) {
-    return Violation(violation, path,
-                     absl::StrCat(path, " is nested more than ", kMaxConfigDepth, " levels deep"));
-  }
-  switch (v.kind_case()) {
-    case Value::kNumberValue:
-      if (!std::isfinite(v.number_value())) {
-        return Violation(violation, path, absl::StrCat(path, " must be a finite number"));
-      }
-      return absl::OkStatus();
-    case Value::kStructValue:
-      for (const auto& [k, child] : v.struct_value().fields()) {
-        if (auto s = CheckJsonValues(child, absl::StrCat(path, ".", SafeText(k, 64)), depth + 1,
-                                     violation);
-            !s.ok()) {
-          return s;
-        }
-      }
-      return absl::OkStatus();
-    case Value::kListValue:
-      for (int i = 0; i < v.list_value().values_size(); ++i) {
-        if (auto s = CheckJsonValues(v.list_value().values(i), absl::StrCat(path, "[", i, "]"),
-                                     depth + 1, violation);
-            !s.ok()) {
-          return s;
-        }
-      }
-      return absl::OkStatus();
-    default:
-      return absl::OkStatus();
-  }
-}
+// Keys are cut to this many bytes in the field paths of violations, so a
+// huge key is never echoed whole.
+constexpr size_t kMaxPathKeyBytes = 40;
 
-absl::Status CheckStruct(const Struct& st, const std::string& path, FieldViolation* violation) {
-  Value v;
-  *v.mutable_struct_value() = st;
-  return CheckJsonValues(v, path, 0, violation);
-}
+// Checks the free-form `config` and `auth` of a create request in one
+// iterative pass, linear in their size (no path is built unless a check
+// fails, no copy of the structs):
+//   * the size first: the bytes of every key and string cannot shrink in
+//     JSON, so once they alone exceed kMaxRequestBodyBytes the request is
+//     refused at once, before any other work (the exact size of the body is
+//     checked after it is built);
+//   * the nesting, at most kMaxConfigDepth levels;
+//   * numbers: JSON has no NaN or infinity (nlohmann would silently send null).
+class FreeFormCheck {
+ public:
+  explicit FreeFormCheck(FieldViolation* violation) : violation_(violation) {}
+
+  absl::Status Check(const Struct& st, absl::string_view root) {
+    nodes_.clear();
+    stack_.clear();
+    nodes_.push_back({-1, root, -1});
+    if (absl::Status s = CountKeys(st); !s.ok()) return s;
+    Push(st, 0, 1);
+    while (!stack_.empty()) {
+      const Item item = stack_.back();
+      stack_.pop_back();
+      const Value& v = *item.value;
+      if (item.depth > kMaxConfigDepth) {
+        const std::string path = Path(item.node);
+        return Violation(
+            violation_, path,
+            absl::StrCat(path, " is nested more than ", kMaxConfigDepth, " levels deep"));
+      }
+      switch (v.kind_case()) {
+        case Value::kNumberValue:
+          if (!std::isfinite(v.number_value())) {
+            const std::string path = Path(item.node);
+            return Violation(violation_, path, absl::StrCat(path, " must be a finite number"));
+          }
+          break;
+        case Value::kStringValue:
+          if (absl::Status s = Count(v.string_value().size()); !s.ok()) return s;
+          break;
+        case Value::kStructValue:
+          if (absl::Status s = CountKeys(v.struct_value()); !s.ok()) return s;
+          Push(v.struct_value(), item.node, item.depth + 1);
+          break;
+        case Value::kListValue: {
+          const auto& values = v.list_value().values();
+          for (int i = values.size() - 1; i >= 0; --i) {
+            nodes_.push_back({item.node, {}, i});
+            stack_.push_back({&values[i], static_cast<int>(nodes_.size()) - 1, item.depth + 1});
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Node {
+    int parent;             // index in nodes_, -1 for the root
+    absl::string_view key;  // member name, or empty for a list element
+    int index;              // list index, or -1 for a member
+  };
+  struct Item {
+    const Value* value;
+    int node;
+    int depth;  // of `value`: the members of `config` are at depth 1
+  };
+
+  void Push(const Struct& st, int parent, int depth) {
+    for (const auto& [k, child] : st.fields()) {
+      nodes_.push_back({parent, k, -1});
+      stack_.push_back({&child, static_cast<int>(nodes_.size()) - 1, depth});
+    }
+  }
+
+  // Counts the member names of a struct.
+  absl::Status CountKeys(const Struct& st) {
+    for (const auto& [k, child] : st.fields()) {
+      if (absl::Status s = Count(k.size()); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Count(size_t bytes) {
+    text_bytes_ += bytes;
+    if (text_bytes_ <= kMaxRequestBodyBytes) return absl::OkStatus();
+    return Violation(
+        violation_, "config",
+        absl::StrCat("config and auth together exceed ", kMaxRequestBodyBytes, " bytes of JSON"));
+  }
+
+  // "config.a.b[3]", keys escaped and cut to kMaxPathKeyBytes.
+  std::string Path(int node) const {
+    std::vector<int> chain;
+    for (int n = node; n >= 0; n = nodes_[n].parent) chain.push_back(n);
+    std::string out;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      const Node& n = nodes_[*it];
+      if (n.index >= 0) {
+        absl::StrAppend(&out, "[", n.index, "]");
+        continue;
+      }
+      if (n.parent >= 0) out.push_back('.');
+      // Escaped (no control characters reach a message or the log) and cut.
+      out.append(SafeText(n.key, kMaxPathKeyBytes));
+    }
+    return out;
+  }
+
+  FieldViolation* violation_;
+  std::vector<Node> nodes_;
+  std::vector<Item> stack_;
+  // Bytes of keys and strings seen so far, over config and auth together.
+  size_t text_bytes_ = 0;
+};
 
 }  // namespace
 
@@ -270,12 +334,13 @@ absl::StatusOr<nlohmann::json> CreateConnectionBody(const v1::CreateConnectionRe
       schema->second.string_value().empty()) {
     return Violation(violation, "config.schema", "config.schema is required (a non-empty string)");
   }
+  FreeFormCheck check(violation);
+  if (auto s = check.Check(req.config(), "config"); !s.ok()) return s;
+  if (auto s = check.Check(req.auth(), "auth"); !s.ok()) return s;
   json body = json::object();
   body["group_id"] = req.group_id();
   body["service"] = req.service();
   if (auto s = AddOptions(req.options(), violation, &body); !s.ok()) return s;
-  if (auto s = CheckStruct(req.config(), "config", violation); !s.ok()) return s;
-  if (auto s = CheckStruct(req.auth(), "auth", violation); !s.ok()) return s;
   body["config"] = JsonFromStruct(req.config());
   if (req.has_auth()) body["auth"] = JsonFromStruct(req.auth());
   if (body.dump().size() > kMaxRequestBodyBytes) {
