@@ -41,19 +41,14 @@ void AddCreateOptions(CLI::App* cmd, Appliers<Options>* apply) {
        [](Options* o, const bool& v) { o->set_pause_after_trial(v); });
   AddField<Options, int>(cmd, apply, "--sync-frequency", "Sync interval in minutes",
                          [](Options* o, const int& v) { o->set_sync_frequency(v); })
-      ->check(CLI::IsMember(std::set<int>{1, 5, 15, 30, 60, 120, 180, 360, 480, 720, 1440}))
+      // Fivetran decides which intervals it accepts (it has added some before).
+      ->check(CLI::PositiveNumber)
       ->type_name("MINUTES")
       ->group(group);
-  text("--daily-sync-time", "Daily sync time HH:MM UTC (Fivetran accepts HH:00, with 1440)",
-       [](Options* o, const std::string& v) { o->set_daily_sync_time(v); })
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            const bool ok = v.size() == 5 && v[2] == ':' && absl::ascii_isdigit(v[0]) &&
-                            absl::ascii_isdigit(v[1]) && absl::ascii_isdigit(v[3]) &&
-                            absl::ascii_isdigit(v[4]);
-            return ok ? "" : "expected HH:MM, e.g. 14:00";
-          },
-          "HH:MM"));
+  text("--daily-sync-time",
+       "Daily sync time in UTC, e.g. 14:00 (with --sync-frequency 1440; Fivetran decides which "
+       "times it accepts)",
+       [](Options* o, const std::string& v) { o->set_daily_sync_time(v); });
   AddEnum<Options, v1::ScheduleType>(
       cmd, apply, "--schedule-type", "Who schedules syncs (manual = cron-driven)",
       v1::ScheduleType_descriptor(),
@@ -73,8 +68,7 @@ void AddCreateOptions(CLI::App* cmd, Appliers<Options>* apply) {
   AddEnum<Options, v1::NetworkingMethod>(
       cmd, apply, "--networking-method", "How Fivetran reaches the source",
       v1::NetworkingMethod_descriptor(),
-      [](Options* o, v1::NetworkingMethod e) { o->set_networking_method(e); },
-      {v1::NETWORKING_METHOD_UNMANAGED_PROXY_AGENT, v1::NETWORKING_METHOD_UNKNOWN})
+      [](Options* o, v1::NetworkingMethod e) { o->set_networking_method(e); })
       ->group(group);
   text("--proxy-agent-id", "Proxy agent id",
        [](Options* o, const std::string& v) { o->set_proxy_agent_id(v); });

@@ -95,12 +95,28 @@ TEST(AddCreateOptions, SetsOnlyTheGivenFlags) {
   EXPECT_FALSE(options.has_daily_sync_time());
 }
 
+// Issue 11, stale allow-lists: values that are Fivetran's to judge are sent
+// as given.
+TEST(AddCreateOptions, SendsFivetransValuesAsGiven) {
+  CLI::App app;
+  Appliers<v1::CreateConnectionOptions> apply;
+  AddCreateOptions(&app, &apply);
+  Parse(&app, {"--sync-frequency", "7", "--daily-sync-time", "14:30", "--networking-method",
+               "UnmanagedProxyAgent"});
+  v1::CreateConnectionOptions options;
+  for (auto& a : apply) a(&options);
+  EXPECT_EQ(options.sync_frequency(), 7);
+  EXPECT_EQ(options.daily_sync_time(), "14:30");
+  EXPECT_EQ(options.networking_method(), v1::NETWORKING_METHOD_UNMANAGED_PROXY_AGENT);
+}
+
 TEST(AddCreateOptions, ValidatesValues) {
   for (std::vector<std::string> args :
-       std::vector<std::vector<std::string>>{{"--sync-frequency", "7"},
-                                             {"--daily-sync-time", "1400"},
+       std::vector<std::vector<std::string>>{{"--sync-frequency", "0"},
+                                             {"--sync-frequency", "-5"},
+                                             {"--sync-frequency", "often"},
                                              {"--schedule-type", "sometimes"},
-                                             {"--networking-method", "unmanaged_proxy_agent"}}) {
+                                             {"--networking-method", "by_pigeon"}}) {
     CLI::App app;
     Appliers<v1::CreateConnectionOptions> apply;
     AddCreateOptions(&app, &apply);
