@@ -11,20 +11,12 @@ absl::Time ManualTimers::Now() const {
 
 uint64_t ManualTimers::Schedule(absl::Time when, std::function<void()> fn) {
   absl::MutexLock lock(&mu_);
-  uint64_t id = next_id_++;
-  when = std::max(when, now_);
-  timers_.emplace(std::make_pair(when, id), std::move(fn));
-  when_[id] = when;
-  return id;
+  return timers_.Add(std::max(when, now_), std::move(fn));
 }
 
 bool ManualTimers::Cancel(uint64_t id) {
   absl::MutexLock lock(&mu_);
-  auto it = when_.find(id);
-  if (it == when_.end()) return false;
-  timers_.erase({it->second, id});
-  when_.erase(it);
-  return true;
+  return timers_.Remove(id);
 }
 
 void ManualTimers::Advance(absl::Duration d) {
@@ -37,15 +29,13 @@ void ManualTimers::Advance(absl::Duration d) {
     std::function<void()> fn;
     {
       absl::MutexLock lock(&mu_);
-      if (timers_.empty() || timers_.begin()->first.first > end) {
+      absl::Time due;
+      fn = timers_.PopDue(end, &due);
+      if (!fn) {
         now_ = end;
         return;
       }
-      auto first = timers_.begin();
-      now_ = std::max(now_, first->first.first);
-      fn = std::move(first->second);
-      when_.erase(first->first.second);
-      timers_.erase(first);
+      now_ = std::max(now_, due);
     }
     fn();
   }
@@ -58,7 +48,7 @@ size_t ManualTimers::pending() const {
 
 absl::Time ManualTimers::next_due() const {
   absl::MutexLock lock(&mu_);
-  return timers_.empty() ? absl::InfiniteFuture() : timers_.begin()->first.first;
+  return timers_.next_due();
 }
 
 }  // namespace fivetran_gateway

@@ -37,9 +37,7 @@ class ManualTimers final : public Timers {
  private:
   mutable absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
-  std::map<std::pair<absl::Time, uint64_t>, std::function<void()>> timers_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, absl::Time> when_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  TimerSchedule timers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace fivetran_gateway

@@ -13,6 +13,7 @@
 #include <map>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -32,6 +33,30 @@ class Timers {
   // Removes a timer that has not run yet; false when it already ran or ran
   // out. Never waits for a running callback.
   virtual bool Cancel(uint64_t id) = 0;
+};
+
+// The pending timers of a Timers implementation, ordered by time, then by
+// id. Not thread-safe: its owner guards it with its own mutex.
+class TimerSchedule {
+ public:
+  // Adds `fn` due at `when`; returns its id (never 0).
+  uint64_t Add(absl::Time when, std::function<void()> fn);
+  // Removes a pending timer; false when there is none with `id`.
+  bool Remove(uint64_t id);
+  // Removes and returns the earliest timer due at or before `now`; an empty
+  // function when none is due. `*due` (if given) gets its time.
+  std::function<void()> PopDue(absl::Time now, absl::Time* due = nullptr);
+  // When the earliest timer is due; InfiniteFuture when none is pending.
+  absl::Time next_due() const;
+  size_t size() const { return timers_.size(); }
+  // Removes every timer and returns their callbacks, to be destroyed by the
+  // caller (outside its lock: captures may schedule or cancel).
+  std::vector<std::function<void()>> TakeAll();
+
+ private:
+  std::map<std::pair<absl::Time, uint64_t>, std::function<void()>> timers_;
+  std::map<uint64_t, absl::Time> when_;
+  uint64_t next_id_ = 1;
 };
 
 class TimerQueue final : public Timers {
@@ -54,9 +79,7 @@ class TimerQueue final : public Timers {
   void Loop();
   mutable absl::Mutex mu_;
   // Ordered by (time, id).
-  std::map<std::pair<absl::Time, uint64_t>, std::function<void()>> timers_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, absl::Time> when_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  TimerSchedule timers_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
