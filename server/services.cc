@@ -254,12 +254,9 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::SyncConnection(
         response->set_message(result->message);
         response->set_setup_state_at_trigger(result->setup_state_at_trigger);
         response->set_already_syncing(result->already_syncing);
-        *response->mutable_triggered_at() =
-            google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-                absl::ToUnixNanos(result->triggered_at));
+        *response->mutable_triggered_at() = TimestampOf(result->triggered_at);
         if (result->baseline) {
-          *response->mutable_baseline() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-              absl::ToUnixNanos(*result->baseline));
+          *response->mutable_baseline() = TimestampOf(*result->baseline);
         }
         r->Complete(absl::OkStatus(), result->upstream);
       });

@@ -1,111 +1,21 @@
-// Sync triggering and watching for ConnectionService.
-//
-// SyncPollers keeps one poller per watched connection: it reads
-// the connection (FivetranApi::GetConnection) on a timer while at least one watcher
-// is subscribed, and hands each result to every subscriber, so N watchers of
-// one connection cost one upstream read per interval. A poller whose last
-// watcher leaves stops at once.
+// WatchConnectionSync: streams a connection's sync state until the sync
+// ends, judged by the completion rule (sync_rules.h), from the shared
+// pollers (sync_pollers.h), optionally triggering the sync first
+// (sync_trigger.h).
 #ifndef FIVETRAN_GATEWAY_SERVER_SYNC_WATCH_H_
 #define FIVETRAN_GATEWAY_SERVER_SYNC_WATCH_H_
 
-#include <functional>
-#include <map>
-#include <memory>
-#include <optional>
-#include <string>
+#include <grpcpp/grpcpp.h>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
+#include <memory>
+
 #include "fivetran/gateway/v1/connection_service.grpc.pb.h"
 #include "server/common/timer_queue.h"
 #include "server/fivetran/fivetran_api.h"
+#include "server/sync_pollers.h"
+#include "server/sync_trigger.h"
 
 namespace fivetran_gateway {
-
-namespace v1 = ::fivetran::gateway::v1;
-
-struct SyncWatchOptions {
-  absl::Duration default_poll_interval = absl::Seconds(10);
-  absl::Duration min_poll_interval = absl::Seconds(1);
-  // Bound of one poll request.
-  absl::Duration poll_timeout = absl::Seconds(30);
-  // Longest pause after repeated transient failures.
-  absl::Duration max_backoff = absl::Seconds(60);
-  // Whether the credential set's remaining request budget is under the
-  // reserve kept for interactive calls (RateBudget::BelowReserve). While it
-  // is, polling yields: each poll waits `reserve_slowdown` times its
-  // interval. Null: never.
-  std::function<bool()> budget_low;
-  int reserve_slowdown = 4;
-};
-
-// Whether a failed poll is worth retrying (the watch goes on).
-bool IsTransient(const absl::Status& status);
-
-class SyncPollers : public std::enable_shared_from_this<SyncPollers> {
- public:
-  using Callback =
-      std::function<void(const absl::StatusOr<v1::Connection>& result, absl::Time observed_at)>;
-  // Removes the subscription when destroyed (or Cancel()).
-  class Subscription {
-   public:
-    virtual ~Subscription() = default;
-    virtual void Cancel() = 0;
-  };
-
-  // Time comes from `timers` (a manual clock in unit tests).
-  SyncPollers(fivetran::FivetranApi* api, Timers* timers, SyncWatchOptions options);
-  ~SyncPollers();
-
-  // `interval` is raised to min_poll_interval. With `soon`, the subscriber
-  // gets a result as soon as possible: the poll in flight, or a new one
-  // unless the last started less than min_poll_interval ago; otherwise the
-  // first poll is one interval away. Must be owned by a shared_ptr.
-  std::unique_ptr<Subscription> Subscribe(const std::string& connection_id, absl::Duration interval,
-                                          bool soon, Callback callback);
-  // Connections currently polled (for tests and logs).
-  size_t active_pollers() const;
-  const SyncWatchOptions& options() const { return options_; }
-  absl::Duration EffectiveInterval(const google::protobuf::Duration* requested) const;
-
- private:
-  struct Poller;
-  class SubscriptionImpl;
-  void Unsubscribe(const std::shared_ptr<Poller>& poller, uint64_t id);
-  void ScheduleNext(const std::shared_ptr<Poller>& poller, absl::Duration delay)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Poll(const std::shared_ptr<Poller>& poller);
-  void OnResult(const std::shared_ptr<Poller>& poller, absl::StatusOr<v1::Connection> result);
-
-  fivetran::FivetranApi* const api_;
-  Timers* const timers_;
-  const SyncWatchOptions options_;
-  mutable absl::Mutex mu_;
-  std::map<std::string, std::shared_ptr<Poller>> pollers_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-};
-
-// Read the connection, check it can sync (CheckSyncable), then trigger the
-// sync. A 409 from the trigger is checked with one more read: OK with
-// already_syncing when a sync is running, FAILED_PRECONDITION otherwise. `done` gets the
-// pre-trigger connection's last sync end (baseline) and Fivetran's message, or the error.
-struct TriggerResult {
-  std::optional<absl::Time> baseline;
-  // status.setup_state right before the trigger (BROKEN: a recovery attempt).
-  v1::SetupState setup_state_at_trigger = v1::SETUP_STATE_UNSPECIFIED;
-  // A sync was running and force was false: Fivetran starts no new one.
-  bool already_syncing = false;
-  absl::Time triggered_at;
-  std::string message;
-  fivetran::UpstreamInfo upstream;
-};
-using TriggerCallback = std::function<void(absl::StatusOr<TriggerResult>)>;
-// `on_call` receives each HTTP call as it starts (for cancellation).
-void TriggerSync(fivetran::FivetranApi* api, Timers* timers, const std::string& connection_id,
-                 bool force, absl::Time deadline,
-                 std::function<void(std::shared_ptr<Cancellable>)> on_call, TriggerCallback done);
 
 // Creates the reactor for one WatchConnectionSync call.
 grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(

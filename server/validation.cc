@@ -13,6 +13,17 @@
 namespace fivetran_gateway {
 namespace {
 
+// google.protobuf.Timestamp's range, 0001-01-01T00:00:00Z to
+// 9999-12-31T23:59:59.999999999Z, and Duration's, +-10,000 years.
+constexpr int64_t kMinTimestampSeconds = -62135596800;
+constexpr int64_t kMaxTimestampSeconds = 253402300799;
+constexpr int64_t kMaxDurationSeconds = 315576000000;
+
+absl::Status InvalidField(absl::string_view field, absl::string_view why) {
+  return MakeFieldError(absl::StatusCode::kInvalidArgument, field, absl::StrCat(field, " ", why),
+                        "INVALID_FIELD");
+}
+
 constexpr absl::string_view kTokenVersion = "p1";
 
 // FNV-1a, 64 bits: stable across runs and builds (absl::Hash is not).
@@ -97,6 +108,43 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::strin
     return invalid("was issued for a different request (other filters or method)");
   }
   return std::string(parts[2]);
+}
+
+// Seconds and nanoseconds apart: int64 nanoseconds overflow after 2262.
+google::protobuf::Timestamp TimestampOf(absl::Time t) {
+  google::protobuf::Timestamp out;
+  const int64_t seconds = absl::ToUnixSeconds(t);  // Rounds towards the past.
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
+  return out;
+}
+
+// A request Timestamp, checked against its documented range.
+absl::StatusOr<absl::Time> RequestTime(absl::string_view field,
+                                       const google::protobuf::Timestamp& t) {
+  if (t.nanos() < 0 || t.nanos() > 999999999) {
+    return InvalidField(field, "has nanos outside 0..999999999");
+  }
+  if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds) {
+    return InvalidField(field, "is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z");
+  }
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+// A request Duration, checked against its documented form; negative is
+// refused (a polling interval cannot be).
+absl::Status ValidateInterval(absl::string_view field, const google::protobuf::Duration& d) {
+  if (d.nanos() < -999999999 || d.nanos() > 999999999) {
+    return InvalidField(field, "has nanos outside -999999999..999999999");
+  }
+  if ((d.seconds() > 0 && d.nanos() < 0) || (d.seconds() < 0 && d.nanos() > 0)) {
+    return InvalidField(field, "has seconds and nanos of different signs");
+  }
+  if (d.seconds() < -kMaxDurationSeconds || d.seconds() > kMaxDurationSeconds) {
+    return InvalidField(field, "is outside the range of google.protobuf.Duration");
+  }
+  if (d.seconds() < 0 || d.nanos() < 0) return InvalidField(field, "is negative");
+  return absl::OkStatus();
 }
 
 }  // namespace fivetran_gateway

@@ -8,6 +8,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/timestamp.pb.h"
 
 namespace fivetran_gateway {
 
@@ -35,6 +38,19 @@ absl::StatusOr<int> EffectivePageSize(int page_size);
 std::string EncodePageToken(absl::string_view cursor, absl::string_view scope);
 // Returns the Fivetran cursor ("" for an empty token).
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view scope);
+
+// A Timestamp of a request (e.g. WatchConnectionSyncRequest.baseline),
+// checked against google.protobuf.Timestamp's documented range
+// (0001-01-01..9999-12-31) and nanos; INVALID_ARGUMENT with a BadRequest
+// naming `field` otherwise. Converted without overflow.
+absl::StatusOr<absl::Time> RequestTime(absl::string_view field,
+                                       const google::protobuf::Timestamp& t);
+// A Duration of a request: a valid google.protobuf.Duration (nanos range,
+// one sign, +-10,000 years) that is not negative.
+absl::Status ValidateInterval(absl::string_view field, const google::protobuf::Duration& d);
+// For a response: seconds and nanoseconds apart (int64 nanoseconds would
+// overflow after 2262).
+google::protobuf::Timestamp TimestampOf(absl::Time t);
 
 }  // namespace fivetran_gateway
 

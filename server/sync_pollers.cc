@@ -1,0 +1,208 @@
+#include "server/sync_pollers.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "server/common/safe_text.h"
+#include "server/common/status.h"
+#include "spdlog/spdlog.h"
+
+namespace fivetran_gateway {
+namespace {
+
+using fivetran::UpstreamInfo;
+
+// A longer polling interval is lowered to this, as a shorter one than the
+// minimum is raised.
+constexpr absl::Duration kMaxPollInterval = absl::Hours(1);
+
+}  // namespace
+
+bool IsTransient(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kDeadlineExceeded:
+      return true;
+    case absl::StatusCode::kInternal:
+      return ErrorReasonOf(status) == "FIVETRAN_SERVER_ERROR";
+    default:
+      return false;
+  }
+}
+
+struct SyncPollers::Poller {
+  explicit Poller(std::string id) : connection_id(std::move(id)) {}
+  const std::string connection_id;
+  // All below guarded by SyncPollers::mu_.
+  std::map<uint64_t, std::pair<absl::Duration, Callback>> subscribers;
+  uint64_t timer_id = 0;                             // 0: no poll scheduled.
+  absl::Time next_poll_at = absl::InfiniteFuture();  // When timer_id runs.
+  bool polling = false;
+  absl::Time last_poll_start = absl::InfinitePast();
+  int failures = 0;
+  std::shared_ptr<Cancellable> call;
+
+  absl::Duration Interval() const {
+    absl::Duration d = absl::InfiniteDuration();
+    for (const auto& [id, sub] : subscribers) d = std::min(d, sub.first);
+    return d;
+  }
+};
+
+class SyncPollers::SubscriptionImpl final : public SyncPollers::Subscription {
+ public:
+  SubscriptionImpl(std::weak_ptr<SyncPollers> owner, std::shared_ptr<Poller> poller, uint64_t id)
+      : owner_(std::move(owner)), poller_(std::move(poller)), id_(id) {}
+  ~SubscriptionImpl() override { Cancel(); }
+  void Cancel() override {
+    if (poller_ == nullptr) return;
+    if (auto owner = owner_.lock()) owner->Unsubscribe(poller_, id_);
+    poller_ = nullptr;
+  }
+
+ private:
+  std::weak_ptr<SyncPollers> owner_;
+  std::shared_ptr<Poller> poller_;
+  uint64_t id_;
+};
+
+SyncPollers::SyncPollers(fivetran::FivetranApi* api, Timers* timers, SyncWatchOptions options)
+    : api_(api), timers_(timers), options_(options) {}
+
+SyncPollers::~SyncPollers() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [id, poller] : pollers_) {
+    if (poller->timer_id != 0) timers_->Cancel(poller->timer_id);
+  }
+}
+
+absl::Duration SyncPollers::EffectiveInterval(const google::protobuf::Duration* requested) const {
+  absl::Duration d = options_.default_poll_interval;
+  // Valid (CheckInterval) and not zero: the caller's.
+  if (requested != nullptr && (requested->seconds() > 0 || requested->nanos() > 0)) {
+    d = absl::Seconds(requested->seconds()) + absl::Nanoseconds(requested->nanos());
+  }
+  return std::clamp(d, options_.min_poll_interval,
+                    std::max(kMaxPollInterval, options_.min_poll_interval));
+}
+
+size_t SyncPollers::active_pollers() const {
+  absl::MutexLock lock(&mu_);
+  return pollers_.size();
+}
+
+std::unique_ptr<SyncPollers::Subscription> SyncPollers::Subscribe(const std::string& connection_id,
+                                                                  absl::Duration interval,
+                                                                  bool soon, Callback callback) {
+  interval = std::max(interval, options_.min_poll_interval);
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<Poller>& slot = pollers_[connection_id];
+  if (slot == nullptr) slot = std::make_shared<Poller>(connection_id);
+  std::shared_ptr<Poller> poller = slot;
+  uint64_t id = next_id_++;
+  poller->subscribers.emplace(id, std::make_pair(interval, std::move(callback)));
+  if (!poller->polling) {
+    absl::Duration delay = interval;
+    if (soon) {
+      absl::Duration since = timers_->Now() - poller->last_poll_start;
+      delay = since >= options_.min_poll_interval ? absl::ZeroDuration()
+                                                  : options_.min_poll_interval - since;
+    }
+    // This subscriber wants a poll one interval after the last one (or after
+    // joining, when there was none yet), or soon. Keep an earlier scheduled
+    // poll; move a later one forward.
+    const absl::Time now = timers_->Now();
+    absl::Time want = now + delay;
+    if (!soon && poller->last_poll_start != absl::InfinitePast()) {
+      want = std::min(want, std::max(now, poller->last_poll_start + interval));
+    }
+    if (poller->timer_id == 0) {
+      ScheduleNext(poller, want - now);
+    } else if (want < poller->next_poll_at && timers_->Cancel(poller->timer_id)) {
+      poller->timer_id = 0;
+      ScheduleNext(poller, want - now);
+    }
+  }
+  return std::make_unique<SubscriptionImpl>(weak_from_this(), poller, id);
+}
+
+void SyncPollers::ScheduleNext(const std::shared_ptr<Poller>& poller, absl::Duration delay) {
+  std::weak_ptr<SyncPollers> weak = weak_from_this();
+  poller->next_poll_at = timers_->Now() + delay;
+  poller->timer_id = timers_->Schedule(poller->next_poll_at, [weak, poller] {
+    if (auto self = weak.lock()) self->Poll(poller);
+  });
+}
+
+void SyncPollers::Unsubscribe(const std::shared_ptr<Poller>& poller, uint64_t id) {
+  std::shared_ptr<Cancellable> call;
+  {
+    absl::MutexLock lock(&mu_);
+    poller->subscribers.erase(id);
+    if (!poller->subscribers.empty()) return;
+    // The last watcher left: stop polling now.
+    if (poller->timer_id != 0) {
+      timers_->Cancel(poller->timer_id);
+      poller->timer_id = 0;
+    }
+    auto it = pollers_.find(poller->connection_id);
+    if (it != pollers_.end() && it->second == poller) pollers_.erase(it);
+    call = std::move(poller->call);
+  }
+  if (call) call->Cancel();
+}
+
+void SyncPollers::Poll(const std::shared_ptr<Poller>& poller) {
+  {
+    absl::MutexLock lock(&mu_);
+    poller->timer_id = 0;
+    if (poller->subscribers.empty() || poller->polling) return;
+    poller->polling = true;
+    poller->last_poll_start = timers_->Now();
+  }
+  std::weak_ptr<SyncPollers> weak = weak_from_this();
+  std::shared_ptr<Cancellable> call = api_->GetConnection(
+      poller->connection_id, timers_->Now() + options_.poll_timeout,
+      [weak, poller](absl::StatusOr<v1::Connection> connection, const UpstreamInfo&) {
+        if (auto self = weak.lock()) self->OnResult(poller, std::move(connection));
+      });
+  absl::MutexLock lock(&mu_);
+  if (poller->polling) poller->call = std::move(call);
+}
+
+void SyncPollers::OnResult(const std::shared_ptr<Poller>& poller,
+                           absl::StatusOr<v1::Connection> result) {
+  absl::Time observed_at = timers_->Now();
+  std::vector<Callback> callbacks;
+  {
+    absl::MutexLock lock(&mu_);
+    poller->polling = false;
+    poller->call = nullptr;
+    if (poller->subscribers.empty()) return;
+    absl::Duration delay = poller->Interval();
+    if (!result.ok() && IsTransient(result.status())) {
+      // Back off: interval, 2x, 4x ... up to max_backoff, and never sooner
+      // than Fivetran's Retry-After.
+      ++poller->failures;
+      int shift = std::min(poller->failures - 1, 6);
+      delay = std::min(delay * (1 << shift), std::max(delay, options_.max_backoff));
+      if (auto retry = RetryDelayOf(result.status())) delay = std::max(delay, *retry);
+      spdlog::debug(
+          "sync poll of \"{}\" failed (\"{}\"), retrying in {}", SafeText(poller->connection_id),
+          SafeText(result.status().message(), kMaxLoggedMessage), absl::FormatDuration(delay));
+    } else {
+      // Fixed rate: the interval counts from the start of this poll. Under
+      // the budget reserve, background polling yields to interactive calls.
+      poller->failures = 0;
+      if (options_.budget_low && options_.budget_low()) delay *= options_.reserve_slowdown;
+      delay = std::max(absl::ZeroDuration(), poller->last_poll_start + delay - timers_->Now());
+    }
+    ScheduleNext(poller, delay);
+    for (const auto& [id, sub] : poller->subscribers) callbacks.push_back(sub.second);
+  }
+  for (const Callback& cb : callbacks) cb(result, observed_at);
+}
+
+}  // namespace fivetran_gateway
