@@ -59,6 +59,128 @@ std::string SanitizeSnippet(absl::string_view text, size_t max) {
   return out;
 }
 
+namespace {
+
+// How one HTTP error status maps to the gateway's error (README "Errors"):
+// a table, one case per status Fivetran is known to send.
+struct HttpErrorClass {
+  absl::StatusCode code = absl::StatusCode::kUnknown;
+  std::string reason;
+  std::string message;
+  bool outcome_unknown = false;  // A mutating request may have been applied.
+};
+
+HttpErrorClass ClassifyHttpError(const HttpResponse& response, const UpstreamOp& op,
+                                 const FivetranError& body, const std::string& upstream_message,
+                                 bool body_is_json) {
+  const int http = response.status;
+  HttpErrorClass out;
+  switch (http) {
+    case 400:
+    case 422:
+      out.code = absl::StatusCode::kInvalidArgument;
+      out.reason = "FIVETRAN_INVALID_INPUT";
+      out.message = absl::StrCat("Fivetran rejected the request: ",
+                                 upstream_message.empty() ? "invalid input" : upstream_message);
+      break;
+    case 401:
+      out.code = absl::StatusCode::kUnauthenticated;
+      out.reason = "FIVETRAN_AUTH_FAILED";
+      // Never Fivetran's message: it may quote the request, its
+      // Authorization header included. Its code stays in the metadata.
+      out.message = "Fivetran rejected the API key and secret (HTTP 401)";
+      break;
+    case 403:
+      out.code = absl::StatusCode::kPermissionDenied;
+      out.reason = "FIVETRAN_PERMISSION_DENIED";
+      out.message = absl::StrCat("Fivetran denied access: ",
+                                 upstream_message.empty() ? "forbidden" : upstream_message);
+      break;
+    case 404:
+    case 410:  // Gone: it existed and no longer does.
+      out.code = absl::StatusCode::kNotFound;
+      out.reason = "FIVETRAN_NOT_FOUND";
+      out.message =
+          upstream_message.empty() ? absl::StrCat("not found: ", op.path) : upstream_message;
+      break;
+    case 413:
+    case 414:
+      // Payload or URI too large: what made it large is the caller's input
+      // (ids, filters, config), so the caller must change it.
+      out.code = absl::StatusCode::kInvalidArgument;
+      out.reason = "FIVETRAN_INVALID_INPUT";
+      out.message =
+          absl::StrCat("Fivetran refused the request as too large (HTTP ", http, ")",
+                       upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
+      break;
+    case 501:
+      // Fivetran does not implement what the gateway asked for.
+      out.code = absl::StatusCode::kUnimplemented;
+      out.reason = "GATEWAY_BAD_REQUEST";
+      out.message =
+          absl::StrCat("Fivetran does not implement this request (HTTP 501)",
+                       upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
+      break;
+    case 405:
+    case 406:
+    case 415:
+      out.code = absl::StatusCode::kInternal;
+      out.reason = "GATEWAY_BAD_REQUEST";
+      out.message =
+          absl::StrCat("Fivetran refused the gateway's request as malformed (HTTP ", http,
+                       "); this is a gateway bug",
+                       upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
+      break;
+    case 409:
+      out.reason = "FIVETRAN_CONFLICT";
+      out.code = absl::AsciiStrToLower(body.message).find("already exist") != std::string::npos ||
+                         absl::StrContains(body.code, "AlreadyExists")
+                     ? absl::StatusCode::kAlreadyExists
+                     : absl::StatusCode::kFailedPrecondition;
+      out.message = absl::StrCat("Fivetran reported a conflict: ",
+                                 upstream_message.empty() ? "conflict" : upstream_message);
+      break;
+    case 429:
+      out.code = absl::StatusCode::kResourceExhausted;
+      out.reason = "FIVETRAN_RATE_LIMITED";
+      out.message =
+          absl::StrCat("Fivetran rate limit reached",
+                       upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
+      break;
+    case 500:
+      out.code = absl::StatusCode::kInternal;
+      out.reason = "FIVETRAN_SERVER_ERROR";
+      out.outcome_unknown = op.mutating();
+      out.message =
+          absl::StrCat("Fivetran failed with HTTP 500",
+                       upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
+      break;
+    default:
+      if (http >= 500 || http == 408) {
+        out.code = absl::StatusCode::kUnavailable;
+        out.reason = "FIVETRAN_UNAVAILABLE";
+        out.outcome_unknown = op.mutating();
+        out.message = absl::StrCat("Fivetran is unavailable (HTTP ", http, ")");
+        if (!upstream_message.empty()) {
+          absl::StrAppend(&out.message, ": ", upstream_message);
+        } else if (!body_is_json) {
+          absl::StrAppend(&out.message, ", body was ",
+                          response.content_type.empty()
+                              ? "not JSON"
+                              : SanitizeSnippet(response.content_type, 60));
+        }
+      } else {
+        out.code = absl::StatusCode::kInternal;
+        out.reason = "FIVETRAN_BAD_RESPONSE";
+        out.message = absl::StrCat("unexpected HTTP ", http, " from Fivetran");
+      }
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp& op, absl::Time now,
                                  absl::Span<const std::string> scrub) {
   const int http = response.status;
@@ -73,108 +195,9 @@ absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp&
     return Scrub(SanitizeSnippet(Scrub(text, scrub), max), scrub);
   };
   std::string upstream_message = clean(body.message, 300);
-  absl::StatusCode code = absl::StatusCode::kUnknown;
-  std::string reason;
-  std::string message;
-  bool outcome_unknown = false;
-
-  switch (http) {
-    case 400:
-    case 422:
-      code = absl::StatusCode::kInvalidArgument;
-      reason = "FIVETRAN_INVALID_INPUT";
-      message = absl::StrCat("Fivetran rejected the request: ",
-                             upstream_message.empty() ? "invalid input" : upstream_message);
-      break;
-    case 401:
-      code = absl::StatusCode::kUnauthenticated;
-      reason = "FIVETRAN_AUTH_FAILED";
-      // Never Fivetran's message: it may quote the request, its
-      // Authorization header included. Its code stays in the metadata.
-      message = "Fivetran rejected the API key and secret (HTTP 401)";
-      break;
-    case 403:
-      code = absl::StatusCode::kPermissionDenied;
-      reason = "FIVETRAN_PERMISSION_DENIED";
-      message = absl::StrCat("Fivetran denied access: ",
-                             upstream_message.empty() ? "forbidden" : upstream_message);
-      break;
-    case 404:
-    case 410:  // Gone: it existed and no longer does.
-      code = absl::StatusCode::kNotFound;
-      reason = "FIVETRAN_NOT_FOUND";
-      message = upstream_message.empty() ? absl::StrCat("not found: ", op.path) : upstream_message;
-      break;
-    case 413:
-    case 414:
-      // Payload or URI too large: what made it large is the caller's input
-      // (ids, filters, config), so the caller must change it.
-      code = absl::StatusCode::kInvalidArgument;
-      reason = "FIVETRAN_INVALID_INPUT";
-      message = absl::StrCat("Fivetran refused the request as too large (HTTP ", http, ")",
-                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
-      break;
-    case 501:
-      // Fivetran does not implement what the gateway asked for.
-      code = absl::StatusCode::kUnimplemented;
-      reason = "GATEWAY_BAD_REQUEST";
-      message = absl::StrCat("Fivetran does not implement this request (HTTP 501)",
-                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
-      break;
-    case 405:
-    case 406:
-    case 415:
-      code = absl::StatusCode::kInternal;
-      reason = "GATEWAY_BAD_REQUEST";
-      message = absl::StrCat("Fivetran refused the gateway's request as malformed (HTTP ", http,
-                             "); this is a gateway bug",
-                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
-      break;
-    case 409:
-      reason = "FIVETRAN_CONFLICT";
-      code = absl::AsciiStrToLower(body.message).find("already exist") != std::string::npos ||
-                     absl::StrContains(body.code, "AlreadyExists")
-                 ? absl::StatusCode::kAlreadyExists
-                 : absl::StatusCode::kFailedPrecondition;
-      message = absl::StrCat("Fivetran reported a conflict: ",
-                             upstream_message.empty() ? "conflict" : upstream_message);
-      break;
-    case 429:
-      code = absl::StatusCode::kResourceExhausted;
-      reason = "FIVETRAN_RATE_LIMITED";
-      message = absl::StrCat("Fivetran rate limit reached",
-                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
-      break;
-    case 500:
-      code = absl::StatusCode::kInternal;
-      reason = "FIVETRAN_SERVER_ERROR";
-      outcome_unknown = op.mutating();
-      message = absl::StrCat("Fivetran failed with HTTP 500",
-                             upstream_message.empty() ? "" : absl::StrCat(": ", upstream_message));
-      break;
-    default:
-      if (http >= 500 || http == 408) {
-        code = absl::StatusCode::kUnavailable;
-        reason = "FIVETRAN_UNAVAILABLE";
-        outcome_unknown = op.mutating();
-        message = absl::StrCat("Fivetran is unavailable (HTTP ", http, ")");
-        if (!upstream_message.empty()) {
-          absl::StrAppend(&message, ": ", upstream_message);
-        } else if (!body_is_json) {
-          absl::StrAppend(&message, ", body was ",
-                          response.content_type.empty()
-                              ? "not JSON"
-                              : SanitizeSnippet(response.content_type, 60));
-        }
-      } else {
-        code = absl::StatusCode::kInternal;
-        reason = "FIVETRAN_BAD_RESPONSE";
-        message = absl::StrCat("unexpected HTTP ", http, " from Fivetran");
-      }
-      break;
-  }
-  if (outcome_unknown) {
-    absl::StrAppend(&message, "; the request may have been applied: check before retrying");
+  HttpErrorClass c = ClassifyHttpError(response, op, body, upstream_message, body_is_json);
+  if (c.outcome_unknown) {
+    absl::StrAppend(&c.message, "; the request may have been applied: check before retrying");
   }
   std::map<std::string, std::string> metadata = {
       {"http_status", absl::StrCat(http)},
@@ -182,8 +205,8 @@ absl::Status StatusFromHttpError(const HttpResponse& response, const UpstreamOp&
       {"upstream_path", op.path},
   };
   if (!body.code.empty()) metadata["fivetran_code"] = clean(body.code, 80);
-  if (outcome_unknown) metadata["outcome"] = "unknown";
-  absl::Status status = MakeError(code, message, reason, metadata);
+  if (c.outcome_unknown) metadata["outcome"] = "unknown";
+  absl::Status status = MakeError(c.code, c.message, c.reason, metadata);
   if (http == 429) {
     std::optional<absl::Duration> delay = ParseRetryAfter(response.retry_after, now);
     // Without a usable Retry-After, suggest a conservative pause; never 0,
