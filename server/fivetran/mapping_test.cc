@@ -334,7 +334,7 @@ TEST(FivetranErrorTest, B10AndB2ErrorBodies) {
 }
 
 TEST(FivetranErrorTest, UnusableBodiesGiveEmptyFields) {
-  for (const std::string body : {"", "<html><body>Bad Gateway</body></html>", "[1,2]", "\"text\"",
+  for (const std::string& body : {"", "<html><body>Bad Gateway</body></html>", "[1,2]", "\"text\"",
                                  "{\"code\":", R"({"code":404,"message":null})"}) {
     FivetranError e = ParseFivetranError(body);
     EXPECT_EQ(e.code, "") << body;
@@ -757,7 +757,7 @@ TEST(EnvelopeTest, HtmlBodyIsInternalWithShortSanitisedSnippet) {
 }
 
 TEST(EnvelopeTest, JsonThatIsNotAnObjectIsInternal) {
-  for (const std::string body : {R"([{"id":"a"}])", "42", "\"Success\"", "null", "true"}) {
+  for (const std::string& body : {R"([{"id":"a"}])", "42", "\"Success\"", "null", "true"}) {
     auto r = ParseJsonBody(body, 200, "application/json");
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
@@ -1509,7 +1509,7 @@ TEST(Utf8Test, N13GroupsAndFivetranErrorsToo) {
 }
 
 TEST(Utf8Test, N13StillRefusesWhatIsNotJson) {
-  for (const std::string body :
+  for (const std::string& body :
        {std::string("{\"a\":\"\\ud800"), std::string("{\"a\":\xFF}"), std::string("\xFF"),
         std::string("{\"a\":\"x\\q\"}"), std::string("{\"a\":\"\\u12\"}")}) {
     auto r = ParseJsonBody(body, 200, "application/json");
