@@ -367,6 +367,7 @@ TEST_F(ServicesTest, SyncReadsTheBaselineThenTriggers) {
   auto calls = api_.calls();
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].operation, "GetConnection");
+  EXPECT_TRUE(calls[0].fresh);  // The baseline is never a cached read.
   EXPECT_EQ(calls[1].operation, "TriggerSync");
   EXPECT_EQ(calls[1].detail, "force=true");
 }
@@ -701,6 +702,11 @@ TEST_F(WatchTest, ATriggeringWatchTriggersThenJudgesAgainstThePreTriggerState) {
   EXPECT_TRUE(r.has_triggered_at());
   EXPECT_TRUE(reader->Finish().ok());
   EXPECT_EQ(CallsOf("TriggerSync"), 1);
+  // The pre-trigger read and the polls are never answered by a read cache.
+  EXPECT_GE(CallsOf("GetConnection"), 2);
+  for (const auto& call : api_.calls()) {
+    if (call.operation == "GetConnection") EXPECT_TRUE(call.fresh);
+  }
 }
 
 // Issue 11 #10: a valid far-future baseline overflowed int64 nanoseconds,

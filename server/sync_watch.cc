@@ -221,7 +221,7 @@ void SyncPollers::Poll(const std::shared_ptr<Poller>& poller) {
   }
   std::weak_ptr<SyncPollers> weak = weak_from_this();
   std::shared_ptr<Cancellable> call = api_->GetConnection(
-      poller->connection_id, timers_->Now() + options_.poll_timeout,
+      poller->connection_id, fivetran::kFreshRead, timers_->Now() + options_.poll_timeout,
       [weak, poller](absl::StatusOr<v1::Connection> connection, const UpstreamInfo&) {
         if (auto self = weak.lock()) self->OnResult(poller, std::move(connection));
       });
@@ -278,7 +278,7 @@ void RecheckConflict(fivetran::FivetranApi* api, const std::string& connection_i
                      std::function<void(std::shared_ptr<Cancellable>)> on_call,
                      TriggerCallback done) {
   on_call(api->GetConnection(
-      connection_id, deadline,
+      connection_id, fivetran::kFreshRead, deadline,
       [conflict = std::move(conflict), result, done](absl::StatusOr<v1::Connection> connection,
                                                      const UpstreamInfo&) mutable {
         if (connection.ok() && IsSyncing(*connection)) {
@@ -308,7 +308,7 @@ void TriggerSync(fivetran::FivetranApi* api, Timers* timers, const std::string& 
                  bool force, absl::Time deadline,
                  std::function<void(std::shared_ptr<Cancellable>)> on_call, TriggerCallback done) {
   on_call(api->GetConnection(
-      connection_id, deadline,
+      connection_id, fivetran::kFreshRead, deadline,
       [api, timers, connection_id, force, deadline, on_call, done](
           absl::StatusOr<v1::Connection> connection, const UpstreamInfo& read_info) {
         if (!connection.ok()) return done(connection.status());
@@ -651,7 +651,7 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
   } else {
     // Read the current state: it is the baseline and the first update.
     on_call(
-        api->GetConnection(core->connection_id, deadline,
+        api->GetConnection(core->connection_id, fivetran::kFreshRead, deadline,
                            [weak](absl::StatusOr<v1::Connection> connection, const UpstreamInfo&) {
                              auto c = weak.lock();
                              if (!c) return;
