@@ -101,9 +101,10 @@ class TrackingApi final : public fivetran::FivetranApi {
               std::shared_ptr<ServiceGuard::Usage> usage, std::function<absl::Time()> now)
       : inner_(std::move(inner)), usage_(std::move(usage)), now_(std::move(now)) {}
 
-  std::shared_ptr<Cancellable> GetConnection(const std::string& id, absl::Time deadline,
+  std::shared_ptr<Cancellable> GetConnection(const std::string& id, fivetran::ReadOptions read,
+                                             absl::Time deadline,
                                              fivetran::ApiCallback<v1::Connection> done) override {
-    return inner_->GetConnection(id, deadline, Track(std::move(done)));
+    return inner_->GetConnection(id, read, deadline, Track(std::move(done)));
   }
   std::shared_ptr<Cancellable> CreateConnection(
       const fivetran::NewConnection& connection, absl::Time deadline,
@@ -116,19 +117,21 @@ class TrackingApi final : public fivetran::FivetranApi {
     return inner_->TriggerSync(id, force, deadline, Track(std::move(done)));
   }
   std::shared_ptr<Cancellable> ListGroups(
-      const fivetran::PageRequest& page, absl::Time deadline,
+      const fivetran::PageRequest& page, fivetran::ReadOptions read, absl::Time deadline,
       fivetran::ApiCallback<fivetran::Page<v1::Group>> done) override {
-    return inner_->ListGroups(page, deadline, Track(std::move(done)));
+    return inner_->ListGroups(page, read, deadline, Track(std::move(done)));
   }
   std::shared_ptr<Cancellable> ListGroupConnections(
       const std::string& group_id, const std::string& schema, const fivetran::PageRequest& page,
-      absl::Time deadline, fivetran::ApiCallback<fivetran::Page<v1::Connection>> done) override {
-    return inner_->ListGroupConnections(group_id, schema, page, deadline, Track(std::move(done)));
+      fivetran::ReadOptions read, absl::Time deadline,
+      fivetran::ApiCallback<fivetran::Page<v1::Connection>> done) override {
+    return inner_->ListGroupConnections(group_id, schema, page, read, deadline,
+                                        Track(std::move(done)));
   }
   std::shared_ptr<Cancellable> ListUsers(
-      std::optional<bool> active, const fivetran::PageRequest& page, absl::Time deadline,
-      fivetran::ApiCallback<fivetran::Page<v1::User>> done) override {
-    return inner_->ListUsers(active, page, deadline, Track(std::move(done)));
+      std::optional<bool> active, const fivetran::PageRequest& page, fivetran::ReadOptions read,
+      absl::Time deadline, fivetran::ApiCallback<fivetran::Page<v1::User>> done) override {
+    return inner_->ListUsers(active, page, read, deadline, Track(std::move(done)));
   }
 
  private:

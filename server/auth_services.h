@@ -32,8 +32,11 @@ namespace fivetran_gateway {
 struct ServiceSet {
   std::unique_ptr<fivetran::FivetranClient> client;
   std::unique_ptr<fivetran::FivetranApi> rest_api;  // Over `client`.
-  // What the services call: the decorators over `rest_api` (coalescing, then
-  // the guard's usage tracking for per-call credential sets).
+  // Over `rest_api` when --read_cache_ttl is set; null otherwise.
+  std::unique_ptr<fivetran::FivetranApi> read_cache;
+  // What the services call: the decorators over `rest_api` (the read cache
+  // if on, coalescing, then the guard's usage tracking for per-call
+  // credential sets).
   std::unique_ptr<fivetran::FivetranApi> api;
   std::shared_ptr<SyncPollers> pollers;
   std::unique_ptr<ConnectionServiceImpl> connections;

@@ -130,6 +130,10 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
   config.max_attempts = std::max(1, flags.max_attempts);
   config.max_retry_wait = flags.max_retry_wait;
   config.request_id_window = flags.request_id_window;
+  if (flags.read_cache_ttl < absl::ZeroDuration()) {
+    return Refuse("--read_cache_ttl must not be negative (0s turns the read cache off)");
+  }
+  config.read_cache_ttl = flags.read_cache_ttl;
   config.sync_poll_min_interval = flags.sync_poll_min_interval;
   config.sync_poll_interval = std::max(flags.sync_poll_interval, flags.sync_poll_min_interval);
   config.max_upstream_connections = flags.max_upstream_connections;

@@ -28,6 +28,7 @@ struct GatewayFlags {
   int max_attempts = 3;
   absl::Duration max_retry_wait = absl::Seconds(30);
   absl::Duration request_id_window = absl::Minutes(10);
+  absl::Duration read_cache_ttl = absl::ZeroDuration();  // 0 = no read cache.
   absl::Duration sync_poll_interval = absl::Seconds(10);
   absl::Duration sync_poll_min_interval = absl::Seconds(1);
   int max_upstream_connections = 32;
@@ -63,6 +64,8 @@ struct GatewayConfig {
   int max_attempts = 3;  // At least 1.
   absl::Duration max_retry_wait;
   absl::Duration request_id_window;
+  // How long reads are answered from the read cache; zero = no cache.
+  absl::Duration read_cache_ttl;
   absl::Duration sync_poll_interval;  // Never below sync_poll_min_interval.
   absl::Duration sync_poll_min_interval;
   int max_upstream_connections = 32;
@@ -81,7 +84,8 @@ struct GatewayConfig {
 // or files that do not match; --tls_client_ca without TLS; a bad tokens
 // file; a non-loopback listener without tokens (unless
 // allow_unauthenticated); per-call credentials without TLS; an unreadable
-// --fivetran_ca_file; a --rate_limit_reserve outside 0..1.
+// --fivetran_ca_file; a --rate_limit_reserve outside 0..1; a negative
+// --read_cache_ttl.
 absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags);
 
 }  // namespace fivetran_gateway

@@ -175,6 +175,18 @@ TEST_F(ConfigTest, AReserveOutsideZeroToOneIsRefused) {
   EXPECT_EQ(c->rate_limit_reserve, 0.2);
 }
 
+TEST_F(ConfigTest, TheReadCacheIsOffUnlessATtlIsGiven) {
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->read_cache_ttl, absl::ZeroDuration());
+  flags_.read_cache_ttl = absl::Seconds(-1);
+  EXPECT_EQ(Refusal(), "--read_cache_ttl must not be negative (0s turns the read cache off)");
+  flags_.read_cache_ttl = absl::Seconds(30);
+  c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->read_cache_ttl, absl::Seconds(30));
+}
+
 TEST_F(ConfigTest, NumbersAreBroughtIntoRange) {
   flags_.max_attempts = 0;
   flags_.sync_poll_interval = absl::Milliseconds(200);

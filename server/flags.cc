@@ -28,6 +28,9 @@ ABSL_FLAG(absl::Duration, max_retry_wait, absl::Seconds(30),
           "Longest Retry-After waited out before retrying; a longer one ends the call at once");
 ABSL_FLAG(absl::Duration, request_id_window, absl::Minutes(10),
           "How long the result of a create with a request_id is replayed to a duplicate");
+ABSL_FLAG(absl::Duration, read_cache_ttl, absl::ZeroDuration(),
+          "How long GetConnection and list pages are answered from memory (per credential "
+          "set; dropped by creates and syncs through the gateway); 0s = off");
 ABSL_FLAG(absl::Duration, sync_poll_interval, absl::Seconds(10),
           "Default interval of the connection-details polls of WatchConnectionSync");
 ABSL_FLAG(absl::Duration, sync_poll_min_interval, absl::Seconds(1),
@@ -90,6 +93,7 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.max_attempts = absl::GetFlag(FLAGS_max_attempts);
   f.max_retry_wait = absl::GetFlag(FLAGS_max_retry_wait);
   f.request_id_window = absl::GetFlag(FLAGS_request_id_window);
+  f.read_cache_ttl = absl::GetFlag(FLAGS_read_cache_ttl);
   f.sync_poll_interval = absl::GetFlag(FLAGS_sync_poll_interval);
   f.sync_poll_min_interval = absl::GetFlag(FLAGS_sync_poll_min_interval);
   f.max_upstream_connections = absl::GetFlag(FLAGS_max_upstream_connections);

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
+#include "server/fivetran/cached_api.h"
 #include "server/fivetran/client.h"
 #include "server/fivetran/coalescing_api.h"
 #include "server/fivetran/rest_api.h"
@@ -39,7 +40,7 @@ Gateway::~Gateway() {
 
 // The services of one set of Fivetran credentials: the gateway's own, and
 // (--allow_per_call_credentials) one set per caller-supplied key pair. Each
-// set has its own client, sync pollers and request-id cache, so one
+// set has its own client, sync pollers, request-id cache and read cache, so one
 // account's caller never sees another's results.
 std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
                                              const std::string& api_secret,
@@ -65,7 +66,18 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   set->client =
       std::make_unique<fivetran::FivetranClient>(options, transport_.get(), timers_.get());
   set->rest_api = std::make_unique<fivetran::RestFivetranApi>(set->client.get());
-  set->api = std::make_unique<fivetran::CoalescingFivetranApi>(set->rest_api.get(), timers_.get());
+  // The read cache sits below coalescing: an entry is the answer of the one
+  // request that read it (so a change drops any read that was in flight),
+  // and concurrent misses of one key cost one request
+  // (server/fivetran/cached_api.h).
+  fivetran::FivetranApi* reads = set->rest_api.get();
+  if (config_.read_cache_ttl > absl::ZeroDuration()) {
+    fivetran::ReadCacheOptions cache;
+    cache.ttl = config_.read_cache_ttl;
+    set->read_cache = std::make_unique<fivetran::CachingFivetranApi>(reads, timers_.get(), cache);
+    reads = set->read_cache.get();
+  }
+  set->api = std::make_unique<fivetran::CoalescingFivetranApi>(reads, timers_.get());
   if (decorate) set->api = decorate(std::move(set->api));
   set->pollers = std::make_shared<SyncPollers>(set->api.get(), timers_.get(), watch);
   set->connections = std::make_unique<ConnectionServiceImpl>(
@@ -133,6 +145,10 @@ absl::Status Gateway::Start() {
                   : absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port_);
   spdlog::info("fivetran_gateway {} listening on {}, upstream {}", kVersion, where,
                config_.base_url);
+  if (config_.read_cache_ttl > absl::ZeroDuration()) {
+    spdlog::info("read cache on: ttl {} per credential set",
+                 absl::FormatDuration(config_.read_cache_ttl));
+  }
   spdlog::info("security: listener {}{}, caller tokens {}{}, upstream CAs {}",
                config_.tls ? "TLS" : "plaintext",
                config_.tls_options.client_ca_file.empty() ? "" : " (mutual)",

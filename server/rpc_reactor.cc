@@ -4,7 +4,9 @@
 #include <random>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "server/common/safe_text.h"
 #include "server/common/status.h"
@@ -62,6 +64,32 @@ absl::Time CallerDeadline(const grpc::ServerContextBase& context) {
   return absl::FromChrono(d);
 }
 
+fivetran::ReadOptions ReadOptionsOf(const grpc::ServerContextBase& context) {
+  fivetran::ReadOptions read;
+  auto range = context.client_metadata().equal_range("cache-control");
+  for (auto it = range.first; it != range.second; ++it) {
+    for (absl::string_view directive :
+         absl::StrSplit(absl::string_view(it->second.data(), it->second.size()), ',')) {
+      if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(directive), "no-cache")) {
+        read.fresh = true;
+      }
+    }
+  }
+  return read;
+}
+
+std::string CacheMetadata(const fivetran::UpstreamInfo& upstream) {
+  switch (upstream.cache) {
+    case fivetran::UpstreamInfo::Cache::kHit:
+      return absl::StrFormat("hit; age=%.1f", absl::ToDoubleSeconds(upstream.cache_age));
+    case fivetran::UpstreamInfo::Cache::kMiss:
+      return "miss";
+    case fivetran::UpstreamInfo::Cache::kNone:
+      break;
+  }
+  return "";
+}
+
 RpcReactor::RpcReactor(grpc::CallbackServerContext* context, const char* method)
     : context_(context), method_(method), start_(absl::Now()) {
   caller_deadline_ = CallerDeadline(*context);
@@ -82,6 +110,7 @@ RpcReactor::RpcReactor(grpc::CallbackServerContext* context, const char* method)
     request_id_ = NewRequestId();
   }
   context->AddInitialMetadata("x-request-id", request_id_);
+  read_options_ = ReadOptionsOf(*context);
 }
 
 RpcReactor* RpcReactor::Attach(std::shared_ptr<Cancellable> call) {
@@ -125,18 +154,24 @@ void RpcReactor::CompleteInternal(const absl::Status& status,
                                  "the caller's deadline ran out", "DEADLINE_EXCEEDED"));
   }
   double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
+  const std::string cache = CacheMetadata(upstream);
+  if (!cache.empty()) context_->AddTrailingMetadata("x-fivetran-gateway-cache", cache);
+  const char* cache_field = upstream.cache == fivetran::UpstreamInfo::Cache::kHit    ? " cache=hit"
+                            : upstream.cache == fivetran::UpstreamInfo::Cache::kMiss ? " cache=miss"
+                                                                                     : "";
   // Messages are built from sanitised upstream text and never hold secrets;
   // escaped here, so that no caller value quoted in one can end the line or
   // fake a field, and bounded.
   if (out.ok()) {
-    spdlog::info("rpc method={} code=OK http_status={} latency_ms={:.1f} request_id={} attempts={}",
-                 method_, http_status, ms, request_id_, upstream.attempts);
+    spdlog::info(
+        "rpc method={} code=OK http_status={} latency_ms={:.1f} request_id={} attempts={}{}",
+        method_, http_status, ms, request_id_, upstream.attempts, cache_field);
   } else {
     spdlog::warn(
-        "rpc method={} code={} http_status={} latency_ms={:.1f} request_id={} attempts={} "
+        "rpc method={} code={} http_status={} latency_ms={:.1f} request_id={} attempts={}{} "
         "error=\"{}\"",
         method_, CodeName(out.error_code()), http_status, ms, request_id_, upstream.attempts,
-        SafeText(out.error_message(), kMaxLoggedMessage));
+        cache_field, SafeText(out.error_message(), kMaxLoggedMessage));
   }
   Finish(out);
 }

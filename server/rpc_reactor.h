@@ -5,6 +5,11 @@
 // the transfer, and when the RPC ends it writes the one log line per RPC
 // (method, gRPC code, upstream HTTP status, latency, request id, upstream
 // attempts). Handlers never block: they start the upstream call and return.
+//
+// Read cache (README "Read cache"): a caller's `cache-control: no-cache`
+// makes read_options() fresh, and an answer the read cache handled carries
+// the trailing metadata `x-fivetran-gateway-cache: hit; age=SECONDS` or
+// `miss`.
 #ifndef FIVETRAN_GATEWAY_SERVER_RPC_REACTOR_H_
 #define FIVETRAN_GATEWAY_SERVER_RPC_REACTOR_H_
 
@@ -19,12 +24,20 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/cancel.h"
+#include "server/fivetran/fivetran_api.h"
 #include "server/fivetran/upstream_info.h"
 
 namespace fivetran_gateway {
 
 // The caller's deadline; InfiniteFuture when none was set.
 absl::Time CallerDeadline(const grpc::ServerContextBase& context);
+
+// Fresh when a `cache-control` metadata value has the directive `no-cache`
+// (case-insensitive, among comma-separated directives).
+fivetran::ReadOptions ReadOptionsOf(const grpc::ServerContextBase& context);
+// The value of the trailing metadata `x-fivetran-gateway-cache` for an
+// answer; "" when no read cache handled it.
+std::string CacheMetadata(const fivetran::UpstreamInfo& upstream);
 
 class RpcReactor final : public grpc::ServerUnaryReactor {
  public:
@@ -34,6 +47,8 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   // (InfiniteFuture when the caller set none).
   absl::Time deadline() const { return deadline_; }
   const std::string& request_id() const { return request_id_; }
+  // How the caller allows reads to be answered (cache-control: no-cache).
+  fivetran::ReadOptions read_options() const { return read_options_; }
 
   // Hands over the upstream call just started, then lets go of the handler's
   // reference: the reactor must not be touched by the handler afterwards.
@@ -65,6 +80,7 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   absl::Time caller_deadline_;
   absl::Time deadline_;
   std::string request_id_;
+  fivetran::ReadOptions read_options_;
   // Two owners: the handler (until Attach/FinishNow) and gRPC (until OnDone).
   std::atomic<int> refs_{2};
   absl::Mutex mu_;

@@ -217,7 +217,7 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::GetConnection(
     return r->FinishNow(s);
   }
   return r->Attach(api_->GetConnection(
-      request->connection_id(), r->deadline(),
+      request->connection_id(), r->read_options(), r->deadline(),
       [r, response](absl::StatusOr<v1::Connection> connection, const UpstreamInfo& info) {
         if (!connection.ok()) return r->Complete(connection.status(), info);
         *response->mutable_connection() = *std::move(connection);
@@ -277,7 +277,7 @@ grpc::ServerUnaryReactor* GroupServiceImpl::ListGroups(grpc::CallbackServerConte
       r, "groups", request->page_size(), request->page_token(), response->mutable_next_page_token(),
       [api = api_, r](const fivetran::PageRequest& page,
                       fivetran::ApiCallback<fivetran::Page<v1::Group>> done) {
-        return api->ListGroups(page, r->deadline(), std::move(done));
+        return api->ListGroups(page, r->read_options(), r->deadline(), std::move(done));
       },
       [response](std::vector<v1::Group> groups) {
         for (v1::Group& g : groups) *response->add_groups() = std::move(g);
@@ -301,7 +301,8 @@ grpc::ServerUnaryReactor* GroupServiceImpl::ListGroupConnections(
       [api = api_, r, group_id = request->group_id(), schema = request->schema()](
           const fivetran::PageRequest& page,
           fivetran::ApiCallback<fivetran::Page<v1::Connection>> done) {
-        return api->ListGroupConnections(group_id, schema, page, r->deadline(), std::move(done));
+        return api->ListGroupConnections(group_id, schema, page, r->read_options(), r->deadline(),
+                                         std::move(done));
       },
       [response](std::vector<v1::Connection> connections) {
         for (v1::Connection& c : connections) *response->add_connections() = std::move(c);
@@ -322,7 +323,7 @@ grpc::ServerUnaryReactor* UserServiceImpl::ListUsers(grpc::CallbackServerContext
       r, scope, request->page_size(), request->page_token(), response->mutable_next_page_token(),
       [api = api_, r, active](const fivetran::PageRequest& page,
                               fivetran::ApiCallback<fivetran::Page<v1::User>> done) {
-        return api->ListUsers(active, page, r->deadline(), std::move(done));
+        return api->ListUsers(active, page, r->read_options(), r->deadline(), std::move(done));
       },
       [response](std::vector<v1::User> users) {
         for (v1::User& u : users) *response->add_users() = std::move(u);

@@ -148,6 +148,66 @@ TEST_F(ServicesTest, GetConnectionReturnsTheApisConnection) {
   EXPECT_EQ(api_.calls()[0].target, "decent_dropsy");
 }
 
+TEST_F(ServicesTest, CacheControlNoCacheAsksForFreshReads) {
+  for (const char* value : {"no-cache", "max-age=60, No-Cache"}) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("cache-control", value);
+    v1::GetConnectionRequest req;
+    req.set_connection_id("decent_dropsy");
+    v1::GetConnectionResponse resp;
+    ASSERT_TRUE(connection_stub_->GetConnection(&ctx, req, &resp).ok());
+  }
+  grpc::ClientContext list_ctx;
+  list_ctx.AddMetadata("cache-control", "no-cache");
+  api_.list_groups = [](const fivetran::PageRequest&) -> absl::StatusOr<fivetran::Page<v1::Group>> {
+    return fivetran::Page<v1::Group>{};
+  };
+  v1::ListGroupsResponse groups;
+  ASSERT_TRUE(group_stub_->ListGroups(&list_ctx, v1::ListGroupsRequest(), &groups).ok());
+  grpc::ClientContext plain;
+  plain.AddMetadata("cache-control", "max-age=60");
+  v1::GetConnectionRequest req;
+  req.set_connection_id("decent_dropsy");
+  v1::GetConnectionResponse resp;
+  ASSERT_TRUE(connection_stub_->GetConnection(&plain, req, &resp).ok());
+  auto calls = api_.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_TRUE(calls[0].fresh);
+  EXPECT_TRUE(calls[1].fresh);
+  EXPECT_TRUE(calls[2].fresh);
+  EXPECT_EQ(calls[2].operation, "ListGroups");
+  EXPECT_FALSE(calls[3].fresh);
+}
+
+TEST_F(ServicesTest, TrailingMetadataSaysWhetherTheReadCacheAnswered) {
+  auto cache_of = [&](const grpc::ClientContext& ctx) -> std::string {
+    auto it = ctx.GetServerTrailingMetadata().find("x-fivetran-gateway-cache");
+    if (it == ctx.GetServerTrailingMetadata().end()) return "(none)";
+    return std::string(it->second.data(), it->second.size());
+  };
+  auto get = [&](grpc::ClientContext* ctx) {
+    v1::GetConnectionRequest req;
+    req.set_connection_id("decent_dropsy");
+    v1::GetConnectionResponse resp;
+    return connection_stub_->GetConnection(ctx, req, &resp);
+  };
+  grpc::ClientContext none;
+  ASSERT_TRUE(get(&none).ok());
+  EXPECT_EQ(cache_of(none), "(none)");  // No read cache in the way.
+  api_.upstream.cache = fivetran::UpstreamInfo::Cache::kHit;
+  api_.upstream.cache_age = absl::Milliseconds(3240);
+  grpc::ClientContext hit;
+  ASSERT_TRUE(get(&hit).ok());
+  EXPECT_EQ(cache_of(hit), "hit; age=3.2");
+  api_.upstream.cache = fivetran::UpstreamInfo::Cache::kMiss;
+  api_.get_connection = [](const std::string&) -> absl::StatusOr<v1::Connection> {
+    return absl::UnavailableError("down");
+  };
+  grpc::ClientContext miss;
+  EXPECT_FALSE(get(&miss).ok());
+  EXPECT_EQ(cache_of(miss), "miss");  // Errors say so too.
+}
+
 TEST_F(ServicesTest, GetConnectionKeepsTheApisErrorAndItsDetails) {
   grpc::ClientContext ctx;
   v1::GetConnectionRequest req;
@@ -367,6 +427,7 @@ TEST_F(ServicesTest, SyncReadsTheBaselineThenTriggers) {
   auto calls = api_.calls();
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].operation, "GetConnection");
+  EXPECT_TRUE(calls[0].fresh);  // The baseline is never a cached read.
   EXPECT_EQ(calls[1].operation, "TriggerSync");
   EXPECT_EQ(calls[1].detail, "force=true");
 }
@@ -701,6 +762,11 @@ TEST_F(WatchTest, ATriggeringWatchTriggersThenJudgesAgainstThePreTriggerState) {
   EXPECT_TRUE(r.has_triggered_at());
   EXPECT_TRUE(reader->Finish().ok());
   EXPECT_EQ(CallsOf("TriggerSync"), 1);
+  // The pre-trigger read and the polls are never answered by a read cache.
+  EXPECT_GE(CallsOf("GetConnection"), 2);
+  for (const auto& call : api_.calls()) {
+    if (call.operation == "GetConnection") EXPECT_TRUE(call.fresh);
+  }
 }
 
 // Issue 11 #10: a valid far-future baseline overflowed int64 nanoseconds,

@@ -164,7 +164,7 @@ void SyncPollers::Poll(const std::shared_ptr<Poller>& poller) {
   }
   std::weak_ptr<SyncPollers> weak = weak_from_this();
   std::shared_ptr<Cancellable> call = api_->GetConnection(
-      poller->connection_id, timers_->Now() + options_.poll_timeout,
+      poller->connection_id, fivetran::kFreshRead, timers_->Now() + options_.poll_timeout,
       [weak, poller](absl::StatusOr<v1::Connection> connection, const UpstreamInfo&) {
         if (auto self = weak.lock()) self->OnResult(poller, std::move(connection));
       });

@@ -3,6 +3,10 @@
 // watcher is subscribed, and hands each result to every subscriber, so N
 // watchers of one connection cost one upstream read per interval. A poller
 // whose last watcher leaves stops at once.
+//
+// Every read made here is fresh (fivetran::kFreshRead), never served from
+// the read cache: polls exist to see the current state, and the read before
+// a trigger gives the baseline and the refusal checks.
 #ifndef FIVETRAN_GATEWAY_SERVER_SYNC_POLLERS_H_
 #define FIVETRAN_GATEWAY_SERVER_SYNC_POLLERS_H_
 

@@ -23,7 +23,7 @@ void RecheckConflict(fivetran::FivetranApi* api, const std::string& connection_i
                      std::function<void(std::shared_ptr<Cancellable>)> on_call,
                      TriggerCallback done) {
   on_call(api->GetConnection(
-      connection_id, deadline,
+      connection_id, fivetran::kFreshRead, deadline,
       [conflict = std::move(conflict), result, done](absl::StatusOr<v1::Connection> connection,
                                                      const UpstreamInfo&) mutable {
         if (connection.ok() && IsSyncing(*connection)) {
@@ -53,7 +53,7 @@ void TriggerSync(fivetran::FivetranApi* api, Timers* timers, const std::string& 
                  bool force, absl::Time deadline,
                  std::function<void(std::shared_ptr<Cancellable>)> on_call, TriggerCallback done) {
   on_call(api->GetConnection(
-      connection_id, deadline,
+      connection_id, fivetran::kFreshRead, deadline,
       [api, timers, connection_id, force, deadline, on_call, done](
           absl::StatusOr<v1::Connection> connection, const UpstreamInfo& read_info) {
         if (!connection.ok()) return done(connection.status());

@@ -1,5 +1,9 @@
 // Triggering a sync: the read before the trigger (the baseline, the checks,
 // whether a sync is already running) and the trigger itself.
+//
+// Every read made here is fresh (fivetran::kFreshRead), never served from
+// the read cache: polls exist to see the current state, and the read before
+// a trigger gives the baseline and the refusal checks.
 #ifndef FIVETRAN_GATEWAY_SERVER_SYNC_TRIGGER_H_
 #define FIVETRAN_GATEWAY_SERVER_SYNC_TRIGGER_H_
 

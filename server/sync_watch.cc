@@ -331,7 +331,7 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
   } else {
     // Read the current state: it is the baseline and the first update.
     on_call(
-        api->GetConnection(core->connection_id, deadline,
+        api->GetConnection(core->connection_id, fivetran::kFreshRead, deadline,
                            [weak](absl::StatusOr<v1::Connection> connection, const UpstreamInfo&) {
                              auto c = weak.lock();
                              if (!c) return;

@@ -28,15 +28,19 @@ class CoalescingFivetranApi::Flights
       : timers_(timers), counters_(std::move(counters)) {}
 
   // Adds a waiter for `key`, starting the upstream request with `start` when
-  // none is in flight. The handle ends this waiter only.
-  std::shared_ptr<Cancellable> Join(const std::string& key, absl::Time deadline,
+  // none is in flight. The handle ends this waiter only. A `fresh` read (one
+  // a read cache below must not answer) joins only a fresh flight; any read
+  // may join a fresh one.
+  std::shared_ptr<Cancellable> Join(const std::string& read_key, bool fresh, absl::Time deadline,
                                     ApiCallback<T> done, Start start) {
     auto waiter = std::make_shared<Waiter>();
     waiter->done = std::move(done);
     waiter->deadline = deadline;
     std::shared_ptr<Flight> started;
+    std::string key = absl::StrCat("F", read_key);
     {
       absl::MutexLock lock(&mu_);
+      if (!fresh && flights_.count(key) == 0) key = absl::StrCat("C", read_key);
       started = AddLocked(key, waiter, std::move(start));
     }
     (started ? counters_->upstream_reads : counters_->coalesced_reads)
@@ -216,11 +220,13 @@ CoalescingStats CoalescingFivetranApi::stats() const {
 }
 
 std::shared_ptr<Cancellable> CoalescingFivetranApi::GetConnection(
-    const std::string& connection_id, absl::Time deadline, ApiCallback<v1::Connection> done) {
-  return connections_->Join(connection_id, deadline, std::move(done),
-                            [this, connection_id](absl::Time d, ApiCallback<v1::Connection> cb) {
-                              return inner_->GetConnection(connection_id, d, std::move(cb));
-                            });
+    const std::string& connection_id, ReadOptions read, absl::Time deadline,
+    ApiCallback<v1::Connection> done) {
+  return connections_->Join(
+      connection_id, read.fresh, deadline, std::move(done),
+      [this, connection_id, read](absl::Time d, ApiCallback<v1::Connection> cb) {
+        return inner_->GetConnection(connection_id, read, d, std::move(cb));
+      });
 }
 
 std::shared_ptr<Cancellable> CoalescingFivetranApi::CreateConnection(
@@ -235,35 +241,37 @@ std::shared_ptr<Cancellable> CoalescingFivetranApi::TriggerSync(const std::strin
 }
 
 std::shared_ptr<Cancellable> CoalescingFivetranApi::ListGroups(const PageRequest& page,
+                                                               ReadOptions read,
                                                                absl::Time deadline,
                                                                ApiCallback<Page<v1::Group>> done) {
-  return group_pages_->Join(PageKey(page), deadline, std::move(done),
-                            [this, page](absl::Time d, ApiCallback<Page<v1::Group>> cb) {
-                              return inner_->ListGroups(page, d, std::move(cb));
+  return group_pages_->Join(PageKey(page), read.fresh, deadline, std::move(done),
+                            [this, page, read](absl::Time d, ApiCallback<Page<v1::Group>> cb) {
+                              return inner_->ListGroups(page, read, d, std::move(cb));
                             });
 }
 
 std::shared_ptr<Cancellable> CoalescingFivetranApi::ListGroupConnections(
     const std::string& group_id, const std::string& schema, const PageRequest& page,
-    absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
+    ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
   std::string key =
       absl::StrCat(group_id.size(), ":", group_id, schema.size(), ":", schema, PageKey(page));
   return connection_pages_->Join(
-      key, deadline, std::move(done),
-      [this, group_id, schema, page](absl::Time d, ApiCallback<Page<v1::Connection>> cb) {
-        return inner_->ListGroupConnections(group_id, schema, page, d, std::move(cb));
+      key, read.fresh, deadline, std::move(done),
+      [this, group_id, schema, page, read](absl::Time d, ApiCallback<Page<v1::Connection>> cb) {
+        return inner_->ListGroupConnections(group_id, schema, page, read, d, std::move(cb));
       });
 }
 
 std::shared_ptr<Cancellable> CoalescingFivetranApi::ListUsers(std::optional<bool> active,
                                                               const PageRequest& page,
-                                                              absl::Time deadline,
+                                                              ReadOptions read, absl::Time deadline,
                                                               ApiCallback<Page<v1::User>> done) {
   std::string key = absl::StrCat(active.has_value() ? (*active ? "t" : "f") : "-", PageKey(page));
-  return user_pages_->Join(key, deadline, std::move(done),
-                           [this, active, page](absl::Time d, ApiCallback<Page<v1::User>> cb) {
-                             return inner_->ListUsers(active, page, d, std::move(cb));
-                           });
+  return user_pages_->Join(
+      key, read.fresh, deadline, std::move(done),
+      [this, active, page, read](absl::Time d, ApiCallback<Page<v1::User>> cb) {
+        return inner_->ListUsers(active, page, read, d, std::move(cb));
+      });
 }
 
 }  // namespace fivetran_gateway::fivetran

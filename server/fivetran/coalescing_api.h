@@ -8,7 +8,9 @@
 // waiter ends (DEADLINE_EXCEEDED / CANCELLED); the shared request is
 // cancelled only when its last waiter leaves. A read that starts after the
 // shared request finished sends a new one: nothing is cached here. Creates
-// and sync triggers are never coalesced.
+// and sync triggers are never coalesced. A fresh read (ReadOptions) joins
+// only a request that was itself sent as fresh, so that a read cache below
+// (cached_api.h) never answers it; any read may join a fresh one.
 //
 // One instance serves one set of Fivetran credentials (Gateway::MakeSet), so
 // callers of different accounts never share a request.
@@ -38,7 +40,8 @@ class CoalescingFivetranApi final : public FivetranApi {
   CoalescingFivetranApi(FivetranApi* inner, Timers* timers);
   ~CoalescingFivetranApi() override;
 
-  std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id, absl::Time deadline,
+  std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id, ReadOptions read,
+                                             absl::Time deadline,
                                              ApiCallback<v1::Connection> done) override;
   std::shared_ptr<Cancellable> CreateConnection(const NewConnection& connection,
                                                 absl::Time deadline,
@@ -46,13 +49,14 @@ class CoalescingFivetranApi final : public FivetranApi {
   std::shared_ptr<Cancellable> TriggerSync(const std::string& connection_id, bool force,
                                            absl::Time deadline,
                                            ApiCallback<SyncTriggered> done) override;
-  std::shared_ptr<Cancellable> ListGroups(const PageRequest& page, absl::Time deadline,
+  std::shared_ptr<Cancellable> ListGroups(const PageRequest& page, ReadOptions read,
+                                          absl::Time deadline,
                                           ApiCallback<Page<v1::Group>> done) override;
   std::shared_ptr<Cancellable> ListGroupConnections(
       const std::string& group_id, const std::string& schema, const PageRequest& page,
-      absl::Time deadline, ApiCallback<Page<v1::Connection>> done) override;
+      ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) override;
   std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active, const PageRequest& page,
-                                         absl::Time deadline,
+                                         ReadOptions read, absl::Time deadline,
                                          ApiCallback<Page<v1::User>> done) override;
 
   CoalescingStats stats() const;

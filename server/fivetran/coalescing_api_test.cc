@@ -51,9 +51,10 @@ class CoalescingTest : public ::testing::Test {
 TEST_F(CoalescingTest, IdenticalReadsInFlightShareOneRequest) {
   std::vector<Outcome<v1::Connection>> out(100);
   std::vector<std::shared_ptr<Cancellable>> handles;
-  for (auto& o : out) handles.push_back(api_.GetConnection("c1", In(absl::Seconds(5)), o.Into()));
+  for (auto& o : out)
+    handles.push_back(api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(5)), o.Into()));
   Outcome<v1::Connection> other;
-  handles.push_back(api_.GetConnection("c2", In(absl::Seconds(5)), other.Into()));
+  handles.push_back(api_.GetConnection("c2", kCachedReadOk, In(absl::Seconds(5)), other.Into()));
   EXPECT_EQ(Calls("GetConnection"), 2);
   EXPECT_EQ(fake_.Release(), 2);
   for (auto& o : out) {
@@ -67,7 +68,7 @@ TEST_F(CoalescingTest, IdenticalReadsInFlightShareOneRequest) {
 
   // Finished: the next read asks again (nothing is cached).
   Outcome<v1::Connection> later;
-  auto h = api_.GetConnection("c1", In(absl::Seconds(5)), later.Into());
+  auto h = api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(5)), later.Into());
   EXPECT_EQ(Calls("GetConnection"), 3);
   fake_.Release();
   EXPECT_NE((*later.result)->schema(), (*out[0].result)->schema());
@@ -78,8 +79,8 @@ TEST_F(CoalescingTest, ErrorsAreSharedToo) {
     return absl::NotFoundError("no such connection");
   };
   Outcome<v1::Connection> a, b;
-  auto ha = api_.GetConnection("gone", In(absl::Seconds(5)), a.Into());
-  auto hb = api_.GetConnection("gone", In(absl::Seconds(5)), b.Into());
+  auto ha = api_.GetConnection("gone", kCachedReadOk, In(absl::Seconds(5)), a.Into());
+  auto hb = api_.GetConnection("gone", kCachedReadOk, In(absl::Seconds(5)), b.Into());
   fake_.Release();
   EXPECT_EQ(a.result->status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(b.result->status().code(), absl::StatusCode::kNotFound);
@@ -88,8 +89,8 @@ TEST_F(CoalescingTest, ErrorsAreSharedToo) {
 
 TEST_F(CoalescingTest, AWaiterWithAnEarlierDeadlineLeavesAloneOnTime) {
   Outcome<v1::Connection> early, late;
-  auto hl = api_.GetConnection("c1", In(absl::Seconds(10)), late.Into());
-  auto he = api_.GetConnection("c1", In(absl::Seconds(1)), early.Into());
+  auto hl = api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(10)), late.Into());
+  auto he = api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(1)), early.Into());
   EXPECT_EQ(fake_.calls().at(0).deadline, In(absl::Seconds(10)));  // The starter's deadline.
   timers_.Advance(absl::Seconds(1));
   ASSERT_TRUE(early.result.has_value());
@@ -109,8 +110,8 @@ TEST_F(CoalescingTest, WaitersWithTimeLeftAreSentAgainWhenTheStartersDeadlineRun
     return c;
   };
   Outcome<v1::Connection> starter, patient;
-  auto hs = api_.GetConnection("c1", In(absl::Seconds(1)), starter.Into());
-  auto hp = api_.GetConnection("c1", In(absl::Seconds(30)), patient.Into());
+  auto hs = api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(1)), starter.Into());
+  auto hp = api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(30)), patient.Into());
   EXPECT_EQ(fake_.Release(), 1);
   EXPECT_EQ(starter.result->status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_FALSE(patient.result.has_value());
@@ -122,8 +123,8 @@ TEST_F(CoalescingTest, WaitersWithTimeLeftAreSentAgainWhenTheStartersDeadlineRun
 
 TEST_F(CoalescingTest, CancellingOneWaiterKeepsTheRequestUntilTheLastLeaves) {
   Outcome<v1::Connection> a, b;
-  auto ha = api_.GetConnection("c1", In(absl::Seconds(5)), a.Into());
-  auto hb = api_.GetConnection("c1", In(absl::Seconds(5)), b.Into());
+  auto ha = api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(5)), a.Into());
+  auto hb = api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(5)), b.Into());
   ha->Cancel();
   EXPECT_EQ(a.result->status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(fake_.cancelled(), 0);
@@ -134,7 +135,7 @@ TEST_F(CoalescingTest, CancellingOneWaiterKeepsTheRequestUntilTheLastLeaves) {
 
   // A new read after everyone left sends a new request.
   Outcome<v1::Connection> c;
-  auto hc = api_.GetConnection("c1", In(absl::Seconds(5)), c.Into());
+  auto hc = api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(5)), c.Into());
   EXPECT_EQ(Calls("GetConnection"), 2);
   fake_.Release();
   EXPECT_TRUE(c.result->ok());
@@ -147,13 +148,37 @@ TEST_F(CoalescingTest, PagesAreSharedOnlyForTheSameArguments) {
   };
   std::vector<Outcome<Page<v1::Connection>>> out(4);
   std::vector<std::shared_ptr<Cancellable>> h;
-  h.push_back(api_.ListGroupConnections("g", "", {100, ""}, In(absl::Seconds(5)), out[0].Into()));
-  h.push_back(api_.ListGroupConnections("g", "", {100, ""}, In(absl::Seconds(5)), out[1].Into()));
-  h.push_back(api_.ListGroupConnections("g", "s", {100, ""}, In(absl::Seconds(5)), out[2].Into()));
-  h.push_back(api_.ListGroupConnections("g", "", {100, "c"}, In(absl::Seconds(5)), out[3].Into()));
+  h.push_back(api_.ListGroupConnections("g", "", {100, ""}, kCachedReadOk, In(absl::Seconds(5)),
+                                        out[0].Into()));
+  h.push_back(api_.ListGroupConnections("g", "", {100, ""}, kCachedReadOk, In(absl::Seconds(5)),
+                                        out[1].Into()));
+  h.push_back(api_.ListGroupConnections("g", "s", {100, ""}, kCachedReadOk, In(absl::Seconds(5)),
+                                        out[2].Into()));
+  h.push_back(api_.ListGroupConnections("g", "", {100, "c"}, kCachedReadOk, In(absl::Seconds(5)),
+                                        out[3].Into()));
   EXPECT_EQ(Calls("ListGroupConnections"), 3);
   fake_.Release();
   for (auto& o : out) EXPECT_TRUE(o.result.has_value() && o.result->ok());
+}
+
+// A read cache below may answer a read that is not fresh: a fresh read
+// (a sync poll, cache-control: no-cache) must not wait for its answer. The
+// other way round is harmless.
+TEST_F(CoalescingTest, FreshReadsJoinOnlyFreshReads) {
+  Outcome<v1::Connection> cached, fresh, later_cached, later_fresh;
+  auto h1 = api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(5)), cached.Into());
+  auto h2 = api_.GetConnection("c1", kFreshRead, In(absl::Seconds(5)), fresh.Into());
+  auto h3 = api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(5)), later_cached.Into());
+  auto h4 = api_.GetConnection("c1", kFreshRead, In(absl::Seconds(5)), later_fresh.Into());
+  std::vector<FakeFivetranApi::Call> calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_FALSE(calls[0].fresh);
+  EXPECT_TRUE(calls[1].fresh);
+  EXPECT_EQ(fake_.Release(), 2);
+  EXPECT_EQ(cached.result->value().schema(), "read_1");
+  EXPECT_EQ(fresh.result->value().schema(), "read_2");
+  EXPECT_EQ(later_cached.result->value().schema(), "read_2");
+  EXPECT_EQ(later_fresh.result->value().schema(), "read_2");
 }
 
 TEST_F(CoalescingTest, WritesAreNeverShared) {

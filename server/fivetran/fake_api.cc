@@ -123,12 +123,12 @@ std::shared_ptr<Cancellable> FakeFivetranApi::Start(
 }
 
 std::shared_ptr<Cancellable> FakeFivetranApi::GetConnection(const std::string& connection_id,
-                                                            absl::Time deadline,
+                                                            ReadOptions read, absl::Time deadline,
                                                             ApiCallback<v1::Connection> done) {
   std::function<absl::StatusOr<v1::Connection>()> fn;
   if (get_connection) fn = [f = get_connection, connection_id] { return f(connection_id); };
   auto [answer, cancelled] = Answers<v1::Connection>("GetConnection", fn, std::move(done));
-  return Start({"GetConnection", connection_id, "", deadline}, answer, cancelled);
+  return Start({"GetConnection", connection_id, "", deadline, read.fresh}, answer, cancelled);
 }
 
 std::shared_ptr<Cancellable> FakeFivetranApi::CreateConnection(const NewConnection& connection,
@@ -153,18 +153,18 @@ std::shared_ptr<Cancellable> FakeFivetranApi::TriggerSync(const std::string& con
                answer, cancelled);
 }
 
-std::shared_ptr<Cancellable> FakeFivetranApi::ListGroups(const PageRequest& page,
+std::shared_ptr<Cancellable> FakeFivetranApi::ListGroups(const PageRequest& page, ReadOptions read,
                                                          absl::Time deadline,
                                                          ApiCallback<Page<v1::Group>> done) {
   std::function<absl::StatusOr<Page<v1::Group>>()> fn;
   if (list_groups) fn = [f = list_groups, page] { return f(page); };
   auto [answer, cancelled] = Answers<Page<v1::Group>>("ListGroups", fn, std::move(done));
-  return Start({"ListGroups", "", PageDetail(page), deadline}, answer, cancelled);
+  return Start({"ListGroups", "", PageDetail(page), deadline, read.fresh}, answer, cancelled);
 }
 
 std::shared_ptr<Cancellable> FakeFivetranApi::ListGroupConnections(
     const std::string& group_id, const std::string& schema, const PageRequest& page,
-    absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
+    ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
   std::function<absl::StatusOr<Page<v1::Connection>>()> fn;
   if (list_group_connections) {
     fn = [f = list_group_connections, group_id, schema, page] { return f(group_id, schema, page); };
@@ -172,12 +172,12 @@ std::shared_ptr<Cancellable> FakeFivetranApi::ListGroupConnections(
   auto [answer, cancelled] =
       Answers<Page<v1::Connection>>("ListGroupConnections", fn, std::move(done));
   return Start({"ListGroupConnections", group_id,
-                absl::StrCat(PageDetail(page), " schema=", schema), deadline},
+                absl::StrCat(PageDetail(page), " schema=", schema), deadline, read.fresh},
                answer, cancelled);
 }
 
 std::shared_ptr<Cancellable> FakeFivetranApi::ListUsers(std::optional<bool> active,
-                                                        const PageRequest& page,
+                                                        const PageRequest& page, ReadOptions read,
                                                         absl::Time deadline,
                                                         ApiCallback<Page<v1::User>> done) {
   std::function<absl::StatusOr<Page<v1::User>>()> fn;
@@ -185,7 +185,7 @@ std::shared_ptr<Cancellable> FakeFivetranApi::ListUsers(std::optional<bool> acti
   auto [answer, cancelled] = Answers<Page<v1::User>>("ListUsers", fn, std::move(done));
   std::string detail = PageDetail(page);
   if (active.has_value()) absl::StrAppend(&detail, " active=", *active ? "true" : "false");
-  return Start({"ListUsers", "", detail, deadline}, answer, cancelled);
+  return Start({"ListUsers", "", detail, deadline, read.fresh}, answer, cancelled);
 }
 
 }  // namespace fivetran_gateway::fivetran

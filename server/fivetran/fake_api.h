@@ -29,6 +29,7 @@ class FakeFivetranApi final : public FivetranApi {
     // the JSON body of a create.
     std::string detail;
     absl::Time deadline;
+    bool fresh = false;  // A read asked for with ReadOptions::fresh.
   };
 
   // The answers. An unset one answers UNIMPLEMENTED.
@@ -54,7 +55,8 @@ class FakeFivetranApi final : public FivetranApi {
   std::vector<Call> calls() const;
   int cancelled() const;
 
-  std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id, absl::Time deadline,
+  std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id, ReadOptions read,
+                                             absl::Time deadline,
                                              ApiCallback<v1::Connection> done) override;
   std::shared_ptr<Cancellable> CreateConnection(const NewConnection& connection,
                                                 absl::Time deadline,
@@ -62,13 +64,14 @@ class FakeFivetranApi final : public FivetranApi {
   std::shared_ptr<Cancellable> TriggerSync(const std::string& connection_id, bool force,
                                            absl::Time deadline,
                                            ApiCallback<SyncTriggered> done) override;
-  std::shared_ptr<Cancellable> ListGroups(const PageRequest& page, absl::Time deadline,
+  std::shared_ptr<Cancellable> ListGroups(const PageRequest& page, ReadOptions read,
+                                          absl::Time deadline,
                                           ApiCallback<Page<v1::Group>> done) override;
   std::shared_ptr<Cancellable> ListGroupConnections(
       const std::string& group_id, const std::string& schema, const PageRequest& page,
-      absl::Time deadline, ApiCallback<Page<v1::Connection>> done) override;
+      ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) override;
   std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active, const PageRequest& page,
-                                         absl::Time deadline,
+                                         ReadOptions read, absl::Time deadline,
                                          ApiCallback<Page<v1::User>> done) override;
 
  private:

@@ -79,6 +79,17 @@ class NewConnection {
   nlohmann::json body_;
 };
 
+// How a read may be answered. A decorator that keeps results (the read
+// cache, cached_api.h) answers a `fresh` read only from Fivetran; the others
+// pass it on. The sync watcher's reads are always fresh (they exist to see
+// the current state), and a caller asks for one with `cache-control:
+// no-cache`.
+struct ReadOptions {
+  bool fresh = false;
+};
+inline constexpr ReadOptions kCachedReadOk{false};
+inline constexpr ReadOptions kFreshRead{true};
+
 // Fivetran's answer to POST /v1/connections/{id}/sync.
 struct SyncTriggered {
   std::string message;  // e.g. "Sync has been successfully triggered for connection with id ..."
@@ -90,7 +101,7 @@ class FivetranApi {
 
   // GET /v1/connections/{connection_id}. NOT_FOUND for an unknown id.
   virtual std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id,
-                                                     absl::Time deadline,
+                                                     ReadOptions read, absl::Time deadline,
                                                      ApiCallback<v1::Connection> done) = 0;
 
   // POST /v1/connections (runs Fivetran's setup tests unless the request
@@ -108,18 +119,20 @@ class FivetranApi {
                                                    ApiCallback<SyncTriggered> done) = 0;
 
   // GET /v1/groups?limit=&cursor=
-  virtual std::shared_ptr<Cancellable> ListGroups(const PageRequest& page, absl::Time deadline,
+  virtual std::shared_ptr<Cancellable> ListGroups(const PageRequest& page, ReadOptions read,
+                                                  absl::Time deadline,
                                                   ApiCallback<Page<v1::Group>> done) = 0;
 
   // GET /v1/groups/{group_id}/connections?limit=&cursor=[&schema=]; `schema`
   // "" = no filter.
   virtual std::shared_ptr<Cancellable> ListGroupConnections(
       const std::string& group_id, const std::string& schema, const PageRequest& page,
-      absl::Time deadline, ApiCallback<Page<v1::Connection>> done) = 0;
+      ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) = 0;
 
   // GET /v1/users?limit=&cursor=[&active=true|false]; nullopt = no filter.
   virtual std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active,
-                                                 const PageRequest& page, absl::Time deadline,
+                                                 const PageRequest& page, ReadOptions read,
+                                                 absl::Time deadline,
                                                  ApiCallback<Page<v1::User>> done) = 0;
 };
 

@@ -92,9 +92,9 @@ std::string ConnectionPath(const std::string& connection_id) {
 
 }  // namespace
 
-std::shared_ptr<Cancellable> RestFivetranApi::GetConnection(const std::string& connection_id,
-                                                            absl::Time deadline,
-                                                            ApiCallback<v1::Connection> done) {
+std::shared_ptr<Cancellable> RestFivetranApi::GetConnection(
+    const std::string& connection_id, ReadOptions /*read: every call reaches Fivetran*/,
+    absl::Time deadline, ApiCallback<v1::Connection> done) {
   return client_->Get(
       ConnectionPath(connection_id), deadline,
       [done = std::move(done)](absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
@@ -139,16 +139,17 @@ std::shared_ptr<Cancellable> RestFivetranApi::TriggerSync(const std::string& con
       });
 }
 
-std::shared_ptr<Cancellable> RestFivetranApi::ListGroups(const PageRequest& page,
-                                                         absl::Time deadline,
-                                                         ApiCallback<Page<v1::Group>> done) {
+std::shared_ptr<Cancellable> RestFivetranApi::ListGroups(
+    const PageRequest& page, ReadOptions /*read: every call reaches Fivetran*/, absl::Time deadline,
+    ApiCallback<Page<v1::Group>> done) {
   return GetPage<v1::Group>(client_, "/v1/groups", "", page, deadline, &GroupFromJson,
                             std::move(done));
 }
 
 std::shared_ptr<Cancellable> RestFivetranApi::ListGroupConnections(
     const std::string& group_id, const std::string& schema, const PageRequest& page,
-    absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
+    ReadOptions /*read: every call reaches Fivetran*/, absl::Time deadline,
+    ApiCallback<Page<v1::Connection>> done) {
   std::string extra;
   if (!schema.empty()) extra = absl::StrCat("&schema=", UrlEncode(schema));
   return GetPage<v1::Connection>(client_,
@@ -156,10 +157,10 @@ std::shared_ptr<Cancellable> RestFivetranApi::ListGroupConnections(
                                  extra, page, deadline, &ConnectionFromJson, std::move(done));
 }
 
-std::shared_ptr<Cancellable> RestFivetranApi::ListUsers(std::optional<bool> active,
-                                                        const PageRequest& page,
-                                                        absl::Time deadline,
-                                                        ApiCallback<Page<v1::User>> done) {
+std::shared_ptr<Cancellable> RestFivetranApi::ListUsers(
+    std::optional<bool> active, const PageRequest& page,
+    ReadOptions /*read: every call reaches Fivetran*/, absl::Time deadline,
+    ApiCallback<Page<v1::User>> done) {
   std::string extra;
   if (active.has_value()) extra = *active ? "&active=true" : "&active=false";
   return GetPage<v1::User>(client_, "/v1/users", extra, page, deadline, &UserFromJson,

@@ -15,12 +15,14 @@
 
 namespace fivetran_gateway::fivetran {
 
+// Reads are always sent (ReadOptions are ignored: nothing is kept here).
 class RestFivetranApi final : public FivetranApi {
  public:
   // `client` must outlive this object and its calls.
   explicit RestFivetranApi(FivetranClient* client) : client_(client) {}
 
-  std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id, absl::Time deadline,
+  std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id, ReadOptions read,
+                                             absl::Time deadline,
                                              ApiCallback<v1::Connection> done) override;
   std::shared_ptr<Cancellable> CreateConnection(const NewConnection& connection,
                                                 absl::Time deadline,
@@ -28,13 +30,14 @@ class RestFivetranApi final : public FivetranApi {
   std::shared_ptr<Cancellable> TriggerSync(const std::string& connection_id, bool force,
                                            absl::Time deadline,
                                            ApiCallback<SyncTriggered> done) override;
-  std::shared_ptr<Cancellable> ListGroups(const PageRequest& page, absl::Time deadline,
+  std::shared_ptr<Cancellable> ListGroups(const PageRequest& page, ReadOptions read,
+                                          absl::Time deadline,
                                           ApiCallback<Page<v1::Group>> done) override;
   std::shared_ptr<Cancellable> ListGroupConnections(
       const std::string& group_id, const std::string& schema, const PageRequest& page,
-      absl::Time deadline, ApiCallback<Page<v1::Connection>> done) override;
+      ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) override;
   std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active, const PageRequest& page,
-                                         absl::Time deadline,
+                                         ReadOptions read, absl::Time deadline,
                                          ApiCallback<Page<v1::User>> done) override;
 
  private:

@@ -60,7 +60,7 @@ constexpr char kConnection[] = R"({"code":"Success","data":{"id":"decent_dropsy"
 TEST_F(RestApiTest, GetConnectionReadsOneConnectionByEncodedId) {
   transport_.Script({Http(200, kConnection)});
   Result<v1::Connection> r;
-  api_.GetConnection("a b/c", absl::InfiniteFuture(), r.Into());
+  api_.GetConnection("a b/c", kCachedReadOk, absl::InfiniteFuture(), r.Into());
   HttpRequest req = Only();
   EXPECT_EQ(req.method, "GET");
   EXPECT_EQ(req.url, "http://upstream.test/v1/connections/a%20b%2Fc");
@@ -76,7 +76,7 @@ TEST_F(RestApiTest, GetConnectionPassesFivetransNotFoundThrough) {
   transport_.Script({Http(
       404, R"({"code":"NotFound_Connection","message":"Connection with id 'x' not found"})")});
   Result<v1::Connection> r;
-  api_.GetConnection("x", absl::InfiniteFuture(), r.Into());
+  api_.GetConnection("x", kCachedReadOk, absl::InfiniteFuture(), r.Into());
   ASSERT_TRUE(r.value.has_value());
   EXPECT_EQ(r.value->status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(InfoOf(r.value->status()).metadata().at("fivetran_code"), "NotFound_Connection");
@@ -85,7 +85,7 @@ TEST_F(RestApiTest, GetConnectionPassesFivetransNotFoundThrough) {
 TEST_F(RestApiTest, ConnectionWithoutDataIsABadResponse) {
   transport_.Script({Http(200, R"({"code":"Success"})")});
   Result<v1::Connection> r;
-  api_.GetConnection("x", absl::InfiniteFuture(), r.Into());
+  api_.GetConnection("x", kCachedReadOk, absl::InfiniteFuture(), r.Into());
   ASSERT_TRUE(r.value.has_value());
   EXPECT_EQ(r.value->status().code(), absl::StatusCode::kInternal);
   EXPECT_EQ(InfoOf(r.value->status()).reason(), "FIVETRAN_BAD_RESPONSE");
@@ -96,7 +96,8 @@ TEST_F(RestApiTest, ListGroupConnectionsSendsPagingAndTheSchemaFilter) {
   transport_.Script({Http(200, R"({"code":"Success","data":{"items":[
       {"id":"c1","group_id":"g"},{"id":"c2","group_id":"g"}],"next_cursor":"n&2"}})")});
   Result<Page<v1::Connection>> r;
-  api_.ListGroupConnections("g 1", "s=x", PageRequest{50, "c/1"}, absl::InfiniteFuture(), r.Into());
+  api_.ListGroupConnections("g 1", "s=x", PageRequest{50, "c/1"}, kCachedReadOk,
+                            absl::InfiniteFuture(), r.Into());
   EXPECT_EQ(Only().url,
             "http://upstream.test/v1/groups/g%201/connections?limit=50&cursor=c%2F1&schema=s%3Dx");
   ASSERT_TRUE(r.value.has_value() && r.value->ok());
@@ -108,7 +109,7 @@ TEST_F(RestApiTest, ListGroupConnectionsSendsPagingAndTheSchemaFilter) {
 TEST_F(RestApiTest, TheSameCursorAgainStopsPaging) {  // Field report B1.
   transport_.Script({Http(200, R"({"code":"Success","data":{"items":[],"next_cursor":"c1"}})")});
   Result<Page<v1::Group>> r;
-  api_.ListGroups(PageRequest{10, "c1"}, absl::InfiniteFuture(), r.Into());
+  api_.ListGroups(PageRequest{10, "c1"}, kCachedReadOk, absl::InfiniteFuture(), r.Into());
   EXPECT_EQ(Only().url, "http://upstream.test/v1/groups?limit=10&cursor=c1");
   ASSERT_TRUE(r.value.has_value());
   EXPECT_EQ(r.value->status().code(), absl::StatusCode::kInternal);
@@ -118,7 +119,7 @@ TEST_F(RestApiTest, TheSameCursorAgainStopsPaging) {  // Field report B1.
 TEST_F(RestApiTest, AnUnreadableItemFailsThePage) {
   transport_.Script({Http(200, R"({"code":"Success","data":{"items":[{"id":"u1"},{"id":5}]}})")});
   Result<Page<v1::User>> r;
-  api_.ListUsers(false, PageRequest{100, ""}, absl::InfiniteFuture(), r.Into());
+  api_.ListUsers(false, PageRequest{100, ""}, kCachedReadOk, absl::InfiniteFuture(), r.Into());
   EXPECT_EQ(Only().url, "http://upstream.test/v1/users?limit=100&active=false");
   ASSERT_TRUE(r.value.has_value());
   EXPECT_EQ(InfoOf(r.value->status()).reason(), "FIVETRAN_BAD_RESPONSE");
@@ -127,7 +128,7 @@ TEST_F(RestApiTest, AnUnreadableItemFailsThePage) {
 TEST_F(RestApiTest, ListUsersWithoutAFilterSendsNone) {
   transport_.Script({Http(200, R"({"code":"Success","data":{"items":[{"id":"u1"}]}})")});
   Result<Page<v1::User>> r;
-  api_.ListUsers(std::nullopt, PageRequest{3, ""}, absl::InfiniteFuture(), r.Into());
+  api_.ListUsers(std::nullopt, PageRequest{3, ""}, kCachedReadOk, absl::InfiniteFuture(), r.Into());
   EXPECT_EQ(Only().url, "http://upstream.test/v1/users?limit=3");
   ASSERT_TRUE(r.value.has_value() && r.value->ok());
   EXPECT_EQ((*r.value)->items.at(0).id(), "u1");
