@@ -151,6 +151,8 @@ seq_gw=$(run_client --mode=seq --target="$gw_addr" --pid="$gw_pid" \
   --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
 seq_direct=$(run_client --mode=direct_seq --emulator="$emu_url" \
   --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+seq_plain=$(run_client --mode=direct_seq --emulator="$emu_url" --nogzip \
+  --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
 
 # (b) throughput
 perf_pid=""
@@ -191,16 +193,18 @@ gateway: default flags (32 upstream connections, log level info to a file)
 
 (a) Sequential GetConnection, one caller, $SEQ_CALLS calls after $SEQ_WARMUP warm-up
     gateway: gRPC unary over one channel; direct: the same GET /v1/connections/{id}
-    (Basic auth, Accept version=2, gzip) to the emulator over one keep-alive connection
-                              gateway       direct    gateway/direct
-    p50 latency            $(printf '%9s µs %9s µs %12s' "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)" "$(ratio "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)")")
-    p99 latency            $(printf '%9s µs %9s µs %12s' "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)" "$(ratio "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)")")
+    (Basic auth, Accept version=2, Accept-Encoding gzip: the emulator compresses,
+    the client inflates) to the emulator over one keep-alive connection; the last
+    column is direct without gzip
+                              gateway       direct    gateway/direct   direct, no gzip
+    p50 latency            $(printf '%9s µs %9s µs %12s %14s µs' "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)" "$(ratio "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)")" "$(get "$seq_plain" p50_us)")
+    p99 latency            $(printf '%9s µs %9s µs %12s %14s µs' "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)" "$(ratio "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)")" "$(get "$seq_plain" p99_us)")
     gateway CPU per call   $(printf '%9s µs' "$(get "$seq_gw" cpu_us_per_call)")   (utime+stime of /proc/PID/stat, before/after, / calls)
 
 (b) Throughput, closed loop for ${LOAD_SECONDS} s after 1 s warm-up
     gateway: $LOAD_CONNS gRPC connections x $LOAD_STREAMS calls in flight, ids cycled
-    ($(get "$load_gw" upstream_per_call) upstream GETs per call: nothing coalesced);
-    direct: $LOAD_CONNS keep-alive HTTP/1.1 connections, one GET in flight each
+    ($(get "$load_gw" upstream_per_call) upstream GETs per call; 1.00 = nothing coalesced);
+    direct: $LOAD_CONNS keep-alive HTTP/1.1 connections, one GET (gzip) in flight each
                               gateway       direct    gateway/direct
     requests/s             $(printf '%9s    %9s    %12s' "$(get "$load_gw" rps)" "$(get "$load_direct" rps)" "$(pct "$(get "$load_gw" rps)" "$(get "$load_direct" rps)")")
     median call            $(printf '%12s %12s' "$(ms "$(get "$load_gw" p50_us)")" "$(ms "$(get "$load_direct" p50_us)")")
@@ -232,7 +236,7 @@ if [ "$perf" = 1 ]; then
 fi
 
 # Every figure must be a number (the smoke run checks nothing else).
-for line in "$seq_gw" "$seq_direct" "$load_gw" "$load_direct" "$fanin" "$same" "$watch"; do
+for line in "$seq_gw" "$seq_direct" "$seq_plain" "$load_gw" "$load_direct" "$fanin" "$same" "$watch"; do
   for kv in $line; do
     v="${kv#*=}"
     if ! [[ "$v" =~ ^[0-9][0-9.,]*$ ]]; then

@@ -54,6 +54,7 @@ ABSL_FLAG(std::string, target, "", "gateway address HOST:PORT");
 ABSL_FLAG(std::string, emulator, "", "emulator base URL http://HOST:PORT");
 ABSL_FLAG(std::string, api_key, "demo_api_key", "emulator API key (direct modes)");
 ABSL_FLAG(std::string, api_secret, "demo_api_secret", "emulator API secret (direct modes)");
+ABSL_FLAG(bool, gzip, true, "direct modes: send Accept-Encoding: gzip, as the gateway does");
 ABSL_FLAG(int, pid, 0, "gateway process id: report its CPU time, RSS and threads");
 ABSL_FLAG(std::string, id_prefix, "bench_", "connection ids are this + %04d");
 ABSL_FLAG(int, ids, 1000, "distinct connection ids used");
@@ -173,8 +174,9 @@ CURL* NewGet(const std::string& url, std::string* body, curl_slist* headers) {
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   const std::string userpwd = absl::GetFlag(FLAGS_api_key) + ":" + absl::GetFlag(FLAGS_api_secret);
   curl_easy_setopt(h, CURLOPT_USERPWD, userpwd.c_str());  // copied by libcurl
-  // As the gateway: the emulator gzips the answer, libcurl inflates it.
-  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
+  // As the gateway (unless --nogzip): the emulator gzips the answer, libcurl
+  // inflates it.
+  if (absl::GetFlag(FLAGS_gzip)) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Append);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
