@@ -215,9 +215,13 @@ gateway: default flags (32 upstream connections, log level info to a file)
 (c) Fan-in: calls started at once over $FANIN_CHANNELS channels, emulator --latency=$LATENCY --threads=256
     (upstream requests: the emulator's request log; RSS and threads: peaks of
     /proc/PID/status sampled every 20 ms; a fresh gateway)
-                              calls  connections  ok  upstream GETs    wall   gateway RSS  threads
-    N=$FANIN_CALLS, K=$FANIN_IDS    $(printf '%11s %8s %7s %10s %9s s %9s MB %7s' "$(get "$fanin" calls)" "$(get "$fanin" ids)" "$(get "$fanin" ok)" "$(get "$fanin" upstream)" "$(get "$fanin" wall_s)" "$(get "$fanin" peak_rss_mb)" "$(get "$fanin" peak_threads)")
-    same id (baseline's)   $(printf '%8s %8s %7s %10s %9s s %9s MB %7s' "$(get "$same" calls)" "$(get "$same" ids)" "$(get "$same" ok)" "$(get "$same" upstream)" "$(get "$same" wall_s)" "$(get "$same" peak_rss_mb)" "$(get "$same" peak_threads)")
+$(printf '    %-22s %6s %6s %6s %9s %9s %11s %8s' "" calls ids ok upstream wall "peak RSS" threads)
+$(for row in "N=$FANIN_CALLS, K=$FANIN_IDS:$fanin" "same id (baseline's):$same"; do
+  l="${row#*:}"
+  printf '    %-22s %6s %6s %6s %9s %7s s %8s MB %8s\n' "${row%%:*}" "$(get "$l" calls)" \
+    "$(get "$l" ids)" "$(get "$l" ok)" "$(get "$l" upstream)" "$(get "$l" wall_s)" \
+    "$(get "$l" peak_rss_mb)" "$(get "$l" peak_threads)"
+done)
 
 (d) Watchers: $WATCHERS WatchConnectionSync (no trigger) on $WATCH_IDS connections, poll_interval $WATCH_POLL,
     for $WATCH_SECONDS s over $WATCH_CHANNELS channels, emulator without latency; a fresh gateway
