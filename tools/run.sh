@@ -10,8 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash tools/setup.sh
-bazel build //server:fivetran_gateway //emulator:fivetran_emulator
-bin=$(bazel info bazel-bin 2>/dev/null)
+# Optimized binaries (tools/test.sh builds the default fastbuild ones, in
+# their own output folder).
+bazel build -c opt //server:fivetran_gateway //emulator:fivetran_emulator
+bin=$(bazel info -c opt bazel-bin 2>/dev/null)
 
 emulator_pid=""
 cleanup() {

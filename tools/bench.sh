@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# The gateway's performance benchmark (issue 13), on loopback only:
+#
+#   tools/bench.sh            full run, about 1.5 minutes after the build
+#   tools/bench.sh --smoke    a small run (< 60 s after the build) that only
+#                             checks that every figure was produced
+#   tools/bench.sh --perf     also `perf record` the gateway during the
+#                             50x10 run and print its top symbols
+#
+# Builds the gateway, the emulator and //tools/bench:bench_client with
+# -c opt, starts emulators and gateways on OS-chosen loopback ports, and
+# prints, side by side, what the README's "Performance" section shows:
+#   (a) sequential GetConnection: gateway vs the same GET straight to the
+#       emulator over one keep-alive connection; gateway CPU per call
+#   (b) throughput, 50 gRPC connections x 10 calls in flight, vs 50 keep-alive
+#       HTTP/1.1 connections straight to the emulator
+#   (c) fan-in: N concurrent GetConnection of K connections, upstream latency L
+#   (d) watchers: W WatchConnectionSync streams on K connections, poll 1 s
+# The machine is shared: compare figures of one run, not across runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+smoke=0
+perf=0
+for arg in "$@"; do
+  case "$arg" in
+    --smoke) smoke=1 ;;
+    --perf) perf=1 ;;
+    *) echo "usage: tools/bench.sh [--smoke] [--perf]" >&2; exit 2 ;;
+  esac
+done
+
+# Sizes. Connection ids bench_0000.. are GetConnection-identical copies of the
+# seeded decent_dropsy; (a) and (b) cycle through all SEED_IDS of them, more
+# than calls in flight, so no two concurrent calls share an id and the
+# gateway cannot coalesce them: one upstream GET per call, as direct.
+SEED_IDS=2000
+SEQ_CALLS=5000 SEQ_WARMUP=500
+LOAD_CONNS=50 LOAD_STREAMS=10 LOAD_SECONDS=10
+FANIN_CALLS=2000 FANIN_IDS=100 FANIN_CHANNELS=20 LATENCY=1s
+SAME_CALLS=1000
+WATCHERS=1000 WATCH_IDS=100 WATCH_POLL=1s WATCH_SECONDS=6 WATCH_CHANNELS=10
+if [ "$smoke" = 1 ]; then
+  SEED_IDS=200
+  SEQ_CALLS=200 SEQ_WARMUP=20
+  LOAD_CONNS=5 LOAD_STREAMS=4 LOAD_SECONDS=2
+  FANIN_CALLS=100 FANIN_IDS=10 FANIN_CHANNELS=2 LATENCY=500ms
+  SAME_CALLS=50
+  WATCHERS=40 WATCH_IDS=10 WATCH_SECONDS=3 WATCH_CHANNELS=2
+fi
+
+bash tools/setup.sh
+if [ "$perf" = 1 ] && ! command -v perf >/dev/null; then
+  echo "bench.sh: --perf needs perf (Debian package linux-perf)" >&2
+  exit 2
+fi
+bazel build -c opt //server:fivetran_gateway //emulator:fivetran_emulator \
+  //tools/bench:bench_client
+bin=$(bazel info -c opt bazel-bin 2>/dev/null)
+emulator_bin="$bin/emulator/fivetran_emulator"
+gateway_bin="$bin/server/fivetran_gateway"
+client="$bin/tools/bench/bench_client"
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The built-in seed plus group bench_group with SEED_IDS copies of
+# decent_dropsy (ids bench_0000...).
+"$emulator_bin" --dump_seed | /usr/bin/python3 -c '
+import copy, json, sys
+seed = json.load(sys.stdin)
+n = int(sys.argv[1])
+seed["groups"].append({"id": "bench_group", "name": "Bench",
+                       "created_at": "2024-01-01T00:00:00.000000Z"})
+model = next(c for c in seed["connections"] if c["id"] == "decent_dropsy")
+for i in range(n):
+    c = copy.deepcopy(model)
+    c["id"] = "bench_%04d" % i
+    c["group_id"] = "bench_group"
+    c["schema"] = "bench_%04d" % i
+    seed["connections"].append(c)
+json.dump(seed, sys.stdout)
+' "$SEED_IDS" >"$work/seed.json"
+
+# wait_port FILE: the port a process wrote to FILE (10 s at most).
+wait_port() {
+  for _ in $(seq 100); do
+    if [ -s "$1" ]; then cat "$1"; return; fi
+    sleep 0.1
+  done
+  echo "bench.sh: no port in $1" >&2
+  exit 1
+}
+
+# start_emulator NAME FLAGS...: sets NAME_url and NAME_pid.
+start_emulator() {
+  local name="$1"
+  shift
+  "$emulator_bin" --listen=127.0.0.1:0 --port_file="$work/$name.port" \
+    --seed_file="$work/seed.json" --rate_limit_per_hour=2000000000 \
+    --request_log_capacity=1000000 --threads=256 "$@" >/dev/null 2>"$work/$name.log" &
+  pids+=($!)
+  printf -v "${name}_pid" '%s' "$!"
+  printf -v "${name}_url" 'http://127.0.0.1:%s' "$(wait_port "$work/$name.port")"
+}
+
+# start_gateway NAME BASE_URL FLAGS...: sets NAME_addr and NAME_pid. Default
+# flags, log level info (one line per RPC, to a file).
+start_gateway() {
+  local name="$1" base="$2"
+  shift 2
+  FIVETRAN_API_KEY=demo_api_key FIVETRAN_API_SECRET=demo_api_secret \
+    "$gateway_bin" --listen=127.0.0.1:0 --port_file="$work/$name.port" \
+    --fivetran_base_url="$base" "$@" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  printf -v "${name}_pid" '%s' "$!"
+  printf -v "${name}_addr" '127.0.0.1:%s' "$(wait_port "$work/$name.port")"
+}
+
+# run_client FLAGS...: one bench_client measurement; its key=value line.
+run_client() {
+  local out
+  if ! out=$("$client" --id_prefix=bench_ --ids="$SEED_IDS" "$@" 2>"$work/client.err"); then
+    echo "bench.sh: bench_client $* failed:" >&2
+    cat "$work/client.err" >&2
+    exit 1
+  fi
+  if [ -s "$work/client.err" ]; then cat "$work/client.err" >&2; fi
+  echo " $out"
+}
+
+# get LINE KEY: the value of KEY in a key=value line.
+get() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+# ratio A B: A/B with one decimal.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
+ms() { awk -v a="$1" 'BEGIN { printf "%.1f ms", a / 1000 }'; }
+
+start=$(date +%s)
+start_emulator emu
+start_gateway gw "$emu_url"
+
+# (a) sequential
+seq_gw=$(run_client --mode=seq --target="$gw_addr" --pid="$gw_pid" \
+  --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+seq_direct=$(run_client --mode=direct_seq --emulator="$emu_url" \
+  --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+seq_plain=$(run_client --mode=direct_seq --emulator="$emu_url" --nogzip \
+  --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+
+# (b) throughput
+perf_pid=""
+if [ "$perf" = 1 ]; then
+  perf record -F 999 -g -p "$gw_pid" -o "$work/perf.data" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
+load_gw=$(run_client --mode=load --target="$gw_addr" --emulator="$emu_url" --pid="$gw_pid" \
+  --connections="$LOAD_CONNS" --streams="$LOAD_STREAMS" --duration="${LOAD_SECONDS}s")
+if [ -n "$perf_pid" ]; then
+  kill -INT "$perf_pid"
+  wait "$perf_pid" || true
+fi
+load_direct=$(run_client --mode=direct_load --emulator="$emu_url" \
+  --connections="$LOAD_CONNS" --duration="${LOAD_SECONDS}s")
+
+# (c) fan-in: a fresh gateway in front of an emulator answering after LATENCY
+start_emulator slow --latency="$LATENCY"
+start_gateway gw_fanin "$slow_url"
+fanin=$(run_client --mode=fanin --target="$gw_fanin_addr" --emulator="$slow_url" \
+  --pid="$gw_fanin_pid" --calls="$FANIN_CALLS" --ids="$FANIN_IDS" \
+  --connections="$FANIN_CHANNELS")
+same=$(run_client --mode=fanin --target="$gw_fanin_addr" --emulator="$slow_url" \
+  --pid="$gw_fanin_pid" --calls="$SAME_CALLS" --ids=1 --connections="$FANIN_CHANNELS")
+
+# (d) watchers: a fresh gateway in front of the emulator without latency
+start_gateway gw_watch "$emu_url"
+watch=$(run_client --mode=watch --target="$gw_watch_addr" --emulator="$emu_url" \
+  --pid="$gw_watch_pid" --watchers="$WATCHERS" --ids="$WATCH_IDS" --poll="$WATCH_POLL" \
+  --duration="${WATCH_SECONDS}s" --connections="$WATCH_CHANNELS")
+elapsed=$(($(date +%s) - start))
+
+cat <<EOF
+fivetran-gateway benchmark$([ "$smoke" = 1 ] && echo " (smoke sizes)")
+$(date -u +%Y-%m-%d) $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, \
+Debian $(cat /etc/debian_version 2>/dev/null || echo '?'), gateway/emulator/client built -c opt, loopback
+gateway: default flags (32 upstream connections, log level info to a file)
+
+(a) Sequential GetConnection, one caller, $SEQ_CALLS calls after $SEQ_WARMUP warm-up
+    gateway: gRPC unary over one channel; direct: the same GET /v1/connections/{id}
+    (Basic auth, Accept version=2, Accept-Encoding gzip: the emulator compresses,
+    the client inflates) to the emulator over one keep-alive connection; the last
+    column is direct without gzip
+                              gateway       direct    gateway/direct   direct, no gzip
+    p50 latency            $(printf '%9s µs %9s µs %12s %14s µs' "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)" "$(ratio "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)")" "$(get "$seq_plain" p50_us)")
+    p99 latency            $(printf '%9s µs %9s µs %12s %14s µs' "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)" "$(ratio "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)")" "$(get "$seq_plain" p99_us)")
+    gateway CPU per call   $(printf '%9s µs' "$(get "$seq_gw" cpu_us_per_call)")   (utime+stime of /proc/PID/stat, before/after, / calls)
+
+(b) Throughput, closed loop for ${LOAD_SECONDS} s after 1 s warm-up
+    gateway: $LOAD_CONNS gRPC connections x $LOAD_STREAMS calls in flight, ids cycled
+    ($(get "$load_gw" upstream_per_call) upstream GETs per call; 1.00 = nothing coalesced);
+    direct: $LOAD_CONNS keep-alive HTTP/1.1 connections, one GET (gzip) in flight each
+                              gateway       direct    gateway/direct
+    requests/s             $(printf '%9s    %9s    %12s' "$(get "$load_gw" rps)" "$(get "$load_direct" rps)" "$(pct "$(get "$load_gw" rps)" "$(get "$load_direct" rps)")")
+    median call            $(printf '%12s %12s' "$(ms "$(get "$load_gw" p50_us)")" "$(ms "$(get "$load_direct" p50_us)")")
+    slowest call           $(printf '%12s %12s' "$(ms "$(get "$load_gw" max_us)")" "$(ms "$(get "$load_direct" max_us)")")
+    errors                 $(printf '%9s    %9s' "$(get "$load_gw" errors)" "$(get "$load_direct" errors)")
+    gateway CPU per call   $(printf '%9s µs' "$(get "$load_gw" cpu_us_per_call)")
+
+(c) Fan-in: calls started at once over $FANIN_CHANNELS channels, emulator --latency=$LATENCY --threads=256
+    (upstream requests: the emulator's request log; RSS and threads: peaks of
+    /proc/PID/status sampled every 20 ms; a fresh gateway)
+$(printf '    %-22s %6s %6s %6s %9s %9s %11s %8s' "" calls ids ok upstream wall "peak RSS" threads)
+$(for row in "N=$FANIN_CALLS, K=$FANIN_IDS:$fanin" "same id (baseline's):$same"; do
+  l="${row#*:}"
+  printf '    %-22s %6s %6s %6s %9s %7s s %8s MB %8s\n' "${row%%:*}" "$(get "$l" calls)" \
+    "$(get "$l" ids)" "$(get "$l" ok)" "$(get "$l" upstream)" "$(get "$l" wall_s)" \
+    "$(get "$l" peak_rss_mb)" "$(get "$l" peak_threads)"
+done)
+
+(d) Watchers: $WATCHERS WatchConnectionSync (no trigger) on $WATCH_IDS connections, poll_interval $WATCH_POLL,
+    for $WATCH_SECONDS s over $WATCH_CHANNELS channels, emulator without latency; a fresh gateway
+    upstream GETs per second since the first watcher started: $(get "$watch" upstream_per_s)
+    total $(get "$watch" upstream_total); streams ended early: $(get "$watch" ended_early); \
+gateway CPU $(get "$watch" cpu_pct)% of one core, peak RSS $(get "$watch" peak_rss_mb) MB, $(get "$watch" peak_threads) threads
+
+measured in ${elapsed} s
+EOF
+
+if [ "$perf" = 1 ]; then
+  echo
+  echo "perf record -F 999 -g of the gateway during (b), top symbols (self):"
+  perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
+    grep -E '^ +[0-9]' | head -30
+fi
+
+# Every figure must be a number (the smoke run checks nothing else).
+for line in "$seq_gw" "$seq_direct" "$seq_plain" "$load_gw" "$load_direct" "$fanin" "$same" "$watch"; do
+  for kv in $line; do
+    v="${kv#*=}"
+    if ! [[ "$v" =~ ^[0-9][0-9.,]*$ ]]; then
+      echo "bench.sh: not a number: $kv" >&2
+      exit 1
+    fi
+  done
+done
