@@ -29,14 +29,30 @@ flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 libs=(-lprotobuf -labsl_statusor -labsl_status -labsl_cord -labsl_cordz_info
   -labsl_cordz_functions -labsl_cord_internal -labsl_str_format_internal -labsl_strings
   -labsl_strings_internal -labsl_throw_delegate -labsl_int128 -labsl_raw_logging_internal
-  -labsl_base -labsl_spinlock_wait -labsl_time -labsl_time_zone -labsl_synchronization -lpthread)
+  -labsl_base -labsl_spinlock_wait -labsl_time -labsl_time_zone -labsl_synchronization -lcurl
+  -lpthread)
 protos=("$gen_api"/fivetran/gateway/v1/*.pb.cc)
 
+# The project's own .cc files a Bazel target is built from, as paths: the
+# fuzzers link exactly what the gateway links, however the sources are split.
+sources_of() {
+  bazel query "kind('source file', deps($1))" --output label 2>/dev/null |
+    sed -n 's|^//\([^:]*\):\(.*\.cc\)$|\1/\2|p'
+}
+mapping_srcs=()
+while IFS= read -r f; do mapping_srcs+=("$f"); done < <(sources_of //server/fivetran:mapping)
+errors_srcs=()
+while IFS= read -r f; do errors_srcs+=("$f"); done < <(sources_of //server/fivetran:errors)
+if [ ${#mapping_srcs[@]} -eq 0 ] || [ ${#errors_srcs[@]} -eq 0 ]; then
+  echo "fuzz: could not list the sources of //server/fivetran:mapping and :errors" >&2
+  exit 1
+fi
+
 echo "fuzz: building with $CXX into $out" >&2
-"$CXX" "${flags[@]}" server/fivetran/fuzz/mapping_fuzzer.cc server/fivetran/mapping.cc \
+"$CXX" "${flags[@]}" server/fivetran/fuzz/mapping_fuzzer.cc "${mapping_srcs[@]}" \
   "${protos[@]}" "${libs[@]}" -o "$out/mapping_fuzzer"
-"$CXX" "${flags[@]}" server/fivetran/fuzz/retry_after_fuzzer.cc server/fivetran/errors.cc \
-  server/fivetran/mapping.cc "${protos[@]}" "$gen_rpc"/google/rpc/error_details.pb.cc \
+"$CXX" "${flags[@]}" server/fivetran/fuzz/retry_after_fuzzer.cc "${errors_srcs[@]}" \
+  "${protos[@]}" "$gen_rpc"/google/rpc/error_details.pb.cc \
   "${libs[@]}" -o "$out/retry_after_fuzzer"
 
 # A number from libFuzzer's log: the last line "<prefix> N ...".
