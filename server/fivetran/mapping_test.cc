@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/stubs/common.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
@@ -335,7 +336,7 @@ TEST(FivetranErrorTest, B10AndB2ErrorBodies) {
 
 TEST(FivetranErrorTest, UnusableBodiesGiveEmptyFields) {
   for (const std::string& body : {"", "<html><body>Bad Gateway</body></html>", "[1,2]", "\"text\"",
-                                 "{\"code\":", R"({"code":404,"message":null})"}) {
+                                  "{\"code\":", R"({"code":404,"message":null})"}) {
     FivetranError e = ParseFivetranError(body);
     EXPECT_EQ(e.code, "") << body;
     EXPECT_EQ(e.message, "") << body;
@@ -1371,24 +1372,10 @@ TEST(RequestTest, FivetransValuesAreSentAsGiven) {
 // ---------------------------------------------------------------------------------------------
 // N13: lone surrogate escapes and bytes that are not UTF-8.
 
-// True when `s` is well-formed UTF-8 (what a proto3 string must hold).
+// True when `s` is well-formed UTF-8 (what a proto3 string must hold):
+// protobuf's own check, which also refuses surrogates and overlong forms.
 bool IsUtf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = s[i];
-    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
-    for (int k = 1; k < len; ++k) {
-      const unsigned char d = s[i + k];
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
+  return google::protobuf::internal::IsStructurallyValidUTF8(s.data(), static_cast<int>(s.size()));
 }
 
 bool AllStringsUtf8(const google::protobuf::Message& m) {
