@@ -123,6 +123,10 @@ absl::Status Gateway::Start() {
   builder.RegisterService(guard_->groups());
   builder.RegisterService(guard_->users());
   builder.SetMaxReceiveMessageSize(4 << 20);
+  // A port another process (say, an old gateway) listens on is an error, not
+  // a share: gRPC's default SO_REUSEPORT would split new connections between
+  // the two without a word.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // Bounds against callers who open streams and never end them (health
   // Watch needs no token): streams per connection (further ones wait at the
   // client), and the memory of all connections and calls together (under

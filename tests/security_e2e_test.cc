@@ -394,6 +394,19 @@ int RunGateway(const std::vector<std::string>& flags, double wait_s, std::string
   return code;
 }
 
+// Two gateways must not share a port: gRPC's default SO_REUSEPORT would let
+// the second start and split new connections between them (each with its
+// own tokens and credentials) without a word.
+TEST_F(SecurityE2ETest, ASecondGatewayOnABoundPortFailsToStart) {
+  Gateway first(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret);
+  std::string output;
+  EXPECT_EQ(RunGateway({"--listen=127.0.0.1:" + std::to_string(first.port())}, 10, &output), 1)
+      << output;
+  EXPECT_NE(output.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
+            std::string::npos)
+      << output;
+}
+
 TEST_F(SecurityE2ETest, PublicAddressWithoutTokensIsRefused) {
   std::string output;
   EXPECT_EQ(RunGateway({"--listen=0.0.0.0:0"}, 10, &output), 2);
