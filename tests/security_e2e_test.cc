@@ -9,6 +9,7 @@
 #include <openssl/sha.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -496,7 +497,7 @@ TEST_F(SecurityE2ETest, StreamsBeyondThePerConnectionBoundWaitInsteadOfGrowingTh
   struct Stream {
     std::unique_ptr<grpc::ClientContext> context;
     std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>> reader;
-    bool served = false;
+    std::atomic<bool> served{false};
   };
   std::vector<Stream> streams(kStreams);
   grpc::health::v1::HealthCheckRequest request;
@@ -513,14 +514,15 @@ TEST_F(SecurityE2ETest, StreamsBeyondThePerConnectionBoundWaitInsteadOfGrowingTh
       s.served = s.reader->Read(&response);
     });
   }
-  // Nothing signals "still queued": wait, then cancel all, so that every
-  // thread returns, and count the streams that were served.
+  // Nothing signals "still queued": wait, count the streams served by then,
+  // then cancel all so that every thread returns. (Counted before the
+  // cancels: a cancelled served stream frees its slot for a queued one.)
   std::this_thread::sleep_for(std::chrono::seconds(2));
+  int served = 0;
+  for (Stream& s : streams) served += s.served.load();
+  EXPECT_EQ(served, kBound);
   for (Stream& s : streams) s.context->TryCancel();
   for (std::thread& t : readers) t.join();
-  int served = 0;
-  for (Stream& s : streams) served += s.served;
-  EXPECT_EQ(served, kBound);
 
   // The served streams' slots free up when they end: a new stream is served.
   for (Stream& s : streams) s.reader->Finish();
