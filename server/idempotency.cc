@@ -7,7 +7,6 @@
 
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/rpc/error_details.pb.h"
 #include "server/common/status.h"
 
 namespace fivetran_gateway {
@@ -42,12 +41,7 @@ std::string IdempotencyCache::MapKey(const Key& key) {
 
 bool IdempotencyCache::IsFinal(const Result& result) {
   if (result.status.ok()) return true;
-  google::rpc::ErrorInfo info;
-  if (auto p = result.status.GetPayload(kErrorInfoUrl)) {
-    info.ParseFromString(std::string(*p));
-  }
-  auto outcome = info.metadata().find("outcome");
-  if (outcome != info.metadata().end() && outcome->second == "not_sent") return false;
+  if (ErrorMetadataOf(result.status, "outcome") == "not_sent") return false;
   const int http = result.upstream.http_status;
   if (http >= 400 && http <= 499) return false;
   return true;

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "google/rpc/error_details.pb.h"
 #include "server/common/status.h"
 #include "server/sync_rules.h"
 
@@ -39,12 +38,7 @@ void RecheckConflict(fivetran::FivetranApi* api, const std::string& connection_i
 }
 
 bool IsConflict(const absl::Status& status) {
-  auto p = status.GetPayload(kErrorInfoUrl);
-  if (!p.has_value()) return false;
-  google::rpc::ErrorInfo info;
-  if (!info.ParseFromString(std::string(*p))) return false;
-  auto it = info.metadata().find("http_status");
-  return it != info.metadata().end() && it->second == "409";
+  return ErrorMetadataOf(status, "http_status") == "409";
 }
 
 }  // namespace

@@ -60,6 +60,12 @@ void AddRetryInfo(absl::Status& status, absl::Duration delay) {
 
 std::string ErrorReasonOf(const absl::Status& status) { return GetErrorInfo(status).reason(); }
 
+std::string ErrorMetadataOf(const absl::Status& status, absl::string_view key) {
+  const google::rpc::ErrorInfo info = GetErrorInfo(status);
+  auto it = info.metadata().find(std::string(key));
+  return it == info.metadata().end() ? "" : it->second;
+}
+
 std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
   auto p = status.GetPayload(kRetryInfoUrl);
   if (!p) return std::nullopt;

@@ -35,6 +35,8 @@ void AddRetryInfo(absl::Status& status, absl::Duration delay);
 
 // The ErrorInfo reason of `status`; "" when it has none.
 std::string ErrorReasonOf(const absl::Status& status);
+// One ErrorInfo metadata value of `status`; "" when absent.
+std::string ErrorMetadataOf(const absl::Status& status, absl::string_view key);
 // The RetryInfo delay of `status`, if it carries one.
 std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
 
