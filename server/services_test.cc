@@ -111,6 +111,27 @@ class ServicesTest : public ::testing::Test {
   }
   ~ServicesTest() override { server_->Shutdown(absl::ToChronoTime(absl::Now())); }
 
+  // SyncConnection of the fake's connection.
+  grpc::Status Sync(v1::SyncConnectionResponse* response, bool force = false) {
+    grpc::ClientContext ctx;
+    v1::SyncConnectionRequest req;
+    req.set_connection_id("decent_dropsy");
+    req.set_force(force);
+    return connection_stub_->SyncConnection(&ctx, req, response);
+  }
+  // Fivetran accepts every trigger.
+  void AcceptTriggers() {
+    api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
+      return fivetran::SyncTriggered{"triggered"};
+    };
+  }
+  void SetSyncState(v1::SyncState state, const std::string& raw) {
+    upstream_.Set([&](v1::Connection* c) {
+      c->mutable_status()->set_sync_state(state);
+      c->mutable_status()->set_sync_state_raw(raw);
+    });
+  }
+
   int CallsOf(const std::string& operation) {
     int n = 0;
     for (const auto& c : api_.calls()) n += c.operation == operation;
@@ -434,11 +455,8 @@ TEST_F(ServicesTest, SyncReadsTheBaselineThenTriggers) {
 
 TEST_F(ServicesTest, APausedConnectionIsNotTriggered) {
   upstream_.Set([](v1::Connection* c) { c->set_paused(true); });
-  grpc::ClientContext ctx;
-  v1::SyncConnectionRequest req;
-  req.set_connection_id("decent_dropsy");
   v1::SyncConnectionResponse resp;
-  grpc::Status s = connection_stub_->SyncConnection(&ctx, req, &resp);
+  grpc::Status s = Sync(&resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(CallsOf("TriggerSync"), 0);
 }
@@ -448,14 +466,9 @@ TEST_F(ServicesTest, ABrokenConnectionIsTriggeredAndTheResponseSaysSo) {  // Fie
     c->mutable_status()->set_setup_state(v1::SETUP_STATE_BROKEN);
     c->mutable_status()->set_setup_state_raw("broken");
   });
-  api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
-    return fivetran::SyncTriggered{"triggered"};
-  };
-  grpc::ClientContext ctx;
-  v1::SyncConnectionRequest req;
-  req.set_connection_id("decent_dropsy");
+  AcceptTriggers();
   v1::SyncConnectionResponse resp;
-  grpc::Status s = connection_stub_->SyncConnection(&ctx, req, &resp);
+  grpc::Status s = Sync(&resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.setup_state_at_trigger(), v1::SETUP_STATE_BROKEN);
   EXPECT_FALSE(resp.already_syncing());
@@ -467,24 +480,16 @@ TEST_F(ServicesTest, AnIncompleteConnectionIsStillRefused) {
     c->mutable_status()->set_setup_state(v1::SETUP_STATE_INCOMPLETE);
     c->mutable_status()->set_setup_state_raw("incomplete");
   });
-  grpc::ClientContext ctx;
-  v1::SyncConnectionRequest req;
-  req.set_connection_id("decent_dropsy");
   v1::SyncConnectionResponse resp;
-  grpc::Status s = connection_stub_->SyncConnection(&ctx, req, &resp);
+  grpc::Status s = Sync(&resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(InfoOf(s).metadata().at("precondition"), "setup_incomplete");
   EXPECT_EQ(CallsOf("TriggerSync"), 0);
 }
 
 TEST_F(ServicesTest, ASyncAlreadyRunningIsReportedUnlessForced) {  // Field report N2.
-  upstream_.Set([](v1::Connection* c) {
-    c->mutable_status()->set_sync_state(v1::SYNC_STATE_SYNCING);
-    c->mutable_status()->set_sync_state_raw("syncing");
-  });
-  api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
-    return fivetran::SyncTriggered{"triggered"};
-  };
+  SetSyncState(v1::SYNC_STATE_SYNCING, "syncing");
+  AcceptTriggers();
   for (bool force : {false, true}) {
     grpc::ClientContext ctx;
     v1::SyncConnectionRequest req;
@@ -570,10 +575,7 @@ TEST_F(WatchTest, EndsSucceededWhenSucceededAtPassesTheBaseline) {
   AwaitPollScheduled();
 
   // A poll that sees a sync running: one update, no end.
-  upstream_.Set([](v1::Connection* c) {
-    c->mutable_status()->set_sync_state(v1::SYNC_STATE_SYNCING);
-    c->mutable_status()->set_sync_state_raw("syncing");
-  });
+  SetSyncState(v1::SYNC_STATE_SYNCING, "syncing");
   timers_.Advance(absl::Seconds(5));
   v1::WatchConnectionSyncResponse syncing;
   ASSERT_TRUE(reader->Read(&syncing));
@@ -636,10 +638,7 @@ TEST_F(WatchTest, TheDeadlineEndsTheWatchWithTheLastObservation) {
   v1::WatchConnectionSyncResponse r;
   ASSERT_TRUE(reader->Read(&r));
   AwaitPollScheduled();
-  upstream_.Set([](v1::Connection* c) {
-    c->mutable_status()->set_sync_state(v1::SYNC_STATE_SYNCING);
-    c->mutable_status()->set_sync_state_raw("syncing");
-  });
+  SetSyncState(v1::SYNC_STATE_SYNCING, "syncing");
   // On the manual clock, 30 s pass at once: two polls, then the watch ends
   // a little (2 s) before the caller's deadline.
   timers_.Advance(absl::Seconds(29));
@@ -678,13 +677,8 @@ TEST_F(WatchTest, WatchersOfOneConnectionShareOnePollerThatStopsWithTheLast) {
 }
 
 TEST_F(WatchTest, ATriggerOnARunningSyncSaysTheOutcomeIsOfThatSync) {
-  upstream_.Set([](v1::Connection* c) {
-    c->mutable_status()->set_sync_state(v1::SYNC_STATE_SYNCING);
-    c->mutable_status()->set_sync_state_raw("syncing");
-  });
-  api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
-    return fivetran::SyncTriggered{"triggered"};
-  };
+  SetSyncState(v1::SYNC_STATE_SYNCING, "syncing");
+  AcceptTriggers();
   grpc::ClientContext ctx;
   auto reader = Watch(&ctx, absl::Seconds(5), /*trigger=*/true);
   AwaitPollScheduled();
@@ -747,9 +741,7 @@ TEST_F(WatchTest, AWatcherWithAShorterIntervalBringsTheNextPollForward) {
 TEST_F(WatchTest, ATriggeringWatchTriggersThenJudgesAgainstThePreTriggerState) {
   const absl::Time before = timers_.Now() - absl::Hours(1);
   upstream_.Set([&](v1::Connection* c) { *c->mutable_failed_at() = At(before); });
-  api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
-    return fivetran::SyncTriggered{"triggered"};
-  };
+  AcceptTriggers();
   grpc::ClientContext ctx;
   auto reader = Watch(&ctx, absl::Seconds(5), /*trigger=*/true);
   AwaitPollScheduled();
