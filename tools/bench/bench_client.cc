@@ -252,6 +252,13 @@ std::shared_ptr<grpc::Channel> NewChannel(int index) {
   return channel;
 }
 
+// One stub on its own channel (its own TCP connection) per `n`.
+std::vector<std::unique_ptr<v1::ConnectionService::Stub>> Stubs(int n) {
+  std::vector<std::unique_ptr<v1::ConnectionService::Stub>> stubs;
+  for (int c = 0; c < n; ++c) stubs.push_back(v1::ConnectionService::NewStub(NewChannel(c)));
+  return stubs;
+}
+
 void SetDeadline(grpc::ClientContext* ctx) {
   ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_deadline)));
 }
@@ -401,8 +408,7 @@ void Load() {
   const int conns = absl::GetFlag(FLAGS_connections);
   const int streams = absl::GetFlag(FLAGS_streams);
   const int pid = absl::GetFlag(FLAGS_pid);
-  std::vector<std::unique_ptr<v1::ConnectionService::Stub>> stubs;
-  for (int c = 0; c < conns; ++c) stubs.push_back(v1::ConnectionService::NewStub(NewChannel(c)));
+  std::vector<std::unique_ptr<v1::ConnectionService::Stub>> stubs = Stubs(conns);
   if (!absl::GetFlag(FLAGS_emulator).empty()) ClearUpstreamLog();
   Window window;
   std::atomic<int64_t> next{0};
@@ -503,8 +509,7 @@ void FanIn() {
   const int calls = absl::GetFlag(FLAGS_calls);
   const int conns = absl::GetFlag(FLAGS_connections);
   const int pid = absl::GetFlag(FLAGS_pid);
-  std::vector<std::unique_ptr<v1::ConnectionService::Stub>> stubs;
-  for (int c = 0; c < conns; ++c) stubs.push_back(v1::ConnectionService::NewStub(NewChannel(c)));
+  std::vector<std::unique_ptr<v1::ConnectionService::Stub>> stubs = Stubs(conns);
   ClearUpstreamLog();
   struct Call {
     grpc::ClientContext ctx;
@@ -596,8 +601,7 @@ void Watch() {
   const int watchers = absl::GetFlag(FLAGS_watchers);
   const int conns = absl::GetFlag(FLAGS_connections);
   const int pid = absl::GetFlag(FLAGS_pid);
-  std::vector<std::unique_ptr<v1::ConnectionService::Stub>> stubs;
-  for (int c = 0; c < conns; ++c) stubs.push_back(v1::ConnectionService::NewStub(NewChannel(c)));
+  std::vector<std::unique_ptr<v1::ConnectionService::Stub>> stubs = Stubs(conns);
   ClearUpstreamLog();
   std::atomic<int> live{watchers};
   std::atomic<int64_t> messages{0};
