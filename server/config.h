@@ -46,6 +46,9 @@ struct GatewayFlags {
   // Resource bounds of the gRPC listener (README "Security", "Limits").
   int max_streams_per_connection = 1000;
   int grpc_memory_limit_mb = 256;
+  int max_health_watches = 1000;
+  int max_health_watches_per_peer = 100;
+  int max_reflection_streams = 32;
 };
 
 struct GatewayConfig {
@@ -74,6 +77,9 @@ struct GatewayConfig {
   std::string port_file;
   int max_streams_per_connection = 1000;  // At least 1.
   int grpc_memory_limit_mb = 256;         // At least 16.
+  int max_health_watches = 1000;          // At least 1.
+  int max_health_watches_per_peer = 100;  // At least 1, at most max_health_watches.
+  int max_reflection_streams = 32;        // At least 1.
   // Accepted but worth a warning line at start-up (never holds a secret).
   std::vector<std::string> warnings;
 };
