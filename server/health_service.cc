@@ -118,31 +118,44 @@ class HealthService::WatchReactor final : public grpc::ServerWriteReactor<Health
 };
 
 HealthService::HealthService(HealthLimits limits, std::vector<std::string> services)
-    : limits_(limits), services_(services.begin(), services.end()) {}
+    : limits_(limits) {
+  serving_[""] = true;
+  for (const std::string& service : services) serving_[service] = true;
+}
 
 HealthService::~HealthService() = default;
 
 HealthService::ServingStatus HealthService::StatusOf(const std::string& service) const {
-  if (!service.empty() && services_.count(service) == 0) {
-    return HealthCheckResponse::SERVICE_UNKNOWN;
-  }
-  return serving_ ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
+  auto it = serving_.find(service);
+  if (it == serving_.end()) return HealthCheckResponse::SERVICE_UNKNOWN;
+  return it->second ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
 }
 
 void HealthService::SetServing(bool serving) {
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;
-  serving_ = serving;
+  for (auto& [service, status] : serving_) status = serving;
   // Reactors finish and call OnDone on gRPC's executor, never inside
   // StartWrite or Finish, so updating them under mu_ cannot deadlock.
-  for (WatchReactor* watch : watches_) watch->Update(StatusOf(""), false);
+  for (const auto& [watch, service] : watches_) watch->Update(StatusOf(service), false);
+}
+
+void HealthService::SetServing(const std::string& service, bool serving) {
+  absl::MutexLock lock(&mu_);
+  if (shut_down_) return;
+  serving_[service] = serving;
+  for (const auto& [watch, watched] : watches_) {
+    if (watched == service) watch->Update(StatusOf(service), false);
+  }
 }
 
 void HealthService::Shutdown() {
   absl::MutexLock lock(&mu_);
   shut_down_ = true;
-  serving_ = false;
-  for (WatchReactor* watch : watches_) watch->Update(HealthCheckResponse::NOT_SERVING, true);
+  for (auto& [service, status] : serving_) status = false;
+  for (const auto& [watch, service] : watches_) {
+    watch->Update(HealthCheckResponse::NOT_SERVING, true);
+  }
 }
 
 int HealthService::open_watches() const {
@@ -194,7 +207,7 @@ grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(
   }
   ++from_peer;
   auto* watch = new WatchReactor(this, peer, grpc::Status::OK);
-  watches_.insert(watch);
+  watches_.emplace(watch, request->service());
   watch->Update(StatusOf(request->service()), false);
   return watch;
 }

@@ -8,10 +8,10 @@
 // port; every unix-socket peer counts as one address), with
 // RESOURCE_EXHAUSTED. Check is never bounded.
 //
-// Known services: "" (the whole gateway) and each name given to the
-// constructor; all share one status. Check of another name is NOT_FOUND;
-// Watch of another name answers SERVICE_UNKNOWN and stays open, as the
-// protocol says. Shutdown() answers NOT_SERVING to every watcher and ends
+// Known services: "" (the whole gateway), each name given to the
+// constructor, and each name given to SetServing(service, ...). Check of
+// another name is NOT_FOUND; Watch of another name answers SERVICE_UNKNOWN
+// and stays open, as the protocol says. Shutdown() answers NOT_SERVING to every watcher and ends
 // its stream with UNAVAILABLE, so open watches never hold a drain.
 #ifndef FIVETRAN_GATEWAY_SERVER_HEALTH_SERVICE_H_
 #define FIVETRAN_GATEWAY_SERVER_HEALTH_SERVICE_H_
@@ -19,7 +19,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <map>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +41,8 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
   // SERVING (true) or NOT_SERVING (false) for every known service; watchers
   // get the new status.
   void SetServing(bool serving);
+  // The status of one service (known from then on); its watchers get it.
+  void SetServing(const std::string& service, bool serving);
   // NOT_SERVING for good; every open Watch gets it and then ends
   // (UNAVAILABLE). Later Watch calls are refused the same way.
   void Shutdown();
@@ -64,11 +65,12 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
   void Forget(WatchReactor* watch, const std::string& peer);
 
   const HealthLimits limits_;
-  const std::set<std::string> services_;
   mutable absl::Mutex mu_;
-  bool serving_ ABSL_GUARDED_BY(mu_) = true;
+  // Known services and whether each is serving ("" is the whole gateway).
+  std::map<std::string, bool> serving_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
-  std::set<WatchReactor*> watches_ ABSL_GUARDED_BY(mu_);
+  // Each open watch and the service it watches.
+  std::map<WatchReactor*, std::string> watches_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> watches_per_peer_ ABSL_GUARDED_BY(mu_);
 };
 

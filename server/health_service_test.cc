@@ -119,6 +119,29 @@ TEST_F(HealthServiceTest, WatchSendsTheStatusAndEachChange) {
   WaitForOpenWatches(0);
 }
 
+TEST_F(HealthServiceTest, OneServiceCanChangeAlone) {
+  Start({});
+  HealthCheckResponse response;
+  EXPECT_EQ(Check("example.Store", &response).error_code(), grpc::StatusCode::NOT_FOUND);
+  auto store = Watch(tcp_.get(), "example.Store");
+  auto all = Watch(tcp_.get());
+  EXPECT_EQ(store->Next(), HealthCheckResponse::SERVICE_UNKNOWN);
+  EXPECT_EQ(all->Next(), HealthCheckResponse::SERVING);
+  health_->SetServing("example.Store", false);
+  EXPECT_EQ(store->Next(), HealthCheckResponse::NOT_SERVING);
+  ASSERT_TRUE(Check("example.Store", &response).ok());
+  EXPECT_EQ(response.status(), HealthCheckResponse::NOT_SERVING);
+  ASSERT_TRUE(Check("", &response).ok());  // The others are untouched.
+  EXPECT_EQ(response.status(), HealthCheckResponse::SERVING);
+  health_->SetServing("example.Store", true);
+  EXPECT_EQ(store->Next(), HealthCheckResponse::SERVING);
+  health_->SetServing(false);  // Every service, the named one too.
+  EXPECT_EQ(store->Next(), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(all->Next(), HealthCheckResponse::NOT_SERVING);
+  store->context.TryCancel();
+  all->context.TryCancel();
+}
+
 TEST_F(HealthServiceTest, WatchesFromOneAddressAreBounded) {
   Start({/*max_watches=*/10, /*max_watches_per_peer=*/2});
   auto first = Watch(tcp_.get());
