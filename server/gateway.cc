@@ -9,6 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
+#include "server/auth.h"
+#include "server/common/gateway_metrics.h"
 #include "server/fivetran/cached_api.h"
 #include "server/fivetran/client.h"
 #include "server/fivetran/coalescing_api.h"
@@ -24,6 +26,7 @@ namespace fivetran_gateway {
 Gateway::Gateway(GatewayConfig config) : config_(std::move(config)) {}
 
 Gateway::~Gateway() {
+  metrics_server_.reset();
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(absl::Now()));
     server_->Wait();
@@ -55,6 +58,9 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   options.retry.max_retry_wait = config_.max_retry_wait;
   // One budget per credential set: a 429 stops every call made with it.
   options.budget = std::make_shared<fivetran::RateBudget>(config_.rate_limit_reserve);
+  // The set's label in metrics: 8 hex digits of the key's SHA-256 (the key
+  // is an identifier, the secret is never hashed into anything exposed).
+  options.credential_set = Sha256Hex(api_key).substr(0, 8);
   IdempotencyOptions idempotency;
   idempotency.window = config_.request_id_window;
   SyncWatchOptions watch;
@@ -149,6 +155,16 @@ absl::Status Gateway::Start() {
                   : absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port_);
   spdlog::info("fivetran_gateway {} listening on {}, upstream {}", kVersion, where,
                config_.base_url);
+  GatewayMetrics::Get().build_info->With({kVersion})->Set(1);
+  if (!config_.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
+        MetricsServer::Start(config_.metrics_listen);
+    if (!metrics.ok()) return metrics.status();
+    metrics_server_ = *std::move(metrics);
+    spdlog::info("metrics: http://{}:{}/metrics",
+                 config_.metrics_listen.substr(0, config_.metrics_listen.rfind(':')),
+                 metrics_server_->port());
+  }
   if (config_.read_cache_ttl > absl::ZeroDuration()) {
     spdlog::info("read cache on: ttl {} per credential set",
                  absl::FormatDuration(config_.read_cache_ttl));

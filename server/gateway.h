@@ -21,6 +21,7 @@
 #include "server/common/timer_queue.h"
 #include "server/config.h"
 #include "server/fivetran/http_transport.h"
+#include "server/metrics_server.h"
 
 namespace fivetran_gateway {
 
@@ -36,6 +37,8 @@ class Gateway {
   absl::Status Start();
   // The bound gRPC port (after Start).
   int port() const { return port_; }
+  // The bound port of GET /metrics (after Start); 0 without --metrics_listen.
+  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
   // Health turns NOT_SERVING, new calls are refused, in-flight calls get
   // until `grace` to finish. Safe from any thread; Wait() then returns.
   void Shutdown(absl::Duration grace);
@@ -55,6 +58,7 @@ class Gateway {
   std::unique_ptr<ServiceGuard> guard_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<MetricsServer> metrics_server_;  // Null without --metrics_listen.
 };
 
 }  // namespace fivetran_gateway
