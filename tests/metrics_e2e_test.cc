@@ -346,18 +346,24 @@ TEST_F(MetricsE2ETest, UpstreamRequestsOfACallCarryItsTraceAndRequestId) {
 }
 
 TEST_F(MetricsE2ETest, EveryRequestOfAMultiRequestCallCarriesItsTrace) {
-  // SyncConnection reads the connection, then triggers from the read's
-  // callback.
+  // SyncConnection reads the connection, triggers from the read's callback,
+  // and checks a 409 with one more read from the trigger's callback.
+  emulator_->AddFault({{"path_prefix", "/v1/connections/decent_dropsy/sync"},
+                       {"method", "POST"},
+                       {"status", 409},
+                       {"count", 1}});
   auto context = Context(std::string(kToken) + "-write");
   context->AddMetadata("traceparent",
                        std::string("00-") + kCallerTrace + "-" + kCallerSpan + "-00");
   v1::SyncConnectionRequest request;
   request.set_connection_id("decent_dropsy");
   v1::SyncConnectionResponse response;
-  ASSERT_TRUE(gateway_->connections()->SyncConnection(context.get(), request, &response).ok());
+  grpc::Status status = gateway_->connections()->SyncConnection(context.get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
   std::vector<json> sent = Requests("/v1/connections/decent_dropsy");
-  ASSERT_EQ(sent.size(), 2u);
+  ASSERT_EQ(sent.size(), 3u);
   EXPECT_EQ(sent[1]["path"], "/v1/connections/decent_dropsy/sync");
+  EXPECT_EQ(sent[2]["path"], "/v1/connections/decent_dropsy");
   for (const json& r : sent) EXPECT_EQ(TraceOf(r).first, kCallerTrace) << r.dump();
 }
 
