@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -156,6 +157,11 @@ absl::Status Gateway::Start() {
   spdlog::info("fivetran_gateway {} listening on {}, upstream {}", kVersion, where,
                config_.base_url);
   GatewayMetrics::Get().build_info->With({kVersion})->Set(1);
+  if (config_.tls) {
+    GatewayMetrics::Get().tls_reloads->With({});  // 0 until a change.
+    tls_watch_ = std::make_unique<TlsFileWatch>(config_.tls_options);
+    WatchTlsFiles();
+  }
   if (!config_.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
         MetricsServer::Start(config_.metrics_listen);
@@ -176,6 +182,20 @@ absl::Status Gateway::Start() {
                config_.allow_per_call_credentials ? ", per-call credentials on" : "",
                config_.upstream_ca_pem.empty() ? "system" : "system + --fivetran_ca_file");
   return absl::OkStatus();
+}
+
+void Gateway::WatchTlsFiles() {
+  const TlsFileWatch::Look look = tls_watch_->Check();
+  const GatewayMetrics& m = GatewayMetrics::Get();
+  if (look.changed) {
+    m.tls_reloads->With({})->Increment();
+    spdlog::info("listener certificate files changed: new connections get the new certificate");
+  }
+  if (look.not_after.has_value()) {
+    m.tls_certificate_expiry->With({})->Set(absl::ToUnixSeconds(*look.not_after));
+  }
+  timers_->Schedule(absl::Now() + std::max(absl::Seconds(1), config_.tls_options.reload_interval),
+                    [this] { WatchTlsFiles(); });
 }
 
 void Gateway::Shutdown(absl::Duration grace) {

@@ -22,6 +22,7 @@
 #include "server/config.h"
 #include "server/fivetran/http_transport.h"
 #include "server/metrics_server.h"
+#include "server/tls.h"
 
 namespace fivetran_gateway {
 
@@ -59,6 +60,10 @@ class Gateway {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<MetricsServer> metrics_server_;  // Null without --metrics_listen.
+  // Listener TLS only: looks at the certificate files every
+  // --tls_reload_interval, for the TLS metrics (timer thread).
+  void WatchTlsFiles();
+  std::unique_ptr<TlsFileWatch> tls_watch_;
 };
 
 }  // namespace fivetran_gateway

@@ -61,6 +61,23 @@ struct Scrape {
   }
 };
 
+Scrape ScrapeMetrics(int port) {
+  Scrape s;
+  httplib::Client client("127.0.0.1", port);
+  httplib::Result r = client.Get("/metrics");
+  if (!r) return s;
+  s.status = r->status;
+  s.content_type = r->get_header_value("Content-Type");
+  s.text = r->body;
+  std::istringstream lines(r->body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    s.samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return s;
+}
+
 class MetricsE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -76,22 +93,7 @@ class MetricsE2ETest : public ::testing::Test {
     ASSERT_NE(metrics_port_, 0) << gateway_->log();
   }
 
-  Scrape Get() const {
-    Scrape s;
-    httplib::Client client("127.0.0.1", metrics_port_);
-    httplib::Result r = client.Get("/metrics");
-    if (!r) return s;
-    s.status = r->status;
-    s.content_type = r->get_header_value("Content-Type");
-    s.text = r->body;
-    std::istringstream lines(r->body);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.empty() || line[0] == '#') continue;
-      const size_t space = line.rfind(' ');
-      s.samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
-    }
-    return s;
-  }
+  Scrape Get() const { return ScrapeMetrics(metrics_port_); }
 
   // Scrapes until `ready` holds (up to 10 s); the last scrape.
   Scrape GetWhen(const std::function<bool(const Scrape&)>& ready) const {
@@ -303,6 +305,48 @@ TEST_F(MetricsE2ETest, OnlyGetMetricsIsServed) {
   httplib::Result post = client.Post("/metrics", "x", "text/plain");
   ASSERT_TRUE(post);
   EXPECT_GE(post->status, 400);
+}
+
+TEST(MetricsTlsE2ETest, CertificateChangesAndExpiryAreReported) {
+  // One key, two certificates: replacing the certificate file is one change.
+  const std::string key = TempPath("live.key");
+  const std::string cert = TempPath("live.crt");
+  const std::string next = TempPath("next.crt");
+  const std::string subject = "-subj /CN=localhost -addext 'subjectAltName=IP:127.0.0.1'";
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                         "-nodes -days 1 " +
+                         subject + " -keyout '" + key + "' -out '" + cert + "' >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  ASSERT_EQ(std::system(("openssl req -x509 -key '" + key + "' -days 3 " + subject + " -out '" +
+                         next + "' >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  Emulator emulator;
+  const std::string port_file = TempPath("metrics.port");
+  Gateway gateway(emulator.base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+                  {"--tls_cert=" + cert, "--tls_key=" + key, "--tls_reload_interval=1s",
+                   "--metrics_listen=127.0.0.1:0", "--metrics_port_file=" + port_file});
+  const int port = WaitForPortFile(port_file);
+  ASSERT_NE(port, 0) << gateway.log();
+
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string expiry = "fivetran_gateway_tls_certificate_expiry_timestamp_seconds";
+  Scrape s = ScrapeMetrics(port);
+  EXPECT_EQ(s.Value("fivetran_gateway_tls_reloads_total"), 0) << s.text;
+  // -days 1: about a day from now.
+  EXPECT_NEAR(s.Value(expiry), now + 86400, 120) << s.text;
+
+  ASSERT_EQ(std::rename(next.c_str(), cert.c_str()), 0);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (s.Value("fivetran_gateway_tls_reloads_total") < 1 &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    s = ScrapeMetrics(port);
+  }
+  EXPECT_EQ(s.Value("fivetran_gateway_tls_reloads_total"), 1) << s.text;
+  EXPECT_NEAR(s.Value(expiry), now + 3 * 86400, 120) << s.text;  // The new one's.
 }
 
 // ---------------------------------------------------------------------------
