@@ -78,6 +78,16 @@ Scrape ScrapeMetrics(int port) {
   return s;
 }
 
+// `promtool check metrics` on `text`: its exit status and output.
+std::pair<int, std::string> Promtool(const std::string& text) {
+  const std::string in = TempPath("scrape.txt");
+  const std::string out = TempPath("promtool.out");
+  std::ofstream(in) << text;
+  const int rc =
+      std::system(("/usr/bin/promtool check metrics < " + in + " > " + out + " 2>&1").c_str());
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ReadFile(out)};
+}
+
 class MetricsE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -141,16 +151,6 @@ class MetricsE2ETest : public ::testing::Test {
   std::string tokens_file_;
   int metrics_port_ = 0;
 };
-
-// `promtool check metrics` on `text`: its exit status and output.
-std::pair<int, std::string> Promtool(const std::string& text) {
-  const std::string in = TempPath("scrape.txt");
-  const std::string out = TempPath("promtool.out");
-  std::ofstream(in) << text;
-  const int rc =
-      std::system(("/usr/bin/promtool check metrics < " + in + " > " + out + " 2>&1").c_str());
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ReadFile(out)};
-}
 
 TEST_F(MetricsE2ETest, CountersShowExactlyTheScriptedCalls) {
   // Fivetran's hourly budget, made small: the fourth request served is
@@ -295,6 +295,85 @@ TEST_F(MetricsE2ETest, WatchersAndPollersAreLiveGauges) {
   EXPECT_EQ(
       s.Value("fivetran_gateway_rpcs_total{method=\"WatchConnectionSync\",code=\"CANCELLED\"}"), 2)
       << s.text;
+}
+
+TEST_F(MetricsE2ETest, RefusalsReplaysCachedAndCoalescedReadsAreCounted) {
+  // A gateway with the read cache on, in front of the same emulator.
+  const std::string port_file = TempPath("metrics2.port");
+  gateway_ = std::make_unique<Gateway>(
+      emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+      std::vector<std::string>{"--metrics_listen=127.0.0.1:0", "--metrics_port_file=" + port_file,
+                               "--auth_tokens_file=" + tokens_file_, "--read_cache_ttl=60s"});
+  metrics_port_ = WaitForPortFile(port_file);
+  ASSERT_NE(metrics_port_, 0) << gateway_->log();
+  auto connections = gateway_->connections();
+
+  // Refusals: no token, a read token for a sync.
+  v1::GetConnectionRequest get;
+  get.set_connection_id("decent_dropsy");
+  v1::GetConnectionResponse got;
+  auto bare = ContextWithDeadline(10);
+  EXPECT_EQ(connections->GetConnection(bare.get(), get, &got).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  v1::SyncConnectionRequest sync;
+  sync.set_connection_id("decent_dropsy");
+  v1::SyncConnectionResponse synced;
+  EXPECT_EQ(connections->SyncConnection(Context().get(), sync, &synced).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Two reads at once while Fivetran is slow: one request, one coalesced
+  // read; both are cache misses. A third read is a cache hit.
+  emulator_->AddFault({{"kind", "latency"},
+                       {"latency_ms", 1500},
+                       {"path_prefix", "/v1/connections/decent_dropsy"},
+                       {"count", 1}});
+  std::thread other([&] {
+    v1::GetConnectionResponse response;
+    EXPECT_TRUE(connections->GetConnection(Context().get(), get, &response).ok());
+  });
+  // The second read starts once the first one's request is at the emulator.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Requests("/v1/connections/decent_dropsy").empty() &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(connections->GetConnection(Context().get(), get, &got).ok());
+  other.join();
+  ASSERT_TRUE(connections->GetConnection(Context().get(), get, &got).ok());
+  EXPECT_EQ(Requests("/v1/connections/decent_dropsy").size(), 1u);
+
+  // The same request_id twice: the second is a replay.
+  v1::CreateConnectionRequest create;
+  create.set_group_id("quiet_harbor");
+  create.set_service("postgres");
+  auto& fields = *create.mutable_config()->mutable_fields();
+  fields["schema"].set_string_value("pg_metrics_e2e");
+  fields["host"].set_string_value("db.example.test");
+  fields["port"].set_number_value(5432);
+  create.set_request_id("metrics-e2e-create-1");
+  v1::CreateConnectionResponse created;
+  for (int i = 0; i < 2; ++i) {
+    grpc::Status status = connections->CreateConnection(
+        Context(std::string(kToken) + "-write").get(), create, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(Requests("/v1/connections").size() - Requests("/v1/connections/").size(), 1u);
+
+  const Scrape s = Get();
+  using Samples = std::map<std::string, double>;
+  EXPECT_EQ(s.Family("fivetran_gateway_auth_refusals_total"),
+            (Samples{{"fivetran_gateway_auth_refusals_total{reason=\"insufficient_scope\"}", 1},
+                     {"fivetran_gateway_auth_refusals_total{reason=\"missing_token\"}", 1}}));
+  EXPECT_EQ(s.Value("fivetran_gateway_coalesced_reads_total"), 1) << s.text;
+  EXPECT_EQ(
+      s.Family("fivetran_gateway_read_cache_total"),
+      (Samples{{"fivetran_gateway_read_cache_total{method=\"GetConnection\",result=\"hit\"}", 1},
+               {"fivetran_gateway_read_cache_total{method=\"GetConnection\",result=\"miss\"}", 2}}))
+      << s.text;
+  EXPECT_EQ(
+      s.Family("fivetran_gateway_idempotency_replays_total"),
+      (Samples{{"fivetran_gateway_idempotency_replays_total{method=\"CreateConnection\"}", 1}}));
+  EXPECT_EQ(Promtool(s.text).first, 0);
 }
 
 TEST_F(MetricsE2ETest, OnlyGetMetricsIsServed) {
