@@ -180,6 +180,17 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
   if (flags.grpc_memory_limit_mb < 16) return Refuse("--grpc_memory_limit_mb must be at least 16");
   config.grpc_memory_limit_mb = flags.grpc_memory_limit_mb;
   if (absl::Status s = ResolveMetrics(flags, &config); !s.ok()) return s;
+  if (flags.max_health_watches < 1) return Refuse("--max_health_watches must be at least 1");
+  if (flags.max_health_watches_per_peer < 1 ||
+      flags.max_health_watches_per_peer > flags.max_health_watches) {
+    return Refuse("--max_health_watches_per_peer must be between 1 and --max_health_watches");
+  }
+  config.max_health_watches = flags.max_health_watches;
+  config.max_health_watches_per_peer = flags.max_health_watches_per_peer;
+  if (flags.max_reflection_streams < 1) {
+    return Refuse("--max_reflection_streams must be at least 1");
+  }
+  config.max_reflection_streams = flags.max_reflection_streams;
   return config;
 }
 

@@ -50,6 +50,9 @@ struct GatewayFlags {
   std::string metrics_listen;
   bool allow_remote_metrics = false;  // A non-loopback --metrics_listen.
   std::string metrics_port_file;
+  int max_health_watches = 1000;
+  int max_health_watches_per_peer = 100;
+  int max_reflection_streams = 32;
 };
 
 struct GatewayConfig {
@@ -81,7 +84,10 @@ struct GatewayConfig {
   // Where GET /metrics is served (HOST:PORT, checked: loopback unless
   // --allow_remote_metrics); "" = no metrics listener.
   std::string metrics_listen;
-  std::string metrics_port_file;  // The bound metrics port is written here.
+  std::string metrics_port_file;          // The bound metrics port is written here.
+  int max_health_watches = 1000;          // At least 1.
+  int max_health_watches_per_peer = 100;  // At least 1, at most max_health_watches.
+  int max_reflection_streams = 32;        // At least 1.
   // Accepted but worth a warning line at start-up (never holds a secret).
   std::vector<std::string> warnings;
 };

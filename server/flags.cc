@@ -75,6 +75,15 @@ ABSL_FLAG(bool, allow_remote_metrics, false,
           "Serve --metrics_listen on a non-loopback address (GET /metrics needs no token)");
 ABSL_FLAG(std::string, metrics_port_file, "",
           "After binding, write the bound metrics port to this file (for scripts and tests)");
+ABSL_FLAG(int, max_health_watches, 1000,
+          "Open grpc.health.v1.Health/Watch streams in all; more are refused "
+          "(RESOURCE_EXHAUSTED)");
+ABSL_FLAG(int, max_health_watches_per_peer, 100,
+          "Open grpc.health.v1.Health/Watch streams from one client address; more are refused "
+          "(RESOURCE_EXHAUSTED)");
+ABSL_FLAG(int, max_reflection_streams, 32,
+          "Open server reflection streams (each holds a thread while open); more are refused "
+          "(RESOURCE_EXHAUSTED)");
 
 namespace fivetran_gateway {
 
@@ -120,6 +129,9 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   f.allow_remote_metrics = absl::GetFlag(FLAGS_allow_remote_metrics);
   f.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
+  f.max_health_watches = absl::GetFlag(FLAGS_max_health_watches);
+  f.max_health_watches_per_peer = absl::GetFlag(FLAGS_max_health_watches_per_peer);
+  f.max_reflection_streams = absl::GetFlag(FLAGS_max_reflection_streams);
   return f;
 }
 

@@ -20,6 +20,7 @@
 #include "server/auth_services.h"
 #include "server/common/timer_queue.h"
 #include "server/config.h"
+#include "server/health_service.h"
 #include "server/fivetran/http_transport.h"
 #include "server/metrics_server.h"
 #include "server/tls.h"
@@ -57,6 +58,7 @@ class Gateway {
   std::unique_ptr<TimerQueue> timers_;
   std::unique_ptr<ServiceSet> default_set_;
   std::unique_ptr<ServiceGuard> guard_;
+  std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::unique_ptr<MetricsServer> metrics_server_;  // Null without --metrics_listen.
