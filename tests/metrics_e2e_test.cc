@@ -104,6 +104,7 @@ class MetricsE2ETest : public ::testing::Test {
   }
 
   Scrape Get() const { return ScrapeMetrics(metrics_port_); }
+  void RunScriptedCalls();
 
   // Scrapes until `ready` holds (up to 10 s); the last scrape.
   Scrape GetWhen(const std::function<bool(const Scrape&)>& ready) const {
@@ -152,7 +153,9 @@ class MetricsE2ETest : public ::testing::Test {
   int metrics_port_ = 0;
 };
 
-TEST_F(MetricsE2ETest, CountersShowExactlyTheScriptedCalls) {
+// The scripted calls: OK, NOT_FOUND, a retried 503, a 429, a call stopped
+// by the 429 circuit, a refused token.
+void MetricsE2ETest::RunScriptedCalls() {
   // Fivetran's hourly budget, made small: the fourth request served is
   // refused with a real 429 (Retry-After: the rest of the hour).
   ASSERT_EQ(emulator_->Admin("POST", "/_emulator/rate_limit", {{"limit_per_hour", 3}}).status, 200);
@@ -189,6 +192,24 @@ TEST_F(MetricsE2ETest, CountersShowExactlyTheScriptedCalls) {
                 .error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   ASSERT_EQ(Requests("/v1/").size(), 5u);  // 200, 404, 503, 200, 429.
+}
+
+// No label value holds an id, a key, a secret or a token; all are plain
+// names.
+void ExpectNoSecretInLabels(const Scrape& s) {
+  for (const std::string& value : s.LabelValues()) {
+    for (const std::string& secret :
+         {std::string("decent_dropsy"), std::string("no_such_conn_5e1"),
+          std::string(Emulator::kApiKey), std::string(Emulator::kApiSecret), std::string(kToken),
+          std::string("not-a-valid-token")}) {
+      EXPECT_EQ(value.find(secret), std::string::npos) << value;
+    }
+    EXPECT_TRUE(std::regex_match(value, std::regex("[A-Za-z0-9_./{}+-]*"))) << value;
+  }
+}
+
+TEST_F(MetricsE2ETest, CountersShowExactlyTheScriptedCalls) {
+  ASSERT_NO_FATAL_FAILURE(RunScriptedCalls());
 
   const Scrape s = Get();
   ASSERT_EQ(s.status, 200);
@@ -247,17 +268,7 @@ TEST_F(MetricsE2ETest, CountersShowExactlyTheScriptedCalls) {
   EXPECT_EQ(s.Value("fivetran_gateway_sync_pollers"), 0);
   EXPECT_EQ(s.Family("fivetran_gateway_build_info").size(), 1u);
 
-  // No label value holds an id, a key, a secret or a token; all are plain
-  // names.
-  for (const std::string& value : s.LabelValues()) {
-    for (const std::string& secret :
-         {std::string("decent_dropsy"), std::string("no_such_conn_5e1"),
-          std::string(Emulator::kApiKey), std::string(Emulator::kApiSecret), std::string(kToken),
-          std::string("not-a-valid-token")}) {
-      EXPECT_EQ(value.find(secret), std::string::npos) << value;
-    }
-    EXPECT_TRUE(std::regex_match(value, std::regex("[A-Za-z0-9_./{}+-]*"))) << value;
-  }
+  ExpectNoSecretInLabels(s);
 }
 
 TEST_F(MetricsE2ETest, WatchersAndPollersAreLiveGauges) {
