@@ -20,8 +20,8 @@
 #include "server/auth_services.h"
 #include "server/common/timer_queue.h"
 #include "server/config.h"
-#include "server/health_service.h"
 #include "server/fivetran/http_transport.h"
+#include "server/health_service.h"
 #include "server/metrics_server.h"
 #include "server/tls.h"
 
