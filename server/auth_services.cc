@@ -3,10 +3,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/gateway_metrics.h"
 #include "server/common/safe_text.h"
 #include "server/common/status.h"
 #include "server/fivetran/fivetran_api.h"
 #include "server/grpc_status.h"
+#include "server/rpc_reactor.h"
 #include "spdlog/spdlog.h"
 
 namespace fivetran_gateway {
@@ -46,6 +48,15 @@ class RejectWriter final : public grpc::ServerWriteReactor<Response> {
   explicit RejectWriter(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
   void OnDone() override { delete this; }
 };
+
+// The `reason` label of a refused token (auth_refusals).
+const char* TokenRefusal(std::optional<absl::string_view> authorization,
+                         const absl::Status& denied) {
+  if (denied.code() == absl::StatusCode::kPermissionDenied) return "insufficient_scope";
+  if (!authorization.has_value()) return "missing_token";
+  if (!BearerToken(*authorization).has_value()) return "malformed_token";
+  return "unknown_token";
+}
 
 const char* CodeName(absl::StatusCode code) {
   switch (code) {
@@ -259,25 +270,33 @@ absl::StatusOr<Admission> ServiceGuard::Admit(grpc::CallbackServerContext* conte
                                               const RequiredAccess& access) {
   // The action's first word is the method ("WatchConnectionSync with trigger").
   const std::string method = access.action.substr(0, access.action.find(' '));
+  const absl::Time start = absl::Now();
+  std::shared_ptr<const TraceContext> trace = NewCallTrace(*context);
   absl::Status denied;
-  Admission admission{default_set_, nullptr};
+  const char* reason = "";  // Of a refusal, for the metrics.
+  Admission admission{default_set_, nullptr, nullptr};
   if (options_.tokens != nullptr) {
-    denied = Authorize(*options_.tokens, Metadata(*context, "authorization"), access);
+    std::optional<absl::string_view> authorization = Metadata(*context, "authorization");
+    denied = Authorize(*options_.tokens, authorization, access);
+    if (!denied.ok()) reason = TokenRefusal(authorization, denied);
   }
   if (denied.ok()) {
     std::optional<absl::string_view> key = Metadata(*context, kApiKeyHeader);
     std::optional<absl::string_view> secret = Metadata(*context, kApiSecretHeader);
     if (key.has_value() || secret.has_value()) {
       if (!options_.allow_per_call_credentials || !factory_) {
+        reason = "per_call_credentials_disabled";
         denied = MakeError(absl::StatusCode::kFailedPrecondition,
                            "per-call Fivetran credentials are disabled on this gateway "
                            "(--allow_per_call_credentials)",
                            "FAILED_PRECONDITION");
       } else if (!OverTls(*context)) {
+        reason = "per_call_credentials_without_tls";
         denied = MakeError(absl::StatusCode::kUnauthenticated,
                            "per-call Fivetran credentials are accepted only over TLS",
                            "UNAUTHENTICATED");
       } else if (!key.has_value() || !secret.has_value() || key->empty() || secret->empty()) {
+        reason = "per_call_credentials_incomplete";
         denied = MakeError(absl::StatusCode::kUnauthenticated,
                            "x-fivetran-api-key and x-fivetran-api-secret must be sent together",
                            "UNAUTHENTICATED");
@@ -286,6 +305,7 @@ absl::StatusOr<Admission> ServiceGuard::Admit(grpc::CallbackServerContext* conte
         if (per_call.ok()) {
           admission = *std::move(per_call);
         } else {
+          reason = "per_call_credentials_full";
           denied = per_call.status();
         }
       }
@@ -294,10 +314,15 @@ absl::StatusOr<Admission> ServiceGuard::Admit(grpc::CallbackServerContext* conte
   if (!denied.ok()) {
     // Neither the token nor any credential is logged: the messages above
     // never contain them.
-    spdlog::warn("rpc method={} code={} peer={} error=\"{}\"", method, CodeName(denied.code()),
+    spdlog::warn("rpc method={} code={} request_id={} trace_id={} peer={} error=\"{}\"", method,
+                 CodeName(denied.code()), trace->request_id, trace->trace_id,
                  SafeText(context->peer()), SafeText(denied.message(), kMaxLoggedMessage));
+    const GatewayMetrics& m = GatewayMetrics::Get();
+    m.RecordRpc(method, CodeName(denied.code()), absl::Now() - start);
+    m.auth_refusals->With({reason})->Increment();
     return denied;
   }
+  admission.trace = std::make_unique<ScopedTrace>(std::move(trace));
   return admission;
 }
 

@@ -22,6 +22,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/auth.h"
+#include "server/common/trace_context.h"
 #include "server/fivetran/client.h"
 #include "server/fivetran/fivetran_api.h"
 #include "server/services.h"
@@ -91,9 +92,13 @@ class ServiceGuard {
   struct Admission {
     ServiceSet* set;
     std::shared_ptr<void> lease;
+    // The call's trace context (rpc_reactor.h NewCallTrace), installed on
+    // this thread while the Admission lives: the handler's upstream
+    // requests carry it.
+    std::unique_ptr<ScopedTrace> trace;
   };
   // The set that serves the call, or the status to end it with (logged here
-  // without any credential).
+  // without any credential, and counted in the metrics by reason).
   absl::StatusOr<Admission> Admit(grpc::CallbackServerContext* context,
                                   const RequiredAccess& access);
 

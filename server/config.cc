@@ -14,15 +14,20 @@ absl::Status Refuse(absl::string_view message) { return absl::InvalidArgumentErr
 
 // `--listen` is HOST:PORT (an IPv6 host in brackets) or unix:PATH. gRPC
 // would take a missing port as 443 and bind it without a word.
-absl::Status CheckListen(const std::string& listen) {
-  if (absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:")) {
-    return absl::OkStatus();
-  }
+// `--metrics_listen` is HOST:PORT only.
+absl::Status CheckListen(const std::string& listen, absl::string_view flag = "--listen",
+                         bool unix_ok = true) {
+  const bool unix_socket =
+      absl::StartsWith(listen, "unix:") || absl::StartsWith(listen, "unix-abstract:");
+  if (unix_socket && unix_ok) return absl::OkStatus();
   auto refuse = [&](absl::string_view why) {
-    return Refuse(absl::StrCat("--listen=", listen, ": ", why,
-                               "; use HOST:PORT (e.g. 127.0.0.1:50051, [::1]:50051; port 0 picks "
-                               "a free one) or unix:PATH"));
+    return Refuse(absl::StrCat(flag, "=", listen, ": ", why,
+                               unix_ok ? "; use HOST:PORT (e.g. 127.0.0.1:50051, [::1]:50051; "
+                                         "port 0 picks a free one) or unix:PATH"
+                                       : "; use HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464; "
+                                         "port 0 picks a free one)"));
   };
+  if (unix_socket) return refuse("not a unix socket");
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return refuse("no port");
   absl::string_view host = absl::string_view(listen).substr(0, colon);
@@ -91,6 +96,32 @@ absl::Status ResolveSecurity(const GatewayFlags& flags, GatewayConfig* config) {
   return absl::OkStatus();
 }
 
+// GET /metrics (README "Metrics"): off unless --metrics_listen; loopback
+// only unless the operator says otherwise, since it answers anyone who can
+// connect, without a token.
+absl::Status ResolveMetrics(const GatewayFlags& flags, GatewayConfig* config) {
+  if (flags.metrics_listen.empty()) {
+    if (!flags.metrics_port_file.empty()) {
+      return Refuse("--metrics_port_file needs --metrics_listen");
+    }
+    return absl::OkStatus();
+  }
+  if (absl::Status s = CheckListen(flags.metrics_listen, "--metrics_listen", false); !s.ok()) {
+    return s;
+  }
+  if (!IsLoopbackListenAddress(flags.metrics_listen) && !flags.allow_remote_metrics) {
+    return Refuse(absl::StrCat(
+        "refusing to serve metrics on ", flags.metrics_listen,
+        ": it is not a loopback address, and GET /metrics answers anyone who can connect, "
+        "without a token (it shows the methods called, error rates and the request budget). "
+        "Listen on a loopback address (e.g. 127.0.0.1:9464) for a local scraper, or pass "
+        "--allow_remote_metrics if only your scraper can reach that address"));
+  }
+  config->metrics_listen = flags.metrics_listen;
+  config->metrics_port_file = flags.metrics_port_file;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
@@ -148,6 +179,7 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
   config.max_streams_per_connection = flags.max_streams_per_connection;
   if (flags.grpc_memory_limit_mb < 16) return Refuse("--grpc_memory_limit_mb must be at least 16");
   config.grpc_memory_limit_mb = flags.grpc_memory_limit_mb;
+  if (absl::Status s = ResolveMetrics(flags, &config); !s.ok()) return s;
   if (flags.max_health_watches < 1) return Refuse("--max_health_watches must be at least 1");
   if (flags.max_health_watches_per_peer < 1 ||
       flags.max_health_watches_per_peer > flags.max_health_watches) {

@@ -46,6 +46,10 @@ struct GatewayFlags {
   // Resource bounds of the gRPC listener (README "Security", "Limits").
   int max_streams_per_connection = 1000;
   int grpc_memory_limit_mb = 256;
+  // GET /metrics (README "Metrics"): HOST:PORT, "" = off.
+  std::string metrics_listen;
+  bool allow_remote_metrics = false;  // A non-loopback --metrics_listen.
+  std::string metrics_port_file;
   int max_health_watches = 1000;
   int max_health_watches_per_peer = 100;
   int max_reflection_streams = 32;
@@ -77,6 +81,10 @@ struct GatewayConfig {
   std::string port_file;
   int max_streams_per_connection = 1000;  // At least 1.
   int grpc_memory_limit_mb = 256;         // At least 16.
+  // Where GET /metrics is served (HOST:PORT, checked: loopback unless
+  // --allow_remote_metrics); "" = no metrics listener.
+  std::string metrics_listen;
+  std::string metrics_port_file;          // The bound metrics port is written here.
   int max_health_watches = 1000;          // At least 1.
   int max_health_watches_per_peer = 100;  // At least 1, at most max_health_watches.
   int max_reflection_streams = 32;        // At least 1.
@@ -91,7 +99,8 @@ struct GatewayConfig {
 // file; a non-loopback listener without tokens (unless
 // allow_unauthenticated); per-call credentials without TLS; an unreadable
 // --fivetran_ca_file; a --rate_limit_reserve outside 0..1; a negative
-// --read_cache_ttl.
+// --read_cache_ttl; a --metrics_listen that is not HOST:PORT, or not
+// loopback without --allow_remote_metrics.
 absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags);
 
 }  // namespace fivetran_gateway

@@ -51,6 +51,44 @@ TEST_F(ConfigTest, TheDefaultsOnLoopbackStart) {
   for (const std::string& w : c->warnings) EXPECT_EQ(w.find("s3cret"), std::string::npos);
 }
 
+TEST_F(ConfigTest, MetricsAreOffByDefaultAndServedOnLoopback) {
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->metrics_listen, "");
+  for (const char* listen : {"127.0.0.1:9464", "127.0.0.1:0", "[::1]:9464", "localhost:9464"}) {
+    flags_.metrics_listen = listen;
+    flags_.metrics_port_file = dir_ + "/metrics.port";
+    c = BuildConfig(flags_);
+    ASSERT_TRUE(c.ok()) << listen << ": " << c.status();
+    EXPECT_EQ(c->metrics_listen, listen);
+    EXPECT_EQ(c->metrics_port_file, dir_ + "/metrics.port");
+  }
+}
+
+TEST_F(ConfigTest, ANonLoopbackMetricsListenerNeedsAnExplicitOptIn) {
+  flags_.metrics_listen = "0.0.0.0:9464";
+  const std::string message = Refusal();
+  EXPECT_NE(message.find("refusing to serve metrics on 0.0.0.0:9464"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("--allow_remote_metrics"), std::string::npos) << message;
+  flags_.allow_remote_metrics = true;
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->metrics_listen, "0.0.0.0:9464");
+}
+
+TEST_F(ConfigTest, AMetricsListenerThatIsNotHostPortIsRefused) {
+  flags_.metrics_listen = "127.0.0.1";
+  EXPECT_NE(Refusal().find("--metrics_listen=127.0.0.1: no port"), std::string::npos);
+  flags_.metrics_listen = "unix:/tmp/metrics.sock";
+  EXPECT_NE(Refusal().find("not a unix socket"), std::string::npos);
+  flags_.metrics_listen = "127.0.0.1:99999";
+  EXPECT_NE(Refusal().find("the port must be a number"), std::string::npos);
+  flags_.metrics_listen = "";
+  flags_.metrics_port_file = dir_ + "/metrics.port";
+  EXPECT_EQ(Refusal(), "--metrics_port_file needs --metrics_listen");
+}
+
 TEST_F(ConfigTest, AnUnknownLogLevelIsRefused) {
   flags_.log_level = "verbose";
   EXPECT_EQ(Refusal(), "--log_level must be debug, info, warn or error");

@@ -68,6 +68,13 @@ ABSL_FLAG(int, max_streams_per_connection, 1000,
 ABSL_FLAG(int, grpc_memory_limit_mb, 256,
           "Memory the gRPC listener may use for connections and calls (MiB); under pressure it "
           "closes idle connections, then refuses streams");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Serve Prometheus metrics at http://HOST:PORT/metrics (port 0 = any); default off. "
+          "Loopback only unless --allow_remote_metrics");
+ABSL_FLAG(bool, allow_remote_metrics, false,
+          "Serve --metrics_listen on a non-loopback address (GET /metrics needs no token)");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "After binding, write the bound metrics port to this file (for scripts and tests)");
 ABSL_FLAG(int, max_health_watches, 1000,
           "Open grpc.health.v1.Health/Watch streams in all; more are refused "
           "(RESOURCE_EXHAUSTED)");
@@ -119,6 +126,9 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.per_call_credentials_idle = absl::GetFlag(FLAGS_per_call_credentials_idle);
   f.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
   f.grpc_memory_limit_mb = absl::GetFlag(FLAGS_grpc_memory_limit_mb);
+  f.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  f.allow_remote_metrics = absl::GetFlag(FLAGS_allow_remote_metrics);
+  f.metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
   f.max_health_watches = absl::GetFlag(FLAGS_max_health_watches);
   f.max_health_watches_per_peer = absl::GetFlag(FLAGS_max_health_watches_per_peer);
   f.max_reflection_streams = absl::GetFlag(FLAGS_max_reflection_streams);

@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/resource_quota.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -10,6 +11,8 @@
 #include "fivetran/gateway/v1/connection_service.grpc.pb.h"
 #include "fivetran/gateway/v1/group_service.grpc.pb.h"
 #include "fivetran/gateway/v1/user_service.grpc.pb.h"
+#include "server/auth.h"
+#include "server/common/gateway_metrics.h"
 #include "server/fivetran/cached_api.h"
 #include "server/fivetran/client.h"
 #include "server/fivetran/coalescing_api.h"
@@ -27,6 +30,7 @@ namespace v1 = ::fivetran::gateway::v1;
 Gateway::Gateway(GatewayConfig config) : config_(std::move(config)) {}
 
 Gateway::~Gateway() {
+  metrics_server_.reset();
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(absl::Now()));
     server_->Wait();
@@ -58,6 +62,9 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   options.retry.max_retry_wait = config_.max_retry_wait;
   // One budget per credential set: a 429 stops every call made with it.
   options.budget = std::make_shared<fivetran::RateBudget>(config_.rate_limit_reserve);
+  // The set's label in metrics: 8 hex digits of the key's SHA-256 (the key
+  // is an identifier, the secret is never hashed into anything exposed).
+  options.credential_set = Sha256Hex(api_key).substr(0, 8);
   IdempotencyOptions idempotency;
   idempotency.window = config_.request_id_window;
   SyncWatchOptions watch;
@@ -165,6 +172,21 @@ absl::Status Gateway::Start() {
                   : absl::StrCat(config_.listen.substr(0, config_.listen.rfind(':')), ":", port_);
   spdlog::info("fivetran_gateway {} listening on {}, upstream {}", kVersion, where,
                config_.base_url);
+  GatewayMetrics::Get().build_info->With({kVersion})->Set(1);
+  if (config_.tls) {
+    GatewayMetrics::Get().tls_reloads->With({});  // 0 until a change.
+    tls_watch_ = std::make_unique<TlsFileWatch>(config_.tls_options);
+    WatchTlsFiles();
+  }
+  if (!config_.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
+        MetricsServer::Start(config_.metrics_listen);
+    if (!metrics.ok()) return metrics.status();
+    metrics_server_ = *std::move(metrics);
+    spdlog::info("metrics: http://{}:{}/metrics",
+                 config_.metrics_listen.substr(0, config_.metrics_listen.rfind(':')),
+                 metrics_server_->port());
+  }
   if (config_.read_cache_ttl > absl::ZeroDuration()) {
     spdlog::info("read cache on: ttl {} per credential set",
                  absl::FormatDuration(config_.read_cache_ttl));
@@ -176,6 +198,20 @@ absl::Status Gateway::Start() {
                config_.allow_per_call_credentials ? ", per-call credentials on" : "",
                config_.upstream_ca_pem.empty() ? "system" : "system + --fivetran_ca_file");
   return absl::OkStatus();
+}
+
+void Gateway::WatchTlsFiles() {
+  const TlsFileWatch::Look look = tls_watch_->Check();
+  const GatewayMetrics& m = GatewayMetrics::Get();
+  if (look.changed) {
+    m.tls_reloads->With({})->Increment();
+    spdlog::info("listener certificate files changed: new connections get the new certificate");
+  }
+  if (look.not_after.has_value()) {
+    m.tls_certificate_expiry->With({})->Set(absl::ToUnixSeconds(*look.not_after));
+  }
+  timers_->Schedule(absl::Now() + std::max(absl::Seconds(1), config_.tls_options.reload_interval),
+                    [this] { WatchTlsFiles(); });
 }
 
 void Gateway::Shutdown(absl::Duration grace) {

@@ -20,8 +20,10 @@
 #include "server/auth_services.h"
 #include "server/common/timer_queue.h"
 #include "server/config.h"
-#include "server/health_service.h"
 #include "server/fivetran/http_transport.h"
+#include "server/health_service.h"
+#include "server/metrics_server.h"
+#include "server/tls.h"
 
 namespace fivetran_gateway {
 
@@ -37,6 +39,8 @@ class Gateway {
   absl::Status Start();
   // The bound gRPC port (after Start).
   int port() const { return port_; }
+  // The bound port of GET /metrics (after Start); 0 without --metrics_listen.
+  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
   // Health turns NOT_SERVING, new calls are refused, in-flight calls get
   // until `grace` to finish. Safe from any thread; Wait() then returns.
   void Shutdown(absl::Duration grace);
@@ -57,6 +61,11 @@ class Gateway {
   std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<MetricsServer> metrics_server_;  // Null without --metrics_listen.
+  // Listener TLS only: looks at the certificate files every
+  // --tls_reload_interval, for the TLS metrics (timer thread).
+  void WatchTlsFiles();
+  std::unique_ptr<TlsFileWatch> tls_watch_;
 };
 
 }  // namespace fivetran_gateway

@@ -51,12 +51,14 @@ int Run(const GatewayFlags& flags) {
 
   const absl::Duration grace = config->grace_period;
   const std::string port_file = config->port_file;
+  const std::string metrics_port_file = config->metrics_port_file;
   Gateway gateway(*std::move(config));
   if (absl::Status s = gateway.Start(); !s.ok()) {
     std::fprintf(stderr, "fivetran_gateway: %s\n", std::string(s.message()).c_str());
     return 1;
   }
   WritePortFile(port_file, gateway.port());
+  WritePortFile(metrics_port_file, gateway.metrics_port());
   std::thread waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);

@@ -1,6 +1,7 @@
 #include "server/rpc_reactor.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 #include "absl/strings/ascii.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "server/common/gateway_metrics.h"
 #include "server/common/safe_text.h"
 #include "server/common/status.h"
 #include "server/grpc_status.h"
@@ -28,6 +30,12 @@ bool PlainRequestId(absl::string_view id) {
 std::string NewRequestId() {
   thread_local std::mt19937_64 rng(std::random_device{}());
   return absl::StrFormat("%016x", rng());
+}
+
+std::optional<absl::string_view> Metadata(const grpc::ServerContextBase& context, const char* key) {
+  auto it = context.client_metadata().find(key);
+  if (it == context.client_metadata().end()) return std::nullopt;
+  return absl::string_view(it->second.data(), it->second.size());
 }
 
 const char* CodeName(grpc::StatusCode code) {
@@ -52,6 +60,18 @@ const char* CodeName(grpc::StatusCode code) {
   return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
 }
 
+// One finished RPC in the metrics (GatewayMetrics).
+void RecordMetrics(const char* method, const char* code, absl::Duration elapsed,
+                   const fivetran::UpstreamInfo& upstream, bool replay) {
+  const GatewayMetrics& m = GatewayMetrics::Get();
+  m.RecordRpc(method, code, elapsed);
+  if (upstream.cache != fivetran::UpstreamInfo::Cache::kNone) {
+    const bool hit = upstream.cache == fivetran::UpstreamInfo::Cache::kHit;
+    m.read_cache->With({method, hit ? "hit" : "miss"})->Increment();
+  }
+  if (replay) m.idempotency_replays->With({method})->Increment();
+}
+
 }  // namespace
 
 absl::Time CallerDeadline(const grpc::ServerContextBase& context) {
@@ -62,6 +82,19 @@ absl::Time CallerDeadline(const grpc::ServerContextBase& context) {
     return absl::InfiniteFuture();
   }
   return absl::FromChrono(d);
+}
+
+std::shared_ptr<const TraceContext> NewCallTrace(const grpc::ServerContextBase& context) {
+  std::optional<absl::string_view> id = Metadata(context, "x-request-id");
+  std::string request_id =
+      id.has_value() && PlainRequestId(*id) ? std::string(*id) : NewRequestId();
+  return std::make_shared<const TraceContext>(StartTrace(
+      Metadata(context, "traceparent"), Metadata(context, "tracestate"), std::move(request_id)));
+}
+
+std::shared_ptr<const TraceContext> CallTrace(const grpc::ServerContextBase& context) {
+  std::shared_ptr<const TraceContext> trace = CurrentTrace();
+  return trace != nullptr ? trace : NewCallTrace(context);
 }
 
 fivetran::ReadOptions ReadOptionsOf(const grpc::ServerContextBase& context) {
@@ -102,14 +135,8 @@ RpcReactor::RpcReactor(grpc::CallbackServerContext* context, const char* method)
                                        absl::Milliseconds(500));
     deadline_ = caller_deadline_ - margin;
   }
-  auto it = context->client_metadata().find("x-request-id");
-  if (it != context->client_metadata().end() &&
-      PlainRequestId(absl::string_view(it->second.data(), it->second.size()))) {
-    request_id_ = std::string(it->second.data(), it->second.size());
-  } else {
-    request_id_ = NewRequestId();
-  }
-  context->AddInitialMetadata("x-request-id", request_id_);
+  trace_ = CallTrace(*context);
+  context->AddInitialMetadata("x-request-id", trace_->request_id);
   read_options_ = ReadOptionsOf(*context);
 }
 
@@ -153,7 +180,9 @@ void RpcReactor::CompleteInternal(const absl::Status& status,
     out = ToGrpcStatus(MakeError(absl::StatusCode::kDeadlineExceeded,
                                  "the caller's deadline ran out", "DEADLINE_EXCEEDED"));
   }
-  double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
+  const absl::Duration elapsed = absl::Now() - start_;
+  double ms = absl::ToDoubleMilliseconds(elapsed);
+  RecordMetrics(method_, CodeName(out.error_code()), elapsed, upstream, replay_);
   const std::string cache = CacheMetadata(upstream);
   if (!cache.empty()) context_->AddTrailingMetadata("x-fivetran-gateway-cache", cache);
   const char* cache_field = upstream.cache == fivetran::UpstreamInfo::Cache::kHit    ? " cache=hit"
@@ -164,14 +193,16 @@ void RpcReactor::CompleteInternal(const absl::Status& status,
   // fake a field, and bounded.
   if (out.ok()) {
     spdlog::info(
-        "rpc method={} code=OK http_status={} latency_ms={:.1f} request_id={} attempts={}{}",
-        method_, http_status, ms, request_id_, upstream.attempts, cache_field);
+        "rpc method={} code=OK http_status={} latency_ms={:.1f} request_id={} attempts={} "
+        "trace_id={}{}",
+        method_, http_status, ms, trace_->request_id, upstream.attempts, trace_->trace_id,
+        cache_field);
   } else {
     spdlog::warn(
-        "rpc method={} code={} http_status={} latency_ms={:.1f} request_id={} attempts={}{} "
-        "error=\"{}\"",
-        method_, CodeName(out.error_code()), http_status, ms, request_id_, upstream.attempts,
-        cache_field, SafeText(out.error_message(), kMaxLoggedMessage));
+        "rpc method={} code={} http_status={} latency_ms={:.1f} request_id={} attempts={} "
+        "trace_id={}{} error=\"{}\"",
+        method_, CodeName(out.error_code()), http_status, ms, trace_->request_id, upstream.attempts,
+        trace_->trace_id, cache_field, SafeText(out.error_message(), kMaxLoggedMessage));
   }
   Finish(out);
 }

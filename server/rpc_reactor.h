@@ -3,8 +3,15 @@
 // It ties one gRPC call to at most one upstream HTTP call at a time: the
 // caller's deadline becomes the transfer's deadline, a cancelled RPC cancels
 // the transfer, and when the RPC ends it writes the one log line per RPC
-// (method, gRPC code, upstream HTTP status, latency, request id, upstream
-// attempts). Handlers never block: they start the upstream call and return.
+// (method, gRPC code, upstream HTTP status, latency, request id, trace id,
+// upstream attempts) and records the call in the metrics (GatewayMetrics:
+// count by code, latency, read cache results). Handlers never block: they
+// start the upstream call and return.
+//
+// Trace context (trace_context.h): a caller's W3C `traceparent` is kept (an
+// invalid one is ignored and a new trace started), and so is its
+// `x-request-id` when short and plain; the upstream requests of the call
+// carry both.
 //
 // Read cache (README "Read cache"): a caller's `cache-control: no-cache`
 // makes read_options() fresh, and an answer the read cache handled carries
@@ -24,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/cancel.h"
+#include "server/common/trace_context.h"
 #include "server/fivetran/fivetran_api.h"
 #include "server/fivetran/upstream_info.h"
 
@@ -39,6 +47,14 @@ fivetran::ReadOptions ReadOptionsOf(const grpc::ServerContextBase& context);
 // answer; "" when no read cache handled it.
 std::string CacheMetadata(const fivetran::UpstreamInfo& upstream);
 
+// A new trace context for a call, from its metadata: `traceparent` and
+// `tracestate` (StartTrace), and `x-request-id` when it is at most 64
+// characters of [A-Za-z0-9._-] (else a new random id).
+std::shared_ptr<const TraceContext> NewCallTrace(const grpc::ServerContextBase& context);
+// The call's trace context: the one installed on this thread for it (the
+// guard does, auth_services.h), else NewCallTrace().
+std::shared_ptr<const TraceContext> CallTrace(const grpc::ServerContextBase& context);
+
 class RpcReactor final : public grpc::ServerUnaryReactor {
  public:
   RpcReactor(grpc::CallbackServerContext* context, const char* method);
@@ -46,7 +62,8 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   // Deadline for upstream work: slightly before the caller's deadline
   // (InfiniteFuture when the caller set none).
   absl::Time deadline() const { return deadline_; }
-  const std::string& request_id() const { return request_id_; }
+  const std::string& request_id() const { return trace_->request_id; }
+  const TraceContext& trace() const { return *trace_; }
   // How the caller allows reads to be answered (cache-control: no-cache).
   fivetran::ReadOptions read_options() const { return read_options_; }
 
@@ -60,6 +77,8 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   // Ends the RPC without an upstream call (e.g. invalid input), from the
   // handler. Returns this.
   RpcReactor* FinishNow(const absl::Status& status);
+  // The answer is a create's result replayed for its request_id (metrics).
+  void NoteReplay() { replay_ = true; }
   // Ends the RPC from an upstream callback. Call exactly once.
   void Complete(const absl::Status& status, const fivetran::UpstreamInfo& upstream);
   // Starts a follow-up upstream call from an upstream callback (e.g. the next
@@ -79,8 +98,9 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   const absl::Time start_;
   absl::Time caller_deadline_;
   absl::Time deadline_;
-  std::string request_id_;
+  std::shared_ptr<const TraceContext> trace_;
   fivetran::ReadOptions read_options_;
+  bool replay_ = false;
   // Two owners: the handler (until Attach/FinishNow) and gRPC (until OnDone).
   std::atomic<int> refs_{2};
   absl::Mutex mu_;

@@ -185,6 +185,7 @@ RpcReactor* StartCreate(fivetran::FivetranApi* api, const std::shared_ptr<Idempo
       }
       UpstreamInfo replayed = ticket.replay.upstream;
       replayed.attempts = 0;
+      r->NoteReplay();
       r->Complete(status, replayed);
       return r->Release();
     }

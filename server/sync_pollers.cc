@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/common/gateway_metrics.h"
 #include "server/common/safe_text.h"
 #include "server/common/status.h"
 #include "spdlog/spdlog.h"
@@ -43,6 +44,7 @@ struct SyncPollers::Poller {
   absl::Time last_poll_start = absl::InfinitePast();
   int failures = 0;
   std::shared_ptr<Cancellable> call;
+  const LiveCount live{GatewayMetrics::Get().sync_pollers->With({})};  // Metrics.
 
   absl::Duration Interval() const {
     absl::Duration d = absl::InfiniteDuration();

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "server/common/gateway_metrics.h"
 #include "server/common/safe_text.h"
 #include "server/common/status.h"
 #include "server/grpc_status.h"
@@ -35,6 +36,7 @@ struct WatchCore : std::enable_shared_from_this<WatchCore> {
   std::string connection_id;
   absl::Duration interval;
   absl::Time start;
+  std::shared_ptr<const TraceContext> trace;
 
   absl::Mutex mu;
   std::deque<WatchResponse> queue ABSL_GUARDED_BY(mu);
@@ -81,6 +83,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<WatchResponse> {
 
  private:
   std::shared_ptr<WatchCore> core_;
+  const LiveCount open_{GatewayMetrics::Get().sync_watchers->With({})};
 };
 
 WatchResponse WatchCore::Message(const v1::SyncObservation& o) {
@@ -121,13 +124,18 @@ void WatchCore::Pump() {
   if (next != nullptr) {
     reactor->StartWrite(next);
   } else if (finish) {
+    const std::string code = status.ok() ? "OK" : absl::StatusCodeToString(status.code());
+    const absl::Duration elapsed = absl::Now() - start;
+    GatewayMetrics::Get().RecordRpc("WatchConnectionSync", code, elapsed);
     // connection_id is the caller's, possibly rejected: escaped and bounded.
-    spdlog::info("rpc method=WatchConnectionSync code={} connection_id=\"{}\" latency_ms={:.1f}{}",
-                 status.ok() ? "OK" : absl::StatusCodeToString(status.code()),
-                 SafeText(connection_id), absl::ToDoubleMilliseconds(absl::Now() - start),
-                 status.ok() ? ""
-                             : absl::StrCat(" error=\"",
-                                            SafeText(status.message(), kMaxLoggedMessage), "\""));
+    spdlog::info(
+        "rpc method=WatchConnectionSync code={} connection_id=\"{}\" latency_ms={:.1f} "
+        "request_id={} trace_id={}{}",
+        code, SafeText(connection_id), absl::ToDoubleMilliseconds(elapsed), trace->request_id,
+        trace->trace_id,
+        status.ok()
+            ? ""
+            : absl::StrCat(" error=\"", SafeText(status.message(), kMaxLoggedMessage), "\""));
     reactor->Finish(ToGrpcStatus(status));
   }
 }
@@ -259,6 +267,8 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
   core->timers = timers;
   core->connection_id = request->connection_id();
   core->start = absl::Now();
+  core->trace = CallTrace(*context);
+  context->AddInitialMetadata("x-request-id", core->trace->request_id);
 
   if (absl::Status s = ValidateId("connection_id", request->connection_id()); !s.ok()) {
     core->End(s);

@@ -5,7 +5,9 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -98,6 +100,39 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerTlsCredentials(const ServerTl
     tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   }
   return grpc::experimental::TlsServerCredentials(tls);
+}
+
+TlsFileWatch::Look TlsFileWatch::Check() {
+  Look look;
+  std::string contents;
+  for (const std::string* path :
+       {&options_.cert_file, &options_.key_file, &options_.client_ca_file}) {
+    if (path->empty()) continue;
+    absl::StatusOr<std::string> text = ReadWholeFile(*path, "TLS file");
+    // An unreadable file (mid-replacement) counts as empty: the next look
+    // sees the new one.
+    absl::StrAppend(&contents, text.ok() ? text->size() : 0, ":", text.ok() ? *text : "", "\n");
+    if (path == &options_.cert_file && text.ok()) {
+      BIO* bio = BIO_new_mem_buf(text->data(), static_cast<int>(text->size()));
+      if (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+        time_t t = 0;
+        struct tm when;
+        if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &when) == 1 && (t = timegm(&when)) > 0) {
+          look.not_after = absl::FromTimeT(t);
+        }
+        X509_free(cert);
+      }
+      ERR_clear_error();
+      BIO_free(bio);
+    }
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(contents.data()), contents.size(), digest);
+  OPENSSL_cleanse(contents.data(), contents.size());  // It held the private key.
+  std::string hex(reinterpret_cast<const char*>(digest), sizeof(digest));
+  look.changed = !last_digest_.empty() && hex != last_digest_;
+  last_digest_ = std::move(hex);
+  return look;
 }
 
 absl::StatusOr<std::string> UpstreamCaBundle(const std::string& extra_ca_file) {

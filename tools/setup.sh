@@ -14,6 +14,8 @@ APT_PACKAGES=(
   golang-github-gogo-googleapis-dev
   # tests: conformance checks and Python client
   python3 python3-jsonschema python3-grpcio python3-protobuf openssl
+  # metrics test: promtool check metrics (the prometheus package ships it)
+  prometheus
   # formatting
   clang-format
   # client tests (tests/clients): Go client in GOPATH mode, REST checks

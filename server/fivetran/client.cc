@@ -11,11 +11,44 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "server/common/gateway_metrics.h"
+#include "server/common/trace_context.h"
 #include "server/fivetran/errors.h"
 #include "server/fivetran/mapping.h"
 #include "spdlog/spdlog.h"
 
 namespace fivetran_gateway::fivetran {
+
+// The metrics of one credential set (GatewayMetrics), shared by the client
+// and its calls. Its series are exposed while the client or a call lives;
+// the rate-limit gauges only once an answer has carried the header.
+struct FivetranClient::SetMetrics {
+  explicit SetMetrics(const std::string& label)
+      : label(label),
+        rate_limited(GatewayMetrics::Get().rate_limited->Track({label})),
+        rejections(GatewayMetrics::Get().rate_limit_rejections->Track({label})) {}
+
+  void ObserveBudget(int limit_value, int remaining_value) {
+    absl::MutexLock lock(&mu);
+    if (limit_value >= 0) {
+      if (limit == nullptr) limit = GatewayMetrics::Get().rate_limit_limit->Track({label});
+      limit->Set(limit_value);
+    }
+    if (remaining_value >= 0) {
+      if (remaining == nullptr) {
+        remaining = GatewayMetrics::Get().rate_limit_remaining->Track({label});
+      }
+      remaining->Set(remaining_value);
+    }
+  }
+
+  const std::string label;
+  const std::shared_ptr<metrics::Counter> rate_limited;
+  const std::shared_ptr<metrics::Counter> rejections;
+  absl::Mutex mu;
+  std::shared_ptr<metrics::Gauge> limit ABSL_GUARDED_BY(mu);
+  std::shared_ptr<metrics::Gauge> remaining ABSL_GUARDED_BY(mu);
+};
 
 FivetranClient::FivetranClient(ClientOptions options, HttpTransport* transport, Timers* timers)
     : options_(std::move(options)), transport_(transport), timers_(timers) {
@@ -24,16 +57,21 @@ FivetranClient::FivetranClient(ClientOptions options, HttpTransport* transport, 
   }
   absl::ConsumeSuffix(&base, "/v1");
   options_.base_url = std::string(base);
+  if (!options_.credential_set.empty()) {
+    set_metrics_ = std::make_shared<SetMetrics>(options_.credential_set);
+  }
 }
 
 std::shared_ptr<HttpCall> FivetranClient::Get(std::string path, absl::Time deadline,
-                                              EnvelopeCallback done) {
-  return Send("GET", std::move(path), "", deadline, std::move(done));
+                                              EnvelopeCallback done, const char* route) {
+  return Send("GET", std::move(path), route, "", deadline, std::move(done));
 }
 
 std::shared_ptr<HttpCall> FivetranClient::Post(std::string path, const nlohmann::json& body,
-                                               absl::Time deadline, EnvelopeCallback done) {
-  return Send("POST", std::move(path), body.dump(), deadline, std::move(done), SecretValues(body));
+                                               absl::Time deadline, EnvelopeCallback done,
+                                               const char* route) {
+  return Send("POST", std::move(path), route, body.dump(), deadline, std::move(done),
+              SecretValues(body));
 }
 
 namespace {
@@ -85,6 +123,29 @@ double UniformRandom() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
+// The `reason` label of a retry.
+const char* RetryReason(RetryableFailure f) {
+  switch (f) {
+    case RetryableFailure::kNotSent:
+      return "not_sent";
+    case RetryableFailure::kMaybeSent:
+      return "connection_failed";
+    case RetryableFailure::kRateLimited:
+      return "rate_limited";
+    case RetryableFailure::kServerError:
+      return "server_error";
+    case RetryableFailure::kUnavailable:
+      return "unavailable";
+    default:
+      return "other";
+  }
+}
+
+// The `status` label of an attempt: its HTTP status, or `error`.
+std::string StatusLabel(const HttpResult& result) {
+  return result.ok ? absl::StrCat(result.response.status) : "error";
+}
+
 const char* FailureName(RetryableFailure f) {
   switch (f) {
     case RetryableFailure::kNotSent:
@@ -112,17 +173,20 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
   // `gateway_bound`: --max_request_time when it, not the caller's deadline,
   // set the call's deadline.
   Call(HttpTransport* transport, Timers* timers, RetryPolicy policy,
-       std::shared_ptr<RateBudget> budget, HttpRequest request, UpstreamOp op,
+       std::shared_ptr<RateBudget> budget, HttpRequest request, UpstreamOp op, const char* route,
        std::vector<std::string> secrets, EnvelopeCallback done,
-       std::optional<absl::Duration> gateway_bound)
+       std::optional<absl::Duration> gateway_bound, std::shared_ptr<SetMetrics> set_metrics)
       : transport_(transport),
         timers_(timers),
         policy_(policy),
         budget_(std::move(budget)),
         request_(std::move(request)),
         op_(std::move(op)),
+        route_(route != nullptr ? route : "other"),
         secrets_(std::move(secrets)),
         gateway_bound_(gateway_bound),
+        set_metrics_(std::move(set_metrics)),
+        trace_(CurrentTrace()),
         done_(std::move(done)) {}
 
   void SendAttempt() {
@@ -132,6 +196,10 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
       if (std::optional<absl::Duration> wait = budget_->BlockedFor(absl::Now())) {
         return FinishRateLimited(*wait);
       }
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      attempt_start_ = absl::Now();
     }
     std::shared_ptr<Call> self = shared_from_this();
     // Not under mu_: the transport may call back at once (when stopping).
@@ -171,11 +239,14 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
     if (budget_ != nullptr && result.ok) RecordBudget(result.response);
     int attempts = 0;
     bool cancelled = false;
+    absl::Time attempt_start;
     {
       absl::MutexLock lock(&mu_);
       attempts = ++attempts_;
       cancelled = cancelled_;
+      attempt_start = attempt_start_;
     }
+    RecordAttempt(result, absl::Now() - attempt_start);
     RetryDecision decision = DecideRetry(policy_, op_.method, result, attempts, absl::Now(),
                                          request_.deadline, UniformRandom());
     // Set when a retry was due but the timers have stopped (the gateway is
@@ -188,6 +259,9 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
         const uint64_t id =
             timers_->Schedule(absl::Now() + decision.delay, [self] { self->OnTimer(); });
         if (id != 0) {
+          GatewayMetrics::Get()
+              .upstream_retries->With({RetryReason(ClassifyAttempt(op_.method, result))})
+              ->Increment();
           spdlog::debug("upstream {} {}: attempt {} failed ({}), retrying in {}", op_.method,
                         op_.path, attempts, FailureName(ClassifyAttempt(op_.method, result)),
                         absl::FormatDuration(decision.delay));
@@ -237,6 +311,16 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
     SendAttempt();
   }
 
+  // One attempt in the upstream metrics.
+  void RecordAttempt(const HttpResult& result, absl::Duration elapsed) {
+    const GatewayMetrics& m = GatewayMetrics::Get();
+    m.upstream_requests->With({op_.method, route_, StatusLabel(result)})->Increment();
+    m.upstream_request_seconds->With({op_.method, route_})->Observe(absl::ToDoubleSeconds(elapsed));
+    if (set_metrics_ == nullptr || !result.ok) return;
+    if (result.response.status == 429) set_metrics_->rate_limited->Increment();
+    set_metrics_->ObserveBudget(result.response.rate_limit, result.response.rate_limit_remaining);
+  }
+
   void RecordBudget(const HttpResponse& response) {
     const absl::Time now = absl::Now();
     budget_->Observe(response.rate_limit, response.rate_limit_remaining, now);
@@ -249,6 +333,7 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
 
   // Ends the call without sending: RESOURCE_EXHAUSTED, nothing was sent.
   void FinishRateLimited(absl::Duration wait) {
+    if (set_metrics_ != nullptr) set_metrics_->rejections->Increment();
     UpstreamInfo info;
     {
       absl::MutexLock lock(&mu_);
@@ -284,6 +369,8 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
       current_ = nullptr;
       done = std::move(done_);
     }
+    // Follow-up requests made by the callback belong to the same call.
+    ScopedTrace trace(trace_);
     done(std::move(out), info);
   }
 
@@ -293,21 +380,25 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
   const std::shared_ptr<RateBudget> budget_;
   const HttpRequest request_;
   const UpstreamOp op_;
+  const char* const route_;
   // Everything no message, detail or response may carry.
   const std::vector<std::string> secrets_;
   const std::optional<absl::Duration> gateway_bound_;
+  const std::shared_ptr<SetMetrics> set_metrics_;
+  const std::shared_ptr<const TraceContext> trace_;
   absl::Mutex mu_;
   EnvelopeCallback done_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<HttpCall> current_ ABSL_GUARDED_BY(mu_);
   uint64_t timer_ ABSL_GUARDED_BY(mu_) = 0;
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time attempt_start_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string path,
-                                               std::string body, absl::Time deadline,
-                                               EnvelopeCallback done,
+                                               const char* route, std::string body,
+                                               absl::Time deadline, EnvelopeCallback done,
                                                std::vector<std::string> secrets) {
   HttpRequest request;
   request.method = method;
@@ -315,6 +406,17 @@ std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string p
   request.headers = {"Accept: application/json;version=2",
                      absl::StrCat("User-Agent: ", options_.user_agent)};
   if (method == "POST") request.headers.push_back("Content-Type: application/json");
+  // The caller's trace (trace_context.h); every value is plain ASCII
+  // without line breaks: hex ids, a checked tracestate and request id.
+  if (std::shared_ptr<const TraceContext> trace = CurrentTrace()) {
+    request.headers.push_back(absl::StrCat("traceparent: ", trace->TraceparentHeader()));
+    if (!trace->tracestate.empty()) {
+      request.headers.push_back(absl::StrCat("tracestate: ", trace->tracestate));
+    }
+    if (!trace->request_id.empty()) {
+      request.headers.push_back(absl::StrCat("X-Request-Id: ", trace->request_id));
+    }
+  }
   request.body = std::move(body);
   request.username = options_.api_key;
   request.password = options_.api_secret;
@@ -332,8 +434,8 @@ std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string p
     secrets.push_back(std::move(s));
   }
   auto call = std::make_shared<Call>(transport_, timers_, options_.retry, options_.budget,
-                                     std::move(request), std::move(op), std::move(secrets),
-                                     std::move(done), gateway_bound);
+                                     std::move(request), std::move(op), route, std::move(secrets),
+                                     std::move(done), gateway_bound, set_metrics_);
   call->SendAttempt();
   return call;
 }

@@ -47,6 +47,9 @@ struct ClientOptions {
   // rate-limit headers are recorded, and after a 429 with Retry-After no
   // attempt is sent until it has passed. Null: not tracked.
   std::shared_ptr<RateBudget> budget;
+  // This credential set's label in metrics (GatewayMetrics): a short hash
+  // of the API key, never the key. "" = no per-credential-set metrics.
+  std::string credential_set;
 };
 
 using EnvelopeCallback =
@@ -60,21 +63,30 @@ class FivetranClient {
 
   // GET base_url + `path` (which starts with "/v1/" and may carry a query).
   // The returned handle cancels the whole call: the transfer in flight or
-  // the wait before the next attempt. `done` runs exactly once.
-  std::shared_ptr<HttpCall> Get(std::string path, absl::Time deadline, EnvelopeCallback done);
+  // the wait before the next attempt. `done` runs exactly once, with the
+  // trace context of the call (trace_context.h) installed.
+  //
+  // `route` is the path's template, ids replaced by placeholders
+  // ("/v1/connections/{connection_id}"): the only form of the path that
+  // metrics see (null: "other"). Every attempt carries the current trace
+  // context as `traceparent`, `tracestate` and `X-Request-Id` headers.
+  std::shared_ptr<HttpCall> Get(std::string path, absl::Time deadline, EnvelopeCallback done,
+                                const char* route = nullptr);
   // POST base_url + `path` with a JSON body. Sent again only when it never
   // reached Fivetran or was refused with 429 (retry_policy.h).
   std::shared_ptr<HttpCall> Post(std::string path, const nlohmann::json& body, absl::Time deadline,
-                                 EnvelopeCallback done);
+                                 EnvelopeCallback done, const char* route = nullptr);
 
   const ClientOptions& options() const { return options_; }
 
  private:
-  std::shared_ptr<HttpCall> Send(std::string method, std::string path, std::string body,
-                                 absl::Time deadline, EnvelopeCallback done,
+  std::shared_ptr<HttpCall> Send(std::string method, std::string path, const char* route,
+                                 std::string body, absl::Time deadline, EnvelopeCallback done,
                                  std::vector<std::string> secrets = {});
   class Call;
+  struct SetMetrics;
   ClientOptions options_;
+  std::shared_ptr<SetMetrics> set_metrics_;  // Null without options_.credential_set.
   HttpTransport* transport_;
   Timers* timers_;
 };

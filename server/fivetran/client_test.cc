@@ -8,10 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
+#include "server/common/gateway_metrics.h"
 #include "server/common/timer_queue.h"
+#include "server/common/trace_context.h"
 #include "server/fivetran/errors.h"
 #include "server/fivetran/scripted_transport.h"
 
@@ -328,6 +333,65 @@ TEST_F(ClientRetryTest, RetryDueAfterTheTimersStoppedEndsTheCall) {
   Wait(post);
   EXPECT_EQ(post.envelope.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(InfoOf(post.envelope.status()).metadata().at("shutting_down"), "true");
+}
+
+// The current trace context (trace_context.h) rides on every attempt, and
+// the callback runs with it installed.
+TEST_F(ClientRetryTest, EveryAttemptCarriesTheCurrentTraceContext) {
+  transport_.Script({Http(503), Http(200)});
+  auto trace = std::make_shared<const TraceContext>(
+      StartTrace("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "k=v", "req-7"));
+  Outcome out;
+  std::shared_ptr<const TraceContext> in_callback;
+  {
+    ScopedTrace scope(trace);
+    client_.Get("/v1/groups", absl::Now() + absl::Seconds(10),
+                [&](absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
+                  in_callback = CurrentTrace();
+                  Into (&out)(std::move(envelope), info);
+                });
+  }
+  Wait(out);
+  ASSERT_EQ(transport_.requests().size(), 2u);
+  for (const HttpRequest& r : transport_.requests()) {
+    EXPECT_THAT(r.headers,
+                ::testing::Contains(absl::StrCat(
+                    "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-", trace->span_id, "-01")));
+    EXPECT_THAT(r.headers, ::testing::Contains("tracestate: k=v"));
+    EXPECT_THAT(r.headers, ::testing::Contains("X-Request-Id: req-7"));
+  }
+  EXPECT_EQ(in_callback, trace);
+}
+
+TEST_F(ClientRetryTest, NoTraceContextNoTraceHeaders) {
+  transport_.Script({Http(200)});
+  Outcome out;
+  client_.Get("/v1/groups", absl::Now() + absl::Seconds(10), Into(&out));
+  Wait(out);
+  const std::vector<HttpRequest> requests = transport_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  for (const std::string& h : requests[0].headers) {
+    EXPECT_FALSE(absl::StartsWith(h, "traceparent") || absl::StartsWith(h, "X-Request-Id")) << h;
+  }
+}
+
+// Upstream metrics count attempts by route template and status, and retries
+// by reason (the process-wide registry: compared before and after).
+TEST_F(ClientRetryTest, AttemptsAndRetriesAreCounted) {
+  const GatewayMetrics& m = GatewayMetrics::Get();
+  metrics::Counter* unavailable = m.upstream_requests->With({"GET", "/v1/test/{id}", "503"});
+  metrics::Counter* ok = m.upstream_requests->With({"GET", "/v1/test/{id}", "200"});
+  metrics::Counter* retries = m.upstream_retries->With({"unavailable"});
+  const uint64_t unavailable0 = unavailable->Value(), ok0 = ok->Value(),
+                 retries0 = retries->Value();
+  transport_.Script({Http(503), Http(200)});
+  Outcome out;
+  client_.Get("/v1/test/raw-id-1", absl::Now() + absl::Seconds(10), Into(&out), "/v1/test/{id}");
+  Wait(out);
+  EXPECT_EQ(unavailable->Value() - unavailable0, 1u);
+  EXPECT_EQ(ok->Value() - ok0, 1u);
+  EXPECT_EQ(retries->Value() - retries0, 1u);
+  EXPECT_EQ(metrics::DefaultRegistry().Expose().find("raw-id-1"), std::string::npos);
 }
 
 }  // namespace

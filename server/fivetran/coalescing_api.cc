@@ -9,7 +9,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "server/common/gateway_metrics.h"
 #include "server/common/status.h"
+#include "server/common/trace_context.h"
 
 namespace fivetran_gateway::fivetran {
 
@@ -34,7 +36,7 @@ class CoalescingFivetranApi::Flights
   std::shared_ptr<Cancellable> Join(const std::string& read_key, bool fresh, absl::Time deadline,
                                     ApiCallback<T> done, Start start) {
     auto waiter = std::make_shared<Waiter>();
-    waiter->done = std::move(done);
+    waiter->done = WithCurrentTrace(std::move(done));
     waiter->deadline = deadline;
     std::shared_ptr<Flight> started;
     std::string key = absl::StrCat("F", read_key);
@@ -45,11 +47,24 @@ class CoalescingFivetranApi::Flights
     }
     (started ? counters_->upstream_reads : counters_->coalesced_reads)
         .fetch_add(1, std::memory_order_relaxed);
+    if (!started) GatewayMetrics::Get().coalesced_reads->With({})->Increment();
     if (started) Launch(key, started);
     return std::make_shared<Handle>(this->weak_from_this(), key, waiter);
   }
 
  private:
+  // `done`, run with the trace context of the caller that joined: the shared
+  // request carries the first caller's, but what each caller does next is
+  // its own (trace_context.h).
+  static ApiCallback<T> WithCurrentTrace(ApiCallback<T> done) {
+    std::shared_ptr<const TraceContext> trace = CurrentTrace();
+    if (trace == nullptr) return done;
+    return [trace, done = std::move(done)](absl::StatusOr<T> result, const UpstreamInfo& info) {
+      ScopedTrace scope(trace);
+      done(std::move(result), info);
+    };
+  }
+
   struct Flight;
   struct Waiter {
     ApiCallback<T> done;

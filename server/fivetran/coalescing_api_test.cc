@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "server/common/manual_timers.h"
+#include "server/common/trace_context.h"
 #include "server/fivetran/fake_api.h"
 
 namespace fivetran_gateway::fivetran {
@@ -191,6 +192,34 @@ TEST_F(CoalescingTest, WritesAreNeverShared) {
   EXPECT_EQ(Calls("TriggerSync"), 2);
   fake_.Release();
   EXPECT_TRUE(a.result->ok() && b.result->ok());
+}
+
+// The shared request is the first caller's, but each waiter's callback runs
+// with its own caller's trace context, so what it does next is traced as
+// that caller's (trace_context.h).
+TEST_F(CoalescingTest, EachWaiterIsAnsweredWithItsOwnTraceContext) {
+  auto first = std::make_shared<const TraceContext>(StartTrace(std::nullopt, std::nullopt, "a"));
+  auto second = std::make_shared<const TraceContext>(StartTrace(std::nullopt, std::nullopt, "b"));
+  std::shared_ptr<const TraceContext> seen_first, seen_second;
+  std::vector<std::shared_ptr<Cancellable>> handles;
+  {
+    ScopedTrace scope(first);
+    handles.push_back(api_.GetConnection(
+        "c1", kCachedReadOk, In(absl::Seconds(5)),
+        [&](absl::StatusOr<v1::Connection>, const UpstreamInfo&) { seen_first = CurrentTrace(); }));
+  }
+  {
+    ScopedTrace scope(second);
+    handles.push_back(api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(5)),
+                                         [&](absl::StatusOr<v1::Connection>, const UpstreamInfo&) {
+                                           seen_second = CurrentTrace();
+                                         }));
+  }
+  EXPECT_EQ(Calls("GetConnection"), 1);
+  fake_.Release();
+  EXPECT_EQ(seen_first, first);
+  EXPECT_EQ(seen_second, second);
+  EXPECT_EQ(CurrentTrace(), nullptr);
 }
 
 }  // namespace

@@ -48,42 +48,49 @@ absl::StatusOr<v1::Connection> ConnectionFromEnvelope(
   return connection;
 }
 
+// Route templates of the paths, for metrics (never a raw id).
+constexpr char kConnectionRoute[] = "/v1/connections/{connection_id}";
+constexpr char kConnectionsRoute[] = "/v1/connections";
+constexpr char kSyncRoute[] = "/v1/connections/{connection_id}/sync";
+constexpr char kGroupsRoute[] = "/v1/groups";
+constexpr char kGroupConnectionsRoute[] = "/v1/groups/{group_id}/connections";
+constexpr char kUsersRoute[] = "/v1/users";
+
 // GET path?limit=N[&cursor=C]`extra_query`, each item mapped by `map`.
 template <typename T>
-std::shared_ptr<Cancellable> GetPage(FivetranClient* client, const std::string& path,
-                                     const std::string& extra_query, const PageRequest& page,
-                                     absl::Time deadline,
+std::shared_ptr<Cancellable> GetPage(FivetranClient* client, const char* route,
+                                     const std::string& path, const std::string& extra_query,
+                                     const PageRequest& page, absl::Time deadline,
                                      absl::StatusOr<T> (*map)(const nlohmann::json&),
                                      ApiCallback<Page<T>> done) {
   std::string url = absl::StrCat(path, "?limit=", page.limit);
   if (!page.cursor.empty()) absl::StrAppend(&url, "&cursor=", UrlEncode(page.cursor));
   absl::StrAppend(&url, extra_query);
-  return client->Get(url, deadline,
-                     [request_cursor = page.cursor, map, done = std::move(done)](
-                         absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
-                       if (!envelope.ok()) return done(envelope.status(), info);
-                       absl::StatusOr<RawPage> raw = ParsePage(*envelope);
-                       if (!raw.ok())
-                         return done(BadResponse(raw.status(), info.http_status), info);
-                       if (!raw->next_cursor.empty() && raw->next_cursor == request_cursor) {
-                         // Following it would loop forever (field report B1).
-                         return done(
-                             MakeError(absl::StatusCode::kInternal,
-                                       "Fivetran returned the same cursor again; paging stopped",
-                                       "FIVETRAN_BAD_RESPONSE"),
-                             info);
-                       }
-                       Page<T> out;
-                       out.items.reserve(raw->items.size());
-                       for (const nlohmann::json& item : raw->items) {
-                         absl::StatusOr<T> mapped = map(item);
-                         if (!mapped.ok())
-                           return done(BadResponse(mapped.status(), info.http_status), info);
-                         out.items.push_back(*std::move(mapped));
-                       }
-                       out.next_cursor = std::move(raw->next_cursor);
-                       done(std::move(out), info);
-                     });
+  return client->Get(
+      url, deadline,
+      [request_cursor = page.cursor, map, done = std::move(done)](
+          absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
+        if (!envelope.ok()) return done(envelope.status(), info);
+        absl::StatusOr<RawPage> raw = ParsePage(*envelope);
+        if (!raw.ok()) return done(BadResponse(raw.status(), info.http_status), info);
+        if (!raw->next_cursor.empty() && raw->next_cursor == request_cursor) {
+          // Following it would loop forever (field report B1).
+          return done(MakeError(absl::StatusCode::kInternal,
+                                "Fivetran returned the same cursor again; paging stopped",
+                                "FIVETRAN_BAD_RESPONSE"),
+                      info);
+        }
+        Page<T> out;
+        out.items.reserve(raw->items.size());
+        for (const nlohmann::json& item : raw->items) {
+          absl::StatusOr<T> mapped = map(item);
+          if (!mapped.ok()) return done(BadResponse(mapped.status(), info.http_status), info);
+          out.items.push_back(*std::move(mapped));
+        }
+        out.next_cursor = std::move(raw->next_cursor);
+        done(std::move(out), info);
+      },
+      route);
 }
 
 std::string ConnectionPath(const std::string& connection_id) {
@@ -99,7 +106,8 @@ std::shared_ptr<Cancellable> RestFivetranApi::GetConnection(
       ConnectionPath(connection_id), deadline,
       [done = std::move(done)](absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
         done(ConnectionFromEnvelope(envelope, info.http_status), info);
-      });
+      },
+      kConnectionRoute);
 }
 
 std::shared_ptr<Cancellable> RestFivetranApi::CreateConnection(const NewConnection& connection,
@@ -120,7 +128,8 @@ std::shared_ptr<Cancellable> RestFivetranApi::CreateConnection(const NewConnecti
           AddErrorMetadata(status, "connection_id", (*data)["id"].get<std::string>());
         }
         done(std::move(status), info);
-      });
+      },
+      kConnectionsRoute);
 }
 
 std::shared_ptr<Cancellable> RestFivetranApi::TriggerSync(const std::string& connection_id,
@@ -136,13 +145,14 @@ std::shared_ptr<Cancellable> RestFivetranApi::TriggerSync(const std::string& con
           out.message = it->get<std::string>();
         }
         done(std::move(out), info);
-      });
+      },
+      kSyncRoute);
 }
 
 std::shared_ptr<Cancellable> RestFivetranApi::ListGroups(
     const PageRequest& page, ReadOptions /*read: every call reaches Fivetran*/, absl::Time deadline,
     ApiCallback<Page<v1::Group>> done) {
-  return GetPage<v1::Group>(client_, "/v1/groups", "", page, deadline, &GroupFromJson,
+  return GetPage<v1::Group>(client_, kGroupsRoute, "/v1/groups", "", page, deadline, &GroupFromJson,
                             std::move(done));
 }
 
@@ -152,7 +162,7 @@ std::shared_ptr<Cancellable> RestFivetranApi::ListGroupConnections(
     ApiCallback<Page<v1::Connection>> done) {
   std::string extra;
   if (!schema.empty()) extra = absl::StrCat("&schema=", UrlEncode(schema));
-  return GetPage<v1::Connection>(client_,
+  return GetPage<v1::Connection>(client_, kGroupConnectionsRoute,
                                  absl::StrCat("/v1/groups/", UrlEncode(group_id), "/connections"),
                                  extra, page, deadline, &ConnectionFromJson, std::move(done));
 }
@@ -163,7 +173,7 @@ std::shared_ptr<Cancellable> RestFivetranApi::ListUsers(
     ApiCallback<Page<v1::User>> done) {
   std::string extra;
   if (active.has_value()) extra = *active ? "&active=true" : "&active=false";
-  return GetPage<v1::User>(client_, "/v1/users", extra, page, deadline, &UserFromJson,
+  return GetPage<v1::User>(client_, kUsersRoute, "/v1/users", extra, page, deadline, &UserFromJson,
                            std::move(done));
 }
 
