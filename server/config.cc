@@ -1,6 +1,8 @@
 #include "server/config.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -91,6 +93,54 @@ absl::Status ResolveSecurity(const GatewayFlags& flags, GatewayConfig* config) {
   return absl::OkStatus();
 }
 
+// The fleet's state store (README "Running several replicas").
+absl::Status ResolveStateStore(const GatewayFlags& flags, GatewayConfig* config) {
+  if (flags.state_store.empty()) {
+    if (!flags.state_store_password_file.empty()) {
+      return Refuse("--state_store_password_file needs --state_store");
+    }
+    if (flags.state_store_prefix != GatewayFlags().state_store_prefix) {
+      return Refuse("--state_store_prefix needs --state_store");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<state::RedisEndpoint> endpoint = state::ParseStateStoreUrl(flags.state_store);
+  if (!endpoint.ok()) return endpoint.status();
+  StateStoreConfig store;
+  store.endpoint = *std::move(endpoint);
+  const std::string& prefix = flags.state_store_prefix;
+  if (prefix.empty() || prefix.size() > 64 ||
+      std::any_of(prefix.begin(), prefix.end(), [](char c) { return c <= ' ' || c > '~'; })) {
+    return Refuse("--state_store_prefix must be 1 to 64 printable ASCII characters without spaces");
+  }
+  store.prefix = prefix;
+  if (!flags.state_store_password_file.empty()) {
+    std::ifstream in(flags.state_store_password_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      return Refuse(absl::StrCat("--state_store_password_file: cannot read ",
+                                 flags.state_store_password_file));
+    }
+    std::string password = text.str();
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+      password.pop_back();
+    }
+    if (password.empty()) {
+      return Refuse(absl::StrCat("--state_store_password_file: ", flags.state_store_password_file,
+                                 " is empty"));
+    }
+    store.password = std::move(password);
+  } else if (store.endpoint.unix_path.empty() && store.endpoint.host != "127.0.0.1" &&
+             store.endpoint.host != "::1" && store.endpoint.host != "localhost") {
+    config->warnings.push_back(absl::StrCat("--state_store ", store.endpoint.ToString(),
+                                            " is not on loopback and has no "
+                                            "--state_store_password_file"));
+  }
+  config->state_store = std::move(store);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
@@ -148,6 +198,7 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
   config.max_streams_per_connection = flags.max_streams_per_connection;
   if (flags.grpc_memory_limit_mb < 16) return Refuse("--grpc_memory_limit_mb must be at least 16");
   config.grpc_memory_limit_mb = flags.grpc_memory_limit_mb;
+  if (absl::Status s = ResolveStateStore(flags, &config); !s.ok()) return s;
   return config;
 }
 

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "server/auth.h"
 #include "server/credentials.h"
+#include "server/state/redis_store.h"
 #include "server/tls.h"
 
 namespace fivetran_gateway {
@@ -46,6 +47,17 @@ struct GatewayFlags {
   // Resource bounds of the gRPC listener (README "Security", "Limits").
   int max_streams_per_connection = 1000;
   int grpc_memory_limit_mb = 256;
+  // Fleet state (README "Running several replicas"); "" = this process only.
+  std::string state_store;
+  std::string state_store_password_file;
+  std::string state_store_prefix = "fivetran-gateway:";
+};
+
+// Where the fleet's shared state lives (--state_store).
+struct StateStoreConfig {
+  state::RedisEndpoint endpoint;
+  std::string password;  // Secret: never logged. "" = no AUTH.
+  std::string prefix;    // Of every key, e.g. "fivetran-gateway:".
 };
 
 struct GatewayConfig {
@@ -74,6 +86,8 @@ struct GatewayConfig {
   std::string port_file;
   int max_streams_per_connection = 1000;  // At least 1.
   int grpc_memory_limit_mb = 256;         // At least 16.
+  // nullopt = no fleet: every replica keeps its own state (the default).
+  std::optional<StateStoreConfig> state_store;
   // Accepted but worth a warning line at start-up (never holds a secret).
   std::vector<std::string> warnings;
 };
@@ -85,7 +99,10 @@ struct GatewayConfig {
 // file; a non-loopback listener without tokens (unless
 // allow_unauthenticated); per-call credentials without TLS; an unreadable
 // --fivetran_ca_file; a --rate_limit_reserve outside 0..1; a negative
-// --read_cache_ttl.
+// --read_cache_ttl; a bad --state_store URL, an unreadable or empty
+// --state_store_password_file, either of the --state_store_* flags without
+// --state_store, a --state_store_prefix that is empty, longer than 64 bytes
+// or not printable ASCII without spaces.
 absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags);
 
 }  // namespace fivetran_gateway

@@ -68,6 +68,14 @@ ABSL_FLAG(int, max_streams_per_connection, 1000,
 ABSL_FLAG(int, grpc_memory_limit_mb, 256,
           "Memory the gRPC listener may use for connections and calls (MiB); under pressure it "
           "closes idle connections, then refuses streams");
+// A fleet of replicas sharing state (README "Running several replicas").
+ABSL_FLAG(std::string, state_store, "",
+          "Shared state of a fleet of replicas: redis://HOST:PORT[/DB] or "
+          "unix:///PATH[?db=N]; empty = this process's memory only");
+ABSL_FLAG(std::string, state_store_password_file, "",
+          "File holding the Redis password (AUTH) of --state_store");
+ABSL_FLAG(std::string, state_store_prefix,
+          "fivetran-gateway:", "Prefix of every key the gateway writes in --state_store");
 
 namespace fivetran_gateway {
 
@@ -110,6 +118,9 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.per_call_credentials_idle = absl::GetFlag(FLAGS_per_call_credentials_idle);
   f.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
   f.grpc_memory_limit_mb = absl::GetFlag(FLAGS_grpc_memory_limit_mb);
+  f.state_store = absl::GetFlag(FLAGS_state_store);
+  f.state_store_password_file = absl::GetFlag(FLAGS_state_store_password_file);
+  f.state_store_prefix = absl::GetFlag(FLAGS_state_store_prefix);
   return f;
 }
 
