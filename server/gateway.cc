@@ -15,6 +15,8 @@
 #include "server/fivetran/rest_api.h"
 #include "server/idempotency.h"
 #include "server/services.h"
+#include "server/shared_creates.h"
+#include "server/state/keys.h"
 #include "server/sync_watch.h"
 #include "server/version.h"
 #include "spdlog/spdlog.h"
@@ -35,6 +37,7 @@ Gateway::~Gateway() {
   // call with the last error), then the transport (transfers in flight end
   // as cancelled, queued ones as not sent, and their callbacks run now).
   if (timers_ != nullptr) timers_->Stop();
+  if (store_ != nullptr) store_->Stop();
   transport_.reset();
 }
 
@@ -80,8 +83,16 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   set->api = std::make_unique<fivetran::CoalescingFivetranApi>(reads, timers_.get());
   if (decorate) set->api = decorate(std::move(set->api));
   set->pollers = std::make_shared<SyncPollers>(set->api.get(), timers_.get(), watch);
+  std::shared_ptr<SharedCreates> shared_creates;
+  if (store_ != nullptr) {
+    SharedCreateOptions shared;
+    shared.window = config_.request_id_window;
+    shared_creates = std::make_shared<SharedCreates>(store_.get(), state::CredentialScope(api_key),
+                                                     timers_.get(), shared);
+  }
   set->connections = std::make_unique<ConnectionServiceImpl>(
-      set->api.get(), set->pollers, timers_.get(), std::make_shared<IdempotencyCache>(idempotency));
+      set->api.get(), set->pollers, timers_.get(), std::make_shared<IdempotencyCache>(idempotency),
+      std::move(shared_creates));
   set->groups = std::make_unique<GroupServiceImpl>(set->api.get());
   set->users = std::make_unique<UserServiceImpl>(set->api.get());
   return set;
@@ -95,6 +106,13 @@ absl::Status Gateway::Start() {
   transport_options.max_host_connections = config_.max_upstream_connections;
   transport_ = std::make_unique<fivetran::CurlTransport>(transport_options);
   timers_ = std::make_unique<TimerQueue>();
+  if (config_.state_store.has_value()) {
+    state::RedisStoreOptions store;
+    store.endpoint = config_.state_store->endpoint;
+    store.password = config_.state_store->password;
+    store.prefix = config_.state_store->prefix;
+    store_ = std::make_unique<state::RedisStateStore>(store);
+  }
   default_set_ = MakeSet(config_.credentials.api_key, config_.credentials.api_secret);
   ServiceSetFactory per_call_factory;
   if (config_.allow_per_call_credentials) {
@@ -152,6 +170,10 @@ absl::Status Gateway::Start() {
   if (config_.read_cache_ttl > absl::ZeroDuration()) {
     spdlog::info("read cache on: ttl {} per credential set",
                  absl::FormatDuration(config_.read_cache_ttl));
+  }
+  if (store_ != nullptr) {
+    spdlog::info("fleet state shared through {} (prefix {})", store_->description(),
+                 config_.state_store->prefix);
   }
   spdlog::info("security: listener {}{}, caller tokens {}{}, upstream CAs {}",
                config_.tls ? "TLS" : "plaintext",

@@ -21,6 +21,7 @@
 #include "server/common/timer_queue.h"
 #include "server/config.h"
 #include "server/fivetran/http_transport.h"
+#include "server/state/redis_store.h"
 
 namespace fivetran_gateway {
 
@@ -51,6 +52,9 @@ class Gateway {
   // Waits between attempts, sync polls, watch deadlines. Stopped (dropping
   // pending waits) before the transport, both before the services.
   std::unique_ptr<TimerQueue> timers_;
+  // The fleet's shared state (--state_store); null = this process only.
+  // Stopped after the timers, before the transport.
+  std::unique_ptr<state::RedisStateStore> store_;
   std::unique_ptr<ServiceSet> default_set_;
   std::unique_ptr<ServiceGuard> guard_;
   std::unique_ptr<grpc::Server> server_;

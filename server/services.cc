@@ -134,8 +134,8 @@ class CreateWaiter final : public Cancellable, public std::enable_shared_from_th
 // request_id gets its result.
 template <typename Request, typename Response>
 RpcReactor* StartCreate(fivetran::FivetranApi* api, const std::shared_ptr<IdempotencyCache>& cache,
-                        Timers* timers, RpcReactor* r, const char* method, const Request& request,
-                        Response* response) {
+                        const std::shared_ptr<SharedCreates>& shared, Timers* timers, RpcReactor* r,
+                        const char* method, const Request& request, Response* response) {
   if (!request.group_id().empty()) {
     if (absl::Status s = ValidateId("group_id", request.group_id()); !s.ok()) {
       return r->FinishNow(s);
@@ -169,8 +169,8 @@ RpcReactor* StartCreate(fivetran::FivetranApi* api, const std::shared_ptr<Idempo
         }
         r->Complete(status, result.upstream);
       });
-  IdempotencyCache::Ticket ticket =
-      cache->Join(key, RequestFingerprint(unkeyed), waiter->AsWaiter());
+  const std::string fingerprint = RequestFingerprint(unkeyed);
+  IdempotencyCache::Ticket ticket = cache->Join(key, fingerprint, waiter->AsWaiter());
   switch (ticket.verdict) {
     case IdempotencyCache::Verdict::kMismatch:
       return r->FinishNow(MakeFieldError(
@@ -188,18 +188,34 @@ RpcReactor* StartCreate(fivetran::FivetranApi* api, const std::shared_ptr<Idempo
       r->Complete(status, replayed);
       return r->Release();
     }
-    case IdempotencyCache::Verdict::kStart:
-      api->CreateConnection(
-          *connection, absl::InfiniteFuture(),
-          [cache, key](absl::StatusOr<v1::Connection> created, const UpstreamInfo& info) {
-            Response out;
-            IdempotencyCache::Result result;
-            result.status = CreateResponse(std::move(created), &out);
-            if (result.status.ok()) result.response = out.SerializeAsString();
-            result.upstream = info;
-            cache->Finish(key, std::move(result));
-          });
+    case IdempotencyCache::Verdict::kStart: {
+      SharedCreates::Send send =
+          [api, created_from = *connection](std::function<void(IdempotencyCache::Result)> finish) {
+            api->CreateConnection(
+                created_from, absl::InfiniteFuture(),
+                [finish](absl::StatusOr<v1::Connection> created, const UpstreamInfo& info) {
+                  Response out;
+                  IdempotencyCache::Result result;
+                  result.status = CreateResponse(std::move(created), &out);
+                  if (result.status.ok()) result.response = out.SerializeAsString();
+                  result.upstream = info;
+                  finish(std::move(result));
+                });
+          };
+      if (shared == nullptr) {
+        send([cache, key](IdempotencyCache::Result result) {
+          cache->Finish(key, std::move(result));
+        });
+      } else {
+        // The fleet decides whether this replica sends (shared_creates.h).
+        shared->Run(
+            key, fingerprint, std::move(send), [cache, key] { return cache->HasWaiters(key); },
+            [cache, key](IdempotencyCache::Result result, bool keep) {
+              cache->Finish(key, std::move(result), keep);
+            });
+      }
       break;
+    }
     case IdempotencyCache::Verdict::kWait:
       break;
   }
@@ -228,15 +244,16 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::GetConnection(
 grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateConnection(
     grpc::CallbackServerContext* context, const v1::CreateConnectionRequest* request,
     v1::CreateConnectionResponse* response) {
-  return StartCreate(api_, creates_, timers_, new RpcReactor(context, "CreateConnection"),
+  return StartCreate(api_, creates_, shared_, timers_, new RpcReactor(context, "CreateConnection"),
                      "CreateConnection", *request, response);
 }
 
 grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateFtpConnection(
     grpc::CallbackServerContext* context, const v1::CreateFtpConnectionRequest* request,
     v1::CreateFtpConnectionResponse* response) {
-  return StartCreate(api_, creates_, timers_, new RpcReactor(context, "CreateFtpConnection"),
-                     "CreateFtpConnection", *request, response);
+  return StartCreate(api_, creates_, shared_, timers_,
+                     new RpcReactor(context, "CreateFtpConnection"), "CreateFtpConnection",
+                     *request, response);
 }
 
 grpc::ServerUnaryReactor* ConnectionServiceImpl::SyncConnection(

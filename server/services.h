@@ -10,6 +10,7 @@
 #include "server/common/timer_queue.h"
 #include "server/fivetran/fivetran_api.h"
 #include "server/idempotency.h"
+#include "server/shared_creates.h"
 #include "server/sync_watch.h"
 
 namespace fivetran_gateway {
@@ -19,13 +20,16 @@ namespace v1 = ::fivetran::gateway::v1;
 class ConnectionServiceImpl final : public v1::ConnectionService::CallbackService {
  public:
   // `creates` remembers the request ids of the create RPCs; null: a cache of
-  // its own with the default window.
+  // its own with the default window. `shared`: the fleet's view of them
+  // (--state_store); null: this replica's only.
   ConnectionServiceImpl(fivetran::FivetranApi* api, std::shared_ptr<SyncPollers> pollers,
-                        Timers* timers, std::shared_ptr<IdempotencyCache> creates = nullptr)
+                        Timers* timers, std::shared_ptr<IdempotencyCache> creates = nullptr,
+                        std::shared_ptr<SharedCreates> shared = nullptr)
       : api_(api),
         pollers_(std::move(pollers)),
         timers_(timers),
-        creates_(creates != nullptr ? std::move(creates) : std::make_shared<IdempotencyCache>()) {}
+        creates_(creates != nullptr ? std::move(creates) : std::make_shared<IdempotencyCache>()),
+        shared_(std::move(shared)) {}
 
   grpc::ServerUnaryReactor* GetConnection(grpc::CallbackServerContext* context,
                                           const v1::GetConnectionRequest* request,
@@ -47,6 +51,7 @@ class ConnectionServiceImpl final : public v1::ConnectionService::CallbackServic
   std::shared_ptr<SyncPollers> pollers_;
   Timers* timers_;
   std::shared_ptr<IdempotencyCache> creates_;
+  std::shared_ptr<SharedCreates> shared_;
 };
 
 class GroupServiceImpl final : public v1::GroupService::CallbackService {
