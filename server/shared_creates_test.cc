@@ -157,8 +157,8 @@ TEST_F(SharedCreatesTest, AFailureThatCreatedNothingReleasesTheId) {
   auto first = Run(*a_, "fp");
   auto second = Run(*b_, "fp");
   Result refused;
-  refused.status = MakeError(absl::StatusCode::kInvalidArgument, "bad config",
-                             "FIVETRAN_INVALID_INPUT");
+  refused.status =
+      MakeError(absl::StatusCode::kInvalidArgument, "bad config", "FIVETRAN_INVALID_INPUT");
   refused.upstream.http_status = 400;
   pending_[0](refused);
   EXPECT_FALSE(first->keep);
