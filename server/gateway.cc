@@ -15,6 +15,7 @@
 #include "server/fivetran/rest_api.h"
 #include "server/idempotency.h"
 #include "server/services.h"
+#include "server/shared_budget.h"
 #include "server/shared_creates.h"
 #include "server/state/keys.h"
 #include "server/sync_watch.h"
@@ -58,6 +59,11 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   options.retry.max_retry_wait = config_.max_retry_wait;
   // One budget per credential set: a 429 stops every call made with it.
   options.budget = std::make_shared<fivetran::RateBudget>(config_.rate_limit_reserve);
+  // With a fleet, one budget per credential set across every replica.
+  if (store_ != nullptr) {
+    options.budget->set_fleet(std::make_shared<SharedBudget>(
+        store_.get(), state::CredentialScope(api_key), options.budget));
+  }
   IdempotencyOptions idempotency;
   idempotency.window = config_.request_id_window;
   SyncWatchOptions watch;

@@ -138,6 +138,37 @@ TEST_F(FleetE2ETest, ConcurrentCreatesThroughNginxSendOnePostPerRequestId) {
   for (auto& replica : replicas_) EXPECT_GT(Count(replica->log(), "CreateConnection"), 0u);
 }
 
+// A 429 learned by one replica: the others answer RESOURCE_EXHAUSTED with
+// RetryInfo at once, without a request upstream.
+TEST_F(FleetE2ETest, A429LearnedByOneReplicaStopsTheOthersWithoutSending) {
+  emulator_->Admin("POST", "/_emulator/rate_limit", {{"limit_per_hour", 1}});
+  auto get = [&](int replica) {
+    v1::GetConnectionRequest request;
+    request.set_connection_id("decent_dropsy");
+    v1::GetConnectionResponse response;
+    return replicas_[replica]->connections()->GetConnection(ContextWithDeadline(5).get(), request,
+                                                            &response);
+  };
+  ASSERT_TRUE(get(0).ok());
+  ASSERT_EQ(get(0).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);  // Fivetran's 429.
+  const size_t sent = emulator_->Requests().size();
+  ASSERT_EQ(sent, 2u);
+  for (int replica : {1, 2}) {
+    v1::ListGroupsRequest list;
+    v1::ListGroupsResponse groups;
+    for (grpc::Status s : {get(replica), replicas_[replica]->groups()->ListGroups(
+                                             ContextWithDeadline(5).get(), list, &groups)}) {
+      ASSERT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+      ErrorDetails d = DetailsOf(s);
+      EXPECT_EQ(d.error_info.reason(), "FIVETRAN_RATE_LIMITED");
+      EXPECT_EQ(d.error_info.metadata().at("outcome"), "not_sent");
+      ASSERT_TRUE(d.has_retry_info);
+      EXPECT_GT(d.retry_info.retry_delay().seconds(), 60);
+    }
+  }
+  EXPECT_EQ(emulator_->Requests().size(), sent);  // Nothing more was sent.
+}
+
 // Redis goes away mid-run: reads keep working, creates with a request_id
 // fail fast with UNAVAILABLE not_sent (nothing sent), creates without one
 // work as before; once Redis is back the replicas use it again.

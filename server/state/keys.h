@@ -4,7 +4,8 @@
 // store's prefix (--state_store_prefix):
 //
 //   creates:{scope}:{method}:{request_id}   a create's claim, then its result
-//   budget:{scope}                          the 429 circuit of the set
+//   budget:{scope}:blocked                  the 429 circuit: until when (Unix ms)
+//   budget:{scope}:remaining                "LIMIT REMAINING OBSERVED_MS"
 #ifndef FIVETRAN_GATEWAY_SERVER_STATE_KEYS_H_
 #define FIVETRAN_GATEWAY_SERVER_STATE_KEYS_H_
 
