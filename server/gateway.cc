@@ -27,6 +27,7 @@ namespace fivetran_gateway {
 Gateway::Gateway(GatewayConfig config) : config_(std::move(config)) {}
 
 Gateway::~Gateway() {
+  stopping_ = true;
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(absl::Now()));
     server_->Wait();
@@ -180,6 +181,7 @@ absl::Status Gateway::Start() {
   if (store_ != nullptr) {
     spdlog::info("fleet state shared through {} (prefix {})", store_->description(),
                  config_.state_store->prefix);
+    ProbeStore();
   }
   spdlog::info("security: listener {}{}, caller tokens {}{}, upstream CAs {}",
                config_.tls ? "TLS" : "plaintext",
@@ -190,8 +192,17 @@ absl::Status Gateway::Start() {
   return absl::OkStatus();
 }
 
+void Gateway::ProbeStore() {
+  store_->Get("health-probe", [this](absl::StatusOr<state::MaybeValue> v) {
+    if (stopping_.load()) return;
+    server_->GetHealthCheckService()->SetServingStatus(kStateStoreHealthService, v.ok());
+    timers_->Schedule(absl::Now() + absl::Seconds(1), [this] { ProbeStore(); });
+  });
+}
+
 void Gateway::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
+  stopping_ = true;
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
 }

@@ -13,6 +13,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 
 #include "absl/status/status.h"
@@ -24,6 +25,11 @@
 #include "server/state/redis_store.h"
 
 namespace fivetran_gateway {
+
+// The grpc.health.v1 service name that reports the fleet's state store:
+// SERVING while it answers, NOT_SERVING during an outage (the gateway itself,
+// service "", keeps serving: reads, syncs and watches go on).
+inline constexpr char kStateStoreHealthService[] = "fivetran-gateway.state-store";
 
 class Gateway {
  public:
@@ -44,6 +50,9 @@ class Gateway {
   void Wait();
 
  private:
+  // Asks the state store every second whether it is up (reconnecting if
+  // needed) and reports it under kStateStoreHealthService.
+  void ProbeStore();
   std::unique_ptr<ServiceSet> MakeSet(const std::string& api_key, const std::string& api_secret,
                                       const ApiDecorator& decorate = nullptr);
 
@@ -59,6 +68,7 @@ class Gateway {
   std::unique_ptr<ServiceGuard> guard_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace fivetran_gateway

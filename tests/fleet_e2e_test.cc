@@ -2,6 +2,7 @@
 // sharing state through Redis, and nginx in front (the deployed template,
 // deploy/nginx/fivetran-gateway.conf.template), all on free loopback ports,
 // started per test and stopped after it.
+#include <grpcpp/impl/codegen/client_unary_call.h>
 #include <signal.h>
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "grpc/health/v1/health.pb.h"
 #include "gtest/gtest.h"
 #include "tests/harness.h"
 #include "tests/nginx_proxy.h"
@@ -72,6 +74,34 @@ class FleetE2ETest : public ::testing::Test {
     int n = 0;
     for (const auto& [schema, count] : PostsBySchema()) n += count;
     return n;
+  }
+
+  // grpc.health.v1 Check of `service` on `channel`; -1 when the call fails.
+  static int Health(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::Status s = grpc::internal::BlockingUnaryCall<
+        grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse,
+        google::protobuf::MessageLite, google::protobuf::MessageLite>(
+        channel.get(),
+        grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
+                                  grpc::internal::RpcMethod::NORMAL_RPC, channel),
+        &context, request, &response);
+    return s.ok() ? static_cast<int>(response.status()) : -1;
+  }
+  // Waits up to 10 s for every replica to report `status` for the store.
+  bool StoreHealthBecomes(int status) {
+    for (int i = 0; i < 200; ++i) {
+      bool all = true;
+      for (auto& r : replicas_)
+        all &= Health(r->channel(), "fivetran-gateway.state-store") == status;
+      if (all) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // Polls the condition.
+    }
+    return false;
   }
 
   static size_t Count(const std::string& text, const std::string& needle) {
@@ -177,9 +207,15 @@ TEST_F(FleetE2ETest, StoreOutageFailsRequestIdCreatesFastAndRecovers) {
   ASSERT_TRUE(CreateVia(*connections_, Create("pg_before", "rid-before"), &created).ok());
   const int posts_before = Posts();
   ASSERT_EQ(posts_before, 1);
+  constexpr int kServing = grpc::health::v1::HealthCheckResponse::SERVING;
+  constexpr int kNotServing = grpc::health::v1::HealthCheckResponse::NOT_SERVING;
+  EXPECT_TRUE(StoreHealthBecomes(kServing));
 
   redis_->Kill();
-  for (int i = 0; i < 6; ++i) {  // nginx round-robins: every replica answers.
+  // Health details: the store is down, the replicas themselves serve on.
+  EXPECT_TRUE(StoreHealthBecomes(kNotServing));
+  EXPECT_EQ(Health(channel_, ""), kServing);  // Through nginx.
+  for (int i = 0; i < 6; ++i) {               // nginx round-robins: every replica answers.
     v1::GetConnectionRequest get;
     get.set_connection_id(created.connection().id());
     v1::GetConnectionResponse got;
@@ -214,6 +250,7 @@ TEST_F(FleetE2ETest, StoreOutageFailsRequestIdCreatesFastAndRecovers) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // Client retry backoff.
   }
   ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(StoreHealthBecomes(kServing));
   for (int i = 0; i < 6; ++i) {  // Every replica now replays the same result.
     v1::CreateConnectionResponse again;
     s = CreateVia(*connections_, Create("pg_during", "rid-during"), &again, 5);
