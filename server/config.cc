@@ -141,6 +141,33 @@ absl::Status ResolveStateStore(const GatewayFlags& flags, GatewayConfig* config)
   return absl::OkStatus();
 }
 
+// The page-token signing key, shared by the fleet (README "Running several
+// replicas"). Its bytes are used as they are, but a trailing newline.
+absl::Status ResolvePageTokenKey(const GatewayFlags& flags, GatewayConfig* config) {
+  if (flags.page_token_key_file.empty()) {
+    if (config->state_store.has_value()) {
+      config->warnings.push_back(
+          "page tokens are not signed: give the fleet one --page_token_key_file");
+    }
+    return absl::OkStatus();
+  }
+  std::ifstream in(flags.page_token_key_file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    return Refuse(absl::StrCat("--page_token_key_file: cannot read ", flags.page_token_key_file));
+  }
+  std::string key = text.str();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  if (key.size() < 32) {
+    return Refuse(absl::StrCat("--page_token_key_file: ", flags.page_token_key_file,
+                               " holds fewer than 32 bytes; make one with "
+                               "`openssl rand -base64 48 > FILE`"));
+  }
+  config->page_token_key = std::move(key);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
@@ -199,6 +226,7 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
   if (flags.grpc_memory_limit_mb < 16) return Refuse("--grpc_memory_limit_mb must be at least 16");
   config.grpc_memory_limit_mb = flags.grpc_memory_limit_mb;
   if (absl::Status s = ResolveStateStore(flags, &config); !s.ok()) return s;
+  if (absl::Status s = ResolvePageTokenKey(flags, &config); !s.ok()) return s;
   return config;
 }
 

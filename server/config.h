@@ -51,6 +51,7 @@ struct GatewayFlags {
   std::string state_store;
   std::string state_store_password_file;
   std::string state_store_prefix = "fivetran-gateway:";
+  std::string page_token_key_file;  // "" = unsigned page tokens.
 };
 
 // Where the fleet's shared state lives (--state_store).
@@ -88,6 +89,8 @@ struct GatewayConfig {
   int grpc_memory_limit_mb = 256;         // At least 16.
   // nullopt = no fleet: every replica keeps its own state (the default).
   std::optional<StateStoreConfig> state_store;
+  // Signs page tokens (HMAC-SHA256); "" = unsigned. Secret: never logged.
+  std::string page_token_key;
   // Accepted but worth a warning line at start-up (never holds a secret).
   std::vector<std::string> warnings;
 };
@@ -102,7 +105,8 @@ struct GatewayConfig {
 // --read_cache_ttl; a bad --state_store URL, an unreadable or empty
 // --state_store_password_file, either of the --state_store_* flags without
 // --state_store, a --state_store_prefix that is empty, longer than 64 bytes
-// or not printable ASCII without spaces.
+// or not printable ASCII without spaces; an unreadable
+// --page_token_key_file or one holding fewer than 32 bytes.
 absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags);
 
 }  // namespace fivetran_gateway

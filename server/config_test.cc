@@ -256,5 +256,32 @@ TEST_F(ConfigTest, ARemoteStateStoreWithoutPasswordIsWorthAWarning) {
   EXPECT_TRUE(warned);
 }
 
+TEST_F(ConfigTest, PageTokenKeyFile) {
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->page_token_key, "");
+  const std::string key = "0123456789abcdef0123456789abcdef-fleet";
+  flags_.page_token_key_file = Write("page-key", key + "\n");
+  c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->page_token_key, key);
+  flags_.page_token_key_file = Write("short-key", "too short\n");
+  std::string why = Refusal();
+  EXPECT_NE(why.find("fewer than 32 bytes"), std::string::npos) << why;
+  EXPECT_EQ(why.find("too short"), std::string::npos) << why;  // Never echoed.
+  flags_.page_token_key_file = dir_ + "/no-such-key";
+  EXPECT_NE(Refusal().find("cannot read"), std::string::npos);
+}
+
+TEST_F(ConfigTest, AFleetWithoutPageTokenKeyIsWorthAWarning) {
+  flags_.state_store = "redis://127.0.0.1:6379";
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  bool warned = false;
+  for (const std::string& w : c->warnings)
+    warned |= w.find("page tokens are not signed") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
 }  // namespace
 }  // namespace fivetran_gateway

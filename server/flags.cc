@@ -76,6 +76,9 @@ ABSL_FLAG(std::string, state_store_password_file, "",
           "File holding the Redis password (AUTH) of --state_store");
 ABSL_FLAG(std::string, state_store_prefix,
           "fivetran-gateway:", "Prefix of every key the gateway writes in --state_store");
+ABSL_FLAG(std::string, page_token_key_file, "",
+          "File with a secret of at least 32 bytes that signs page tokens (HMAC-SHA256); the "
+          "same file on every replica. Empty = unsigned tokens");
 
 namespace fivetran_gateway {
 
@@ -121,6 +124,7 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.state_store = absl::GetFlag(FLAGS_state_store);
   f.state_store_password_file = absl::GetFlag(FLAGS_state_store_password_file);
   f.state_store_prefix = absl::GetFlag(FLAGS_state_store_prefix);
+  f.page_token_key_file = absl::GetFlag(FLAGS_page_token_key_file);
   return f;
 }
 

@@ -102,6 +102,8 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
       std::move(shared_creates));
   set->groups = std::make_unique<GroupServiceImpl>(set->api.get());
   set->users = std::make_unique<UserServiceImpl>(set->api.get());
+  set->groups->set_page_token_key(config_.page_token_key);
+  set->users->set_page_token_key(config_.page_token_key);
   return set;
 }
 

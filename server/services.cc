@@ -26,19 +26,19 @@ template <typename T>
 using ListFn = std::function<std::shared_ptr<Cancellable>(
     const fivetran::PageRequest&, fivetran::ApiCallback<fivetran::Page<T>>)>;
 template <typename T>
-RpcReactor* StartList(RpcReactor* r, const std::string& scope, int page_size,
-                      const std::string& page_token, std::string* next_page_token, ListFn<T> list,
-                      std::function<void(std::vector<T>)> fill) {
+RpcReactor* StartList(RpcReactor* r, const std::string& key, const std::string& scope,
+                      int page_size, const std::string& page_token, std::string* next_page_token,
+                      ListFn<T> list, std::function<void(std::vector<T>)> fill) {
   absl::StatusOr<int> limit = EffectivePageSize(page_size);
   if (!limit.ok()) return r->FinishNow(limit.status());
-  absl::StatusOr<std::string> cursor = DecodePageToken(page_token, scope);
+  absl::StatusOr<std::string> cursor = DecodePageToken(page_token, scope, key);
   if (!cursor.ok()) return r->FinishNow(cursor.status());
   return r->Attach(list(fivetran::PageRequest{*limit, *cursor},
-                        [r, scope, next_page_token, fill = std::move(fill)](
+                        [r, key, scope, next_page_token, fill = std::move(fill)](
                             absl::StatusOr<fivetran::Page<T>> page, const UpstreamInfo& info) {
                           if (!page.ok()) return r->Complete(page.status(), info);
                           fill(std::move(page->items));
-                          *next_page_token = EncodePageToken(page->next_cursor, scope);
+                          *next_page_token = EncodePageToken(page->next_cursor, scope, key);
                           r->Complete(absl::OkStatus(), info);
                         }));
 }
@@ -291,7 +291,8 @@ grpc::ServerUnaryReactor* GroupServiceImpl::ListGroups(grpc::CallbackServerConte
                                                        v1::ListGroupsResponse* response) {
   auto* r = new RpcReactor(context, "ListGroups");
   return StartList<v1::Group>(
-      r, "groups", request->page_size(), request->page_token(), response->mutable_next_page_token(),
+      r, page_token_key_, "groups", request->page_size(), request->page_token(),
+      response->mutable_next_page_token(),
       [api = api_, r](const fivetran::PageRequest& page,
                       fivetran::ApiCallback<fivetran::Page<v1::Group>> done) {
         return api->ListGroups(page, r->read_options(), r->deadline(), std::move(done));
@@ -314,7 +315,8 @@ grpc::ServerUnaryReactor* GroupServiceImpl::ListGroupConnections(
   std::string scope =
       absl::StrCat("group_connections\n", request->group_id(), "\n", request->schema());
   return StartList<v1::Connection>(
-      r, scope, request->page_size(), request->page_token(), response->mutable_next_page_token(),
+      r, page_token_key_, scope, request->page_size(), request->page_token(),
+      response->mutable_next_page_token(),
       [api = api_, r, group_id = request->group_id(), schema = request->schema()](
           const fivetran::PageRequest& page,
           fivetran::ApiCallback<fivetran::Page<v1::Connection>> done) {
@@ -337,7 +339,8 @@ grpc::ServerUnaryReactor* UserServiceImpl::ListUsers(grpc::CallbackServerContext
     absl::StrAppend(&scope, request->active() ? "&active=true" : "&active=false");
   }
   return StartList<v1::User>(
-      r, scope, request->page_size(), request->page_token(), response->mutable_next_page_token(),
+      r, page_token_key_, scope, request->page_size(), request->page_token(),
+      response->mutable_next_page_token(),
       [api = api_, r, active](const fivetran::PageRequest& page,
                               fivetran::ApiCallback<fivetran::Page<v1::User>> done) {
         return api->ListUsers(active, page, r->read_options(), r->deadline(), std::move(done));

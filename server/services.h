@@ -57,6 +57,8 @@ class ConnectionServiceImpl final : public v1::ConnectionService::CallbackServic
 class GroupServiceImpl final : public v1::GroupService::CallbackService {
  public:
   explicit GroupServiceImpl(fivetran::FivetranApi* api) : api_(api) {}
+  // Signs page tokens (--page_token_key_file; validation.h); "" = unsigned.
+  void set_page_token_key(std::string key) { page_token_key_ = std::move(key); }
 
   grpc::ServerUnaryReactor* ListGroups(grpc::CallbackServerContext* context,
                                        const v1::ListGroupsRequest* request,
@@ -67,11 +69,14 @@ class GroupServiceImpl final : public v1::GroupService::CallbackService {
 
  private:
   fivetran::FivetranApi* api_;
+  std::string page_token_key_;  // Secret.
 };
 
 class UserServiceImpl final : public v1::UserService::CallbackService {
  public:
   explicit UserServiceImpl(fivetran::FivetranApi* api) : api_(api) {}
+  // Signs page tokens (--page_token_key_file; validation.h); "" = unsigned.
+  void set_page_token_key(std::string key) { page_token_key_ = std::move(key); }
 
   grpc::ServerUnaryReactor* ListUsers(grpc::CallbackServerContext* context,
                                       const v1::ListUsersRequest* request,
@@ -79,6 +84,7 @@ class UserServiceImpl final : public v1::UserService::CallbackService {
 
  private:
   fivetran::FivetranApi* api_;
+  std::string page_token_key_;  // Secret.
 };
 
 }  // namespace fivetran_gateway

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -28,11 +29,14 @@ class FleetE2ETest : public ::testing::Test {
     redis_ = std::make_unique<RedisServer>();
     emulator_ =
         std::make_unique<Emulator>(std::vector<std::string>{"--request_log_capacity=100000"});
+    const std::string key_file = TempPath("page-token.key");
+    std::ofstream(key_file) << "fleet-page-token-key-0123456789abcdef\n";
     std::vector<int> ports;
     for (int i = 0; i < 3; ++i) {
       replicas_.push_back(
           std::make_unique<Gateway>(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
-                                    std::vector<std::string>{"--state_store=" + redis_->url()}));
+                                    std::vector<std::string>{"--state_store=" + redis_->url(),
+                                                             "--page_token_key_file=" + key_file}));
       ports.push_back(replicas_.back()->port());
     }
     nginx_ = std::make_unique<NginxProxy>(ports);
@@ -197,6 +201,38 @@ TEST_F(FleetE2ETest, A429LearnedByOneReplicaStopsTheOthersWithoutSending) {
     }
   }
   EXPECT_EQ(emulator_->Requests().size(), sent);  // Nothing more was sent.
+}
+
+// A page token from one replica works on another; an altered one is
+// INVALID_ARGUMENT without a request upstream.
+TEST_F(FleetE2ETest, PageTokensWorkOnEveryReplicaAndAreTamperEvident) {
+  v1::ListGroupsRequest first;
+  first.set_page_size(1);
+  v1::ListGroupsResponse page1;
+  grpc::Status s = replicas_[0]->groups()->ListGroups(ContextWithDeadline(5).get(), first, &page1);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(page1.groups_size(), 1);
+  ASSERT_FALSE(page1.next_page_token().empty());
+
+  v1::ListGroupsRequest next = first;
+  next.set_page_token(page1.next_page_token());
+  v1::ListGroupsResponse page2;
+  s = replicas_[2]->groups()->ListGroups(ContextWithDeadline(5).get(), next, &page2);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(page2.groups_size(), 1);
+  EXPECT_NE(page2.groups(0).id(), page1.groups(0).id());
+
+  std::string tampered = page1.next_page_token();
+  tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
+  next.set_page_token(tampered);
+  emulator_->ClearRequests();
+  for (auto& replica : replicas_) {
+    v1::ListGroupsResponse refused;
+    s = replica->groups()->ListGroups(ContextWithDeadline(5).get(), next, &refused);
+    ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(DetailsOf(s).error_info.reason(), "INVALID_PAGE_TOKEN");
+  }
+  EXPECT_TRUE(emulator_->Requests().empty());
 }
 
 // Redis goes away mid-run: reads keep working, creates with a request_id
