@@ -17,6 +17,7 @@
 #include "server/services.h"
 #include "server/shared_budget.h"
 #include "server/shared_creates.h"
+#include "server/shared_polls.h"
 #include "server/state/keys.h"
 #include "server/sync_watch.h"
 #include "server/version.h"
@@ -71,6 +72,16 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   watch.default_poll_interval = config_.sync_poll_interval;
   watch.min_poll_interval = config_.sync_poll_min_interval;
   watch.budget_low = [budget = options.budget] { return budget->BelowReserve(); };
+  if (store_ != nullptr) {
+    // One replica reads each watched connection per interval (shared_polls.h).
+    auto polls =
+        std::make_shared<SharedPolls>(store_.get(), state::CredentialScope(api_key), timers_.get());
+    watch.fleet_poll = [polls](const std::string& id, absl::Duration interval,
+                               SyncWatchOptions::Read read,
+                               fivetran::ApiCallback<v1::Connection> done) {
+      return polls->Poll(id, interval, std::move(read), std::move(done));
+    };
+  }
 
   auto set = std::make_unique<ServiceSet>();
   set->client =

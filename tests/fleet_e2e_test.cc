@@ -36,7 +36,8 @@ class FleetE2ETest : public ::testing::Test {
       replicas_.push_back(
           std::make_unique<Gateway>(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
                                     std::vector<std::string>{"--state_store=" + redis_->url(),
-                                                             "--page_token_key_file=" + key_file}));
+                                                             "--page_token_key_file=" + key_file,
+                                                             "--sync_poll_min_interval=100ms"}));
       ports.push_back(replicas_.back()->port());
     }
     nginx_ = std::make_unique<NginxProxy>(ports);
@@ -233,6 +234,83 @@ TEST_F(FleetE2ETest, PageTokensWorkOnEveryReplicaAndAreTamperEvident) {
     EXPECT_EQ(DetailsOf(s).error_info.reason(), "INVALID_PAGE_TOKEN");
   }
   EXPECT_TRUE(emulator_->Requests().empty());
+}
+
+// 1,000 watchers spread over the three replicas on 10 connections, polled
+// every 500 ms: about 10 upstream reads per interval (one per connection),
+// not 30 (one per connection and replica).
+TEST_F(FleetE2ETest, WatchersOnThreeReplicasCostOneReadPerConnectionAndInterval) {
+  const std::vector<std::string> ids = {
+      "jagged_fjord",  "kind_glacier",  "lucky_hazel", "misty_iris",   "noble_juniper",
+      "plucky_lagoon", "rustic_magpie", "shiny_nomad", "tender_otter", "urban_prairie"};
+  constexpr int kWatchers = 1000;
+  struct Watch {
+    grpc::ClientContext context;
+    v1::WatchConnectionSyncResponse first;
+    std::unique_ptr<grpc::ClientAsyncReader<v1::WatchConnectionSyncResponse>> reader;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<v1::ConnectionService::Stub>> stubs;
+  for (auto& replica : replicas_) stubs.push_back(replica->connections());
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<Watch>> watches;
+  for (int i = 0; i < kWatchers; ++i) {
+    auto w = std::make_unique<Watch>();
+    w->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::WatchConnectionSyncRequest request;
+    request.set_connection_id(ids[i % ids.size()]);
+    request.mutable_poll_interval()->set_nanos(500 * 1000 * 1000);
+    w->reader = stubs[i % stubs.size()]->PrepareAsyncWatchConnectionSync(&w->context, request, &cq);
+    w->reader->StartCall(reinterpret_cast<void*>(static_cast<intptr_t>(i * 3)));
+    watches.push_back(std::move(w));
+  }
+  // Every watch has started and sent its first update.
+  int first_updates = 0;
+  while (first_updates < kWatchers) {
+    void* tag = nullptr;
+    bool ok = false;
+    ASSERT_EQ(cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::seconds(30)),
+              grpc::CompletionQueue::GOT_EVENT);
+    ASSERT_TRUE(ok);
+    const intptr_t t = reinterpret_cast<intptr_t>(tag);
+    if (t % 3 == 0) {
+      watches[t / 3]->reader->Read(&watches[t / 3]->first, reinterpret_cast<void*>(t + 1));
+    } else {
+      ++first_updates;
+    }
+  }
+  // The rate of upstream reads over 10 intervals (a measurement window).
+  emulator_->ClearRequests();
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  int reads = 0;
+  for (const json& r : emulator_->Requests()) {
+    const std::string path = r["path"];
+    if (r["method"] == "GET" && path.rfind("/v1/connections/", 0) == 0) ++reads;
+  }
+  std::printf("fleet polling: %d upstream reads in 5 s (10 intervals) for %d watchers\n", reads,
+              kWatchers);
+  EXPECT_GE(reads, 50);   // The connections are polled...
+  EXPECT_LE(reads, 150);  // ... about once per interval each, not three times.
+
+  for (auto& w : watches) w->context.TryCancel();
+  for (int i = 0; i < kWatchers; ++i) {
+    watches[i]->reader->Finish(&watches[i]->status, reinterpret_cast<void*>(i * 3 + 2));
+  }
+  int finished = 0;
+  while (finished < kWatchers) {
+    void* tag = nullptr;
+    bool ok = false;
+    ASSERT_EQ(cq.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::seconds(30)),
+              grpc::CompletionQueue::GOT_EVENT);
+    if (reinterpret_cast<intptr_t>(tag) % 3 == 2) ++finished;
+  }
+  // None had ended by itself before it was cancelled.
+  for (auto& w : watches) EXPECT_EQ(w->status.error_code(), grpc::StatusCode::CANCELLED);
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
 }
 
 // Redis goes away mid-run: reads keep working, creates with a request_id
