@@ -59,6 +59,14 @@ void RedisServer::Kill() {
   process_.reset();
 }
 
+void RedisServer::Pause() {
+  if (process_ != nullptr) kill(process_->pid(), SIGSTOP);
+}
+
+void RedisServer::Resume() {
+  if (process_ != nullptr) kill(process_->pid(), SIGCONT);
+}
+
 void RedisServer::Start() {
   std::vector<std::string> argv = {"/usr/bin/redis-server",
                                    "--port",

@@ -26,6 +26,9 @@ class RedisServer {
   // SIGKILL, as a crash; Start() brings it back on the same port, empty.
   void Kill();
   void Start();
+  // SIGSTOP / SIGCONT: a server that accepts nothing and answers nothing.
+  void Pause();
+  void Resume();
   bool running() const { return process_ != nullptr; }
   // Runs one command with redis-cli-free plain RESP; returns the raw reply
   // line(s), e.g. "+PONG" or "$-1" (tests: peek at keys).

@@ -185,6 +185,27 @@ TEST(RedisStateStore, GoesAwayAndComesBack) {
   EXPECT_EQ(*Get(store, "k2"), MaybeValue("back"));
 }
 
+TEST(RedisStateStore, AHungServerTimesOutInsteadOfBlocking) {
+  RedisServer redis;
+  RedisStoreOptions o = OptionsFor(redis);
+  o.command_timeout = absl::Milliseconds(200);
+  RedisStateStore store(o);
+  ASSERT_TRUE(Set(store, "k", "v", absl::Seconds(30)).ok());
+  redis.Pause();
+  absl::Time start = absl::Now();
+  absl::StatusOr<MaybeValue> r = Get(store, "k");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_FALSE(store.up());
+  redis.Resume();
+  absl::Time until = absl::Now() + absl::Seconds(10);
+  do {
+    r = Get(store, "k");
+  } while (!r.ok() && absl::Now() < until);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, MaybeValue("v"));
+}
+
 TEST(RedisStateStore, StopFailsWhatIsLeft) {
   RedisServer redis;
   RedisStateStore store(OptionsFor(redis));
