@@ -225,6 +225,17 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
   config.max_streams_per_connection = flags.max_streams_per_connection;
   if (flags.grpc_memory_limit_mb < 16) return Refuse("--grpc_memory_limit_mb must be at least 16");
   config.grpc_memory_limit_mb = flags.grpc_memory_limit_mb;
+  if (flags.max_health_watches < 1) return Refuse("--max_health_watches must be at least 1");
+  if (flags.max_health_watches_per_peer < 1 ||
+      flags.max_health_watches_per_peer > flags.max_health_watches) {
+    return Refuse("--max_health_watches_per_peer must be between 1 and --max_health_watches");
+  }
+  config.max_health_watches = flags.max_health_watches;
+  config.max_health_watches_per_peer = flags.max_health_watches_per_peer;
+  if (flags.max_reflection_streams < 1) {
+    return Refuse("--max_reflection_streams must be at least 1");
+  }
+  config.max_reflection_streams = flags.max_reflection_streams;
   if (absl::Status s = ResolveStateStore(flags, &config); !s.ok()) return s;
   if (absl::Status s = ResolvePageTokenKey(flags, &config); !s.ok()) return s;
   return config;

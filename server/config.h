@@ -47,6 +47,9 @@ struct GatewayFlags {
   // Resource bounds of the gRPC listener (README "Security", "Limits").
   int max_streams_per_connection = 1000;
   int grpc_memory_limit_mb = 256;
+  int max_health_watches = 1000;
+  int max_health_watches_per_peer = 100;
+  int max_reflection_streams = 32;
   // Fleet state (README "Running several replicas"); "" = this process only.
   std::string state_store;
   std::string state_store_password_file;
@@ -87,6 +90,9 @@ struct GatewayConfig {
   std::string port_file;
   int max_streams_per_connection = 1000;  // At least 1.
   int grpc_memory_limit_mb = 256;         // At least 16.
+  int max_health_watches = 1000;          // At least 1.
+  int max_health_watches_per_peer = 100;  // At least 1, at most max_health_watches.
+  int max_reflection_streams = 32;        // At least 1.
   // nullopt = no fleet: every replica keeps its own state (the default).
   std::optional<StateStoreConfig> state_store;
   // Signs page tokens (HMAC-SHA256); "" = unsigned. Secret: never logged.

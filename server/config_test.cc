@@ -137,6 +137,30 @@ TEST_F(ConfigTest, ListenerResourceBoundsAreCheckedAndKept) {
   EXPECT_EQ(c->grpc_memory_limit_mb, 64);
 }
 
+TEST_F(ConfigTest, HealthWatchAndReflectionBoundsAreCheckedAndKept) {
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->max_health_watches, 1000);
+  EXPECT_EQ(c->max_health_watches_per_peer, 100);
+  EXPECT_EQ(c->max_reflection_streams, 32);
+  flags_.max_health_watches = 0;
+  EXPECT_EQ(Refusal(), "--max_health_watches must be at least 1");
+  flags_.max_health_watches = 50;
+  flags_.max_health_watches_per_peer = 51;
+  EXPECT_EQ(Refusal(), "--max_health_watches_per_peer must be between 1 and --max_health_watches");
+  flags_.max_health_watches_per_peer = 0;
+  EXPECT_EQ(Refusal(), "--max_health_watches_per_peer must be between 1 and --max_health_watches");
+  flags_.max_health_watches_per_peer = 5;
+  flags_.max_reflection_streams = 0;
+  EXPECT_EQ(Refusal(), "--max_reflection_streams must be at least 1");
+  flags_.max_reflection_streams = 4;
+  c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->max_health_watches, 50);
+  EXPECT_EQ(c->max_health_watches_per_peer, 5);
+  EXPECT_EQ(c->max_reflection_streams, 4);
+}
+
 TEST_F(ConfigTest, PerCallCredentialsNeedTls) {
   flags_.allow_per_call_credentials = true;
   EXPECT_EQ(Refusal(),

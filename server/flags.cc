@@ -68,6 +68,15 @@ ABSL_FLAG(int, max_streams_per_connection, 1000,
 ABSL_FLAG(int, grpc_memory_limit_mb, 256,
           "Memory the gRPC listener may use for connections and calls (MiB); under pressure it "
           "closes idle connections, then refuses streams");
+ABSL_FLAG(int, max_health_watches, 1000,
+          "Open grpc.health.v1.Health/Watch streams in all; more are refused "
+          "(RESOURCE_EXHAUSTED)");
+ABSL_FLAG(int, max_health_watches_per_peer, 100,
+          "Open grpc.health.v1.Health/Watch streams from one client address; more are refused "
+          "(RESOURCE_EXHAUSTED)");
+ABSL_FLAG(int, max_reflection_streams, 32,
+          "Open server reflection streams (each holds a thread while open); more are refused "
+          "(RESOURCE_EXHAUSTED)");
 // A fleet of replicas sharing state (README "Running several replicas").
 ABSL_FLAG(std::string, state_store, "",
           "Shared state of a fleet of replicas: redis://HOST:PORT[/DB] or "
@@ -121,6 +130,9 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.per_call_credentials_idle = absl::GetFlag(FLAGS_per_call_credentials_idle);
   f.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
   f.grpc_memory_limit_mb = absl::GetFlag(FLAGS_grpc_memory_limit_mb);
+  f.max_health_watches = absl::GetFlag(FLAGS_max_health_watches);
+  f.max_health_watches_per_peer = absl::GetFlag(FLAGS_max_health_watches_per_peer);
+  f.max_reflection_streams = absl::GetFlag(FLAGS_max_reflection_streams);
   f.state_store = absl::GetFlag(FLAGS_state_store);
   f.state_store_password_file = absl::GetFlag(FLAGS_state_store_password_file);
   f.state_store_prefix = absl::GetFlag(FLAGS_state_store_prefix);

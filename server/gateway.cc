@@ -1,14 +1,15 @@
 #include "server/gateway.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "grpc/health/v1/health.pb.h"
+#include "fivetran/gateway/v1/connection_service.grpc.pb.h"
+#include "fivetran/gateway/v1/group_service.grpc.pb.h"
+#include "fivetran/gateway/v1/user_service.grpc.pb.h"
 #include "server/fivetran/cached_api.h"
 #include "server/fivetran/client.h"
 #include "server/fivetran/coalescing_api.h"
@@ -24,6 +25,8 @@
 #include "spdlog/spdlog.h"
 
 namespace fivetran_gateway {
+
+namespace v1 = ::fivetran::gateway::v1;
 
 Gateway::Gateway(GatewayConfig config) : config_(std::move(config)) {}
 
@@ -147,10 +150,14 @@ absl::Status Gateway::Start() {
   guard_options.per_call_idle = config_.per_call_credentials_idle;
   guard_ = std::make_unique<ServiceGuard>(guard_options, default_set_.get(), per_call_factory);
 
-  grpc::EnableDefaultHealthCheckService(true);
+  // The standard health service, with bounds on open Watch streams (it
+  // needs no token).
+  health_ = std::make_unique<HealthService>(
+      HealthLimits{config_.max_health_watches, config_.max_health_watches_per_peer},
+      std::vector<std::string>{v1::ConnectionService::service_full_name(),
+                               v1::GroupService::service_full_name(),
+                               v1::UserService::service_full_name()});
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  // Links health.proto's descriptors so reflection can describe the service.
-  (void)grpc::health::v1::HealthCheckRequest::descriptor();
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.listen,
@@ -160,6 +167,7 @@ absl::Status Gateway::Start() {
   builder.RegisterService(guard_->connections());
   builder.RegisterService(guard_->groups());
   builder.RegisterService(guard_->users());
+  builder.RegisterService(health_.get());
   builder.SetMaxReceiveMessageSize(4 << 20);
   // A port another process (say, an old gateway) listens on is an error, not
   // a share: gRPC's default SO_REUSEPORT would split new connections between
@@ -173,6 +181,14 @@ absl::Status Gateway::Start() {
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config_.max_streams_per_connection);
   grpc::ResourceQuota quota("fivetran_gateway");
   quota.Resize(static_cast<size_t>(config_.grpc_memory_limit_mb) << 20);
+  // Reflection is the one synchronous service: each open stream holds a
+  // thread. One completion queue with one polling thread makes the thread
+  // bound exact: one poller plus a thread per open stream; a stream beyond
+  // it is refused with RESOURCE_EXHAUSTED.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 1);
+  quota.SetMaxThreads(config_.max_reflection_streams + 1);
   builder.SetResourceQuota(quota);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
@@ -208,7 +224,7 @@ absl::Status Gateway::Start() {
 void Gateway::ProbeStore() {
   store_->Get("health-probe", [this](absl::StatusOr<state::MaybeValue> v) {
     if (stopping_.load()) return;
-    server_->GetHealthCheckService()->SetServingStatus(kStateStoreHealthService, v.ok());
+    health_->SetServing(kStateStoreHealthService, v.ok());
     timers_->Schedule(absl::Now() + absl::Seconds(1), [this] { ProbeStore(); });
   });
 }
@@ -216,7 +232,7 @@ void Gateway::ProbeStore() {
 void Gateway::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
   stopping_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  health_->Shutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
 }
 

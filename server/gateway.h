@@ -21,6 +21,7 @@
 #include "server/auth_services.h"
 #include "server/common/timer_queue.h"
 #include "server/config.h"
+#include "server/health_service.h"
 #include "server/fivetran/http_transport.h"
 #include "server/state/redis_store.h"
 
@@ -66,6 +67,7 @@ class Gateway {
   std::unique_ptr<state::RedisStateStore> store_;
   std::unique_ptr<ServiceSet> default_set_;
   std::unique_ptr<ServiceGuard> guard_;
+  std::unique_ptr<HealthService> health_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};

@@ -537,6 +537,119 @@ TEST_F(SecurityE2ETest, StreamsBeyondThePerConnectionBoundWaitInsteadOfGrowingTh
   EXPECT_TRUE(HealthCheck(channel).ok());
 }
 
+// A server reflection stream kept open after its first answer (as a
+// grpcurl session would), over the generic (bytes) API.
+class ReflectionStream {
+ public:
+  explicit ReflectionStream(const std::shared_ptr<grpc::Channel>& channel)
+      : stub_(channel), context_(ContextWithDeadline(20)) {
+    call_ = stub_.PrepareCall(
+        context_.get(), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq_);
+    call_->StartCall(Tag(1));
+    if (!Next(1)) return;
+    // ServerReflectionRequest{list_services: ""}: field 7, length-delimited.
+    grpc::Slice slice(std::string("\x3a\x00", 2));
+    grpc::ByteBuffer out(&slice, 1);
+    call_->Write(out, Tag(2));
+    if (!Next(2)) return;
+    grpc::ByteBuffer in;
+    call_->Read(&in, Tag(3));
+    served_ = Next(3);
+  }
+  ~ReflectionStream() {
+    context_->TryCancel();
+    Finish();
+    cq_.Shutdown();
+    void* tag;
+    bool ok;
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+  // Whether the first request was answered.
+  bool served() const { return served_; }
+  // Ends the stream; its status.
+  grpc::Status Finish() {
+    if (finished_) return status_;
+    finished_ = true;
+    call_->Finish(&status_, Tag(9));
+    void* tag;
+    bool ok;
+    while (cq_.Next(&tag, &ok) && tag != Tag(9)) {
+    }
+    return status_;
+  }
+
+ private:
+  static void* Tag(intptr_t n) { return reinterpret_cast<void*>(n); }
+  bool Next(intptr_t want) {
+    void* tag = nullptr;
+    bool ok = false;
+    return cq_.Next(&tag, &ok) && tag == Tag(want) && ok;
+  }
+  grpc::GenericStub stub_;
+  grpc::CompletionQueue cq_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call_;
+  grpc::Status status_;
+  bool served_ = false;
+  bool finished_ = false;
+};
+
+// Issue 11 #14, the rest of the kind: streams that need no token are bounded
+// at the gateway, not only per connection. Reflection holds a thread per
+// open stream (--max_reflection_streams); health Watch streams are bounded
+// per client address and in all (--max_health_watches[_per_peer]). Over a
+// bound the caller gets RESOURCE_EXHAUSTED at once, and an ended stream
+// frees its place.
+TEST_F(SecurityE2ETest, UntokenedStreamsAreBoundedAtTheGateway) {
+  std::string tokens = WriteTemp("tokens", std::string("read ") + kReadToken + "\n");
+  Gateway gateway(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+                  {"--auth_tokens_file=" + tokens, "--max_reflection_streams=3",
+                   "--max_health_watches_per_peer=2", "--max_health_watches=10"});
+  auto channel = gateway.NewChannel(grpc::InsecureChannelCredentials());
+
+  std::vector<std::unique_ptr<ReflectionStream>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<ReflectionStream>(channel));
+    EXPECT_TRUE(open.back()->served()) << "reflection stream " << i;
+  }
+  ReflectionStream over(channel);
+  EXPECT_FALSE(over.served());
+  EXPECT_EQ(over.Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  open.erase(open.begin());  // Cancels and ends that stream.
+  bool served_again = false;
+  for (int attempt = 0; attempt < 50 && !served_again; ++attempt) {
+    served_again = ReflectionStream(channel).served();
+    if (!served_again) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(served_again) << "an ended reflection stream did not free its thread";
+
+  const grpc::internal::RpcMethod watch("/grpc.health.v1.Health/Watch",
+                                        grpc::internal::RpcMethod::SERVER_STREAMING);
+  grpc::health::v1::HealthCheckRequest request;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<grpc::health::v1::HealthCheckResponse>>> readers;
+  for (int i = 0; i < 3; ++i) {
+    contexts.push_back(ContextWithDeadline(20));
+    readers.emplace_back(
+        grpc::internal::ClientReaderFactory<grpc::health::v1::HealthCheckResponse>::Create(
+            channel.get(), watch, contexts.back().get(), request));
+    grpc::health::v1::HealthCheckResponse response;
+    const bool served = readers.back()->Read(&response);
+    EXPECT_EQ(served, i < 2) << "health Watch stream " << i;
+    if (served) EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  grpc::Status refused = readers.back()->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.error_message().find("--max_health_watches_per_peer"), std::string::npos)
+      << refused.error_message();
+  EXPECT_TRUE(HealthCheck(channel).ok());  // Check is never bounded.
+  for (size_t i = 0; i < 2; ++i) {
+    contexts[i]->TryCancel();
+    readers[i]->Finish();
+  }
+}
+
 TEST_F(SecurityE2ETest, UpstreamTlsIsVerifiedAgainstSystemCasPlusTheGivenOne) {
   KeyPair upstream = MakeCert("upstream");
   KeyPair other = MakeCert("other");

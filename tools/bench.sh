@@ -16,6 +16,9 @@
 #       HTTP/1.1 connections straight to the emulator
 #   (c) fan-in: N concurrent GetConnection of K connections, upstream latency L
 #   (d) watchers: W WatchConnectionSync streams on K connections, poll 1 s
+#   (e) listing: every connection of a group of LIST_ITEMS, as JSON lines, by
+#       fivetranctl --all through the gateway vs a Python pager over REST
+#       (tools/bench/list_bench.py)
 # The machine is shared: compare figures of one run, not across runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +43,7 @@ LOAD_CONNS=50 LOAD_STREAMS=10 LOAD_SECONDS=10
 FANIN_CALLS=2000 FANIN_IDS=100 FANIN_CHANNELS=20 LATENCY=1s
 SAME_CALLS=1000
 WATCHERS=1000 WATCH_IDS=100 WATCH_POLL=1s WATCH_SECONDS=6 WATCH_CHANNELS=10
+LIST_ITEMS=20000 LIST_ROUNDS=3
 if [ "$smoke" = 1 ]; then
   SEED_IDS=200
   SEQ_CALLS=200 SEQ_WARMUP=20
@@ -47,6 +51,7 @@ if [ "$smoke" = 1 ]; then
   FANIN_CALLS=100 FANIN_IDS=10 FANIN_CHANNELS=2 LATENCY=500ms
   SAME_CALLS=50
   WATCHERS=40 WATCH_IDS=10 WATCH_SECONDS=3 WATCH_CHANNELS=2
+  LIST_ITEMS=1000 LIST_ROUNDS=1
 fi
 
 bash tools/setup.sh
@@ -55,11 +60,12 @@ if [ "$perf" = 1 ] && ! command -v perf >/dev/null; then
   exit 2
 fi
 bazel build -c opt //server:fivetran_gateway //emulator:fivetran_emulator \
-  //tools/bench:bench_client
+  //tools/bench:bench_client //client:fivetranctl
 bin=$(bazel info -c opt bazel-bin 2>/dev/null)
 emulator_bin="$bin/emulator/fivetran_emulator"
 gateway_bin="$bin/server/fivetran_gateway"
 client="$bin/tools/bench/bench_client"
+fivetranctl_bin="$bin/client/fivetranctl"
 
 work=$(mktemp -d)
 pids=()
@@ -71,7 +77,8 @@ cleanup() {
 trap cleanup EXIT
 
 # The built-in seed plus group bench_group with SEED_IDS copies of
-# decent_dropsy (ids bench_0000...).
+# decent_dropsy (ids bench_0000...) and group list_group with LIST_ITEMS
+# (ids list_00000...).
 "$emulator_bin" --dump_seed | /usr/bin/python3 -c '
 import copy, json, sys
 seed = json.load(sys.stdin)
@@ -85,8 +92,16 @@ for i in range(n):
     c["group_id"] = "bench_group"
     c["schema"] = "bench_%04d" % i
     seed["connections"].append(c)
+seed["groups"].append({"id": "list_group", "name": "List",
+                       "created_at": "2024-01-01T00:00:00.000000Z"})
+for i in range(int(sys.argv[2])):
+    c = copy.deepcopy(model)
+    c["id"] = "list_%05d" % i
+    c["group_id"] = "list_group"
+    c["schema"] = "list_%05d" % i
+    seed["connections"].append(c)
 json.dump(seed, sys.stdout)
-' "$SEED_IDS" >"$work/seed.json"
+' "$SEED_IDS" "$LIST_ITEMS" >"$work/seed.json"
 
 # wait_port FILE: the port a process wrote to FILE (10 s at most).
 wait_port() {
@@ -183,6 +198,12 @@ start_gateway gw_watch "$emu_url"
 watch=$(run_client --mode=watch --target="$gw_watch_addr" --emulator="$emu_url" \
   --pid="$gw_watch_pid" --watchers="$WATCHERS" --ids="$WATCH_IDS" --poll="$WATCH_POLL" \
   --duration="${WATCH_SECONDS}s" --connections="$WATCH_CHANNELS")
+
+# (e) listing: a fresh gateway in front of the emulator without latency
+start_gateway gw_list "$emu_url"
+listing=$(/usr/bin/python3 tools/bench/list_bench.py "$emu_url" "$gw_list_addr" "$gw_list_pid" \
+  "$fivetranctl_bin" list_group "$LIST_ITEMS" "$LIST_ROUNDS")
+list_row() { grep "way=$1 " <<<"$listing"; }
 elapsed=$(($(date +%s) - start))
 
 cat <<EOF
@@ -229,6 +250,19 @@ done)
     total $(get "$watch" upstream_total); streams ended early: $(get "$watch" ended_early); \
 gateway CPU $(get "$watch" cpu_pct)% of one core, peak RSS $(get "$watch" peak_rss_mb) MB, $(get "$watch" peak_threads) threads
 
+(e) Listing: every connection of a group of $LIST_ITEMS as JSON lines, median of $LIST_ROUNDS rounds
+    python: a Python pager (http.client keep-alive, limit=1000, json.dumps per item)
+    straight to the emulator; fivetranctl: groups connections --all through a fresh
+    gateway; CPU is the process's own user+sys (wait4); gateway CPU from /proc/PID/stat
+$(printf '    %-22s %8s %8s %8s %10s %14s' "" "wall" "CPU" "RSS" "wall/python" "gateway/item")
+$(for way in python jsonl table; do
+  l="$(list_row "$way")"
+  label="$way"; [ "$way" != python ] && label="fivetranctl -o $way"
+  gwi="$(get "$l" gateway_cpu_us_per_item) µs"; [ "$way" = python ] && gwi="-"
+  printf '    %-22s %6s s %6s s %5s MB %10s %14s\n' "$label" "$(get "$l" wall_s)" "$(get "$l" cpu_s)" \
+    "$(get "$l" rss_mb)" "$(ratio "$(get "$l" wall_s)" "$(get "$(list_row python)" wall_s)")" "$gwi"
+done)
+
 measured in ${elapsed} s
 EOF
 
@@ -240,7 +274,9 @@ if [ "$perf" = 1 ]; then
 fi
 
 # Every figure must be a number (the smoke run checks nothing else).
-for line in "$seq_gw" "$seq_direct" "$seq_plain" "$load_gw" "$load_direct" "$fanin" "$same" "$watch"; do
+mapfile -t list_lines < <(sed 's/way=[a-z]* //' <<<"$listing")
+for line in "$seq_gw" "$seq_direct" "$seq_plain" "$load_gw" "$load_direct" "$fanin" "$same" \
+  "$watch" "${list_lines[@]}"; do
   for kv in $line; do
     v="${kv#*=}"
     if ! [[ "$v" =~ ^[0-9][0-9.,]*$ ]]; then

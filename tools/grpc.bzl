@@ -70,7 +70,7 @@ def cc_grpc_library(name, proto, deps = [], visibility = None, **kwargs):
         hdrs = [":" + name + "_grpc_hdrs"],
         srcs = [":" + name + "_grpc_srcs"],
         strip_include_prefix = "_grpc",
-        deps = [":" + name + "_pb", "//third_party/grpc:grpc++"] + deps,
+        deps = [":" + name + "_pb", "@//third_party/grpc:grpc++"] + deps,
         visibility = visibility,
         **kwargs
     )

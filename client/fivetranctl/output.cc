@@ -1,7 +1,5 @@
 #include "client/fivetranctl/output.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -12,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/fivetranctl/errors.h"
+#include "client/fivetranctl/proto_json.h"
 #include "wire/enum_names.h"
 #include "wire/json_value.h"
 #include "wire/timestamps.h"
@@ -21,15 +20,11 @@ namespace fivetranctl {
 namespace wire = ::fivetran_gateway::wire;
 
 std::string ToJson(const google::protobuf::Message& message, bool pretty) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  options.add_whitespace = pretty;
   std::string out;
-  auto status = google::protobuf::util::MessageToJsonString(message, &out, options);
-  if (!status.ok()) return "null";
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
+  AppendProtoJson(message, &out);
+  if (!pretty) return out;
+  return nlohmann::ordered_json::parse(out).dump(2, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
 }
 
 std::string ShortTime(const google::protobuf::Timestamp& ts, bool has) {
