@@ -1,6 +1,8 @@
 #include "server/config.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -122,6 +124,81 @@ absl::Status ResolveMetrics(const GatewayFlags& flags, GatewayConfig* config) {
   return absl::OkStatus();
 }
 
+// The fleet's state store (README "Running several replicas").
+absl::Status ResolveStateStore(const GatewayFlags& flags, GatewayConfig* config) {
+  if (flags.state_store.empty()) {
+    if (!flags.state_store_password_file.empty()) {
+      return Refuse("--state_store_password_file needs --state_store");
+    }
+    if (flags.state_store_prefix != GatewayFlags().state_store_prefix) {
+      return Refuse("--state_store_prefix needs --state_store");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<state::RedisEndpoint> endpoint = state::ParseStateStoreUrl(flags.state_store);
+  if (!endpoint.ok()) return endpoint.status();
+  StateStoreConfig store;
+  store.endpoint = *std::move(endpoint);
+  const std::string& prefix = flags.state_store_prefix;
+  if (prefix.empty() || prefix.size() > 64 ||
+      std::any_of(prefix.begin(), prefix.end(), [](char c) { return c <= ' ' || c > '~'; })) {
+    return Refuse("--state_store_prefix must be 1 to 64 printable ASCII characters without spaces");
+  }
+  store.prefix = prefix;
+  if (!flags.state_store_password_file.empty()) {
+    std::ifstream in(flags.state_store_password_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      return Refuse(absl::StrCat("--state_store_password_file: cannot read ",
+                                 flags.state_store_password_file));
+    }
+    std::string password = text.str();
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
+      password.pop_back();
+    }
+    if (password.empty()) {
+      return Refuse(absl::StrCat("--state_store_password_file: ", flags.state_store_password_file,
+                                 " is empty"));
+    }
+    store.password = std::move(password);
+  } else if (store.endpoint.unix_path.empty() && store.endpoint.host != "127.0.0.1" &&
+             store.endpoint.host != "::1" && store.endpoint.host != "localhost") {
+    config->warnings.push_back(absl::StrCat("--state_store ", store.endpoint.ToString(),
+                                            " is not on loopback and has no "
+                                            "--state_store_password_file"));
+  }
+  config->state_store = std::move(store);
+  return absl::OkStatus();
+}
+
+// The page-token signing key, shared by the fleet (README "Running several
+// replicas"). Its bytes are used as they are, but a trailing newline.
+absl::Status ResolvePageTokenKey(const GatewayFlags& flags, GatewayConfig* config) {
+  if (flags.page_token_key_file.empty()) {
+    if (config->state_store.has_value()) {
+      config->warnings.push_back(
+          "page tokens are not signed: give the fleet one --page_token_key_file");
+    }
+    return absl::OkStatus();
+  }
+  std::ifstream in(flags.page_token_key_file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    return Refuse(absl::StrCat("--page_token_key_file: cannot read ", flags.page_token_key_file));
+  }
+  std::string key = text.str();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  if (key.size() < 32) {
+    return Refuse(absl::StrCat("--page_token_key_file: ", flags.page_token_key_file,
+                               " holds fewer than 32 bytes; make one with "
+                               "`openssl rand -base64 48 > FILE`"));
+  }
+  config->page_token_key = std::move(key);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
@@ -191,6 +268,8 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
     return Refuse("--max_reflection_streams must be at least 1");
   }
   config.max_reflection_streams = flags.max_reflection_streams;
+  if (absl::Status s = ResolveStateStore(flags, &config); !s.ok()) return s;
+  if (absl::Status s = ResolvePageTokenKey(flags, &config); !s.ok()) return s;
   return config;
 }
 

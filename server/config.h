@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "server/auth.h"
 #include "server/credentials.h"
+#include "server/state/redis_store.h"
 #include "server/tls.h"
 
 namespace fivetran_gateway {
@@ -53,6 +54,18 @@ struct GatewayFlags {
   int max_health_watches = 1000;
   int max_health_watches_per_peer = 100;
   int max_reflection_streams = 32;
+  // Fleet state (README "Running several replicas"); "" = this process only.
+  std::string state_store;
+  std::string state_store_password_file;
+  std::string state_store_prefix = "fivetran-gateway:";
+  std::string page_token_key_file;  // "" = unsigned page tokens.
+};
+
+// Where the fleet's shared state lives (--state_store).
+struct StateStoreConfig {
+  state::RedisEndpoint endpoint;
+  std::string password;  // Secret: never logged. "" = no AUTH.
+  std::string prefix;    // Of every key, e.g. "fivetran-gateway:".
 };
 
 struct GatewayConfig {
@@ -88,6 +101,10 @@ struct GatewayConfig {
   int max_health_watches = 1000;          // At least 1.
   int max_health_watches_per_peer = 100;  // At least 1, at most max_health_watches.
   int max_reflection_streams = 32;        // At least 1.
+  // nullopt = no fleet: every replica keeps its own state (the default).
+  std::optional<StateStoreConfig> state_store;
+  // Signs page tokens (HMAC-SHA256); "" = unsigned. Secret: never logged.
+  std::string page_token_key;
   // Accepted but worth a warning line at start-up (never holds a secret).
   std::vector<std::string> warnings;
 };
@@ -100,7 +117,11 @@ struct GatewayConfig {
 // allow_unauthenticated); per-call credentials without TLS; an unreadable
 // --fivetran_ca_file; a --rate_limit_reserve outside 0..1; a negative
 // --read_cache_ttl; a --metrics_listen that is not HOST:PORT, or not
-// loopback without --allow_remote_metrics.
+// loopback without --allow_remote_metrics; a bad --state_store URL, an unreadable or empty
+// --state_store_password_file, either of the --state_store_* flags without
+// --state_store, a --state_store_prefix that is empty, longer than 64 bytes
+// or not printable ASCII without spaces; an unreadable
+// --page_token_key_file or one holding fewer than 32 bytes.
 absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags);
 
 }  // namespace fivetran_gateway

@@ -259,5 +259,91 @@ TEST_F(ConfigTest, NumbersAreBroughtIntoRange) {
   EXPECT_EQ(c->sync_poll_interval, absl::Seconds(2));
 }
 
+TEST_F(ConfigTest, NoStateStoreByDefault) {
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->state_store.has_value());
+  flags_.state_store_password_file = Write("redis-pass", "pw\n");
+  EXPECT_EQ(Refusal(), "--state_store_password_file needs --state_store");
+  flags_.state_store_password_file = "";
+  flags_.state_store_prefix = "other:";
+  EXPECT_EQ(Refusal(), "--state_store_prefix needs --state_store");
+}
+
+TEST_F(ConfigTest, StateStoreWithPasswordFile) {
+  flags_.state_store = "redis://127.0.0.1:6380/2";
+  flags_.state_store_password_file = Write("redis-pass", "r3dis-pw\n");
+  flags_.state_store_prefix = "team-a:";
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->state_store.has_value());
+  EXPECT_EQ(c->state_store->endpoint.port, 6380);
+  EXPECT_EQ(c->state_store->endpoint.db, 2);
+  EXPECT_EQ(c->state_store->password, "r3dis-pw");
+  EXPECT_EQ(c->state_store->prefix, "team-a:");
+  for (const std::string& w : c->warnings) EXPECT_EQ(w.find("r3dis-pw"), std::string::npos);
+
+  flags_.state_store = "unix:///run/redis/redis.sock";
+  c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->state_store->endpoint.unix_path, "/run/redis/redis.sock");
+}
+
+TEST_F(ConfigTest, BadStateStoreFlagsAreRefused) {
+  flags_.state_store = "redis://:pw-in-url@127.0.0.1:6379";
+  std::string why = Refusal();
+  EXPECT_EQ(why.find("pw-in-url"), std::string::npos) << why;
+  EXPECT_NE(why.find("--state_store_password_file"), std::string::npos) << why;
+  flags_.state_store = "memcached://127.0.0.1:11211";
+  EXPECT_NE(Refusal().find("redis://HOST:PORT[/DB]"), std::string::npos);
+  flags_.state_store = "redis://127.0.0.1:6379";
+  flags_.state_store_password_file = dir_ + "/missing-pass";
+  EXPECT_NE(Refusal().find("cannot read"), std::string::npos);
+  flags_.state_store_password_file = Write("empty-pass", "\n");
+  EXPECT_NE(Refusal().find("is empty"), std::string::npos);
+  flags_.state_store_password_file = "";
+  for (const char* prefix : {"", "has space:", "\x01"}) {
+    flags_.state_store_prefix = prefix;
+    EXPECT_EQ(Refusal(),
+              "--state_store_prefix must be 1 to 64 printable ASCII characters without spaces");
+  }
+}
+
+TEST_F(ConfigTest, ARemoteStateStoreWithoutPasswordIsWorthAWarning) {
+  flags_.state_store = "redis://10.1.2.3:6379";
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  bool warned = false;
+  for (const std::string& w : c->warnings) warned |= w.find("10.1.2.3") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST_F(ConfigTest, PageTokenKeyFile) {
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->page_token_key, "");
+  const std::string key = "0123456789abcdef0123456789abcdef-fleet";
+  flags_.page_token_key_file = Write("page-key", key + "\n");
+  c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->page_token_key, key);
+  flags_.page_token_key_file = Write("short-key", "too short\n");
+  std::string why = Refusal();
+  EXPECT_NE(why.find("fewer than 32 bytes"), std::string::npos) << why;
+  EXPECT_EQ(why.find("too short"), std::string::npos) << why;  // Never echoed.
+  flags_.page_token_key_file = dir_ + "/no-such-key";
+  EXPECT_NE(Refusal().find("cannot read"), std::string::npos);
+}
+
+TEST_F(ConfigTest, AFleetWithoutPageTokenKeyIsWorthAWarning) {
+  flags_.state_store = "redis://127.0.0.1:6379";
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  bool warned = false;
+  for (const std::string& w : c->warnings)
+    warned |= w.find("page tokens are not signed") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
 }  // namespace
 }  // namespace fivetran_gateway

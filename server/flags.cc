@@ -84,6 +84,17 @@ ABSL_FLAG(int, max_health_watches_per_peer, 100,
 ABSL_FLAG(int, max_reflection_streams, 32,
           "Open server reflection streams (each holds a thread while open); more are refused "
           "(RESOURCE_EXHAUSTED)");
+// A fleet of replicas sharing state (README "Running several replicas").
+ABSL_FLAG(std::string, state_store, "",
+          "Shared state of a fleet of replicas: redis://HOST:PORT[/DB] or "
+          "unix:///PATH[?db=N]; empty = this process's memory only");
+ABSL_FLAG(std::string, state_store_password_file, "",
+          "File holding the Redis password (AUTH) of --state_store");
+ABSL_FLAG(std::string, state_store_prefix,
+          "fivetran-gateway:", "Prefix of every key the gateway writes in --state_store");
+ABSL_FLAG(std::string, page_token_key_file, "",
+          "File with a secret of at least 32 bytes that signs page tokens (HMAC-SHA256); the "
+          "same file on every replica. Empty = unsigned tokens");
 
 namespace fivetran_gateway {
 
@@ -132,6 +143,10 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.max_health_watches = absl::GetFlag(FLAGS_max_health_watches);
   f.max_health_watches_per_peer = absl::GetFlag(FLAGS_max_health_watches_per_peer);
   f.max_reflection_streams = absl::GetFlag(FLAGS_max_reflection_streams);
+  f.state_store = absl::GetFlag(FLAGS_state_store);
+  f.state_store_password_file = absl::GetFlag(FLAGS_state_store_password_file);
+  f.state_store_prefix = absl::GetFlag(FLAGS_state_store_prefix);
+  f.page_token_key_file = absl::GetFlag(FLAGS_page_token_key_file);
   return f;
 }
 

@@ -19,6 +19,10 @@
 #include "server/fivetran/rest_api.h"
 #include "server/idempotency.h"
 #include "server/services.h"
+#include "server/shared_budget.h"
+#include "server/shared_creates.h"
+#include "server/shared_polls.h"
+#include "server/state/keys.h"
 #include "server/sync_watch.h"
 #include "server/version.h"
 #include "spdlog/spdlog.h"
@@ -31,6 +35,7 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)) {}
 
 Gateway::~Gateway() {
   metrics_server_.reset();
+  stopping_ = true;
   if (server_ != nullptr) {
     server_->Shutdown(absl::ToChronoTime(absl::Now()));
     server_->Wait();
@@ -42,6 +47,7 @@ Gateway::~Gateway() {
   // call with the last error), then the transport (transfers in flight end
   // as cancelled, queued ones as not sent, and their callbacks run now).
   if (timers_ != nullptr) timers_->Stop();
+  if (store_ != nullptr) store_->Stop();
   transport_.reset();
 }
 
@@ -65,12 +71,27 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   // The set's label in metrics: 8 hex digits of the key's SHA-256 (the key
   // is an identifier, the secret is never hashed into anything exposed).
   options.credential_set = Sha256Hex(api_key).substr(0, 8);
+  // With a fleet, one budget per credential set across every replica.
+  if (store_ != nullptr) {
+    options.budget->set_fleet(std::make_shared<SharedBudget>(
+        store_.get(), state::CredentialScope(api_key), options.budget));
+  }
   IdempotencyOptions idempotency;
   idempotency.window = config_.request_id_window;
   SyncWatchOptions watch;
   watch.default_poll_interval = config_.sync_poll_interval;
   watch.min_poll_interval = config_.sync_poll_min_interval;
   watch.budget_low = [budget = options.budget] { return budget->BelowReserve(); };
+  if (store_ != nullptr) {
+    // One replica reads each watched connection per interval (shared_polls.h).
+    auto polls =
+        std::make_shared<SharedPolls>(store_.get(), state::CredentialScope(api_key), timers_.get());
+    watch.fleet_poll = [polls](const std::string& id, absl::Duration interval,
+                               SyncWatchOptions::Read read,
+                               fivetran::ApiCallback<v1::Connection> done) {
+      return polls->Poll(id, interval, std::move(read), std::move(done));
+    };
+  }
 
   auto set = std::make_unique<ServiceSet>();
   set->client =
@@ -90,10 +111,20 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   set->api = std::make_unique<fivetran::CoalescingFivetranApi>(reads, timers_.get());
   if (decorate) set->api = decorate(std::move(set->api));
   set->pollers = std::make_shared<SyncPollers>(set->api.get(), timers_.get(), watch);
+  std::shared_ptr<SharedCreates> shared_creates;
+  if (store_ != nullptr) {
+    SharedCreateOptions shared;
+    shared.window = config_.request_id_window;
+    shared_creates = std::make_shared<SharedCreates>(store_.get(), state::CredentialScope(api_key),
+                                                     timers_.get(), shared);
+  }
   set->connections = std::make_unique<ConnectionServiceImpl>(
-      set->api.get(), set->pollers, timers_.get(), std::make_shared<IdempotencyCache>(idempotency));
+      set->api.get(), set->pollers, timers_.get(), std::make_shared<IdempotencyCache>(idempotency),
+      std::move(shared_creates));
   set->groups = std::make_unique<GroupServiceImpl>(set->api.get());
   set->users = std::make_unique<UserServiceImpl>(set->api.get());
+  set->groups->set_page_token_key(config_.page_token_key);
+  set->users->set_page_token_key(config_.page_token_key);
   return set;
 }
 
@@ -105,6 +136,13 @@ absl::Status Gateway::Start() {
   transport_options.max_host_connections = config_.max_upstream_connections;
   transport_ = std::make_unique<fivetran::CurlTransport>(transport_options);
   timers_ = std::make_unique<TimerQueue>();
+  if (config_.state_store.has_value()) {
+    state::RedisStoreOptions store;
+    store.endpoint = config_.state_store->endpoint;
+    store.password = config_.state_store->password;
+    store.prefix = config_.state_store->prefix;
+    store_ = std::make_unique<state::RedisStateStore>(store);
+  }
   default_set_ = MakeSet(config_.credentials.api_key, config_.credentials.api_secret);
   ServiceSetFactory per_call_factory;
   if (config_.allow_per_call_credentials) {
@@ -191,6 +229,11 @@ absl::Status Gateway::Start() {
     spdlog::info("read cache on: ttl {} per credential set",
                  absl::FormatDuration(config_.read_cache_ttl));
   }
+  if (store_ != nullptr) {
+    spdlog::info("fleet state shared through {} (prefix {})", store_->description(),
+                 config_.state_store->prefix);
+    ProbeStore();
+  }
   spdlog::info("security: listener {}{}, caller tokens {}{}, upstream CAs {}",
                config_.tls ? "TLS" : "plaintext",
                config_.tls_options.client_ca_file.empty() ? "" : " (mutual)",
@@ -214,8 +257,17 @@ void Gateway::WatchTlsFiles() {
                     [this] { WatchTlsFiles(); });
 }
 
+void Gateway::ProbeStore() {
+  store_->Get("health-probe", [this](absl::StatusOr<state::MaybeValue> v) {
+    if (stopping_.load()) return;
+    health_->SetServing(kStateStoreHealthService, v.ok());
+    timers_->Schedule(absl::Now() + absl::Seconds(1), [this] { ProbeStore(); });
+  });
+}
+
 void Gateway::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
+  stopping_ = true;
   health_->Shutdown();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
 }

@@ -13,6 +13,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 
 #include "absl/status/status.h"
@@ -23,9 +24,15 @@
 #include "server/fivetran/http_transport.h"
 #include "server/health_service.h"
 #include "server/metrics_server.h"
+#include "server/state/redis_store.h"
 #include "server/tls.h"
 
 namespace fivetran_gateway {
+
+// The grpc.health.v1 service name that reports the fleet's state store:
+// SERVING while it answers, NOT_SERVING during an outage (the gateway itself,
+// service "", keeps serving: reads, syncs and watches go on).
+inline constexpr char kStateStoreHealthService[] = "fivetran-gateway.state-store";
 
 class Gateway {
  public:
@@ -48,6 +55,9 @@ class Gateway {
   void Wait();
 
  private:
+  // Asks the state store every second whether it is up (reconnecting if
+  // needed) and reports it under kStateStoreHealthService.
+  void ProbeStore();
   std::unique_ptr<ServiceSet> MakeSet(const std::string& api_key, const std::string& api_secret,
                                       const ApiDecorator& decorate = nullptr);
 
@@ -56,6 +66,9 @@ class Gateway {
   // Waits between attempts, sync polls, watch deadlines. Stopped (dropping
   // pending waits) before the transport, both before the services.
   std::unique_ptr<TimerQueue> timers_;
+  // The fleet's shared state (--state_store); null = this process only.
+  // Stopped after the timers, before the transport.
+  std::unique_ptr<state::RedisStateStore> store_;
   std::unique_ptr<ServiceSet> default_set_;
   std::unique_ptr<ServiceGuard> guard_;
   std::unique_ptr<HealthService> health_;
@@ -66,6 +79,7 @@ class Gateway {
   // --tls_reload_interval, for the TLS metrics (timer thread).
   void WatchTlsFiles();
   std::unique_ptr<TlsFileWatch> tls_watch_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace fivetran_gateway

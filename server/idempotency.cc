@@ -92,7 +92,7 @@ IdempotencyCache::Ticket IdempotencyCache::Join(const Key& key, absl::string_vie
   return ticket;
 }
 
-void IdempotencyCache::Finish(const Key& key, Result result) {
+void IdempotencyCache::Finish(const Key& key, Result result, std::optional<bool> keep) {
   std::vector<Waiter> waiters;
   {
     absl::MutexLock lock(&mu_);
@@ -102,7 +102,7 @@ void IdempotencyCache::Finish(const Key& key, Result result) {
     Entry& entry = it->second;
     for (auto& [id, w] : entry.waiters) waiters.push_back(std::move(w));
     entry.waiters.clear();
-    if (IsFinal(result)) {
+    if (keep.value_or(IsFinal(result))) {
       entry.done = true;
       entry.result = result;
       entry.expires = clock_() + options_.window;
@@ -120,6 +120,12 @@ bool IdempotencyCache::Leave(const Key& key, uint64_t waiter_id) {
   auto it = entries_.find(MapKey(key));
   if (it == entries_.end()) return false;
   return it->second.waiters.erase(waiter_id) > 0;
+}
+
+bool IdempotencyCache::HasWaiters(const Key& key) const {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(MapKey(key));
+  return it != entries_.end() && !it->second.done && !it->second.waiters.empty();
 }
 
 size_t IdempotencyCache::size() const {

@@ -29,6 +29,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -91,8 +92,10 @@ class IdempotencyCache {
 
   Ticket Join(const Key& key, absl::string_view fingerprint, Waiter waiter);
   // Ends the work of a kStart: hands `result` to every waiter, and keeps it
-  // for the window when IsFinal, else forgets the id.
-  void Finish(const Key& key, Result result);
+  // for the window when `keep` (default: IsFinal(result)), else forgets the id.
+  void Finish(const Key& key, Result result, std::optional<bool> keep = std::nullopt);
+  // Whether a kStart or kWait of `key` still waits for its result.
+  bool HasWaiters(const Key& key) const;
   // Removes a waiter (its caller gave up); false when it already got, or is
   // getting, the result.
   bool Leave(const Key& key, uint64_t waiter_id);

@@ -213,5 +213,30 @@ TEST(IdempotencyCacheTest, ConcurrentDuplicatesStartOnce) {
   EXPECT_EQ(served.load(), 20);
 }
 
+TEST(IdempotencyCacheTest, HasWaitersUntilTheResultOrTheLastOneLeaves) {
+  IdempotencyCache cache;
+  EXPECT_FALSE(cache.HasWaiters(kKey));
+  auto first = cache.Join(kKey, "fp", [](const Result&) {});
+  EXPECT_TRUE(cache.HasWaiters(kKey));
+  EXPECT_TRUE(cache.Leave(kKey, first.waiter_id));
+  EXPECT_FALSE(cache.HasWaiters(kKey));
+  cache.Join(kKey, "fp", [](const Result&) {});
+  cache.Finish(kKey, Ok("c1"));
+  EXPECT_FALSE(cache.HasWaiters(kKey));  // Done: replayed, nobody waits.
+}
+
+TEST(IdempotencyCacheTest, FinishCanOverrideWhetherTheResultIsKept) {
+  IdempotencyCache cache;
+  cache.Join(kKey, "fp", [](const Result&) {});
+  // A success that must not be kept (e.g. no caller left to hand it to).
+  cache.Finish(kKey, Ok("c1"), /*keep=*/false);
+  EXPECT_EQ(cache.Join(kKey, "fp", [](const Result&) {}).verdict, Verdict::kStart);
+  // A failure that must be kept (another replica's "unknown" outcome).
+  cache.Finish(kKey,
+               Error(MakeError(absl::StatusCode::kInvalidArgument, "x", "INVALID_FIELD"), 400),
+               /*keep=*/true);
+  EXPECT_EQ(cache.Join(kKey, "fp", [](const Result&) {}).verdict, Verdict::kReplay);
+}
+
 }  // namespace
 }  // namespace fivetran_gateway

@@ -26,19 +26,19 @@ template <typename T>
 using ListFn = std::function<std::shared_ptr<Cancellable>(
     const fivetran::PageRequest&, fivetran::ApiCallback<fivetran::Page<T>>)>;
 template <typename T>
-RpcReactor* StartList(RpcReactor* r, const std::string& scope, int page_size,
-                      const std::string& page_token, std::string* next_page_token, ListFn<T> list,
-                      std::function<void(std::vector<T>)> fill) {
+RpcReactor* StartList(RpcReactor* r, const std::string& key, const std::string& scope,
+                      int page_size, const std::string& page_token, std::string* next_page_token,
+                      ListFn<T> list, std::function<void(std::vector<T>)> fill) {
   absl::StatusOr<int> limit = EffectivePageSize(page_size);
   if (!limit.ok()) return r->FinishNow(limit.status());
-  absl::StatusOr<std::string> cursor = DecodePageToken(page_token, scope);
+  absl::StatusOr<std::string> cursor = DecodePageToken(page_token, scope, key);
   if (!cursor.ok()) return r->FinishNow(cursor.status());
   return r->Attach(list(fivetran::PageRequest{*limit, *cursor},
-                        [r, scope, next_page_token, fill = std::move(fill)](
+                        [r, key, scope, next_page_token, fill = std::move(fill)](
                             absl::StatusOr<fivetran::Page<T>> page, const UpstreamInfo& info) {
                           if (!page.ok()) return r->Complete(page.status(), info);
                           fill(std::move(page->items));
-                          *next_page_token = EncodePageToken(page->next_cursor, scope);
+                          *next_page_token = EncodePageToken(page->next_cursor, scope, key);
                           r->Complete(absl::OkStatus(), info);
                         }));
 }
@@ -134,8 +134,8 @@ class CreateWaiter final : public Cancellable, public std::enable_shared_from_th
 // request_id gets its result.
 template <typename Request, typename Response>
 RpcReactor* StartCreate(fivetran::FivetranApi* api, const std::shared_ptr<IdempotencyCache>& cache,
-                        Timers* timers, RpcReactor* r, const char* method, const Request& request,
-                        Response* response) {
+                        const std::shared_ptr<SharedCreates>& shared, Timers* timers, RpcReactor* r,
+                        const char* method, const Request& request, Response* response) {
   if (!request.group_id().empty()) {
     if (absl::Status s = ValidateId("group_id", request.group_id()); !s.ok()) {
       return r->FinishNow(s);
@@ -169,8 +169,8 @@ RpcReactor* StartCreate(fivetran::FivetranApi* api, const std::shared_ptr<Idempo
         }
         r->Complete(status, result.upstream);
       });
-  IdempotencyCache::Ticket ticket =
-      cache->Join(key, RequestFingerprint(unkeyed), waiter->AsWaiter());
+  const std::string fingerprint = RequestFingerprint(unkeyed);
+  IdempotencyCache::Ticket ticket = cache->Join(key, fingerprint, waiter->AsWaiter());
   switch (ticket.verdict) {
     case IdempotencyCache::Verdict::kMismatch:
       return r->FinishNow(MakeFieldError(
@@ -189,18 +189,34 @@ RpcReactor* StartCreate(fivetran::FivetranApi* api, const std::shared_ptr<Idempo
       r->Complete(status, replayed);
       return r->Release();
     }
-    case IdempotencyCache::Verdict::kStart:
-      api->CreateConnection(
-          *connection, absl::InfiniteFuture(),
-          [cache, key](absl::StatusOr<v1::Connection> created, const UpstreamInfo& info) {
-            Response out;
-            IdempotencyCache::Result result;
-            result.status = CreateResponse(std::move(created), &out);
-            if (result.status.ok()) result.response = out.SerializeAsString();
-            result.upstream = info;
-            cache->Finish(key, std::move(result));
-          });
+    case IdempotencyCache::Verdict::kStart: {
+      SharedCreates::Send send =
+          [api, created_from = *connection](std::function<void(IdempotencyCache::Result)> finish) {
+            api->CreateConnection(
+                created_from, absl::InfiniteFuture(),
+                [finish](absl::StatusOr<v1::Connection> created, const UpstreamInfo& info) {
+                  Response out;
+                  IdempotencyCache::Result result;
+                  result.status = CreateResponse(std::move(created), &out);
+                  if (result.status.ok()) result.response = out.SerializeAsString();
+                  result.upstream = info;
+                  finish(std::move(result));
+                });
+          };
+      if (shared == nullptr) {
+        send([cache, key](IdempotencyCache::Result result) {
+          cache->Finish(key, std::move(result));
+        });
+      } else {
+        // The fleet decides whether this replica sends (shared_creates.h).
+        shared->Run(
+            key, fingerprint, std::move(send), [cache, key] { return cache->HasWaiters(key); },
+            [cache, key](IdempotencyCache::Result result, bool keep) {
+              cache->Finish(key, std::move(result), keep);
+            });
+      }
       break;
+    }
     case IdempotencyCache::Verdict::kWait:
       break;
   }
@@ -229,15 +245,16 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::GetConnection(
 grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateConnection(
     grpc::CallbackServerContext* context, const v1::CreateConnectionRequest* request,
     v1::CreateConnectionResponse* response) {
-  return StartCreate(api_, creates_, timers_, new RpcReactor(context, "CreateConnection"),
+  return StartCreate(api_, creates_, shared_, timers_, new RpcReactor(context, "CreateConnection"),
                      "CreateConnection", *request, response);
 }
 
 grpc::ServerUnaryReactor* ConnectionServiceImpl::CreateFtpConnection(
     grpc::CallbackServerContext* context, const v1::CreateFtpConnectionRequest* request,
     v1::CreateFtpConnectionResponse* response) {
-  return StartCreate(api_, creates_, timers_, new RpcReactor(context, "CreateFtpConnection"),
-                     "CreateFtpConnection", *request, response);
+  return StartCreate(api_, creates_, shared_, timers_,
+                     new RpcReactor(context, "CreateFtpConnection"), "CreateFtpConnection",
+                     *request, response);
 }
 
 grpc::ServerUnaryReactor* ConnectionServiceImpl::SyncConnection(
@@ -275,7 +292,8 @@ grpc::ServerUnaryReactor* GroupServiceImpl::ListGroups(grpc::CallbackServerConte
                                                        v1::ListGroupsResponse* response) {
   auto* r = new RpcReactor(context, "ListGroups");
   return StartList<v1::Group>(
-      r, "groups", request->page_size(), request->page_token(), response->mutable_next_page_token(),
+      r, page_token_key_, "groups", request->page_size(), request->page_token(),
+      response->mutable_next_page_token(),
       [api = api_, r](const fivetran::PageRequest& page,
                       fivetran::ApiCallback<fivetran::Page<v1::Group>> done) {
         return api->ListGroups(page, r->read_options(), r->deadline(), std::move(done));
@@ -298,7 +316,8 @@ grpc::ServerUnaryReactor* GroupServiceImpl::ListGroupConnections(
   std::string scope =
       absl::StrCat("group_connections\n", request->group_id(), "\n", request->schema());
   return StartList<v1::Connection>(
-      r, scope, request->page_size(), request->page_token(), response->mutable_next_page_token(),
+      r, page_token_key_, scope, request->page_size(), request->page_token(),
+      response->mutable_next_page_token(),
       [api = api_, r, group_id = request->group_id(), schema = request->schema()](
           const fivetran::PageRequest& page,
           fivetran::ApiCallback<fivetran::Page<v1::Connection>> done) {
@@ -321,7 +340,8 @@ grpc::ServerUnaryReactor* UserServiceImpl::ListUsers(grpc::CallbackServerContext
     absl::StrAppend(&scope, request->active() ? "&active=true" : "&active=false");
   }
   return StartList<v1::User>(
-      r, scope, request->page_size(), request->page_token(), response->mutable_next_page_token(),
+      r, page_token_key_, scope, request->page_size(), request->page_token(),
+      response->mutable_next_page_token(),
       [api = api_, r, active](const fivetran::PageRequest& page,
                               fivetran::ApiCallback<fivetran::Page<v1::User>> done) {
         return api->ListUsers(active, page, r->read_options(), r->deadline(), std::move(done));

@@ -10,6 +10,7 @@
 #include "server/common/timer_queue.h"
 #include "server/fivetran/fivetran_api.h"
 #include "server/idempotency.h"
+#include "server/shared_creates.h"
 #include "server/sync_watch.h"
 
 namespace fivetran_gateway {
@@ -19,13 +20,16 @@ namespace v1 = ::fivetran::gateway::v1;
 class ConnectionServiceImpl final : public v1::ConnectionService::CallbackService {
  public:
   // `creates` remembers the request ids of the create RPCs; null: a cache of
-  // its own with the default window.
+  // its own with the default window. `shared`: the fleet's view of them
+  // (--state_store); null: this replica's only.
   ConnectionServiceImpl(fivetran::FivetranApi* api, std::shared_ptr<SyncPollers> pollers,
-                        Timers* timers, std::shared_ptr<IdempotencyCache> creates = nullptr)
+                        Timers* timers, std::shared_ptr<IdempotencyCache> creates = nullptr,
+                        std::shared_ptr<SharedCreates> shared = nullptr)
       : api_(api),
         pollers_(std::move(pollers)),
         timers_(timers),
-        creates_(creates != nullptr ? std::move(creates) : std::make_shared<IdempotencyCache>()) {}
+        creates_(creates != nullptr ? std::move(creates) : std::make_shared<IdempotencyCache>()),
+        shared_(std::move(shared)) {}
 
   grpc::ServerUnaryReactor* GetConnection(grpc::CallbackServerContext* context,
                                           const v1::GetConnectionRequest* request,
@@ -47,11 +51,14 @@ class ConnectionServiceImpl final : public v1::ConnectionService::CallbackServic
   std::shared_ptr<SyncPollers> pollers_;
   Timers* timers_;
   std::shared_ptr<IdempotencyCache> creates_;
+  std::shared_ptr<SharedCreates> shared_;
 };
 
 class GroupServiceImpl final : public v1::GroupService::CallbackService {
  public:
   explicit GroupServiceImpl(fivetran::FivetranApi* api) : api_(api) {}
+  // Signs page tokens (--page_token_key_file; validation.h); "" = unsigned.
+  void set_page_token_key(std::string key) { page_token_key_ = std::move(key); }
 
   grpc::ServerUnaryReactor* ListGroups(grpc::CallbackServerContext* context,
                                        const v1::ListGroupsRequest* request,
@@ -62,11 +69,14 @@ class GroupServiceImpl final : public v1::GroupService::CallbackService {
 
  private:
   fivetran::FivetranApi* api_;
+  std::string page_token_key_;  // Secret.
 };
 
 class UserServiceImpl final : public v1::UserService::CallbackService {
  public:
   explicit UserServiceImpl(fivetran::FivetranApi* api) : api_(api) {}
+  // Signs page tokens (--page_token_key_file; validation.h); "" = unsigned.
+  void set_page_token_key(std::string key) { page_token_key_ = std::move(key); }
 
   grpc::ServerUnaryReactor* ListUsers(grpc::CallbackServerContext* context,
                                       const v1::ListUsersRequest* request,
@@ -74,6 +84,7 @@ class UserServiceImpl final : public v1::UserService::CallbackService {
 
  private:
   fivetran::FivetranApi* api_;
+  std::string page_token_key_;  // Secret.
 };
 
 }  // namespace fivetran_gateway

@@ -157,19 +157,29 @@ void SyncPollers::Unsubscribe(const std::shared_ptr<Poller>& poller, uint64_t id
 }
 
 void SyncPollers::Poll(const std::shared_ptr<Poller>& poller) {
+  absl::Duration interval;
   {
     absl::MutexLock lock(&mu_);
     poller->timer_id = 0;
     if (poller->subscribers.empty() || poller->polling) return;
     poller->polling = true;
     poller->last_poll_start = timers_->Now();
+    interval = poller->Interval();
   }
   std::weak_ptr<SyncPollers> weak = weak_from_this();
-  std::shared_ptr<Cancellable> call = api_->GetConnection(
-      poller->connection_id, fivetran::kFreshRead, timers_->Now() + options_.poll_timeout,
+  fivetran::ApiCallback<v1::Connection> done =
       [weak, poller](absl::StatusOr<v1::Connection> connection, const UpstreamInfo&) {
         if (auto self = weak.lock()) self->OnResult(poller, std::move(connection));
-      });
+      };
+  SyncWatchOptions::Read read = [api = api_, id = poller->connection_id,
+                                 deadline = timers_->Now() + options_.poll_timeout](
+                                    fivetran::ApiCallback<v1::Connection> cb) {
+    return api->GetConnection(id, fivetran::kFreshRead, deadline, std::move(cb));
+  };
+  std::shared_ptr<Cancellable> call =
+      options_.fleet_poll
+          ? options_.fleet_poll(poller->connection_id, interval, std::move(read), std::move(done))
+          : read(std::move(done));
   absl::MutexLock lock(&mu_);
   if (poller->polling) poller->call = std::move(call);
 }

@@ -40,6 +40,14 @@ struct SyncWatchOptions {
   // interval. Null: never.
   std::function<bool()> budget_low;
   int reserve_slowdown = 4;
+  // With a fleet (--state_store; shared_polls.h): one poll of a connection
+  // polled every `interval`, which calls `read` (the upstream read) or uses
+  // another replica's observation. Null: every poll reads.
+  using Read = std::function<std::shared_ptr<Cancellable>(fivetran::ApiCallback<v1::Connection>)>;
+  std::function<std::shared_ptr<Cancellable>(const std::string& connection_id,
+                                             absl::Duration interval, Read read,
+                                             fivetran::ApiCallback<v1::Connection> done)>
+      fleet_poll;
 };
 
 // Whether a failed poll is worth retrying (the watch goes on).

@@ -1,5 +1,9 @@
 #include "server/validation.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <cstdint>
 
 #include "absl/strings/ascii.h"
@@ -25,6 +29,18 @@ absl::Status InvalidField(absl::string_view field, absl::string_view why) {
 }
 
 constexpr absl::string_view kTokenVersion = "p1";
+constexpr absl::string_view kSignedTokenVersion = "p2";
+constexpr size_t kMacBytes = 16;  // HMAC-SHA256, truncated (128 bits).
+
+// HMAC-SHA256 of scope and cursor under `key`, truncated to kMacBytes.
+std::string PageTokenMac(absl::string_view key, absl::string_view scope, absl::string_view cursor) {
+  std::string data = absl::StrCat(scope.size(), ":", scope, cursor);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &size);
+  return std::string(reinterpret_cast<const char*>(mac), kMacBytes);
+}
 
 // FNV-1a, 64 bits: stable across runs and builds (absl::Hash is not).
 uint64_t Fingerprint(absl::string_view s) {
@@ -84,13 +100,19 @@ absl::StatusOr<int> EffectivePageSize(int page_size) {
   return page_size > kMaxPageSize ? kMaxPageSize : page_size;
 }
 
-std::string EncodePageToken(absl::string_view cursor, absl::string_view scope) {
+std::string EncodePageToken(absl::string_view cursor, absl::string_view scope,
+                            absl::string_view key) {
   if (cursor.empty()) return "";
+  if (!key.empty()) {
+    return absl::WebSafeBase64Escape(
+        absl::StrCat(kSignedTokenVersion, ":", PageTokenMac(key, scope, cursor), cursor));
+  }
   return absl::WebSafeBase64Escape(
       absl::StrCat(kTokenVersion, ":", absl::Hex(Fingerprint(scope)), ":", cursor));
 }
 
-absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view scope) {
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view scope,
+                                            absl::string_view key) {
   if (token.empty()) return std::string();
   auto invalid = [](absl::string_view why) {
     return MakeFieldError(absl::StatusCode::kInvalidArgument, "page_token",
@@ -99,6 +121,24 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::strin
   std::string raw;
   if (token.size() > kMaxPageTokenLength || !absl::WebSafeBase64Unescape(token, &raw)) {
     return invalid("is not a token issued by this gateway");
+  }
+  if (!key.empty()) {
+    // kSignedTokenVersion ":" MAC cursor; the MAC covers scope and cursor.
+    absl::string_view rest = raw;
+    const size_t head = kSignedTokenVersion.size() + 1;
+    if (rest.size() <= head + kMacBytes ||
+        rest.substr(0, head) != absl::StrCat(kSignedTokenVersion, ":")) {
+      return invalid("is not a token issued by this gateway");
+    }
+    absl::string_view mac = rest.substr(head, kMacBytes);
+    absl::string_view cursor = rest.substr(head + kMacBytes);
+    const std::string want = PageTokenMac(key, scope, cursor);
+    if (CRYPTO_memcmp(mac.data(), want.data(), kMacBytes) != 0) {
+      return invalid(
+          "is not valid here: it was altered, or issued for a different request (other filters "
+          "or method)");
+    }
+    return std::string(cursor);
   }
   std::vector<absl::string_view> parts = absl::StrSplit(raw, absl::MaxSplits(':', 2));
   if (parts.size() != 3 || parts[0] != kTokenVersion || parts[2].empty()) {

@@ -34,10 +34,16 @@ absl::StatusOr<int> EffectivePageSize(int page_size);
 
 // A page token wraps Fivetran's cursor with a fingerprint of the request's
 // `scope` (the method and its filters), so that a token is refused with
-// INVALID_ARGUMENT when used with other filters.
-std::string EncodePageToken(absl::string_view cursor, absl::string_view scope);
+// INVALID_ARGUMENT when used with other filters. The same on every replica.
+// With a `key` (--page_token_key_file, shared by the fleet) the token is
+// signed instead: HMAC-SHA256 over scope and cursor, so a token that was
+// altered or made elsewhere is refused (INVALID_PAGE_TOKEN) before anything
+// is sent; a key-less token is then refused too. The key is a secret.
+std::string EncodePageToken(absl::string_view cursor, absl::string_view scope,
+                            absl::string_view key = "");
 // Returns the Fivetran cursor ("" for an empty token).
-absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view scope);
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view scope,
+                                            absl::string_view key = "");
 
 // A Timestamp of a request (e.g. WatchConnectionSyncRequest.baseline),
 // checked against google.protobuf.Timestamp's documented range

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/common/status.h"
 
@@ -84,6 +85,37 @@ TEST(PageTokenTest, GarbageIsInvalidArgument) {
     EXPECT_EQ(DecodePageToken(t, "groups").status().code(), absl::StatusCode::kInvalidArgument)
         << t;
   }
+}
+
+TEST(PageTokenTest, SignedTokensRoundTripUnderTheSameKeyOnly) {
+  const std::string key(32, 'k');
+  std::string token = EncodePageToken("eyJza2lwIjozfQ", "groups", key);
+  EXPECT_EQ(*DecodePageToken(token, "groups", key), "eyJza2lwIjozfQ");
+  // Another replica with the same key accepts it; any other key does not.
+  EXPECT_EQ(DecodePageToken(token, "groups", std::string(32, 'x')).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(DecodePageToken(token, "users", key).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // An unsigned token is refused once tokens are signed.
+  EXPECT_EQ(
+      DecodePageToken(EncodePageToken("eyJza2lwIjozfQ", "groups"), "groups", key).status().code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PageTokenTest, AlteringASignedTokenIsRefused) {
+  const std::string key(32, 'k');
+  std::string raw;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(EncodePageToken("cursor-1", "groups", key), &raw));
+  for (size_t i = 0; i < raw.size(); ++i) {
+    std::string changed = raw;
+    changed[i] ^= 0x01;
+    absl::StatusOr<std::string> decoded =
+        DecodePageToken(absl::WebSafeBase64Escape(changed), "groups", key);
+    ASSERT_FALSE(decoded.ok()) << "byte " << i;
+    EXPECT_EQ(ErrorReasonOf(decoded.status()), "INVALID_PAGE_TOKEN");
+  }
+  // A cursor of one's own choosing, appended to a valid token.
+  EXPECT_FALSE(DecodePageToken(absl::WebSafeBase64Escape(raw + "x"), "groups", key).ok());
 }
 
 }  // namespace

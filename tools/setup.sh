@@ -9,6 +9,9 @@ APT_PACKAGES=(
   libgrpc++-dev libabsl-dev libcurl4-openssl-dev nlohmann-json3-dev
   libcpp-httplib-dev grpc-proto libgtest-dev libgmock-dev libcli11-dev
   libspdlog-dev
+  # fleet state (server/state): hiredis 0.14; tests run a real redis-server
+  # and nginx (gRPC load balancing in front of replicas)
+  libhiredis-dev redis-server nginx
   # google/rpc/*.proto (with ErrorInfo) are copied from here: no Debian package
   # ships them for C++, and libgoogle-common-protos-java's copy predates ErrorInfo
   golang-github-gogo-googleapis-dev

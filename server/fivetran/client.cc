@@ -190,6 +190,14 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
         done_(std::move(done)) {}
 
   void SendAttempt() {
+    if (budget_ != nullptr && budget_->fleet() != nullptr) {
+      // What other replicas learned first (a 429 of theirs stops this too).
+      return budget_->fleet()->Refresh([self = shared_from_this()] { self->SendChecked(); });
+    }
+    SendChecked();
+  }
+
+  void SendChecked() {
     if (budget_ != nullptr) {
       // An earlier 429 asked everyone to wait: do not spend a request on
       // learning it again.
@@ -324,11 +332,14 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
   void RecordBudget(const HttpResponse& response) {
     const absl::Time now = absl::Now();
     budget_->Observe(response.rate_limit, response.rate_limit_remaining, now);
+    bool blocked = false;
     if (response.status == 429) {
       if (std::optional<absl::Duration> wait = ParseRetryAfter(response.retry_after, now)) {
         budget_->BlockUntil(now + *wait);
+        blocked = true;
       }
     }
+    if (budget_->fleet() != nullptr) budget_->fleet()->Publish(budget_->View(), blocked);
   }
 
   // Ends the call without sending: RESOURCE_EXHAUSTED, nothing was sent.

@@ -12,6 +12,8 @@
 #ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_RATE_BUDGET_H_
 #define FIVETRAN_GATEWAY_SERVER_FIVETRAN_RATE_BUDGET_H_
 
+#include <functional>
+#include <memory>
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
@@ -30,6 +32,19 @@ struct RateBudgetView {
   bool below_reserve = false;
 };
 
+// The same credential set's budget as other gateway replicas see it
+// (--state_store; implemented in server/shared_budget.h). Optional.
+class FleetBudgetLink {
+ public:
+  virtual ~FleetBudgetLink() = default;
+  // Before a request is sent: brings what the fleet learned into this
+  // budget, then calls `then` (exactly once, on any thread, possibly inside
+  // this call). When the fleet cannot be asked, `then` runs all the same.
+  virtual void Refresh(std::function<void()> then) = 0;
+  // A 429 (`blocked_until`) or rate-limit headers learned by this replica.
+  virtual void Publish(const RateBudgetView& view, bool blocked_changed) = 0;
+};
+
 class RateBudget {
  public:
   // `reserve` is the share of the limit kept for interactive calls (0.05 =
@@ -46,10 +61,15 @@ class RateBudget {
   bool BelowReserve() const;
   RateBudgetView View() const;
 
+  // Shares the budget with the fleet; set once, before any call.
+  void set_fleet(std::shared_ptr<FleetBudgetLink> fleet) { fleet_ = std::move(fleet); }
+  FleetBudgetLink* fleet() const { return fleet_.get(); }
+
  private:
   bool BelowReserveLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const double reserve_;
+  std::shared_ptr<FleetBudgetLink> fleet_;
   mutable absl::Mutex mu_;
   int limit_ ABSL_GUARDED_BY(mu_) = -1;
   int remaining_ ABSL_GUARDED_BY(mu_) = -1;
