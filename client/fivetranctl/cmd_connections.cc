@@ -185,8 +185,8 @@ int SyncConnection(const Runner& r, const std::string& id, bool force) {
   const std::string stamp = Stamp(now);
   if (!s.ok()) {
     // One timestamped line for cron logs, like the success line.
-    std::cerr << stamp << " sync failed " << what << ": " << DescribeError(s) << std::endl;
-    return ExitCodeFor(s.error_code());
+    std::cerr << stamp << " sync failed " << what << ": " << r.Describe(s) << std::endl;
+    return r.ExitCode(s);
   }
   const OutputFormat format = r.globals().format;
   if (format != OutputFormat::kTable) {
@@ -243,12 +243,12 @@ int WatchEnded(const Runner& r, const std::string& what, v1::SyncOutcome outcome
     std::cerr << NowStamp() << " watch ended without an outcome " << what << std::endl;
     return kExitOther;
   }
-  std::cerr << NowStamp() << " sync wait failed " << what << ": " << DescribeError(s) << std::endl;
+  std::cerr << NowStamp() << " sync wait failed " << what << ": " << r.Describe(s) << std::endl;
   if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return kExitWaitTimeout;
   if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION && IsPausedPrecondition(s)) {
     return kExitPaused;
   }
-  return ExitCodeFor(s.error_code());
+  return r.ExitCode(s);
 }
 
 // WatchConnectionSync: progress lines on stderr, messages on stdout with
