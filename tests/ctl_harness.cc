@@ -29,7 +29,8 @@ constexpr int kTimeoutSeconds = 60;
   for (const char* name :
        {"FIVETRAN_GATEWAY_ADDR", "FIVETRAN_FTP_PASSWORD", "FIVETRAN_GATEWAY_TOKEN",
         "FIVETRAN_GATEWAY_TOKEN_FILE", "FIVETRAN_GATEWAY_CA_FILE", "FIVETRAN_GATEWAY_CERT",
-        "FIVETRAN_GATEWAY_KEY", "COLUMNS"}) {
+        "FIVETRAN_GATEWAY_KEY", "FIVETRAN_GATEWAY_TLS", "FIVETRAN_GATEWAY_SERVER_NAME",
+        "COLUMNS"}) {
     env.emplace(name, "");
   }
   for (const auto& [k, v] : env) {

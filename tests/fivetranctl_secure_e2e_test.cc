@@ -117,6 +117,11 @@ TEST_F(FivetranctlSecureTest, TlsFlagTrustsTheSystemCas) {
   ExpectGroupsOfTheAccount(
       Ctl({"--tls", "--token-file", *read_token_file_, "groups", "list", "--all", "-o", "json"},
           {{"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", server_->cert}}));
+  ExpectGroupsOfTheAccount(Ctl({"groups", "list", "--all", "-o", "json"},
+                               {{"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", server_->cert},
+                                {"FIVETRAN_GATEWAY_TLS", "1"},
+                                {"FIVETRAN_GATEWAY_SERVER_NAME", "localhost"},
+                                {"FIVETRAN_GATEWAY_TOKEN", kReadToken}}));
   Result untrusted = Ctl({"--tls", "--token-file", *read_token_file_, "groups", "list"},
                          {{"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", other_->cert}});
   ExpectOneLineError(untrusted, 13, {"fivetranctl: error: ", "TLS handshake", "verify failed"});

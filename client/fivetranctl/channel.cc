@@ -66,7 +66,10 @@ std::string LastReason(const std::string& message) {
 
 void AddSecurityFlags(CLI::App* app, SecurityFlags* flags) {
   const std::string group = "Security";
-  app->add_flag("--tls", flags->tls, "Use TLS, trusting the system's CAs")->group(group);
+  app->add_flag("--tls", flags->tls,
+                "Use TLS, trusting the system's CAs (default: $FIVETRAN_GATEWAY_TLS, e.g. 1)")
+      ->envname("FIVETRAN_GATEWAY_TLS")
+      ->group(group);
   app->add_option("--ca-file", flags->ca_file,
                   "Use TLS, trusting the CAs in this PEM file (default: $FIVETRAN_GATEWAY_CA_FILE)")
       ->envname("FIVETRAN_GATEWAY_CA_FILE")
@@ -88,7 +91,9 @@ void AddSecurityFlags(CLI::App* app, SecurityFlags* flags) {
       ->type_name("FILE")
       ->group(group);
   app->add_option("--server-name", flags->server_name,
-                  "Name to expect in the gateway's certificate (default: the host of --server)")
+                  "Name to expect in the gateway's certificate (default: "
+                  "$FIVETRAN_GATEWAY_SERVER_NAME, else the host of --server)")
+      ->envname("FIVETRAN_GATEWAY_SERVER_NAME")
       ->type_name("NAME")
       ->group(group);
   // Hidden: a token on the command line is readable by every user of the machine (ps, shell

@@ -63,6 +63,7 @@ Environment:
   FIVETRAN_GATEWAY_TOKEN_FILE  file holding the token (when neither of the above is given)
   FIVETRAN_GATEWAY_CA_FILE     default of --ca-file
   FIVETRAN_GATEWAY_CERT, FIVETRAN_GATEWAY_KEY  defaults of --cert and --key
+  FIVETRAN_GATEWAY_TLS=1, FIVETRAN_GATEWAY_SERVER_NAME  defaults of --tls and --server-name
   FIVETRAN_FTP_PASSWORD        FTP password for create-ftp (when --password-file is not given)
   GRPC_VERBOSITY               set (e.g. to debug) to see gRPC's own log lines
 
