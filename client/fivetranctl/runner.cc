@@ -26,9 +26,12 @@ void AddGlobalFlags(CLI::App* app, Globals* g) {
   app->add_option("--timeout", g->timeout, "Deadline of each RPC, e.g. 30s, 500ms, 2m")
       ->capture_default_str()
       ->type_name("DURATION");
-  app->add_option("--output,-o", g->output, "Output format")
+  app->add_option("--output,-o", g->output,
+                  "Output format: table (fits the terminal), wide (a table of every column), "
+                  "json, jsonl")
       ->capture_default_str()
-      ->transform(CLI::IsMember({"table", "json", "jsonl"}, CLI::ignore_case));
+      ->transform(CLI::IsMember({"table", "wide", "json", "jsonl"}, CLI::ignore_case));
+  app->add_flag("--no-headers", g->no_headers, "Tables without their header line");
   app->add_flag("--quiet,-q", g->quiet, "Only data and errors: no notes on stderr");
   AddSecurityFlags(app, &g->security_flags);
 }
@@ -39,6 +42,7 @@ void ResolveGlobals(const CLI::App& app, Globals* g) {
   g->format = g->output == "json"    ? OutputFormat::kJson
               : g->output == "jsonl" ? OutputFormat::kJsonl
                                      : OutputFormat::kTable;
+  g->table = TableOptions{StdoutTerminalWidth(), !g->no_headers, g->output == "wide"};
   if (g->server.empty()) throw UsageError("--server: empty address");
   g->security = ResolveSecurity(app, g->security_flags);
 }

@@ -32,16 +32,18 @@ struct Globals {
   std::string timeout = "30s";
   std::string output = "table";
   bool quiet = false;
+  bool no_headers = false;
   SecurityFlags security_flags;
   // Set by ResolveGlobals.
   Security security;
   absl::Duration deadline;
-  bool timeout_given = false;  // --timeout was on the command line.
-  OutputFormat format = OutputFormat::kTable;
+  bool timeout_given = false;                  // --timeout was on the command line.
+  OutputFormat format = OutputFormat::kTable;  // also for -o wide
+  TableOptions table;  // the terminal's width (0: not a terminal), headers, wide
 };
 
 // Adds --server (default $FIVETRAN_GATEWAY_ADDR, else 127.0.0.1:50051), --timeout, --output,
-// --quiet and the security flags (channel.h) to `app`, bound to `g`.
+// --no-headers, --quiet and the security flags (channel.h) to `app`, bound to `g`.
 void AddGlobalFlags(CLI::App* app, Globals* g);
 
 // After parsing: the deadline, the output format, TLS and the token. Throws UsageError for an
@@ -111,7 +113,7 @@ int Runner::List(
     const std::function<grpc::Status(grpc::ClientContext*, const std::string&, Response*)>& call,
     const std::function<const google::protobuf::RepeatedPtrField<Item>&(const Response&)>& items,
     const std::function<std::vector<std::string>(const Item&)>& row) const {
-  TableWriter table(std::cout, columns);
+  TableWriter table(std::cout, columns, g_.table);
   std::string token = paging.page_token;
   std::set<std::string> seen_tokens;
   bool first_item = true;

@@ -1,0 +1,169 @@
+// End-to-end: fivetranctl as people use it, against the emulator-backed gateway. Tables never
+// cut anything when stdout is not a terminal and fit the terminal when it is (checked under a
+// pseudo-terminal); -o wide and --no-headers; shell completion generated from the command tree;
+// the live status line of `connections sync --wait` on a terminal, plain lines elsewhere.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/ctl_harness.h"
+#include "tests/harness.h"
+
+namespace fivetran_gateway::testing {
+namespace {
+
+using nlohmann::json;
+
+// Terminal output as lines: \r\n line ends, and the \r and erase-line (ESC [ K) of a status line
+// redrawn in place, split into what was drawn each time.
+std::vector<std::string> TerminalLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::string line;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 3, "\x1b[K") == 0) {
+      i += 2;
+      continue;
+    }
+    const char c = text[i];
+    if (c == '\r' || c == '\n') {
+      if (!line.empty()) lines.push_back(line);
+      line.clear();
+    } else {
+      line += c;
+    }
+  }
+  if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
+// The cells of a table line (columns are separated by two or more spaces).
+std::vector<std::string> Cells(const std::string& line) {
+  std::vector<std::string> cells;
+  size_t i = 0;
+  while (i < line.size()) {
+    size_t end = line.find("  ", i);
+    if (end == std::string::npos) end = line.size();
+    cells.push_back(line.substr(i, end - i));
+    i = line.find_first_not_of(' ', end);
+    if (i == std::string::npos) break;
+  }
+  return cells;
+}
+
+class FivetranctlTerminalTest : public StackTest {
+ protected:
+  static void SetUpTestSuite() {
+    StartStack({"--sync_duration=1500ms"}, {"--sync_poll_min_interval=100ms"});
+  }
+
+  static std::vector<std::string> WithServer(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", gateway_->address()});
+    return args;
+  }
+  static Result Ctl(const std::vector<std::string>& args) { return RunCtl(WithServer(args)); }
+  static Result CtlInTerminal(const std::vector<std::string>& args, int columns) {
+    return RunCtlInTerminal(WithServer(args), columns);
+  }
+};
+
+TEST_F(FivetranctlTerminalTest, TablesNeverCutIdsEmailsOrNamesWhenNotATerminal) {
+  std::vector<json> users = emulator_->ListAll("/v1/users");
+  ASSERT_FALSE(users.empty());
+  Result r = Ctl({"users", "list", "--all"});
+  ASSERT_EQ(r.code, 0) << Describe(r);
+  EXPECT_EQ(r.out.find('~'), std::string::npos) << "a cell was cut:\n" << r.out.substr(0, 2000);
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), users.size() + 1);
+  std::map<std::string, std::vector<std::string>> rows;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::vector<std::string> cells = Cells(lines[i]);
+    ASSERT_GE(cells.size(), 3u) << lines[i];
+    rows[cells[0]] = cells;
+  }
+  size_t longest = 0;
+  for (const json& u : users) {
+    const std::string id = u["id"];
+    ASSERT_EQ(rows.count(id), 1u) << id;
+    EXPECT_EQ(rows[id][1], u["email"].get<std::string>());
+    std::string name = u.value("given_name", "");
+    if (u.contains("family_name") && u["family_name"].is_string()) {
+      name += (name.empty() ? "" : " ") + u["family_name"].get<std::string>();
+    }
+    if (!name.empty()) EXPECT_EQ(rows[id][2], name) << id;
+    longest = std::max(longest, lines[0].size());
+  }
+  for (const std::string& line : lines) longest = std::max(longest, line.size());
+  EXPECT_GT(longest, 80u) << "the data fits 80 columns: this test shows nothing";
+}
+
+TEST_F(FivetranctlTerminalTest, TablesFitTheTerminalAndKeepIdsWhole) {
+  std::vector<json> users = emulator_->ListAll("/v1/users?limit=20");
+  for (int columns : {60, 72}) {
+    SCOPED_TRACE(columns);
+    Result r = CtlInTerminal({"users", "list", "--page-size", "20", "-q"}, columns);
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::vector<std::string> lines = TerminalLines(r.out);
+    ASSERT_EQ(lines.size(), 21u) << r.out;
+    for (const std::string& line : lines) {
+      EXPECT_LE(line.size(), static_cast<size_t>(columns)) << line;
+    }
+    EXPECT_NE(r.out.find('~'), std::string::npos) << "nothing was cut to fit:\n" << r.out;
+    for (size_t i = 1; i < lines.size(); ++i) {
+      const std::string id = Cells(lines[i])[0];
+      EXPECT_TRUE(
+          std::any_of(users.begin(), users.end(), [&](const json& u) { return u["id"] == id; }))
+          << "not a whole id: " << id;
+    }
+  }
+  // A wide terminal cuts nothing.
+  Result wide = CtlInTerminal({"users", "list", "--page-size", "20", "-q"}, 250);
+  ASSERT_EQ(wide.code, 0) << wide.out;
+  EXPECT_EQ(wide.out.find('~'), std::string::npos) << wide.out;
+}
+
+TEST_F(FivetranctlTerminalTest, WideShowsEveryColumnAndNoHeadersDropsTheHeader) {
+  std::vector<json> expected = emulator_->ListAll("/v1/groups/projected_sickle/connections");
+  ASSERT_FALSE(expected.empty());
+  Result normal = Ctl({"groups", "connections", "projected_sickle"});
+  ASSERT_EQ(normal.code, 0) << Describe(normal);
+  const std::vector<std::string> normal_header = Cells(Lines(normal.out)[0]);
+  EXPECT_EQ(normal_header, (std::vector<std::string>{"ID", "SCHEMA", "SERVICE", "STATE",
+                                                     "LAST SUCCESS", "LAST FAILURE"}));
+
+  Result wide = Ctl({"groups", "connections", "projected_sickle", "-o", "wide"});
+  ASSERT_EQ(wide.code, 0) << Describe(wide);
+  std::vector<std::string> lines = Lines(wide.out);
+  ASSERT_EQ(lines.size(), expected.size() + 1);
+  const std::vector<std::string> header = Cells(lines[0]);
+  EXPECT_EQ(header,
+            (std::vector<std::string>{"ID", "GROUP", "SCHEMA", "SERVICE", "STATE", "PAUSED",
+                                      "SCHEDULE", "LAST SUCCESS", "LAST FAILURE", "CREATED"}));
+  for (size_t i = 0; i < expected.size(); ++i) {
+    std::vector<std::string> cells = Cells(lines[i + 1]);
+    ASSERT_EQ(cells.size(), header.size()) << lines[i + 1];
+    EXPECT_EQ(cells[0], expected[i]["id"].get<std::string>());
+    EXPECT_EQ(cells[1], "projected_sickle");
+    EXPECT_EQ(cells[2], expected[i]["schema"].get<std::string>());
+    const json paused = expected[i].value("paused", json());
+    if (paused.is_boolean()) EXPECT_EQ(cells[5], paused.get<bool>() ? "yes" : "no");
+  }
+
+  Result bare = Ctl({"--no-headers", "groups", "list", "--all"});
+  ASSERT_EQ(bare.code, 0) << Describe(bare);
+  std::vector<json> groups = emulator_->ListAll("/v1/groups");
+  std::vector<std::string> rows = Lines(bare.out);
+  ASSERT_EQ(rows.size(), groups.size());
+  for (size_t i = 0; i < groups.size(); ++i) {
+    EXPECT_EQ(Cells(rows[i])[0], groups[i]["id"].get<std::string>());
+  }
+}
+
+}  // namespace
+}  // namespace fivetran_gateway::testing
