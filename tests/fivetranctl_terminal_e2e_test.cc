@@ -57,6 +57,32 @@ std::vector<std::string> Cells(const std::string& line) {
   return cells;
 }
 
+// Output of a shell command.
+std::string Shell(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return out;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, p)) > 0) out.append(buffer, n);
+  pclose(p);
+  return out;
+}
+
+// What bash completes for the words of a command line (the last one is completed), with the
+// script that `fivetranctl completion bash` printed into `script`.
+std::string Complete(const std::string& script, const std::vector<std::string>& words) {
+  std::string array;
+  for (const std::string& w : words) array += " '" + w + "'";
+  const std::string file =
+      WriteTemp("complete.sh", "source '" + script + "'\nCOMP_WORDS=(" + array +
+                                   ")\nCOMP_CWORD=" + std::to_string(words.size() - 1) +
+                                   "\n_fivetranctl\necho \"${COMPREPLY[*]}\"\n");
+  std::string out = Shell("bash '" + file + "' 2>&1");
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
 class FivetranctlTerminalTest : public StackTest {
  protected:
   static void SetUpTestSuite() {
@@ -163,6 +189,41 @@ TEST_F(FivetranctlTerminalTest, WideShowsEveryColumnAndNoHeadersDropsTheHeader) 
   for (size_t i = 0; i < groups.size(); ++i) {
     EXPECT_EQ(Cells(rows[i])[0], groups[i]["id"].get<std::string>());
   }
+}
+
+TEST_F(FivetranctlTerminalTest, BashCompletionFromTheCommandTree) {
+  Result r = RunCtl({"completion", "bash"});
+  ASSERT_EQ(r.code, 0) << Describe(r);
+  const std::string script = WriteTemp("fivetranctl.bash", r.out);
+  EXPECT_EQ(std::system(("bash -n '" + script + "'").c_str()), 0) << "bash -n refused:\n" << r.out;
+  EXPECT_NE(r.out.find("complete -F _fivetranctl fivetranctl"), std::string::npos);
+
+  EXPECT_EQ(Complete(script, {"fivetranctl", "conn"}), "connections connectors");
+  EXPECT_EQ(Complete(script, {"fivetranctl", "connectors", "sy"}), "sync");
+  EXPECT_EQ(Complete(script, {"fivetranctl", "groups", "l"}), "list");
+  // The value of an option is skipped when finding the subcommand.
+  EXPECT_EQ(Complete(script, {"fivetranctl", "--server", "gw:50051", "users", "l"}), "list");
+  EXPECT_EQ(Complete(script, {"fivetranctl", "--server", "connections", "groups", "c"}),
+            "connections");
+  EXPECT_EQ(Complete(script, {"fivetranctl", "connections", "sync", "decent_dropsy", "--w"}),
+            "--wait");
+  // Global flags after a subcommand; an enum option's choices; the shells of completion.
+  EXPECT_EQ(Complete(script, {"fivetranctl", "users", "list", "--no-h"}), "--no-headers");
+  EXPECT_EQ(Complete(script, {"fivetranctl", "-o", ""}), "table wide json jsonl");
+  EXPECT_EQ(Complete(script, {"fivetranctl", "completion", "z"}), "zsh");
+  // FILE options complete file names.
+  EXPECT_EQ(Complete(script, {"fivetranctl", "--ca-file", script.substr(0, script.size() - 2)}),
+            script);
+
+  Result zsh = RunCtl({"completion", "zsh"});
+  ASSERT_EQ(zsh.code, 0) << Describe(zsh);
+  EXPECT_NE(zsh.out.find("bashcompinit"), std::string::npos);
+  EXPECT_NE(zsh.out.find(r.out), std::string::npos)
+      << "zsh's script is not bash's behind bashcompinit";
+
+  Result bad = RunCtl({"completion", "fish"});
+  EXPECT_EQ(bad.code, 2) << Describe(bad);
+  EXPECT_EQ(Lines(bad.err).size(), 1u) << bad.err;
 }
 
 }  // namespace

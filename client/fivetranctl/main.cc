@@ -20,6 +20,7 @@
 #include "client/fivetranctl/cmd_connections.h"
 #include "client/fivetranctl/cmd_groups.h"
 #include "client/fivetranctl/cmd_users.h"
+#include "client/fivetranctl/completion.h"
 #include "client/fivetranctl/errors.h"
 #include "client/fivetranctl/input.h"
 #include "client/fivetranctl/runner.h"
@@ -46,6 +47,13 @@ constexpr char kExitCodes[] = R"(Exit codes:
      TLS on one side only (e.g. no --tls/--ca-file for a gateway that serves TLS)
 )";
 
+constexpr char kCompletionFooter[] = R"(
+Examples:
+  source <(fivetranctl completion bash)     # in ~/.bashrc
+  source <(fivetranctl completion zsh)      # in ~/.zshrc, after compinit
+  fivetranctl completion bash >/etc/bash_completion.d/fivetranctl
+)";
+
 constexpr char kMainFooter[] = R"(
 Examples:
   fivetranctl connections get decent_dropsy
@@ -53,6 +61,7 @@ Examples:
   fivetranctl groups connections amber_fjord --all --output jsonl
   fivetranctl users list --suspended --output json
   fivetranctl help connections create-ftp
+  source <(fivetranctl completion bash)
 
   fivetranctl --server gw.example:50051 --ca-file ca.crt --token-file ~/.fivetran-gateway-token \
       groups list
@@ -93,6 +102,12 @@ int Main(int argc, char** argv) {
       AddUsersCommand(&app),
   };
   CLI::App* help = app.add_subcommand("help", "Show the help of a command: help [COMMAND...]");
+  std::string shell;
+  CLI::App* completion = app.add_subcommand("completion", "Print a shell completion script");
+  completion->add_option("SHELL", shell, "bash or zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  completion->footer(kCompletionFooter);
 
   // `help COMMAND...` is `COMMAND... --help` (CLI11 would take the words for subcommands).
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -113,6 +128,10 @@ int Main(int argc, char** argv) {
   try {
     if (help->parsed()) {
       std::cout << app.help();
+      return kExitOk;
+    }
+    if (completion->parsed()) {
+      std::cout << (shell == "zsh" ? ZshCompletion(app) : BashCompletion(app));
       return kExitOk;
     }
     ResolveGlobals(app, &g);
