@@ -191,6 +191,54 @@ TEST_F(FivetranctlTerminalTest, WideShowsEveryColumnAndNoHeadersDropsTheHeader) 
   }
 }
 
+TEST_F(FivetranctlTerminalTest, SyncWaitShowsALiveStatusLineOnATerminal) {
+  // The emulator's syncs take 1.5 s: the line is drawn, then redrawn by the one-second tick.
+  Result r = CtlInTerminal(
+      {"connections", "sync", "decent_dropsy", "--wait", "--poll-interval", "100ms"}, 100);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\r\x1b[K"), std::string::npos) << "no line redrawn in place:\n" << r.out;
+  std::vector<std::string> statuses;
+  for (const std::string& line : TerminalLines(r.out)) {
+    if (line.find(" elapsed ") != std::string::npos) statuses.push_back(line);
+  }
+  ASSERT_GE(statuses.size(), 2u) << r.out;
+  for (const std::string& status : statuses) {
+    EXPECT_EQ(status.rfind("connection=decent_dropsy sync_state=", 0), 0u) << status;
+    EXPECT_LT(status.size(), 100u) << status;
+  }
+  // The time runs on: 0s first, then at least 1s, never going back.
+  int previous = -1;
+  for (const std::string& status : statuses) {
+    const int elapsed = std::atoi(status.c_str() + status.find(" elapsed ") + 9);
+    EXPECT_GE(elapsed, previous) << status;
+    previous = elapsed;
+  }
+  EXPECT_GE(previous, 1) << statuses.back();
+  std::vector<std::string> lines = TerminalLines(r.out);
+  EXPECT_NE(lines.back().find("sync succeeded connection=decent_dropsy"), std::string::npos)
+      << lines.back();
+  // The redraws leave no line of their own: what stays on screen is the trigger and the outcome.
+  EXPECT_EQ(r.out.find("Z connection=decent_dropsy sync_state="), std::string::npos) << r.out;
+}
+
+TEST_F(FivetranctlTerminalTest, SyncWaitPrintsPlainLinesWhenNotATerminal) {
+  Result r = Ctl({"connections", "sync", "decent_dropsy", "--wait", "--poll-interval", "100ms"});
+  ASSERT_EQ(r.code, 0) << Describe(r);
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  std::vector<std::string> lines = Lines(r.err);
+  ASSERT_GE(lines.size(), 3u) << r.err;
+  int states = 0;
+  for (const std::string& line : lines) {
+    // Every line starts with its UTC time stamp, e.g. 2026-11-29T14:00:00Z.
+    EXPECT_EQ(line.size() > 20 ? line[19] : ' ', 'Z') << line;
+    states += line.find(" connection=decent_dropsy sync_state=") != std::string::npos;
+  }
+  EXPECT_GE(states, 1) << r.err;
+  EXPECT_NE(lines.back().find("sync succeeded connection=decent_dropsy"), std::string::npos)
+      << r.err;
+}
+
 TEST_F(FivetranctlTerminalTest, BashCompletionFromTheCommandTree) {
   Result r = RunCtl({"completion", "bash"});
   ASSERT_EQ(r.code, 0) << Describe(r);

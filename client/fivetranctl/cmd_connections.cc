@@ -16,6 +16,7 @@
 #include "client/fivetranctl/flags.h"
 #include "client/fivetranctl/ftp_config.h"
 #include "client/fivetranctl/input.h"
+#include "client/fivetranctl/live_status.h"
 #include "client/fivetranctl/output.h"
 #include "fivetran/gateway/v1/connection_service.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
@@ -273,6 +274,9 @@ int WatchConnectionSync(const Runner& r, const std::string& id, bool trigger, bo
   v1::SyncOutcome outcome = v1::SYNC_OUTCOME_UNSPECIFIED;
   bool trigger_required = false;
   bool announced = false;
+  // On a terminal: one status line redrawn in place; elsewhere (and with --output jsonl, whose
+  // lines go to the same terminal) one line per update.
+  LiveStatus live(!r.globals().quiet && format != OutputFormat::kJsonl, what);
   while (reader->Read(&message)) {
     if (format == OutputFormat::kJsonl ||
         (format == OutputFormat::kJson && message.outcome() != v1::SYNC_OUTCOME_UNSPECIFIED)) {
@@ -289,15 +293,20 @@ int WatchConnectionSync(const Runner& r, const std::string& id, bool trigger, bo
     const v1::SyncObservation& o = message.observation();
     std::string state = o.sync_state_raw().empty() ? "unknown" : o.sync_state_raw();
     if (message.outcome() == v1::SYNC_OUTCOME_UNSPECIFIED) {
-      r.Note(
-          absl::StrCat(NowStamp(), " ", what, " sync_state=", state,
-                       o.has_is_historical_sync() && o.is_historical_sync() ? " historical" : ""));
+      const std::string historical =
+          o.has_is_historical_sync() && o.is_historical_sync() ? " historical" : "";
+      if (live.active()) {
+        live.Set(state + historical);
+      } else {
+        r.Note(absl::StrCat(NowStamp(), " ", what, " sync_state=", state, historical));
+      }
       continue;
     }
     outcome = message.outcome();
     trigger_required = message.trigger_required();
   }
   grpc::Status s = reader->Finish();
+  live.Stop();
   return WatchEnded(r, what, outcome, trigger_required, message.observation(), s);
 }
 
