@@ -235,6 +235,23 @@ TEST_F(FivetranctlSecureTest, ATokenIsNeverACommandLineValueAndNeverPrinted) {
   EXPECT_TRUE(emulator_->Requests().empty()) << "a refused command reached Fivetran";
 }
 
+TEST_F(FivetranctlSecureTest, ATokenWithoutTlsToANonLoopbackAddressIsWarnedAbout) {
+  // 192.0.2.0/24 is reserved for documentation: nothing answers, the call fails either way.
+  Result r = RunCtl({"--server", "192.0.2.1:50051", "--timeout", "300ms", "--token-file",
+                     *read_token_file_, "groups", "list"});
+  EXPECT_EQ(r.code, 6) << Describe(r);
+  EXPECT_NE(r.err.find("fivetranctl: warning: the token goes to 192.0.2.1:50051 without TLS"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find(kReadToken), std::string::npos) << r.err;
+  // Loopback, TLS, or --quiet: no warning.
+  Result quiet = RunCtl({"--server", "192.0.2.1:50051", "--timeout", "300ms", "--token-file",
+                         *read_token_file_, "--quiet", "groups", "list"});
+  EXPECT_EQ(quiet.err.find("warning"), std::string::npos) << quiet.err;
+  Result loopback = Ctl({"--token-file", *read_token_file_, "groups", "list"});
+  EXPECT_EQ(loopback.err.find("warning"), std::string::npos) << loopback.err;
+}
+
 TEST_F(FivetranctlSecureTest, HelpDocumentsTheSecurityFlagsAndExitCode13) {
   Result r = RunCtl({"--help"});
   ASSERT_EQ(r.code, 0) << Describe(r);
