@@ -113,21 +113,17 @@ TEST_F(FivetranctlSecureTest, TokenAndCaFromTheEnvironment) {
 
 TEST_F(FivetranctlSecureTest, TlsFlagTrustsTheSystemCas) {
   // gRPC's system roots come from this file when it is set: the server's certificate stands in
-  // for a CA the system trusts. Debian's gRPC 1.51 never frees the root store it loads for
-  // system roots (904 bytes from libcrypto, reported by LeakSanitizer in the ASan run), so leak
-  // detection is off for these fivetranctl processes only.
-  ExpectGroupsOfTheAccount(Ctl(
-      {"--tls", "--token-file", *read_token_file_, "groups", "list", "--all", "-o", "json"},
-      {{"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", server_->cert}, {"ASAN_OPTIONS", "detect_leaks=0"}}));
+  // for a CA the system trusts.
+  ExpectGroupsOfTheAccount(
+      Ctl({"--tls", "--token-file", *read_token_file_, "groups", "list", "--all", "-o", "json"},
+          {{"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", server_->cert}}));
   ExpectGroupsOfTheAccount(Ctl({"groups", "list", "--all", "-o", "json"},
                                {{"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", server_->cert},
-                                {"ASAN_OPTIONS", "detect_leaks=0"},
                                 {"FIVETRAN_GATEWAY_TLS", "1"},
                                 {"FIVETRAN_GATEWAY_SERVER_NAME", "localhost"},
                                 {"FIVETRAN_GATEWAY_TOKEN", kReadToken}}));
-  Result untrusted =
-      Ctl({"--tls", "--token-file", *read_token_file_, "groups", "list"},
-          {{"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", other_->cert}, {"ASAN_OPTIONS", "detect_leaks=0"}});
+  Result untrusted = Ctl({"--tls", "--token-file", *read_token_file_, "groups", "list"},
+                         {{"GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", other_->cert}});
   ExpectOneLineError(untrusted, 13, {"fivetranctl: error: ", "TLS handshake", "verify failed"});
 }
 
