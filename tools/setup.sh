@@ -25,6 +25,9 @@ APT_PACKAGES=(
   golang-go golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev
   golang-google-protobuf-dev golang-google-genproto-dev protoc-gen-go
   protoc-gen-go-grpc curl
+  # installable client packages (tools/package_clients.sh): the wheel is built
+  # without PyPI and installed into a venv in tests/clients/package_test.sh
+  python3-pip python3-setuptools python3-wheel python3-venv
 )
 # Node.js client and buf: Debian's nodejs/npm unless a node with npm is there.
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
@@ -54,7 +57,8 @@ if ! grep -q "message ErrorInfo" "$GOOGLEAPIS_DIR/google/rpc/error_details.proto
   done
 fi
 # npm packages (@grpc/grpc-js, @grpc/proto-loader, protobufjs for the Node
-# client; @bufbuild/buf for buf lint/breaking/curl), from client/node's
+# client; @bufbuild/buf for buf lint/breaking/curl; typescript for the npm
+# package's declarations), from client/node's
 # lockfile. Skipped while node_modules matches package.json + package-lock.json.
 NODE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/client/node"
 npm_want="$(cat "$NODE_DIR/package.json" "$NODE_DIR/package-lock.json" | sha256sum | cut -d' ' -f1)"

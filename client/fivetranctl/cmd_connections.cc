@@ -16,6 +16,7 @@
 #include "client/fivetranctl/flags.h"
 #include "client/fivetranctl/ftp_config.h"
 #include "client/fivetranctl/input.h"
+#include "client/fivetranctl/live_status.h"
 #include "client/fivetranctl/output.h"
 #include "fivetran/gateway/v1/connection_service.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
@@ -185,8 +186,8 @@ int SyncConnection(const Runner& r, const std::string& id, bool force) {
   const std::string stamp = Stamp(now);
   if (!s.ok()) {
     // One timestamped line for cron logs, like the success line.
-    std::cerr << stamp << " sync failed " << what << ": " << DescribeError(s) << std::endl;
-    return ExitCodeFor(s.error_code());
+    std::cerr << stamp << " sync failed " << what << ": " << r.Describe(s) << std::endl;
+    return r.ExitCode(s);
   }
   const OutputFormat format = r.globals().format;
   if (format != OutputFormat::kTable) {
@@ -243,12 +244,12 @@ int WatchEnded(const Runner& r, const std::string& what, v1::SyncOutcome outcome
     std::cerr << NowStamp() << " watch ended without an outcome " << what << std::endl;
     return kExitOther;
   }
-  std::cerr << NowStamp() << " sync wait failed " << what << ": " << DescribeError(s) << std::endl;
+  std::cerr << NowStamp() << " sync wait failed " << what << ": " << r.Describe(s) << std::endl;
   if (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return kExitWaitTimeout;
   if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION && IsPausedPrecondition(s)) {
     return kExitPaused;
   }
-  return ExitCodeFor(s.error_code());
+  return r.ExitCode(s);
 }
 
 // WatchConnectionSync: progress lines on stderr, messages on stdout with
@@ -273,6 +274,9 @@ int WatchConnectionSync(const Runner& r, const std::string& id, bool trigger, bo
   v1::SyncOutcome outcome = v1::SYNC_OUTCOME_UNSPECIFIED;
   bool trigger_required = false;
   bool announced = false;
+  // On a terminal: one status line redrawn in place; elsewhere (and with --output jsonl, whose
+  // lines go to the same terminal) one line per update.
+  LiveStatus live(!r.globals().quiet && format != OutputFormat::kJsonl, what);
   while (reader->Read(&message)) {
     if (format == OutputFormat::kJsonl ||
         (format == OutputFormat::kJson && message.outcome() != v1::SYNC_OUTCOME_UNSPECIFIED)) {
@@ -289,15 +293,20 @@ int WatchConnectionSync(const Runner& r, const std::string& id, bool trigger, bo
     const v1::SyncObservation& o = message.observation();
     std::string state = o.sync_state_raw().empty() ? "unknown" : o.sync_state_raw();
     if (message.outcome() == v1::SYNC_OUTCOME_UNSPECIFIED) {
-      r.Note(
-          absl::StrCat(NowStamp(), " ", what, " sync_state=", state,
-                       o.has_is_historical_sync() && o.is_historical_sync() ? " historical" : ""));
+      const std::string historical =
+          o.has_is_historical_sync() && o.is_historical_sync() ? " historical" : "";
+      if (live.active()) {
+        live.Set(state + historical);
+      } else {
+        r.Note(absl::StrCat(NowStamp(), " ", what, " sync_state=", state, historical));
+      }
       continue;
     }
     outcome = message.outcome();
     trigger_required = message.trigger_required();
   }
   grpc::Status s = reader->Finish();
+  live.Stop();
   return WatchEnded(r, what, outcome, trigger_required, message.observation(), s);
 }
 

@@ -24,6 +24,7 @@ using ::testing::HasSubstr;
 // The command line of fivetranctl, as main.cc wires it.
 struct Cli {
   Cli() {
+    app.fallthrough();
     AddGlobalFlags(&app, &g);
     commands.push_back(AddConnectionsCommand(&app));
     commands.push_back(AddGroupsCommand(&app));
@@ -79,6 +80,45 @@ TEST(Globals, TimeoutAndServerAreChecked) {
   given.Parse({"--timeout", "2m", "groups", "list"});
   EXPECT_TRUE(given.g.timeout_given);
   EXPECT_EQ(given.g.deadline, absl::Minutes(2));
+}
+
+TEST(Globals, WideAndNoHeadersAreTableOptions) {
+  Cli cli;
+  cli.Parse({"-o", "wide", "--no-headers", "users", "list"});
+  EXPECT_EQ(cli.g.format, OutputFormat::kTable);
+  EXPECT_TRUE(cli.g.table.wide);
+  EXPECT_FALSE(cli.g.table.headers);
+  EXPECT_EQ(cli.g.table.width, 0u);  // stdout is not a terminal under the test runner
+  Cli plain;
+  plain.Parse({"users", "list"});
+  EXPECT_FALSE(plain.g.table.wide);
+  EXPECT_TRUE(plain.g.table.headers);
+}
+
+TEST(Globals, SecurityFlagsResolveBeforeAnythingIsSent) {
+  Cli none;
+  none.Parse({"groups", "list"});
+  EXPECT_FALSE(none.g.security.tls);
+  EXPECT_TRUE(none.g.security.token.empty());
+  Cli tls;
+  tls.Parse({"--tls", "--server-name", "gw.example", "groups", "list"});
+  EXPECT_TRUE(tls.g.security.tls);
+  EXPECT_TRUE(tls.g.security.pem_roots.empty());  // the system's CAs
+  EXPECT_EQ(tls.g.security.server_name, "gw.example");
+  Cli key_only;
+  EXPECT_THAT(
+      [&] {
+        key_only.Parse({"--key", "k.pem", "groups", "list"});
+      },
+      ::testing::ThrowsMessage<UsageError>(HasSubstr("--cert and --key go together")));
+  Cli trap;
+  EXPECT_THAT(
+      [&] {
+        trap.Parse({"groups", "list", "--token", "tok-secret-value-123"});
+      },
+      ::testing::ThrowsMessage<UsageError>(
+          ::testing::AllOf(HasSubstr("never a command-line value"),
+                           ::testing::Not(HasSubstr("tok-secret-value-123")))));
 }
 
 TEST(Connections, PollIntervalGoesWithWait) {

@@ -114,6 +114,7 @@ std::string DescribeError(const grpc::Status& status) {
         meta("http_status");
         meta("field");
         meta("outcome");
+        meta("required_scope");
         if (!info.reason().empty()) facts.push_back(absl::StrCat("reason=", info.reason()));
       } else if (any.Is<google::rpc::RetryInfo>()) {
         google::rpc::RetryInfo retry;

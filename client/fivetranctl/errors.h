@@ -24,6 +24,8 @@ enum ExitCode : int {
   kExitRescheduled = 10,  // Rescheduled (waiting for source quota).
   kExitPaused = 11,       // The connection is paused (also when refused before triggering).
   kExitWaitTimeout = 12,  // --timeout ran out before the sync ended.
+  // No connection could be set up: the TLS handshake failed, or TLS on one side only.
+  kExitTls = 13,
 };
 
 // The exit code for a failed RPC.

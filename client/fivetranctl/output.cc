@@ -1,10 +1,15 @@
 #include "client/fivetranctl/output.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -46,42 +51,85 @@ std::string LongTime(const google::protobuf::Timestamp& ts, bool has) {
 // ---------------------------------------------------------------------------------------------
 // TableWriter.
 
-TableWriter::TableWriter(std::ostream& out, std::vector<Column> columns, size_t width)
-    : out_(out), columns_(std::move(columns)), width_(width) {}
-
-void TableWriter::AddRow(std::vector<std::string> cells) {
-  cells.resize(columns_.size());
-  for (std::string& cell : cells) {
-    cell = OneLine(cell);
-    if (cell.empty()) cell = "-";
-  }
-  pending_.push_back(std::move(cells));
+size_t StdoutTerminalWidth() {
+  if (!isatty(STDOUT_FILENO)) return 0;
+  winsize size{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  size_t columns = 0;
+  const char* env = std::getenv("COLUMNS");
+  if (env != nullptr && absl::SimpleAtoi(env, &columns) && columns > 0) return columns;
+  return 80;
 }
 
-void TableWriter::ChooseWidths() {
+TableWriter::TableWriter(std::ostream& out, const std::vector<Column>& columns,
+                         TableOptions options)
+    : out_(out), options_(options) {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].wide_only && !options.wide) continue;
+    columns_.push_back(columns[i]);
+    shown_.push_back(i);
+  }
+}
+
+void TableWriter::AddRow(const std::vector<std::string>& cells) {
+  std::vector<std::string> row;
+  for (size_t i : shown_) {
+    std::string cell = i < cells.size() ? OneLine(cells[i]) : "";
+    row.push_back(cell.empty() ? "-" : cell);
+  }
+  pending_.push_back(std::move(row));
+}
+
+bool TableWriter::FitWidths() {
   const size_t n = columns_.size();
+  const bool terminal = options_.width > 0;
   widths_.assign(n, 0);
   for (size_t i = 0; i < n; ++i) {
-    size_t w = columns_[i].header.size();
+    size_t w = options_.headers ? columns_[i].header.size() : 1;
     for (const auto& row : pending_) w = std::max(w, row[i].size());
-    if (columns_[i].max_width > 0) w = std::min(w, std::max(columns_[i].max_width, size_t{1}));
-    widths_[i] = std::max(w, columns_[i].header.size());
+    if (terminal && columns_[i].max_width > 0) {
+      w = std::min(w, std::max(columns_[i].max_width, columns_[i].header.size()));
+    }
+    widths_[i] = w;
   }
+  if (!terminal) return true;
   auto total = [&] {
     size_t t = 2 * (n - 1);
     for (size_t w : widths_) t += w;
     return t;
   };
   // Shrink the widest shrinkable column, one character at a time, until the table fits.
-  while (total() > width_) {
+  while (total() > options_.width) {
     size_t best = n;
     for (size_t i = 0; i < n; ++i) {
       const size_t floor = std::max(columns_[i].min_width, columns_[i].header.size());
       if (!columns_[i].shrink || widths_[i] <= floor) continue;
       if (best == n || widths_[i] > widths_[best]) best = i;
     }
-    if (best == n) break;
+    if (best == n) return false;
     --widths_[best];
+  }
+  return true;
+}
+
+void TableWriter::DropColumn(size_t i) {
+  columns_.erase(columns_.begin() + static_cast<std::ptrdiff_t>(i));
+  shown_.erase(shown_.begin() + static_cast<std::ptrdiff_t>(i));
+  for (auto& row : pending_) row.erase(row.begin() + static_cast<std::ptrdiff_t>(i));
+}
+
+void TableWriter::ChooseWidths() {
+  // Too narrow even with every shrinkable column at its floor: drop columns, rightmost first.
+  while (!FitWidths()) {
+    size_t drop = 0;
+    for (size_t i = columns_.size(); i-- > 1;) {
+      if (!columns_[i].keep) {
+        drop = i;
+        break;
+      }
+    }
+    if (drop == 0) return;  // Only kept columns are left: they overflow.
+    DropColumn(drop);
   }
 }
 
@@ -89,7 +137,7 @@ void TableWriter::PrintRow(const std::vector<std::string>& cells) {
   std::string line;
   for (size_t i = 0; i < cells.size(); ++i) {
     std::string cell = cells[i];
-    if (columns_[i].shrink && cell.size() > widths_[i]) {
+    if (options_.width > 0 && columns_[i].shrink && cell.size() > widths_[i]) {
       cell = cell.substr(0, widths_[i] - 1) + "~";
     }
     if (i + 1 < cells.size()) {
@@ -107,7 +155,7 @@ void TableWriter::Flush() {
     ChooseWidths();
     std::vector<std::string> header;
     for (const Column& c : columns_) header.push_back(c.header);
-    PrintRow(header);
+    if (options_.headers) PrintRow(header);
     started_ = true;
   }
   for (const auto& row : pending_) PrintRow(row);
@@ -138,8 +186,16 @@ std::string SyncStateText(const v1::Connection& c) {
 }
 
 std::vector<Column> ConnectionColumns() {
-  return {{"ID", false},           {"SCHEMA", true, 8, 0},         {"SERVICE", true, 7, 14},
-          {"STATE", true, 11, 12}, {"LAST SUCCESS", false, 12, 0}, {"LAST FAILURE", false, 12, 0}};
+  return {{"ID", false},
+          {"GROUP", false, 4, 0, true},
+          {"SCHEMA", true, 8, 0, false, true},
+          {"SERVICE", true, 7, 14},
+          {"STATE", true, 11, 12},
+          {"PAUSED", false, 4, 0, true},
+          {"SCHEDULE", false, 4, 0, true},
+          {"LAST SUCCESS", false, 12, 0},
+          {"LAST FAILURE", false, 12, 0},
+          {"CREATED", false, 4, 0, true}};
 }
 
 std::string StateText(const v1::Connection& c) {
@@ -149,16 +205,24 @@ std::string StateText(const v1::Connection& c) {
 }
 
 std::vector<std::string> ConnectionRow(const v1::Connection& c) {
+  std::string schedule = EnumText(c.schedule_type_raw(), c.schedule_type());
+  if (c.has_sync_frequency()) absl::StrAppend(&schedule, "/", c.sync_frequency(), "m");
   return {c.id(),
+          c.group_id(),
           c.schema(),
           c.service(),
           StateText(c),
+          !c.has_paused() ? "-"
+          : c.paused()    ? "yes"
+                          : "no",
+          schedule,
           ShortTime(c.succeeded_at(), c.has_succeeded_at()),
-          ShortTime(c.failed_at(), c.has_failed_at())};
+          ShortTime(c.failed_at(), c.has_failed_at()),
+          ShortTime(c.created_at(), c.has_created_at())};
 }
 
 std::vector<Column> GroupColumns() {
-  return {{"ID", false}, {"NAME", true, 8, 0}, {"CREATED", false}};
+  return {{"ID", false}, {"NAME", true, 8, 0, false, true}, {"CREATED", false}};
 }
 
 std::vector<std::string> GroupRow(const v1::Group& g) {
@@ -166,8 +230,15 @@ std::vector<std::string> GroupRow(const v1::Group& g) {
 }
 
 std::vector<Column> UserColumns() {
-  return {{"ID", false},        {"EMAIL", true, 10, 0},  {"NAME", true, 6, 0},
-          {"ROLE", true, 6, 0}, {"STATUS", false, 6, 0}, {"LAST LOGIN", false}};
+  return {{"ID", false},
+          {"EMAIL", true, 10, 0, false, true},
+          {"NAME", true, 6, 0},
+          {"ROLE", true, 6, 0},
+          {"STATUS", false, 6, 0},
+          {"LAST LOGIN", false},
+          {"VERIFIED", false, 4, 0, true},
+          {"PHONE", false, 4, 0, true},
+          {"CREATED", false, 4, 0, true}};
 }
 
 std::vector<std::string> UserRow(const v1::User& u) {
@@ -175,9 +246,17 @@ std::vector<std::string> UserRow(const v1::User& u) {
   if (u.has_family_name()) name = absl::StrCat(name, name.empty() ? "" : " ", u.family_name());
   std::string status = !u.has_active() ? "-" : u.active() ? "active" : "suspended";
   if (u.has_invited() && u.invited() && !u.has_logged_in_at() && u.active()) status = "invited";
-  return {u.id(), u.email(),
-          name,   u.has_role() ? u.role() : "-",
-          status, ShortTime(u.logged_in_at(), u.has_logged_in_at())};
+  return {u.id(),
+          u.email(),
+          name,
+          u.has_role() ? u.role() : "-",
+          status,
+          ShortTime(u.logged_in_at(), u.has_logged_in_at()),
+          !u.has_verified() ? "-"
+          : u.verified()    ? "yes"
+                            : "no",
+          u.has_phone() ? u.phone() : "-",
+          ShortTime(u.created_at(), u.has_created_at())};
 }
 
 namespace {

@@ -1,4 +1,5 @@
-// Rendering of gateway resources: proto3 JSON and aligned, 80-column tables.
+// Rendering of gateway resources: proto3 JSON, and aligned tables that fit the terminal (and
+// never cut anything when stdout is not a terminal).
 #ifndef CLIENT_FIVETRANCTL_OUTPUT_H_
 #define CLIENT_FIVETRANCTL_OUTPUT_H_
 
@@ -33,37 +34,59 @@ std::string LongTime(const google::protobuf::Timestamp& ts, bool has);
 // A column of a streamed table.
 struct Column {
   std::string header;
-  // Columns that may be cut (with a trailing '~') to fit the width. Others (ids, times) are
+  // Columns that may be cut (with a trailing '~') to fit a terminal. Others (ids, times) are
   // never cut.
   bool shrink = false;
   size_t min_width = 4;
-  // Upper bound of the natural width (0 = none).
+  // Upper bound of the natural width on a terminal (0 = none).
   size_t max_width = 0;
+  // Shown with -o wide only.
+  bool wide_only = false;
+  // Kept on a narrow terminal: when shrinking is not enough, the other columns are dropped,
+  // the rightmost first (the first column, the id, is always kept).
+  bool keep = false;
 };
 
+struct TableOptions {
+  // Columns of the terminal to fit; 0 = not a terminal: no cell is ever cut.
+  size_t width = 0;
+  bool headers = true;
+  bool wide = false;  // -o wide: every column
+};
+
+// The width of the terminal on stdout (its window size, else $COLUMNS, else 80); 0 when stdout
+// is not a terminal.
+size_t StdoutTerminalWidth();
+
 // A table printed in batches: the column widths are chosen from the first batch (and the
-// headers) so that the table fits `width` columns, then kept for later batches, so rows can be
+// headers), so that the table fits the terminal, then kept for later batches, so rows can be
 // printed as pages arrive.
 class TableWriter {
  public:
-  TableWriter(std::ostream& out, std::vector<Column> columns, size_t width = 80);
-  void AddRow(std::vector<std::string> cells);
+  TableWriter(std::ostream& out, const std::vector<Column>& columns, TableOptions options = {});
+  // `cells` has one cell per column of the full (wide) set.
+  void AddRow(const std::vector<std::string>& cells);
   // Prints the buffered rows (and, the first time, the header).
   void Flush();
 
  private:
   void ChooseWidths();
+  // Natural widths (capped by max_width on a terminal), then the shrinkable columns narrowed
+  // until the table fits; false when it still does not.
+  bool FitWidths();
+  void DropColumn(size_t i);
   void PrintRow(const std::vector<std::string>& cells);
 
   std::ostream& out_;
-  std::vector<Column> columns_;
-  size_t width_;
+  std::vector<Column> columns_;  // those shown
+  std::vector<size_t> shown_;    // their indexes in the full set
+  TableOptions options_;
   std::vector<size_t> widths_;
   std::vector<std::vector<std::string>> pending_;
   bool started_ = false;
 };
 
-// Table columns and rows of each resource.
+// Table columns (the full set, with those of -o wide) and rows of each resource.
 std::vector<Column> ConnectionColumns();
 std::vector<std::string> ConnectionRow(const v1::Connection& c);
 std::vector<Column> GroupColumns();

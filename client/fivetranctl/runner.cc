@@ -26,10 +26,14 @@ void AddGlobalFlags(CLI::App* app, Globals* g) {
   app->add_option("--timeout", g->timeout, "Deadline of each RPC, e.g. 30s, 500ms, 2m")
       ->capture_default_str()
       ->type_name("DURATION");
-  app->add_option("--output,-o", g->output, "Output format")
+  app->add_option("--output,-o", g->output,
+                  "Output format: table (fits the terminal), wide (a table of every column), "
+                  "json, jsonl")
       ->capture_default_str()
-      ->transform(CLI::IsMember({"table", "json", "jsonl"}, CLI::ignore_case));
+      ->transform(CLI::IsMember({"table", "wide", "json", "jsonl"}, CLI::ignore_case));
+  app->add_flag("--no-headers", g->no_headers, "Tables without their header line");
   app->add_flag("--quiet,-q", g->quiet, "Only data and errors: no notes on stderr");
+  AddSecurityFlags(app, &g->security_flags);
 }
 
 void ResolveGlobals(const CLI::App& app, Globals* g) {
@@ -38,7 +42,9 @@ void ResolveGlobals(const CLI::App& app, Globals* g) {
   g->format = g->output == "json"    ? OutputFormat::kJson
               : g->output == "jsonl" ? OutputFormat::kJsonl
                                      : OutputFormat::kTable;
+  g->table = TableOptions{StdoutTerminalWidth(), !g->no_headers, g->output == "wide"};
   if (g->server.empty()) throw UsageError("--server: empty address");
+  g->security = ResolveSecurity(app, g->security_flags);
 }
 
 void AddPagingFlags(CLI::App* cmd, Paging* paging) {
@@ -50,18 +56,44 @@ void AddPagingFlags(CLI::App* cmd, Paging* paging) {
       ->excludes(token);
 }
 
-Runner::Runner(const Globals& g)
-    : g_(g), channel_(grpc::CreateChannel(g.server, grpc::InsecureChannelCredentials())) {}
+Runner::Runner(const Globals& g) : g_(g), channel_(MakeChannel(g.server, g.security)) {
+  if (!g.security.token.empty() && !g.security.tls && !IsLoopbackAddress(g.server)) {
+    Note(absl::StrCat("fivetranctl: warning: the token goes to ", g.server,
+                      " without TLS, readable on the network (use --tls or --ca-file FILE)"));
+  }
+}
 
 std::unique_ptr<grpc::ClientContext> Runner::Context() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(g_.deadline));
+  if (!g_.security.token.empty()) {
+    context->AddMetadata("authorization", "Bearer " + g_.security.token);
+  }
   return context;
 }
 
-int Runner::Fail(const grpc::Status& status) const {
-  std::cerr << "fivetranctl: error: " << DescribeError(status) << std::endl;
+std::string Runner::Describe(const grpc::Status& status) const {
+  if (auto failure = ExplainConnectFailure(status, g_.server, g_.security.tls)) {
+    return failure->line;
+  }
+  std::string line = DescribeError(status);
+  if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED && g_.security.token.empty() &&
+      line.find("reason=UNAUTHENTICATED") != std::string::npos) {
+    line += " (no token was sent: --token-file FILE or $FIVETRAN_GATEWAY_TOKEN)";
+  }
+  return line;
+}
+
+int Runner::ExitCode(const grpc::Status& status) const {
+  if (auto failure = ExplainConnectFailure(status, g_.server, g_.security.tls)) {
+    return failure->exit_code;
+  }
   return ExitCodeFor(status.error_code());
+}
+
+int Runner::Fail(const grpc::Status& status) const {
+  std::cerr << "fivetranctl: error: " << Describe(status) << std::endl;
+  return ExitCode(status);
 }
 
 void Runner::Note(const std::string& line) const {

@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "client/fivetranctl/channel.h"
 #include "client/fivetranctl/errors.h"
 #include "client/fivetranctl/output.h"
 #include "nlohmann/json.hpp"
@@ -31,17 +32,22 @@ struct Globals {
   std::string timeout = "30s";
   std::string output = "table";
   bool quiet = false;
+  bool no_headers = false;
+  SecurityFlags security_flags;
   // Set by ResolveGlobals.
+  Security security;
   absl::Duration deadline;
-  bool timeout_given = false;  // --timeout was on the command line.
-  OutputFormat format = OutputFormat::kTable;
+  bool timeout_given = false;                  // --timeout was on the command line.
+  OutputFormat format = OutputFormat::kTable;  // also for -o wide
+  TableOptions table;  // the terminal's width (0: not a terminal), headers, wide
 };
 
-// Adds --server (default $FIVETRAN_GATEWAY_ADDR, else 127.0.0.1:50051), --timeout, --output
-// and --quiet to `app`, bound to `g`.
+// Adds --server (default $FIVETRAN_GATEWAY_ADDR, else 127.0.0.1:50051), --timeout, --output,
+// --no-headers, --quiet and the security flags (channel.h) to `app`, bound to `g`.
 void AddGlobalFlags(CLI::App* app, Globals* g);
 
-// After parsing: the deadline and the output format. Throws UsageError for an unusable value.
+// After parsing: the deadline, the output format, TLS and the token. Throws UsageError for an
+// unusable value.
 void ResolveGlobals(const CLI::App& app, Globals* g);
 
 // A noun of the command line (connections, groups, users): it registers its subcommands on the
@@ -77,6 +83,11 @@ class Runner {
   // Prints the error line of a failed RPC; returns its exit code.
   int Fail(const grpc::Status& status) const;
 
+  // The error line of a failed RPC (after "fivetranctl: error: ") and its exit code: a connection
+  // that could not be set up is explained (TLS, token), anything else is DescribeError's.
+  std::string Describe(const grpc::Status& status) const;
+  int ExitCode(const grpc::Status& status) const;
+
   // A note on stderr, unless --quiet.
   void Note(const std::string& line) const;
 
@@ -102,11 +113,11 @@ int Runner::List(
     const std::function<grpc::Status(grpc::ClientContext*, const std::string&, Response*)>& call,
     const std::function<const google::protobuf::RepeatedPtrField<Item>&(const Response&)>& items,
     const std::function<std::vector<std::string>(const Item&)>& row) const {
-  TableWriter table(std::cout, columns);
+  TableWriter table(std::cout, columns, g_.table);
   std::string token = paging.page_token;
   std::set<std::string> seen_tokens;
   bool first_item = true;
-  if (g_.format == OutputFormat::kJson) std::cout << "{\"" << json_key << "\": [";
+  bool first_page = true;
   while (true) {
     Response response;
     grpc::Status s = call(Context().get(), token, &response);
@@ -114,6 +125,11 @@ int Runner::List(
       std::cout.flush();
       return Fail(s);
     }
+    // Opened once the first page is there: a failed first call prints nothing on stdout.
+    if (first_page && g_.format == OutputFormat::kJson) {
+      std::cout << "{\"" << json_key << "\": [";
+    }
+    first_page = false;
     for (const Item& item : items(response)) {
       switch (g_.format) {
         case OutputFormat::kTable:

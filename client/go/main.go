@@ -11,7 +11,11 @@
 //	./example_client 127.0.0.1:50051
 //
 // The address comes from the first argument, else $GATEWAY_ADDR, else
-// 127.0.0.1:50051. Reads that fail with RESOURCE_EXHAUSTED or UNAVAILABLE are
+// 127.0.0.1:50051. TLS and the bearer token come from the environment
+// (connect.go): FIVETRAN_GATEWAY_CA_FILE (or FIVETRAN_GATEWAY_TLS=1 for the
+// system's CAs), FIVETRAN_GATEWAY_CERT and FIVETRAN_GATEWAY_KEY for mutual
+// TLS, FIVETRAN_GATEWAY_SERVER_NAME, and FIVETRAN_GATEWAY_TOKEN or
+// FIVETRAN_GATEWAY_TOKEN_FILE. Reads that fail with RESOURCE_EXHAUSTED or UNAVAILABLE are
 // retried after the server's RetryInfo delay, waiting at most
 // $GATEWAY_MAX_RETRY_WAIT seconds (default 60). The ids used exist in the
 // emulator's seeded account.
@@ -132,8 +136,11 @@ func main() {
 	}
 	runID := fmt.Sprintf("%d_%d", time.Now().UnixMilli(), os.Getpid()) // unique schema names
 
-	// grpc-go 1.33 (Debian) has no credentials/insecure package yet.
-	conn, err := grpc.Dial(address, grpc.WithInsecure())
+	opts, err := dialOptionsFromEnv() // TLS and the bearer token (connect.go)
+	if err != nil {
+		log.Fatalf("%v", err)
+	}
+	conn, err := grpc.Dial(address, opts...)
 	if err != nil {
 		log.Fatalf("dial %s: %v", address, err)
 	}

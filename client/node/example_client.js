@@ -11,7 +11,11 @@
 //   node client/node/example_client.js 127.0.0.1:50051
 //
 // The address comes from the first argument, else $GATEWAY_ADDR, else
-// 127.0.0.1:50051. The .proto files are read from $GATEWAY_PROTO_DIR, else
+// 127.0.0.1:50051. TLS and the bearer token come from the environment
+// (credentials.js): FIVETRAN_GATEWAY_CA_FILE (or FIVETRAN_GATEWAY_TLS=1 for
+// the system's CAs), FIVETRAN_GATEWAY_CERT and FIVETRAN_GATEWAY_KEY for
+// mutual TLS, FIVETRAN_GATEWAY_SERVER_NAME, and FIVETRAN_GATEWAY_TOKEN or
+// FIVETRAN_GATEWAY_TOKEN_FILE. The .proto files are read from $GATEWAY_PROTO_DIR, else
 // client/generated/node/proto. Reads that fail with RESOURCE_EXHAUSTED or
 // UNAVAILABLE are retried after the server's RetryInfo delay, waiting at most
 // $GATEWAY_MAX_RETRY_WAIT seconds (default 60). The ids used exist in the
@@ -22,6 +26,7 @@ const path = require('path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 const protobuf = require('protobufjs');
+const { credentialsFromEnv } = require('./credentials');
 
 const PROTO_DIR = process.env.GATEWAY_PROTO_DIR ||
   path.join(__dirname, '..', 'generated', 'node', 'proto');
@@ -137,11 +142,11 @@ function describe(c) {
 async function main() {
   const address = process.argv[2] || process.env.GATEWAY_ADDR || '127.0.0.1:50051';
   const runId = `${Date.now()}_${process.pid}`; // unique schema names per run
-  const creds = grpc.credentials.createInsecure();
-  const health = new healthV1.Health(address, creds);
-  const connections = new v1.ConnectionService(address, creds);
-  const groups = new v1.GroupService(address, creds);
-  const users = new v1.UserService(address, creds);
+  const { credentials, options } = credentialsFromEnv(grpc); // TLS and the token (credentials.js)
+  const health = new healthV1.Health(address, credentials, options);
+  const connections = new v1.ConnectionService(address, credentials, options);
+  const groups = new v1.GroupService(address, credentials, options);
+  const users = new v1.UserService(address, credentials, options);
 
   try {
     const h = await call(health, 'Check', {});

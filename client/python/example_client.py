@@ -9,7 +9,11 @@ google.rpc.ErrorInfo reason and metadata, google.rpc.RetryInfo delay).
     PYTHONPATH=client/generated/python /usr/bin/python3 client/python/example_client.py 127.0.0.1:50051
 
 The address comes from the first argument, else $GATEWAY_ADDR, else
-127.0.0.1:50051. Reads that fail with RESOURCE_EXHAUSTED or UNAVAILABLE are
+127.0.0.1:50051. TLS and the bearer token come from the environment
+(fivetran/gateway/connect.py): FIVETRAN_GATEWAY_CA_FILE (or
+FIVETRAN_GATEWAY_TLS=1 for the system's CAs), FIVETRAN_GATEWAY_CERT and
+FIVETRAN_GATEWAY_KEY for mutual TLS, FIVETRAN_GATEWAY_SERVER_NAME, and
+FIVETRAN_GATEWAY_TOKEN or FIVETRAN_GATEWAY_TOKEN_FILE. Reads that fail with RESOURCE_EXHAUSTED or UNAVAILABLE are
 retried after the server's RetryInfo delay, waiting at most
 $GATEWAY_MAX_RETRY_WAIT seconds (default 60). The ids used exist in the
 emulator's seeded account. Needs Debian's python3-grpcio and python3-protobuf.
@@ -23,6 +27,7 @@ import grpc
 from google.protobuf import duration_pb2, struct_pb2
 from google.rpc import error_details_pb2, status_pb2
 
+from fivetran.gateway.connect import channel_from_env
 from fivetran.gateway.v1 import (
     connection_pb2,
     connection_service_pb2,
@@ -116,7 +121,7 @@ def main() -> int:
     address = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("GATEWAY_ADDR", "127.0.0.1:50051")
     run_id = f"{int(time.time() * 1000)}_{os.getpid()}"  # unique schema names per run
 
-    with grpc.insecure_channel(address) as channel:
+    with channel_from_env(address) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         connections = connection_service_pb2_grpc.ConnectionServiceStub(channel)
         groups = group_service_pb2_grpc.GroupServiceStub(channel)

@@ -3,13 +3,19 @@
 # front of fivetran_emulator and checks what it printed against the
 # emulator's REST data (check_output.py).
 #
-#   client_test.sh python|go|node
+#   client_test.sh python|go|node [secure]
+#
+# `secure`: the gateway serves TLS only and needs a bearer token; the client
+# gets the CA, the server name and the token file from the environment
+# (FIVETRAN_GATEWAY_CA_FILE, FIVETRAN_GATEWAY_SERVER_NAME,
+# FIVETRAN_GATEWAY_TOKEN_FILE), and a wrong token must fail UNAUTHENTICATED.
 #
 # Generates the client code with tools/gen_clients.sh into the test's temp
 # folder, so the source tree is not touched (Node still needs
 # client/node/node_modules from tools/setup.sh).
 set -euo pipefail
-lang="${1:?usage: client_test.sh python|go|node}"
+lang="${1:?usage: client_test.sh python|go|node [secure]}"
+mode="${2:-plaintext}"
 source "${TEST_SRCDIR:-$0.runfiles}/fivetran_gateway/tests/clients/stack.sh"
 
 gen="$TMP/generated"
@@ -36,7 +42,23 @@ case "$lang" in
   *) fail "unknown language '$lang'" ;;
 esac
 
-start_stack
+secure_env=()
+if [ "$mode" = secure ]; then
+  make_tls_and_token
+  start_stack --tls_cert="$TLS_CERT" --tls_key="$TLS_KEY" --auth_tokens_file="$TOKENS_FILE"
+  tls_env=(FIVETRAN_GATEWAY_CA_FILE="$TLS_CERT" FIVETRAN_GATEWAY_SERVER_NAME=localhost)
+  secure_env=("${tls_env[@]}" FIVETRAN_GATEWAY_TOKEN_FILE="$TOKEN_FILE")
+  # The token is what lets it in: a wrong one is refused.
+  status=0
+  env "${tls_env[@]}" FIVETRAN_GATEWAY_TOKEN=tok-wrong-00000000000000 timeout 60 "${client[@]}" \
+    "$GATEWAY_ADDR" >"$TMP/wrong_token.out" 2>&1 || status=$?
+  [ "$status" != 0 ] || fail "the $lang client succeeded with a wrong token"
+  grep -qi unauthenticated "$TMP/wrong_token.out" ||
+    { cat "$TMP/wrong_token.out" >&2; fail "the wrong token did not fail UNAUTHENTICATED"; }
+  ! grep -q "$TOKEN" "$TMP/gateway.log" || fail "the token is in the gateway's log"
+else
+  start_stack
+fi
 
 # One 429 on the first /v1/users request: the client must report
 # RESOURCE_EXHAUSTED with its RetryInfo (1 s) and retry after it (the gateway
@@ -45,7 +67,7 @@ admin POST /_emulator/faults '{"kind":"status","status":429,"code":"TooManyReque
   fail "could not queue the 429 fault"
 
 status=0
-GATEWAY_MAX_RETRY_WAIT=3 timeout 120 "${client[@]}" "$GATEWAY_ADDR" >"$TMP/client.out" 2>"$TMP/client.err" || status=$?
+env ${secure_env[@]+"${secure_env[@]}"} GATEWAY_MAX_RETRY_WAIT=3 timeout 120 "${client[@]}" "$GATEWAY_ADDR" >"$TMP/client.out" 2>"$TMP/client.err" || status=$?
 echo "--- $lang client output"
 cat "$TMP/client.out"
 if [ "$status" != 0 ]; then
@@ -55,4 +77,4 @@ fi
 
 /usr/bin/python3 "$RUNFILES/tests/clients/check_output.py" "$lang" "$TMP/client.out" ||
   fail "the $lang client's output does not match the emulator's data"
-echo "PASS: $lang client"
+echo "PASS: $lang client ($mode)"

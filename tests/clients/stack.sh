@@ -2,6 +2,9 @@
 # fivetran_emulator and fivetran_gateway on OS-chosen loopback ports, and stops
 # them (SIGTERM, then SIGKILL) when the test exits.
 #
+# `start_stack [GATEWAY_FLAG...]` passes the flags on to the gateway;
+# `make_tls_and_token` first writes a certificate and a tokens file for a
+# secured gateway (TLS_CERT, TLS_KEY, TOKENS_FILE, TOKEN_FILE, TOKEN).
 # After `start_stack`: EMU_URL (http://127.0.0.1:PORT), GATEWAY_ADDR
 # (127.0.0.1:PORT), API_KEY, API_SECRET; helpers rest PATH, admin METHOD PATH
 # [JSON], fail MESSAGE. Also set on sourcing: REPO (the source tree, found
@@ -55,6 +58,24 @@ _wait_port() {
   fail "$3 did not write $1"
 }
 
+# A self-signed certificate naming only DNS:localhost (so a client that dials
+# 127.0.0.1 must be told the name to expect), and a tokens file with one
+# write token (the example clients create and sync).
+make_tls_and_token() {
+  TLS_CERT="$TMP/tls/server.crt"
+  TLS_KEY="$TMP/tls/server.key"
+  mkdir -p "$TMP/tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost \
+    -keyout "$TLS_KEY" -out "$TLS_CERT" >/dev/null 2>&1 || fail "openssl could not make a certificate"
+  TOKEN="tok-clients-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+  TOKENS_FILE="$TMP/tls/tokens"
+  TOKEN_FILE="$TMP/tls/token"
+  printf 'write %s\n' "$TOKEN" >"$TOKENS_FILE"
+  printf '%s\n' "$TOKEN" >"$TOKEN_FILE"
+  chmod 600 "$TOKENS_FILE" "$TOKEN_FILE"
+}
+
 start_stack() {
   local emulator="$RUNFILES/emulator/fivetran_emulator"
   local gateway="$RUNFILES/server/fivetran_gateway"
@@ -74,7 +95,7 @@ start_stack() {
   # with RetryInfo), for the clients' retry tests.
   "$gateway" --listen=127.0.0.1:0 --port_file="$TMP/gateway.port" \
     --fivetran_base_url="$EMU_URL" --credentials_file="$TMP/credentials.env" \
-    --grace_period=1s --max_retry_wait=500ms >"$TMP/gateway.log" 2>&1 &
+    --grace_period=1s --max_retry_wait=500ms "$@" >"$TMP/gateway.log" 2>&1 &
   _pids+=("$!")
   local gw_port
   gw_port="$(_wait_port "$TMP/gateway.port" "$!" fivetran_gateway)"
