@@ -48,14 +48,6 @@ Result RunCtlInTerminal(const std::vector<std::string>& args, int columns,
 
 std::string Describe(const Result& r);
 std::vector<std::string> Lines(const std::string& text);
-std::string WriteTemp(const std::string& name, const std::string& content);
-
-// A self-signed certificate for localhost and 127.0.0.1 (its own CA), made with openssl.
-struct KeyPair {
-  std::string cert;
-  std::string key;
-};
-KeyPair MakeCert(const std::string& name);
 
 }  // namespace fivetran_gateway::testing
 

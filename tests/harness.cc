@@ -280,4 +280,20 @@ std::unique_ptr<grpc::ClientContext> ContextWithDeadline(double seconds) {
   return context;
 }
 
+std::string WriteTemp(const std::string& name, const std::string& content) {
+  std::string path = TempPath(name);
+  std::ofstream(path) << content;
+  return path;
+}
+
+KeyPair MakeCert(const std::string& name) {
+  KeyPair kp{TempPath(name + ".crt"), TempPath(name + ".key")};
+  std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=localhost -addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' -keyout '" +
+      kp.key + "' -out '" + kp.cert + "' >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl failed: " + cmd);
+  return kp;
+}
+
 }  // namespace fivetran_gateway::testing

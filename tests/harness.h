@@ -49,6 +49,16 @@ int WaitForPortFile(const std::string& path, double timeout_s = 20);
 
 std::string TempPath(const std::string& name);
 std::string ReadFile(const std::string& path);
+// Writes `content` to TempPath(name); returns the path.
+std::string WriteTemp(const std::string& name, const std::string& content);
+
+// A self-signed certificate for localhost and 127.0.0.1 (its own CA), made
+// with openssl, in TempPath(name + ".crt") and TempPath(name + ".key").
+struct KeyPair {
+  std::string cert;
+  std::string key;
+};
+KeyPair MakeCert(const std::string& name);
 
 struct HttpReply {
   int status = 0;

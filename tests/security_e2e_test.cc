@@ -31,34 +31,12 @@ constexpr char kReadToken[] = "tok-read-7f3a9c1e5b2d4f60";
 constexpr char kWriteToken[] = "tok-write-0c8e2a4b6d9f1357";
 constexpr char kHashedToken[] = "tok-hashed-5e7a1c3b9d2f4680";
 
-struct KeyPair {
-  std::string cert;
-  std::string key;
-};
-
-// A self-signed certificate for localhost / 127.0.0.1 (its own CA).
-KeyPair MakeCert(const std::string& name) {
-  KeyPair kp{TempPath(name + ".crt"), TempPath(name + ".key")};
-  std::string cmd =
-      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-      "-subj /CN=localhost -addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' -keyout '" +
-      kp.key + "' -out '" + kp.cert + "' >/dev/null 2>&1";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("openssl failed: " + cmd);
-  return kp;
-}
-
 std::string Sha256Hex(const std::string& s) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
   char out[65];
   for (int i = 0; i < 32; ++i) std::snprintf(out + 2 * i, 3, "%02x", d[i]);
   return std::string(out, 64);
-}
-
-std::string WriteTemp(const std::string& name, const std::string& text) {
-  std::string path = TempPath(name);
-  std::ofstream(path) << text;
-  return path;
 }
 
 std::shared_ptr<grpc::ChannelCredentials> TlsCreds(const std::string& ca_file,
