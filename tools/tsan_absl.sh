@@ -45,7 +45,7 @@ done
 # Debian's source repositories: the same URIs and suites as the binary ones.
 src_list=/etc/apt/sources.list.d/fivetran-gateway-src.sources
 need_update=0
-if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+if ! apt-cache showsrc abseil 2>/dev/null | grep -q "^Package: abseil"; then
   $SUDO tee "$src_list" >/dev/null <<'EOF'
 Types: deb-src
 URIs: http://deb.debian.org/debian
