@@ -1,6 +1,7 @@
 #include "tests/harness.h"
 
 #include <fcntl.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,6 +98,12 @@ Process::~Process() {
   }
 }
 
+void ExpectNoSanitizerReport(const std::string& who, const std::string& log) {
+  const size_t at = log.find("WARNING: ThreadSanitizer");
+  if (at == std::string::npos) return;
+  ADD_FAILURE() << who << " reported a data race or lock problem:\n" << log.substr(at, 8000);
+}
+
 int WaitForPortFile(const std::string& path, double timeout_s) {
   auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
   while (std::chrono::steady_clock::now() < end) {
@@ -113,10 +120,15 @@ Emulator::Emulator(const std::vector<std::string>& extra_flags) {
                                    "--port_file=" + port_file, std::string("--api_key=") + kApiKey,
                                    std::string("--api_secret=") + kApiSecret};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-  process_ = std::make_unique<Process>(argv, std::map<std::string, std::string>{},
-                                       TempPath("emulator.log"));
+  log_path_ = TempPath("emulator.log");
+  process_ = std::make_unique<Process>(argv, std::map<std::string, std::string>{}, log_path_);
   port_ = WaitForPortFile(port_file);
   if (port_ == 0) throw std::runtime_error("the emulator did not start");
+}
+
+Emulator::~Emulator() {
+  process_.reset();  // stopped: its output is complete
+  ExpectNoSanitizerReport("fivetran_emulator", ReadFile(log_path_));
 }
 
 std::string Emulator::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -205,6 +217,12 @@ Gateway::Gateway(const std::string& upstream_url, const std::string& api_key,
   channel_ = grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
 }
 
+Gateway::~Gateway() {
+  channel_.reset();
+  process_.reset();  // stopped: its log is complete
+  ExpectNoSanitizerReport("fivetran_gateway", log());
+}
+
 std::string Gateway::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
 std::shared_ptr<grpc::Channel> Gateway::NewChannel(
@@ -271,6 +289,53 @@ ErrorDetails DetailsOf(const grpc::Status& status) {
     }
   }
   return out;
+}
+
+grpc::Status ReflectionListServices(const std::shared_ptr<grpc::Channel>& channel,
+                                    std::string* response_bytes, double deadline_s) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  auto context = ContextWithDeadline(deadline_s);
+  auto step = [&cq](intptr_t want) {
+    void* tag = nullptr;
+    bool ok = false;
+    return cq.Next(&tag, &ok) && tag == reinterpret_cast<void*>(want) && ok;
+  };
+  auto call = stub.PrepareCall(
+      context.get(), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  call->StartCall(reinterpret_cast<void*>(1));
+  if (step(1)) {
+    // ServerReflectionRequest{list_services: ""}: field 7, length-delimited.
+    grpc::Slice slice(std::string("\x3a\x00", 2));
+    grpc::ByteBuffer out(&slice, 1);
+    call->Write(out, reinterpret_cast<void*>(2));
+    if (step(2)) {
+      call->WritesDone(reinterpret_cast<void*>(3));
+      step(3);
+      grpc::ByteBuffer in;
+      call->Read(&in, reinterpret_cast<void*>(4));
+      if (step(4)) {
+        std::vector<grpc::Slice> slices;
+        in.Dump(&slices);
+        for (const grpc::Slice& s : slices) {
+          response_bytes->append(reinterpret_cast<const char*>(s.begin()), s.size());
+        }
+        grpc::ByteBuffer rest;
+        call->Read(&rest, reinterpret_cast<void*>(5));
+        step(5);
+      }
+    }
+  }
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(6));
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(6)) {
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
 }
 
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(double seconds) {

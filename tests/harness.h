@@ -44,6 +44,12 @@ class Process {
   bool reaped_ = false;
 };
 
+// Adds a test failure, with the report, when `log` (a started process's
+// output) holds a ThreadSanitizer report: with --config=tsan the gateway and
+// the emulator are instrumented too, and their reports must fail the test
+// that started them.
+void ExpectNoSanitizerReport(const std::string& who, const std::string& log);
+
 // Waits until `path` holds a port number; returns it (0 on timeout).
 int WaitForPortFile(const std::string& path, double timeout_s = 20);
 
@@ -71,6 +77,7 @@ class Emulator {
   static constexpr char kApiKey[] = "e2e_key_5f2a";
   static constexpr char kApiSecret[] = "e2e_secret_9c1d";
   explicit Emulator(const std::vector<std::string>& extra_flags = {});
+  ~Emulator();
   int port() const { return port_; }
   std::string base_url() const;
   // Authenticated REST call to the emulator itself (to compare with what the
@@ -90,6 +97,7 @@ class Emulator {
 
  private:
   std::unique_ptr<Process> process_;
+  std::string log_path_;
   int port_ = 0;
 };
 
@@ -99,6 +107,7 @@ class Gateway {
   // credentials (written to a credentials file).
   Gateway(const std::string& upstream_url, const std::string& api_key,
           const std::string& api_secret, const std::vector<std::string>& extra_flags = {});
+  ~Gateway();
   int port() const { return port_; }
   std::string address() const;
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
@@ -152,6 +161,12 @@ struct ErrorDetails {
   int error_info_count = 0;
 };
 ErrorDetails DetailsOf(const grpc::Status& status);
+
+// Server reflection's list_services (grpc.reflection.v1alpha, the version
+// gRPC 1.51 serves) over the generic bytes API; fills the raw
+// ServerReflectionResponse.
+grpc::Status ReflectionListServices(const std::shared_ptr<grpc::Channel>& channel,
+                                    std::string* response_bytes, double deadline_s = 10);
 
 // A context with a deadline `seconds` from now.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(double seconds = 10);
