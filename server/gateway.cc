@@ -260,6 +260,7 @@ void Gateway::WatchTlsFiles() {
 void Gateway::ProbeStore() {
   store_->Get("health-probe", [this](absl::StatusOr<state::MaybeValue> v) {
     if (stopping_.load()) return;
+    GatewayMetrics::Get().state_store_up->With({})->Set(v.ok() ? 1 : 0);
     health_->SetServing(kStateStoreHealthService, v.ok());
     timers_->Schedule(absl::Now() + absl::Seconds(1), [this] { ProbeStore(); });
   });

@@ -13,6 +13,7 @@
 
 #include "grpc/health/v1/health.pb.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "tests/harness.h"
 #include "tests/nginx_proxy.h"
 #include "tests/redis_server.h"
@@ -33,12 +34,15 @@ class FleetE2ETest : public ::testing::Test {
     std::ofstream(key_file) << "fleet-page-token-key-0123456789abcdef\n";
     std::vector<int> ports;
     for (int i = 0; i < 3; ++i) {
-      replicas_.push_back(
-          std::make_unique<Gateway>(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
-                                    std::vector<std::string>{"--state_store=" + redis_->url(),
-                                                             "--page_token_key_file=" + key_file,
-                                                             "--sync_poll_min_interval=100ms"}));
+      const std::string metrics_port_file = TempPath("metrics.port");
+      replicas_.push_back(std::make_unique<Gateway>(
+          emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret,
+          std::vector<std::string>{"--state_store=" + redis_->url(),
+                                   "--page_token_key_file=" + key_file,
+                                   "--sync_poll_min_interval=100ms", "--metrics_listen=127.0.0.1:0",
+                                   "--metrics_port_file=" + metrics_port_file}));
       ports.push_back(replicas_.back()->port());
+      metrics_ports_.push_back(WaitForPortFile(metrics_port_file));
     }
     nginx_ = std::make_unique<NginxProxy>(ports);
     channel_ = grpc::CreateChannel(nginx_->address(), grpc::InsecureChannelCredentials());
@@ -109,6 +113,17 @@ class FleetE2ETest : public ::testing::Test {
     return false;
   }
 
+  // The value of an unlabelled metric on replica `i` ("" when absent).
+  std::string Metric(int i, const std::string& name) const {
+    httplib::Client client("127.0.0.1", metrics_ports_[i]);
+    httplib::Result r = client.Get("/metrics");
+    if (!r) return "";
+    size_t at = r->body.find("\n" + name + " ");
+    if (at == std::string::npos) return "";
+    at += name.size() + 2;
+    return r->body.substr(at, r->body.find('\n', at) - at);
+  }
+
   static size_t Count(const std::string& text, const std::string& needle) {
     size_t n = 0;
     for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
@@ -121,6 +136,7 @@ class FleetE2ETest : public ::testing::Test {
   std::unique_ptr<Emulator> emulator_;
   std::vector<std::unique_ptr<Gateway>> replicas_;
   std::unique_ptr<NginxProxy> nginx_;
+  std::vector<int> metrics_ports_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ConnectionService::Stub> connections_;
 };
@@ -328,6 +344,7 @@ TEST_F(FleetE2ETest, StoreOutageFailsRequestIdCreatesFastAndRecovers) {
   redis_->Kill();
   // Health details: the store is down, the replicas themselves serve on.
   EXPECT_TRUE(StoreHealthBecomes(kNotServing));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Metric(i, "fivetran_gateway_state_store_up"), "0");
   EXPECT_EQ(Health(channel_, ""), kServing);  // Through nginx.
   for (int i = 0; i < 6; ++i) {               // nginx round-robins: every replica answers.
     v1::GetConnectionRequest get;
@@ -365,6 +382,7 @@ TEST_F(FleetE2ETest, StoreOutageFailsRequestIdCreatesFastAndRecovers) {
   }
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(StoreHealthBecomes(kServing));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Metric(i, "fivetran_gateway_state_store_up"), "1");
   for (int i = 0; i < 6; ++i) {  // Every replica now replays the same result.
     v1::CreateConnectionResponse again;
     s = CreateVia(*connections_, Create("pg_during", "rid-during"), &again, 5);

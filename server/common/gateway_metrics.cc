@@ -66,6 +66,9 @@ GatewayMetrics Register(metrics::Registry& r) {
   m.tls_certificate_expiry =
       r.AddGauge("fivetran_gateway_tls_certificate_expiry_timestamp_seconds",
                  "Expiry (notAfter, Unix time) of the listener's current certificate.", {});
+  m.state_store_up = r.AddGauge(
+      "fivetran_gateway_state_store_up",
+      "1 while the fleet's state store (--state_store) answers, 0 during an outage.", {});
   // Series that exist from the start, so that a rate() sees the first one.
   m.coalesced_reads->With({});
   m.sync_watchers->With({});

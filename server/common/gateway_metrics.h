@@ -55,6 +55,9 @@ struct GatewayMetrics {
   // the current certificate's expiry.
   metrics::CounterFamily* tls_reloads;           // {}
   metrics::GaugeFamily* tls_certificate_expiry;  // {} Unix time, seconds
+  // With --state_store: 1 while the fleet's state store answers, 0 during
+  // an outage (probed every second).
+  metrics::GaugeFamily* state_store_up;  // {}
 
   static const GatewayMetrics& Get();
 
