@@ -124,6 +124,18 @@ absl::Status ResolveMetrics(const GatewayFlags& flags, GatewayConfig* config) {
   return absl::OkStatus();
 }
 
+// The bytes of a file named by `flag` that holds one secret, without its
+// trailing line ends; a refusal naming the flag when it cannot be read.
+absl::StatusOr<std::string> ReadSecretFile(const char* flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return Refuse(absl::StrCat(flag, ": cannot read ", path));
+  std::string secret = text.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  return secret;
+}
+
 // The fleet's state store (README "Running several replicas").
 absl::Status ResolveStateStore(const GatewayFlags& flags, GatewayConfig* config) {
   if (flags.state_store.empty()) {
@@ -146,22 +158,14 @@ absl::Status ResolveStateStore(const GatewayFlags& flags, GatewayConfig* config)
   }
   store.prefix = prefix;
   if (!flags.state_store_password_file.empty()) {
-    std::ifstream in(flags.state_store_password_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!in) {
-      return Refuse(absl::StrCat("--state_store_password_file: cannot read ",
-                                 flags.state_store_password_file));
-    }
-    std::string password = text.str();
-    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) {
-      password.pop_back();
-    }
-    if (password.empty()) {
+    absl::StatusOr<std::string> password =
+        ReadSecretFile("--state_store_password_file", flags.state_store_password_file);
+    if (!password.ok()) return password.status();
+    if (password->empty()) {
       return Refuse(absl::StrCat("--state_store_password_file: ", flags.state_store_password_file,
                                  " is empty"));
     }
-    store.password = std::move(password);
+    store.password = *std::move(password);
   } else if (store.endpoint.unix_path.empty() && store.endpoint.host != "127.0.0.1" &&
              store.endpoint.host != "::1" && store.endpoint.host != "localhost") {
     config->warnings.push_back(absl::StrCat("--state_store ", store.endpoint.ToString(),
@@ -182,20 +186,15 @@ absl::Status ResolvePageTokenKey(const GatewayFlags& flags, GatewayConfig* confi
     }
     return absl::OkStatus();
   }
-  std::ifstream in(flags.page_token_key_file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in) {
-    return Refuse(absl::StrCat("--page_token_key_file: cannot read ", flags.page_token_key_file));
-  }
-  std::string key = text.str();
-  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-  if (key.size() < 32) {
+  absl::StatusOr<std::string> key =
+      ReadSecretFile("--page_token_key_file", flags.page_token_key_file);
+  if (!key.ok()) return key.status();
+  if (key->size() < 32) {
     return Refuse(absl::StrCat("--page_token_key_file: ", flags.page_token_key_file,
                                " holds fewer than 32 bytes; make one with "
                                "`openssl rand -base64 48 > FILE`"));
   }
-  config->page_token_key = std::move(key);
+  config->page_token_key = *std::move(key);
   return absl::OkStatus();
 }
 
