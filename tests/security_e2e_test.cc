@@ -72,57 +72,6 @@ grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel) {
       context.get(), request, &response);
 }
 
-// Server reflection's list_services, over the generic (bytes) API. Returns
-// the status and the raw response.
-grpc::Status ListServicesByReflection(const std::shared_ptr<grpc::Channel>& channel,
-                                      std::string* response_bytes) {
-  grpc::GenericStub stub(channel);
-  grpc::CompletionQueue cq;
-  auto context = ContextWithDeadline(5);
-  auto next = [&cq](void* want) {
-    void* tag = nullptr;
-    bool ok = false;
-    if (!cq.Next(&tag, &ok)) return false;
-    return tag == want && ok;
-  };
-  auto call = stub.PrepareCall(
-      context.get(), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
-  call->StartCall(reinterpret_cast<void*>(1));
-  grpc::Status status;
-  if (next(reinterpret_cast<void*>(1))) {
-    // ServerReflectionRequest{list_services: ""}: field 7, length-delimited.
-    const std::string request("\x3a\x00", 2);
-    grpc::Slice slice(request);
-    grpc::ByteBuffer out(&slice, 1);
-    call->Write(out, reinterpret_cast<void*>(2));
-    if (next(reinterpret_cast<void*>(2))) {
-      call->WritesDone(reinterpret_cast<void*>(3));
-      next(reinterpret_cast<void*>(3));
-      grpc::ByteBuffer in;
-      call->Read(&in, reinterpret_cast<void*>(4));
-      if (next(reinterpret_cast<void*>(4))) {
-        std::vector<grpc::Slice> slices;
-        in.Dump(&slices);
-        for (const grpc::Slice& s : slices) {
-          response_bytes->append(reinterpret_cast<const char*>(s.begin()), s.size());
-        }
-        grpc::ByteBuffer rest;
-        call->Read(&rest, reinterpret_cast<void*>(5));
-        next(reinterpret_cast<void*>(5));
-      }
-    }
-  }
-  call->Finish(&status, reinterpret_cast<void*>(6));
-  void* tag = nullptr;
-  bool ok = false;
-  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(6)) {
-  }
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return status;
-}
-
 class SecurityE2ETest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { emulator_ = new Emulator(); }
@@ -349,7 +298,7 @@ TEST_F(TokenTest, HealthAndReflectionNeedNoToken) {
   grpc::Status health = HealthCheck(gateway_->channel());
   EXPECT_TRUE(health.ok()) << health.error_message();
   std::string services;
-  grpc::Status reflection = ListServicesByReflection(gateway_->channel(), &services);
+  grpc::Status reflection = ReflectionListServices(gateway_->channel(), &services);
   EXPECT_TRUE(reflection.ok()) << reflection.error_message();
   EXPECT_NE(services.find("fivetran.gateway.v1.ConnectionService"), std::string::npos);
 }
