@@ -50,7 +50,7 @@ absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_st
                                           ", ", ct, "): ", snippet));
 }
 
-absl::StatusOr<nlohmann::json> DataObject(const nlohmann::json& envelope) {
+absl::StatusOr<nlohmann::json> DataObject(nlohmann::json envelope) {
   if (!envelope.is_object()) {
     return absl::InternalError(
         absl::StrCat("response: expected an object, got ", wire::JsonTypeName(envelope)));
@@ -61,17 +61,17 @@ absl::StatusOr<nlohmann::json> DataObject(const nlohmann::json& envelope) {
     return absl::InternalError(
         absl::StrCat("response.data: expected an object, got ", Describe(*it, "data")));
   }
-  return *it;
+  return std::move(*it);
 }
 
-absl::StatusOr<RawPage> ParsePage(const nlohmann::json& envelope) {
-  auto data = DataObject(envelope);
+absl::StatusOr<RawPage> ParsePage(nlohmann::json envelope) {
+  auto data = DataObject(std::move(envelope));
   if (!data.ok()) return data.status();
   RawPage page;
   absl::Status status;
   Reader r(*data, "response.data", &status);
-  if (const json* items = r.ArrayOfObjects("items")) {
-    page.items.assign(items->begin(), items->end());
+  if (r.ArrayOfObjects("items") != nullptr) {
+    page.items = std::move((*data)["items"].get_ref<json::array_t&>());
   } else if (status.ok()) {
     // Without `items` an empty page would look like the end of the list.
     return absl::InternalError("response.data.items: expected an array, got none");

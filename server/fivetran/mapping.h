@@ -133,10 +133,12 @@ struct RawPage {
 
 // For a 2xx list response: `data` must be an object; `data.items` an array of objects (null or
 // absent = no items); the cursor a string or null. InternalError otherwise.
-absl::StatusOr<RawPage> ParsePage(const nlohmann::json& envelope);
+// Takes the envelope by value: pass it with std::move to move the items out rather than copy them.
+absl::StatusOr<RawPage> ParsePage(nlohmann::json envelope);
 
-// For a 2xx response: the `data` member, which must be an object (InternalError otherwise).
-absl::StatusOr<nlohmann::json> DataObject(const nlohmann::json& envelope);
+// For a 2xx response: the `data` member, which must be an object (InternalError otherwise). Takes
+// the envelope by value: pass it with std::move to move `data` out rather than copy it.
+absl::StatusOr<nlohmann::json> DataObject(nlohmann::json envelope);
 
 // Fivetran's error body {code, message}.
 struct FivetranError {

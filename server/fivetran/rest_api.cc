@@ -38,10 +38,10 @@ absl::Status BadResponse(const absl::Status& mapping_error, int http_status) {
 }
 
 // The connection in a `GET/POST /v1/connections...` envelope, or why not.
-absl::StatusOr<v1::Connection> ConnectionFromEnvelope(
-    const absl::StatusOr<nlohmann::json>& envelope, int http_status) {
+absl::StatusOr<v1::Connection> ConnectionFromEnvelope(absl::StatusOr<nlohmann::json> envelope,
+                                                      int http_status) {
   if (!envelope.ok()) return envelope.status();
-  absl::StatusOr<nlohmann::json> data = DataObject(*envelope);
+  absl::StatusOr<nlohmann::json> data = DataObject(*std::move(envelope));
   if (!data.ok()) return BadResponse(data.status(), http_status);
   absl::StatusOr<v1::Connection> connection = ConnectionFromJson(*data);
   if (!connection.ok()) return BadResponse(connection.status(), http_status);
@@ -71,7 +71,7 @@ std::shared_ptr<Cancellable> GetPage(FivetranClient* client, const char* route,
       [request_cursor = page.cursor, map, done = std::move(done)](
           absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
         if (!envelope.ok()) return done(envelope.status(), info);
-        absl::StatusOr<RawPage> raw = ParsePage(*envelope);
+        absl::StatusOr<RawPage> raw = ParsePage(*std::move(envelope));
         if (!raw.ok()) return done(BadResponse(raw.status(), info.http_status), info);
         if (!raw->next_cursor.empty() && raw->next_cursor == request_cursor) {
           // Following it would loop forever (field report B1).
@@ -105,7 +105,7 @@ std::shared_ptr<Cancellable> RestFivetranApi::GetConnection(
   return client_->Get(
       ConnectionPath(connection_id), deadline,
       [done = std::move(done)](absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
-        done(ConnectionFromEnvelope(envelope, info.http_status), info);
+        done(ConnectionFromEnvelope(std::move(envelope), info.http_status), info);
       },
       kConnectionRoute);
 }
@@ -117,7 +117,7 @@ std::shared_ptr<Cancellable> RestFivetranApi::CreateConnection(const NewConnecti
       "/v1/connections", connection.body(), deadline,
       [done = std::move(done)](absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
         if (!envelope.ok()) return done(envelope.status(), info);
-        absl::StatusOr<nlohmann::json> data = DataObject(*envelope);
+        absl::StatusOr<nlohmann::json> data = DataObject(*std::move(envelope));
         absl::StatusOr<v1::Connection> connection =
             data.ok() ? ConnectionFromJson(*data) : absl::StatusOr<v1::Connection>(data.status());
         if (connection.ok()) return done(std::move(connection), info);
