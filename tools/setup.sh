@@ -9,6 +9,8 @@ APT_PACKAGES=(
   libgrpc++-dev libabsl-dev libcurl4-openssl-dev nlohmann-json3-dev
   libcpp-httplib-dev grpc-proto libgtest-dev libgmock-dev libcli11-dev
   libspdlog-dev
+  # the allocator of -c opt gateway builds (third_party/tcmalloc)
+  libgoogle-perftools-dev
   # fleet state (server/state): hiredis 0.14; tests run a real redis-server
   # and nginx (gRPC load balancing in front of replicas)
   libhiredis-dev redis-server nginx
