@@ -35,7 +35,7 @@ ABSL_FLAG(absl::Duration, sync_poll_interval, absl::Seconds(10),
           "Default interval of the connection-details polls of WatchConnectionSync");
 ABSL_FLAG(absl::Duration, sync_poll_min_interval, absl::Seconds(1),
           "Shortest polling interval a WatchConnectionSync caller may ask for");
-ABSL_FLAG(int, max_upstream_connections, 32,
+ABSL_FLAG(int, max_upstream_connections, 64,
           "Connections open to Fivetran at a time; more requests queue");
 ABSL_FLAG(double, rate_limit_reserve, 0.05,
           "Share of Fivetran's hourly request limit kept for interactive calls: below it, "

@@ -40,7 +40,7 @@ done
 SEED_IDS=2000
 SEQ_CALLS=5000 SEQ_WARMUP=500
 LOAD_CONNS=50 LOAD_STREAMS=10 LOAD_SECONDS=10
-FANIN_CALLS=2000 FANIN_IDS=100 FANIN_CHANNELS=20 LATENCY=1s
+FANIN_CALLS=10000 FANIN_IDS=100 FANIN_CHANNELS=20 LATENCY=1s
 SAME_CALLS=1000
 WATCHERS=1000 WATCH_IDS=100 WATCH_POLL=1s WATCH_SECONDS=6 WATCH_CHANNELS=10
 LIST_ITEMS=20000 LIST_ROUNDS=3
@@ -210,7 +210,7 @@ cat <<EOF
 fivetran-gateway benchmark$([ "$smoke" = 1 ] && echo " (smoke sizes)")
 $(date -u +%Y-%m-%d) $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, \
 Debian $(cat /etc/debian_version 2>/dev/null || echo '?'), gateway/emulator/client built -c opt, loopback
-gateway: default flags (32 upstream connections, log level info to a file)
+gateway: default flags (64 upstream connections, tcmalloc, log level info to a file)
 
 (a) Sequential GetConnection, one caller, $SEQ_CALLS calls after $SEQ_WARMUP warm-up
     gateway: gRPC unary over one channel; direct: the same GET /v1/connections/{id}

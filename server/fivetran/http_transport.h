@@ -104,7 +104,7 @@ struct CurlTransportOptions {
   // Connections open to one host at a time; further transfers wait in
   // libcurl's queue (their deadline still runs). Protects the upstream (and
   // the emulator, which serves one connection per thread).
-  int max_host_connections = 32;
+  int max_host_connections = 64;
 };
 
 class CurlTransport final : public HttpTransport {
