@@ -757,7 +757,9 @@ TEST_F(WatchTest, ATriggeringWatchTriggersThenJudgesAgainstThePreTriggerState) {
   // The pre-trigger read and the polls are never answered by a read cache.
   EXPECT_GE(CallsOf("GetConnection"), 2);
   for (const auto& call : api_.calls()) {
-    if (call.operation == "GetConnection") EXPECT_TRUE(call.fresh);
+    if (call.operation == "GetConnection") {
+      EXPECT_TRUE(call.fresh);
+    }
   }
 }
 

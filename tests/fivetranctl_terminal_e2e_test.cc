@@ -122,7 +122,9 @@ TEST_F(FivetranctlTerminalTest, TablesNeverCutIdsEmailsOrNamesWhenNotATerminal) 
     if (u.contains("family_name") && u["family_name"].is_string()) {
       name += (name.empty() ? "" : " ") + u["family_name"].get<std::string>();
     }
-    if (!name.empty()) EXPECT_EQ(rows[id][2], name) << id;
+    if (!name.empty()) {
+      EXPECT_EQ(rows[id][2], name) << id;
+    }
     longest = std::max(longest, lines[0].size());
   }
   for (const std::string& line : lines) longest = std::max(longest, line.size());
@@ -178,7 +180,9 @@ TEST_F(FivetranctlTerminalTest, WideShowsEveryColumnAndNoHeadersDropsTheHeader) 
     EXPECT_EQ(cells[1], "projected_sickle");
     EXPECT_EQ(cells[2], expected[i]["schema"].get<std::string>());
     const json paused = expected[i].value("paused", json());
-    if (paused.is_boolean()) EXPECT_EQ(cells[5], paused.get<bool>() ? "yes" : "no");
+    if (paused.is_boolean()) {
+      EXPECT_EQ(cells[5], paused.get<bool>() ? "yes" : "no");
+    }
   }
 
   Result bare = Ctl({"--no-headers", "groups", "list", "--all"});
