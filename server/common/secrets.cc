@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <functional>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -193,29 +193,22 @@ struct Scrubber {
   }
 };
 
-// The walk shared by ScrubJson and RedactSecrets; iterative.
-void ScrubIteratively(json& root, const Scrubber& scrubber) {
-  std::vector<json*> stack = {&root};
+// Adds the values of the secret member `j` (itself and every string and
+// number below it), of at least `min_size` characters, to `out`, as
+// SecretValuesOf does for a member whose key IsSecretKey.
+void AddSecretLeaves(const json& j, size_t min_size, std::vector<std::string>* out) {
+  std::vector<const json*> stack = {&j};
   while (!stack.empty()) {
-    json* cur = stack.back();
+    const json* cur = stack.back();
     stack.pop_back();
-    if (cur->is_object()) {
-      for (auto it = cur->begin(); it != cur->end(); ++it) {
-        if (IsSecretKey(it.key()) && !it->is_null() && !it->is_boolean()) {
-          *it = std::string(kMasked);
-        } else {
-          stack.push_back(&*it);
-        }
-      }
-    } else if (cur->is_array()) {
-      for (auto& e : *cur) stack.push_back(&e);
-    } else if (cur->is_string()) {
-      std::string& v = cur->get_ref<std::string&>();
-      if (v == kMasked) continue;
-      MaskUrlSecrets(&v);
-      if (scrubber.Contains(v)) v = std::string(kMasked);
-    } else if (cur->is_number() && !scrubber.raw.empty()) {
-      if (scrubber.IsRaw(cur->dump())) *cur = std::string(kMasked);
+    if (cur->is_string()) {
+      const std::string& v = cur->get_ref<const std::string&>();
+      if (v.size() >= min_size && v != kMasked) out->push_back(v);
+    } else if (cur->is_number()) {
+      std::string v = cur->dump();
+      if (v.size() >= min_size) out->push_back(std::move(v));
+    } else if (cur->is_object() || cur->is_array()) {
+      for (const json& e : *cur) stack.push_back(&e);
     }
   }
 }
@@ -304,12 +297,12 @@ bool IsSecretKey(absl::string_view key) {
   constexpr size_t kMaxMemoKey = 64;
   constexpr size_t kMaxMemoEntries = 4096;
   if (key.size() > kMaxMemoKey) return ComputeIsSecretKey(key);
-  thread_local std::unordered_map<std::string, bool> memo;
-  std::string k(key);  // Short: no allocation for most keys.
-  if (auto it = memo.find(k); it != memo.end()) return it->second;
+  // Looked up by the string_view itself: no string is built for a hit.
+  thread_local absl::flat_hash_map<std::string, bool> memo;
+  if (auto it = memo.find(key); it != memo.end()) return it->second;
   if (memo.size() >= kMaxMemoEntries) memo.clear();
   const bool secret = ComputeIsSecretKey(key);
-  memo.emplace(std::move(k), secret);
+  memo.emplace(key, secret);
   return secret;
 }
 
@@ -362,17 +355,55 @@ std::vector<std::string> SecretValues(const nlohmann::json& body) {
 }
 
 void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets) {
-  Scrubber scrubber;
-  // Secret values of the document itself: a value it masks in one member
-  // must not stay readable in another (connect_card.token in its uri). Only
-  // long ones, which cannot be common words.
+  // One walk masks every secret member, keeping the long values it held,
+  // and notes every other string and number; then those are checked against
+  // every shape of `secrets` and of the kept values: a value the document
+  // masks in one member must not stay readable in another (connect_card.token
+  // in its uri). Only long ones, which cannot be common words.
+  constexpr size_t kMinDocumentSecret = 8;
   std::vector<std::string> all(secrets.begin(), secrets.end());
-  for (std::string& v : SecretValuesOf(j, 8)) all.push_back(std::move(v));
+  std::vector<std::string*> strings;
+  std::vector<json*> numbers;
+  std::vector<json*> stack = {&j};
+  while (!stack.empty()) {
+    json* cur = stack.back();
+    stack.pop_back();
+    if (cur->is_object()) {
+      for (auto it = cur->begin(); it != cur->end(); ++it) {
+        if (IsSecretKey(it.key()) && !it->is_null() && !it->is_boolean()) {
+          AddSecretLeaves(*it, kMinDocumentSecret, &all);
+          *it = std::string(kMasked);
+        } else {
+          stack.push_back(&*it);
+        }
+      }
+    } else if (cur->is_array()) {
+      for (json& e : *cur) stack.push_back(&e);
+    } else if (cur->is_string()) {
+      strings.push_back(&cur->get_ref<std::string&>());
+    } else if (cur->is_number()) {
+      numbers.push_back(cur);
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  Scrubber scrubber;
   scrubber.forms = AllForms(all);
   for (const std::string& s : all) {
     if (!s.empty()) scrubber.raw.push_back(s);
   }
-  ScrubIteratively(j, scrubber);
+  for (std::string* v : strings) {
+    if (*v == kMasked) continue;
+    MaskUrlSecrets(v);
+    if (scrubber.Contains(*v)) *v = std::string(kMasked);
+  }
+  if (!scrubber.raw.empty()) {
+    for (json* n : numbers) {
+      if (scrubber.IsRaw(n->dump())) *n = std::string(kMasked);
+    }
+  }
 }
 
 std::string Scrub(absl::string_view text, absl::Span<const std::string> scrub) {
