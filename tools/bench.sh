@@ -168,6 +168,9 @@ seq_direct=$(run_client --mode=direct_seq --emulator="$emu_url" \
   --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
 seq_plain=$(run_client --mode=direct_seq --emulator="$emu_url" --nogzip \
   --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+# The gRPC path alone: a Health Check the gateway answers itself.
+seq_health=$(run_client --mode=seq --rpc=health_check --target="$gw_addr" --pid="$gw_pid" \
+  --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
 
 # (b) throughput
 perf_pid=""
@@ -221,6 +224,9 @@ gateway: default flags (64 upstream connections, tcmalloc, log level info to a f
     p50 latency            $(printf '%9s µs %9s µs %12s %14s µs' "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)" "$(ratio "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)")" "$(get "$seq_plain" p50_us)")
     p99 latency            $(printf '%9s µs %9s µs %12s %14s µs' "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)" "$(ratio "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)")" "$(get "$seq_plain" p99_us)")
     gateway CPU per call   $(printf '%9s µs' "$(get "$seq_gw" cpu_us_per_call)")   (utime+stime of /proc/PID/stat, before/after, / calls)
+    gateway context switches per call $(get "$seq_gw" switches_per_call)   (all its threads, /proc/PID/task/*/status)
+    the gRPC path alone: grpc.health.v1 Check, answered by the gateway on its gRPC thread:
+      p50 $(get "$seq_health" p50_us) µs, CPU $(get "$seq_health" cpu_us_per_call) µs and $(get "$seq_health" switches_per_call) context switches per call
 
 (b) Throughput, closed loop for ${LOAD_SECONDS} s after 1 s warm-up
     gateway: $LOAD_CONNS gRPC connections x $LOAD_STREAMS calls in flight, ids cycled
@@ -269,13 +275,15 @@ EOF
 if [ "$perf" = 1 ]; then
   echo
   echo "perf record -F 999 -g of the gateway during (b), top symbols (self):"
-  perf report -i "$work/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
-    grep -E '^ +[0-9]' | head -30
+  # -g none: the samples have call graphs, the summary wants self time only;
+  # awk rather than head, which would end perf early (SIGPIPE under pipefail).
+  perf report -i "$work/perf.data" --no-children --sort dso,symbol -g none --stdio 2>/dev/null |
+    grep -E '^ +[0-9]' | sed 's/ *$//' | cut -c1-140 | awk 'NR <= 30'
 fi
 
 # Every figure must be a number (the smoke run checks nothing else).
 mapfile -t list_lines < <(sed 's/way=[a-z]* //' <<<"$listing")
-for line in "$seq_gw" "$seq_direct" "$seq_plain" "$load_gw" "$load_direct" "$fanin" "$same" \
+for line in "$seq_gw" "$seq_direct" "$seq_plain" "$seq_health" "$load_gw" "$load_direct" "$fanin" "$same" \
   "$watch" "${list_lines[@]}"; do
   for kv in $line; do
     v="${kv#*=}"

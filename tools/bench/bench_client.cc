@@ -22,6 +22,7 @@
 // call i reads id i % --ids, so with more ids than calls in flight no two
 // concurrent calls read the same id and the gateway cannot coalesce them.
 #include <curl/curl.h>
+#include <dirent.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -47,6 +48,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "fivetran/gateway/v1/connection_service.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "nlohmann/json.hpp"
 
 ABSL_FLAG(std::string, mode, "", "seq, direct_seq, load, direct_load, fanin or watch");
@@ -55,7 +57,11 @@ ABSL_FLAG(std::string, emulator, "", "emulator base URL http://HOST:PORT");
 ABSL_FLAG(std::string, api_key, "demo_api_key", "emulator API key (direct modes)");
 ABSL_FLAG(std::string, api_secret, "demo_api_secret", "emulator API secret (direct modes)");
 ABSL_FLAG(bool, gzip, true, "direct modes: send Accept-Encoding: gzip, as the gateway does");
-ABSL_FLAG(int, pid, 0, "gateway process id: report its CPU time, RSS and threads");
+ABSL_FLAG(int, pid, 0,
+          "gateway process id: report its CPU time, context switches, RSS and threads");
+ABSL_FLAG(std::string, rpc, "get_connection",
+          "seq: get_connection, or health_check (grpc.health.v1 Check: answered by the "
+          "gateway itself, the cost of the gRPC path alone)");
 ABSL_FLAG(std::string, id_prefix, "bench_", "connection ids are this + %04d");
 ABSL_FLAG(int, ids, 1000, "distinct connection ids used");
 ABSL_FLAG(int, calls, 2000, "calls (seq, direct_seq, fanin)");
@@ -103,6 +109,25 @@ double CpuMicros(int pid) {
     if (n == 15) stime = std::stoll(field);
   }
   return (utime + stime) * 1e6 / sysconf(_SC_CLK_TCK);
+}
+
+// Voluntary + involuntary context switches of all the process's threads.
+long long ContextSwitches(int pid) {
+  long long total = 0;
+  const std::string dir = absl::StrCat("/proc/", pid, "/task");
+  std::unique_ptr<DIR, int (*)(DIR*)> tasks(opendir(dir.c_str()), closedir);
+  if (tasks == nullptr) Die("cannot read " + dir);
+  while (dirent* e = readdir(tasks.get())) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream in(absl::StrCat(dir, "/", e->d_name, "/status"));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("ctxt_switches:") != std::string::npos) {
+        total += std::stoll(line.substr(line.find(':') + 1));
+      }
+    }
+  }
+  return total;
 }
 
 struct ProcStatus {
@@ -266,11 +291,24 @@ void SetDeadline(grpc::ClientContext* ctx) {
 // --- sequential -----------------------------------------------------------
 
 void Seq() {
-  auto stub = v1::ConnectionService::NewStub(NewChannel(0));
+  auto channel = NewChannel(0);
+  auto stub = v1::ConnectionService::NewStub(channel);
+  auto health = grpc::health::v1::Health::NewStub(channel);
   const int pid = absl::GetFlag(FLAGS_pid);
+  const std::string rpc = absl::GetFlag(FLAGS_rpc);
+  if (rpc != "get_connection" && rpc != "health_check") {
+    Die("--rpc must be get_connection or health_check");
+  }
   auto call = [&](int64_t i) {
     grpc::ClientContext ctx;
     SetDeadline(&ctx);
+    if (rpc == "health_check") {
+      grpc::health::v1::HealthCheckRequest req;
+      grpc::health::v1::HealthCheckResponse resp;
+      grpc::Status s = health->Check(&ctx, req, &resp);
+      if (!s.ok()) Die("Health.Check: " + s.error_message());
+      return;
+    }
     v1::GetConnectionRequest req;
     req.set_connection_id(IdOf(i));
     v1::GetConnectionResponse resp;
@@ -282,6 +320,7 @@ void Seq() {
   Latencies lat;
   lat.us.reserve(calls);
   const double cpu0 = pid > 0 ? CpuMicros(pid) : 0;
+  const long long switches0 = pid > 0 ? ContextSwitches(pid) : 0;
   const auto t0 = Clock::now();
   for (int i = 0; i < calls; ++i) {
     const auto start = Clock::now();
@@ -290,11 +329,13 @@ void Seq() {
   }
   const double wall = Micros(Clock::now() - t0);
   const double cpu = pid > 0 ? CpuMicros(pid) - cpu0 : 0;
+  const double switches = pid > 0 ? ContextSwitches(pid) - switches0 : 0;
   Print({{"calls", absl::StrCat(calls)},
          {"p50_us", F(lat.Percentile(50))},
          {"p99_us", F(lat.Percentile(99))},
          {"mean_us", F(wall / calls)},
          {"cpu_us_per_call", pid > 0 ? F(cpu / calls) : "-"},
+         {"switches_per_call", pid > 0 ? absl::StrFormat("%.1f", switches / calls) : "-"},
          {"cpu_busy_pct", pid > 0 ? F(100 * cpu / wall) : "-"}});
 }
 
