@@ -153,18 +153,21 @@ TEST_F(ReliabilityE2ETest, OverlongRequestIdIsRejectedBeforeSending) {
 
 TEST_F(ReliabilityE2ETest, CallerTimingOutDoesNotLoseTheCreate) {  // Field report B23.
   // The first caller gives up before Fivetran answers; its retry with the
-  // same request_id gets the one connection that was created.
+  // same request_id gets the one connection that was created. The caller's
+  // 2 s leave a loaded machine (sanitizer builds, parallel tests) time to
+  // send the POST, which must have reached Fivetran for the outcome to be
+  // unknown rather than not_sent; Fivetran then takes 4 s to answer.
   emulator_->AddFault({{"kind", "latency"},
-                       {"latency_ms", 1500},
+                       {"latency_ms", 4000},
                        {"method", "POST"},
                        {"path_prefix", "/v1/connections"},
                        {"count", 1}});
   v1::CreateConnectionRequest request = Create("pg_idem_slow", "idem-slow-retry");
   v1::CreateConnectionResponse response;
-  grpc::Status s = CreateNow(request, &response, 0.5);
+  grpc::Status s = CreateNow(request, &response, 2);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
   EXPECT_EQ(DetailsOf(s).error_info.metadata().at("outcome"), "unknown");
-  s = CreateNow(request, &response, 10);
+  s = CreateNow(request, &response, 15);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response.connection().schema(), "pg_idem_slow");
   EXPECT_EQ(Count("POST", "/v1/connections"), 1);
