@@ -6,6 +6,9 @@
 #                             checks that every figure was produced
 #   tools/bench.sh --perf     also `perf record` the gateway during the
 #                             50x10 run and print its top symbols
+#   tools/bench.sh --load     section (b) only, REPEAT times (default 1)
+#   BENCH_GATEWAY=PATH        run that gateway binary instead of the one
+#                             built here (e.g. a copy built from main)
 #
 # Builds the gateway, the emulator and //tools/bench:bench_client with
 # -c opt, starts emulators and gateways on OS-chosen loopback ports, and
@@ -25,11 +28,13 @@ cd "$(dirname "$0")/.."
 
 smoke=0
 perf=0
+load_only=0
 for arg in "$@"; do
   case "$arg" in
     --smoke) smoke=1 ;;
     --perf) perf=1 ;;
-    *) echo "usage: tools/bench.sh [--smoke] [--perf]" >&2; exit 2 ;;
+    --load) load_only=1 ;;
+    *) echo "usage: tools/bench.sh [--smoke] [--perf] [--load]" >&2; exit 2 ;;
   esac
 done
 
@@ -63,7 +68,7 @@ bazel build -c opt //server:fivetran_gateway //emulator:fivetran_emulator \
   //tools/bench:bench_client //client:fivetranctl
 bin=$(bazel info -c opt bazel-bin 2>/dev/null)
 emulator_bin="$bin/emulator/fivetran_emulator"
-gateway_bin="$bin/server/fivetran_gateway"
+gateway_bin="${BENCH_GATEWAY:-$bin/server/fivetran_gateway}"
 client="$bin/tools/bench/bench_client"
 fivetranctl_bin="$bin/client/fivetranctl"
 
@@ -160,6 +165,25 @@ ms() { awk -v a="$1" 'BEGIN { printf "%.1f ms", a / 1000 }'; }
 start=$(date +%s)
 start_emulator emu
 start_gateway gw "$emu_url"
+
+# --load: (b) only, REPEAT rounds against the same gateway and emulator.
+if [ "$load_only" = 1 ]; then
+  echo "(b) $LOAD_CONNS gRPC connections x $LOAD_STREAMS calls in flight vs $LOAD_CONNS HTTP/1.1 connections, ${LOAD_SECONDS} s; gateway $gateway_bin"
+  printf '    %-6s %10s %10s %12s %12s %12s %12s %7s %7s\n' round "gw req/s" "dir req/s" "gw median" \
+    "gw slowest" "dir median" "dir slowest" "gw x" "dir x"
+  for round in $(seq "${REPEAT:-1}"); do
+    g=$(run_client --mode=load --target="$gw_addr" --emulator="$emu_url" --pid="$gw_pid" \
+      --connections="$LOAD_CONNS" --streams="$LOAD_STREAMS" --duration="${LOAD_SECONDS}s")
+    d=$(run_client --mode=direct_load --emulator="$emu_url" \
+      --connections="$LOAD_CONNS" --duration="${LOAD_SECONDS}s")
+    printf '    %-6s %10s %10s %12s %12s %12s %12s %7s %7s\n' "$round" "$(get "$g" rps)" \
+      "$(get "$d" rps)" "$(ms "$(get "$g" p50_us)")" "$(ms "$(get "$g" max_us)")" \
+      "$(ms "$(get "$d" p50_us)")" "$(ms "$(get "$d" max_us)")" \
+      "$(ratio "$(get "$g" max_us)" "$(get "$g" p50_us)")" \
+      "$(ratio "$(get "$d" max_us)" "$(get "$d" p50_us)")"
+  done
+  exit 0
+fi
 
 # (a) sequential
 seq_gw=$(run_client --mode=seq --target="$gw_addr" --pid="$gw_pid" \

@@ -30,6 +30,14 @@ GatewayMetrics Register(metrics::Registry& r) {
   m.upstream_retries =
       r.AddCounter("fivetran_gateway_upstream_retries_total",
                    "Upstream requests scheduled to be sent again, by reason.", {"reason"});
+  m.upstream_queued = r.AddGauge(
+      "fivetran_gateway_upstream_queued_requests",
+      "Requests to Fivetran waiting for a free upstream connection (--max_upstream_connections).",
+      {});
+  m.upstream_queue_wait_seconds = r.AddHistogram(
+      "fivetran_gateway_upstream_queue_wait_seconds",
+      "Time a request to Fivetran waited for a free upstream connection before it was sent.", {},
+      latency);
   m.rate_limited = r.AddCounter("fivetran_gateway_upstream_rate_limited_total",
                                 "HTTP 429 answers from Fivetran, by credential set (key hash).",
                                 {"credential_set"});
@@ -73,6 +81,8 @@ GatewayMetrics Register(metrics::Registry& r) {
   m.coalesced_reads->With({});
   m.sync_watchers->With({});
   m.sync_pollers->With({});
+  m.upstream_queued->With({});
+  m.upstream_queue_wait_seconds->With({});
   return m;
 }
 

@@ -36,6 +36,10 @@ struct GatewayMetrics {
   // Attempts sent again, by reason: not_sent, connection_failed,
   // rate_limited, server_error, unavailable (retry_policy.h).
   metrics::CounterFamily* upstream_retries;  // {reason}
+  // Requests waiting for a free upstream connection (beyond
+  // --max_upstream_connections), and how long each sent request waited.
+  metrics::GaugeFamily* upstream_queued;                  // {}
+  metrics::HistogramFamily* upstream_queue_wait_seconds;  // {}
   // Per credential set: 429 answers; calls ended at once by the 429 circuit
   // (nothing sent); the latest X-Rate-Limit and X-Rate-Limit-Remaining.
   metrics::CounterFamily* rate_limited;           // {credential_set}

@@ -228,6 +228,11 @@ absl::Status StatusFromTransportError(const TransportError& error, const Upstrea
           absl::StatusCode::kDeadlineExceeded,
           absl::StrCat(error.message, op.mutating() ? "; the request may have been applied" : ""),
           "DEADLINE_EXCEEDED", metadata);
+    case TransportFailure::kDeadlineExceededNotSent:
+      // It waited for a free upstream connection: nothing reached Fivetran.
+      metadata["outcome"] = "not_sent";
+      return MakeError(absl::StatusCode::kDeadlineExceeded, error.message, "DEADLINE_EXCEEDED",
+                       metadata);
     case TransportFailure::kCancelled:
       if (op.mutating()) metadata["outcome"] = "unknown";
       return MakeError(absl::StatusCode::kCancelled, error.message, "CANCELLED", metadata);

@@ -217,6 +217,22 @@ TEST(StatusFromTransportErrorTest, Kinds) {
   EXPECT_EQ(InfoOf(dropped).metadata().at("outcome"), "unknown");
 }
 
+TEST(StatusFromTransportErrorTest, DeadlineBeforeSendingSaysNotSent) {
+  // A POST whose deadline passed while it waited for a connection was never
+  // sent: the caller may create again without checking first.
+  absl::Status s = StatusFromTransportError(
+      {TransportFailure::kDeadlineExceededNotSent, "deadline exceeded before the request was sent"},
+      kPost);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(InfoOf(s).reason(), "DEADLINE_EXCEEDED");
+  EXPECT_EQ(InfoOf(s).metadata().at("outcome"), "not_sent");
+  EXPECT_EQ(s.message(), "deadline exceeded before the request was sent");
+  // A sent POST that ran out of time may have been applied.
+  absl::Status sent =
+      StatusFromTransportError({TransportFailure::kDeadlineExceeded, "deadline exceeded"}, kPost);
+  EXPECT_EQ(InfoOf(sent).metadata().at("outcome"), "unknown");
+}
+
 TEST(SanitizeSnippetTest, KeepsPrintableAndBounds) {
   EXPECT_EQ(SanitizeSnippet("a\n\tb\x01  c"), "a b c");
   EXPECT_EQ(SanitizeSnippet(std::string(500, 'x'), 10), "xxxxxxxxxx...");

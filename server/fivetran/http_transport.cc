@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "server/common/gateway_metrics.h"
 
 namespace fivetran_gateway::fivetran {
 
@@ -104,7 +105,7 @@ class CurlTransport::Transfer final : public HttpCall,
     // Clamped so that a far-away deadline cannot overflow curl's long.
     absl::Duration remaining = std::min(request_.deadline - absl::Now(), absl::Hours(24));
     if (remaining <= absl::ZeroDuration()) {
-      *error = {TransportFailure::kDeadlineExceeded,
+      *error = {TransportFailure::kDeadlineExceededNotSent,
                 "deadline exceeded before the request was sent"};
       return false;
     }
@@ -233,6 +234,16 @@ class CurlTransport::Transfer final : public HttpCall,
 
   CURL* easy() const { return easy_; }
   HttpCallback TakeCallback() { return std::move(done_); }
+  absl::Time deadline() const { return request_.deadline; }
+
+  // Where the transfer is; loop thread only (Send() sets submitted_at
+  // before handing it over).
+  enum class State { kSubmitted, kQueued, kRunning, kDone };
+  State state = State::kSubmitted;
+  absl::Time submitted_at;
+  std::list<std::shared_ptr<Transfer>>::iterator queue_pos;     // kQueued.
+  std::multimap<absl::Time, Transfer*>::iterator deadline_pos;  // kQueued.
+  bool has_deadline_pos = false;
 
  private:
   std::shared_ptr<Shared> shared_;
@@ -254,14 +265,22 @@ struct CurlGlobal {
 }  // namespace
 
 CurlTransport::CurlTransport(CurlTransportOptions options)
-    : options_(std::move(options)), shared_(std::make_shared<Shared>()) {
+    : options_(std::move(options)),
+      queued_gauge_(GatewayMetrics::Get().upstream_queued->With({})),
+      queue_wait_(GatewayMetrics::Get().upstream_queue_wait_seconds->With({})),
+      shared_(std::make_shared<Shared>()) {
   static CurlGlobal* global = new CurlGlobal();  // Once per process, never torn down.
   (void)global;
   shared_->multi = curl_multi_init();
   curl_multi_setopt(shared_->multi, CURLMOPT_MAXCONNECTS,
                     static_cast<long>(options_.max_connections));
+  // Admit() runs at most max_host_connections transfers, so libcurl never
+  // needs more connections and never parks a transfer in its own pending
+  // list (where transfers neither keep their order nor time out). Its
+  // limit stays as the bound on connections, idle ones included: a fresh
+  // connection (a POST's) closes an idle one rather than exceed it.
   curl_multi_setopt(shared_->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                    static_cast<long>(options_.max_host_connections));
+                    static_cast<long>(std::max(1, options_.max_host_connections)));
   curl_multi_setopt(shared_->multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
   thread_ = std::thread([this] { Loop(); });
 }
@@ -278,6 +297,7 @@ CurlTransport::~CurlTransport() {
 std::shared_ptr<HttpCall> CurlTransport::Send(HttpRequest request, HttpCallback done) {
   auto t = std::make_shared<Transfer>(shared_, std::move(request), std::move(done),
                                       options_.max_response_bytes);
+  t->submitted_at = absl::Now();
   bool rejected = false;
   {
     absl::MutexLock lock(&shared_->mu);
@@ -304,6 +324,7 @@ void CurlTransport::Finish(Transfer* t, HttpResult result) {
     connections_opened_ += connects;
   }
   HttpCallback done = t->TakeCallback();
+  t->state = Transfer::State::kDone;
   auto it = std::find_if(active_.begin(), active_.end(),
                          [t](const std::shared_ptr<Transfer>& a) { return a.get() == t; });
   std::shared_ptr<Transfer> keep;
@@ -313,6 +334,70 @@ void CurlTransport::Finish(Transfer* t, HttpResult result) {
     active_.erase(it);
   }
   if (done) done(std::move(result));
+}
+
+void CurlTransport::Enqueue(std::shared_ptr<Transfer> t) {
+  Transfer* raw = t.get();
+  raw->state = Transfer::State::kQueued;
+  raw->queue_pos = queue_.insert(queue_.end(), std::move(t));
+  if (raw->deadline() != absl::InfiniteFuture()) {
+    raw->deadline_pos = queued_deadlines_.emplace(raw->deadline(), raw);
+    raw->has_deadline_pos = true;
+  }
+  queued_gauge_->Add(1);
+}
+
+void CurlTransport::EndQueued(Transfer* t, TransportError error) {
+  std::shared_ptr<Transfer> keep = std::move(*t->queue_pos);
+  queue_.erase(t->queue_pos);
+  if (t->has_deadline_pos) queued_deadlines_.erase(t->deadline_pos);
+  t->has_deadline_pos = false;
+  t->state = Transfer::State::kDone;
+  queued_gauge_->Add(-1);
+  HttpResult r;
+  r.error = std::move(error);
+  if (auto done = t->TakeCallback()) done(std::move(r));
+}
+
+void CurlTransport::ExpireQueued(absl::Time now) {
+  while (!queued_deadlines_.empty() && queued_deadlines_.begin()->first <= now) {
+    EndQueued(queued_deadlines_.begin()->second,
+              {TransportFailure::kDeadlineExceededNotSent,
+               "deadline exceeded before the request was sent (it was waiting for a free "
+               "connection to Fivetran)"});
+  }
+}
+
+void CurlTransport::Admit() {
+  const size_t limit = static_cast<size_t>(std::max(1, options_.max_host_connections));
+  while (!queue_.empty() && active_.size() < limit) {
+    std::shared_ptr<Transfer> t = std::move(queue_.front());
+    queue_.pop_front();
+    if (t->has_deadline_pos) queued_deadlines_.erase(t->deadline_pos);
+    t->has_deadline_pos = false;
+    queued_gauge_->Add(-1);
+    TransportError error;
+    if (!t->Prepare(options_, &error)) {
+      t->state = Transfer::State::kDone;
+      HttpResult r;
+      r.error = std::move(error);
+      if (auto done = t->TakeCallback()) done(std::move(r));
+      continue;
+    }
+    queue_wait_->Observe(absl::ToDoubleSeconds(absl::Now() - t->submitted_at));
+    t->state = Transfer::State::kRunning;
+    CURL* easy = t->easy();
+    active_.push_back(std::move(t));
+    curl_multi_add_handle(shared_->multi, easy);
+  }
+}
+
+int64_t CurlTransport::MillisToNextQueuedDeadline(int64_t cap) const {
+  if (queued_deadlines_.empty()) return cap;
+  absl::Duration left = queued_deadlines_.begin()->first - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  // Rounded up, so that the wait does not end just before the deadline.
+  return std::min(cap, absl::ToInt64Milliseconds(left) + 1);
 }
 
 void CurlTransport::Loop() {
@@ -326,36 +411,18 @@ void CurlTransport::Loop() {
       cancelled.swap(shared_->cancelled);
       stopping = shared_->stopping;
     }
-    for (auto& t : pending) {
-      TransportError error;
-      if (stopping) {
-        HttpResult r;
-        r.error = {TransportFailure::kNotSent, "the HTTP transport is shutting down"};
-        if (auto done = t->TakeCallback()) done(std::move(r));
-        continue;
-      }
-      if (!t->Prepare(options_, &error)) {
-        HttpResult r;
-        r.error = error;
-        if (auto done = t->TakeCallback()) done(std::move(r));
-        continue;
-      }
-      active_.push_back(t);
-      curl_multi_add_handle(multi, t->easy());
-    }
-    for (auto& t : cancelled) {
-      HttpResult r;
-      r.error = {TransportFailure::kCancelled, "cancelled by the caller"};
-      bool is_active = std::any_of(active_.begin(), active_.end(),
-                                   [&](const std::shared_ptr<Transfer>& a) { return a == t; });
-      if (is_active) {
-        Finish(t.get(), std::move(r));
-      } else if (auto done = t->TakeCallback()) {
-        // Cancelled before it started (or after it ended: then no callback).
-        done(std::move(r));
-      }
-    }
     if (stopping) {
+      // Every transfer ends exactly once: new and queued ones unsent,
+      // running ones cancelled.
+      const TransportError shutdown = {TransportFailure::kNotSent,
+                                       "the HTTP transport is shutting down"};
+      for (auto& t : pending) {
+        t->state = Transfer::State::kDone;
+        HttpResult r;
+        r.error = shutdown;
+        if (auto done = t->TakeCallback()) done(std::move(r));
+      }
+      while (!queue_.empty()) EndQueued(queue_.front().get(), shutdown);
       while (!active_.empty()) {
         HttpResult r;
         r.error = {TransportFailure::kCancelled, "the HTTP transport is shutting down"};
@@ -364,6 +431,24 @@ void CurlTransport::Loop() {
       absl::MutexLock lock(&shared_->mu);
       if (shared_->pending.empty()) return;
       continue;
+    }
+    // Submission order is queue order: Send() appends under the mutex.
+    for (auto& t : pending) Enqueue(std::move(t));
+    for (auto& t : cancelled) {
+      const TransportError cancel = {TransportFailure::kCancelled, "cancelled by the caller"};
+      switch (t->state) {
+        case Transfer::State::kQueued:
+          EndQueued(t.get(), cancel);
+          break;
+        case Transfer::State::kRunning: {
+          HttpResult r;
+          r.error = cancel;
+          Finish(t.get(), std::move(r));
+          break;
+        }
+        default:
+          break;  // Already ended: its callback has run.
+      }
     }
     int running = 0;
     curl_multi_perform(multi, &running);
@@ -375,7 +460,11 @@ void CurlTransport::Loop() {
       CURLcode code = msg->data.result;
       Finish(t, t->Result(code));
     }
-    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    ExpireQueued(absl::Now());
+    // Handles added here start at once: libcurl sets them a zero timeout,
+    // which ends the poll below immediately.
+    Admit();
+    curl_multi_poll(multi, nullptr, 0, static_cast<int>(MillisToNextQueuedDeadline(1000)), nullptr);
   }
 }
 

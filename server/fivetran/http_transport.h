@@ -7,12 +7,21 @@
 // I/O: Send() only queues the request and returns a handle that can cancel
 // it. The completion callback runs on the event-loop thread and must not
 // block.
+//
+// Under overload, transfers beyond max_host_connections wait in a FIFO
+// queue owned by the loop (not in libcurl's pending list, which does not
+// serve the oldest first): the oldest waiting transfer is sent when a slot
+// frees. The queue's depth and each transfer's wait are exported as
+// fivetran_gateway_upstream_queued_requests and
+// fivetran_gateway_upstream_queue_wait_seconds (docs/metrics.md).
 #ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_HTTP_TRANSPORT_H_
 #define FIVETRAN_GATEWAY_SERVER_FIVETRAN_HTTP_TRANSPORT_H_
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <list>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/common/cancel.h"
+#include "server/common/metrics.h"
 
 namespace fivetran_gateway::fivetran {
 
@@ -55,7 +65,12 @@ enum class TransportFailure {
   // The request may have reached the server (dropped mid-way, TLS error
   // after connect, empty reply): a POST's outcome is unknown.
   kMaybeSent,
+  // The deadline passed while the request was on the wire or awaited its
+  // answer: a POST's outcome is unknown.
   kDeadlineExceeded,
+  // The deadline passed before the request was sent (it waited for a free
+  // upstream connection): it never reached the server.
+  kDeadlineExceededNotSent,
   kCancelled,
   kResponseTooLarge,
 };
@@ -101,9 +116,14 @@ struct CurlTransportOptions {
   absl::Duration connect_timeout = absl::Seconds(10);
   // Keep-alive connections kept in the pool.
   int max_connections = 64;
-  // Connections open to one host at a time; further transfers wait in
-  // libcurl's queue (their deadline still runs). Protects the upstream (and
-  // the emulator, which serves one connection per thread).
+  // Transfers running at once, and so connections open to the upstream at
+  // a time (the gateway talks to one host: every transfer counts against
+  // this one limit; values below 1 mean 1). Protects the upstream (and the
+  // emulator, which serves one connection per thread). Further transfers
+  // wait in the transport's own queue and are sent oldest first as running
+  // ones end. A queued transfer still honours its deadline (it ends with
+  // kDeadlineExceededNotSent when the deadline passes first) and Cancel()
+  // (it ends at once with kCancelled); neither is sent.
   int max_host_connections = 64;
 };
 
@@ -123,13 +143,32 @@ class CurlTransport final : public HttpTransport {
   struct Shared;
   class Transfer;
   void Loop();
+  // Loop thread only, from here to the members.
+  // Ends a running transfer: out of the multi handle, callback run.
   void Finish(Transfer* t, HttpResult result);
+  // Appends a new transfer to the queue.
+  void Enqueue(std::shared_ptr<Transfer> t);
+  // Ends a queued transfer unsent: out of the queue, callback run.
+  void EndQueued(Transfer* t, TransportError error);
+  // Ends the queued transfers whose deadline is at or before `now`.
+  void ExpireQueued(absl::Time now);
+  // Moves the oldest queued transfers into the multi handle while fewer
+  // than max_host_connections run.
+  void Admit();
+  // Milliseconds until the earliest queued deadline, at most `cap`.
+  int64_t MillisToNextQueuedDeadline(int64_t cap) const;
 
   const CurlTransportOptions options_;
+  metrics::Gauge* const queued_gauge_;
+  metrics::Histogram* const queue_wait_;
   // State shared with the HttpCall handles, which may outlive the transport.
   std::shared_ptr<Shared> shared_;
-  // Transfers owned by the loop thread.
+  // Transfers owned by the loop thread: running ones (in the multi handle,
+  // at most max_host_connections), and queued ones, oldest first, with
+  // their deadlines (finite ones only) in time order.
   std::vector<std::shared_ptr<Transfer>> active_;
+  std::list<std::shared_ptr<Transfer>> queue_;
+  std::multimap<absl::Time, Transfer*> queued_deadlines_;
   std::atomic<int64_t> connections_opened_{0};
   std::thread thread_;
 };

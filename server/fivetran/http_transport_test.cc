@@ -1,15 +1,21 @@
 // CurlTransport against a real HTTP server on a loopback port: keep-alive
 // reuse, POSTs on fresh connections, deadlines, cancellation, bounded
-// response size, refused connections.
+// response size, refused connections; the admission queue beyond
+// max_host_connections (submission order, cancellation, deadlines, shutdown).
 #include "server/fivetran/http_transport.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "httplib.h"
+#include "server/common/gateway_metrics.h"
 
 namespace fivetran_gateway::fivetran {
 namespace {
@@ -19,6 +25,9 @@ class HttpTransportTest : public ::testing::Test {
   void SetUp() override {
     server_.set_keep_alive_max_count(1000);
     server_.set_keep_alive_timeout(2);
+    // httplib writes headers and body separately: without TCP_NODELAY, Nagle
+    // and the client's delayed ACK add ~40 ms to each reused-connection GET.
+    server_.set_tcp_nodelay(true);
     server_.Get("/ok", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(R"({"code":"Success"})", "application/json");
     });
@@ -37,11 +46,29 @@ class HttpTransportTest : public ::testing::Test {
       res.set_header("Retry-After", "17");
       res.set_content(R"({"code":"TooManyRequests"})", "application/json");
     });
+    // Holds its connection until the test calls Release().
+    server_.Get("/hold", [this](const httplib::Request&, httplib::Response& res) {
+      absl::MutexLock lock(&mu_);
+      ++holding_;
+      mu_.Await(absl::Condition(&released_));
+      res.set_content("{}", "application/json");
+    });
+    // Records the order in which requests reached the server.
+    server_.Get(R"(/order/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
+      int n = -1;
+      (void)absl::SimpleAtoi(req.matches[1].str(), &n);
+      {
+        absl::MutexLock lock(&mu_);
+        arrivals_.push_back(n);
+      }
+      res.set_content("{}", "application/json");
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   void TearDown() override {
+    Release();
     server_.stop();
     thread_.join();
   }
@@ -63,6 +90,32 @@ class HttpTransportTest : public ::testing::Test {
     return result;
   }
 
+  HttpRequest Get(const std::string& path, absl::Duration timeout = absl::Seconds(10)) {
+    HttpRequest r;
+    r.method = "GET";
+    r.url = "http://127.0.0.1:" + std::to_string(port_) + path;
+    r.deadline = absl::Now() + timeout;
+    return r;
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    released_ = true;
+  }
+  // Waits (10 s at most) until a /hold request has reached the server.
+  void AwaitHold() {
+    absl::MutexLock lock(&mu_);
+    auto arrived = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return holding_ > 0; };
+    mu_.AwaitWithTimeout(absl::Condition(&arrived), absl::Seconds(10));
+  }
+  std::vector<int> Arrivals() {
+    absl::MutexLock lock(&mu_);
+    return arrivals_;
+  }
+
+  absl::Mutex mu_;
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
+  int holding_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<int> arrivals_ ABSL_GUARDED_BY(mu_);
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
@@ -155,6 +208,161 @@ TEST_F(HttpTransportTest, RefusedConnectionWasNeverSent) {
   done.WaitForNotification();
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.error.failure, TransportFailure::kNotSent) << result.error.message;
+}
+
+// One transfer's outcome, and how many times its callback ran.
+struct Outcome {
+  absl::Mutex mu;
+  int calls ABSL_GUARDED_BY(mu) = 0;
+  HttpResult result ABSL_GUARDED_BY(mu);
+  HttpCallback Callback() {
+    return [this](HttpResult r) {
+      absl::MutexLock lock(&mu);
+      ++calls;
+      result = std::move(r);
+    };
+  }
+  // Waits (10 s at most) for the first call; its result.
+  HttpResult Wait() {
+    absl::MutexLock lock(&mu);
+    auto called = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return calls > 0; };
+    mu.AwaitWithTimeout(absl::Condition(&called), absl::Seconds(10));
+    return result;
+  }
+  int Calls() {
+    absl::MutexLock lock(&mu);
+    return calls;
+  }
+};
+
+CurlTransportOptions OneConnection() {
+  CurlTransportOptions options;
+  options.max_host_connections = 1;
+  return options;
+}
+
+TEST_F(HttpTransportTest, QueuedTransfersAreSentInSubmissionOrder) {
+  // One connection, many more transfers: they queue. New ones keep arriving
+  // while earlier ones complete, as under load: the oldest waiting one must
+  // always be the next sent.
+  CurlTransport t(OneConnection());
+  constexpr int kCalls = 300;
+  std::vector<Outcome> outcomes(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    t.Send(Get("/order/" + std::to_string(i)), outcomes[i].Callback());
+    if (i % 3 == 2) std::this_thread::sleep_for(std::chrono::microseconds(300));
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    HttpResult r = outcomes[i].Wait();
+    ASSERT_TRUE(r.ok) << i << ": " << r.error.message;
+  }
+  std::vector<int> want(kCalls);
+  for (int i = 0; i < kCalls; ++i) want[i] = i;
+  EXPECT_EQ(Arrivals(), want);
+  EXPECT_EQ(t.connections_opened(), 1);
+}
+
+TEST_F(HttpTransportTest, PostsOnFreshConnectionsDoNotStallTheQueue) {
+  // Each POST needs a new connection while the only one allowed may sit
+  // idle in the pool: the idle one must make way, not park the POST.
+  CurlTransport t(OneConnection());
+  constexpr int kCalls = 20;
+  std::vector<Outcome> outcomes(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    HttpRequest r = Get("/ok");
+    if (i % 2 == 1) {
+      r.method = "POST";
+      r.body = "{}";
+    }
+    t.Send(std::move(r), outcomes[i].Callback());
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    HttpResult r = outcomes[i].Wait();
+    ASSERT_TRUE(r.ok) << i << ": " << r.error.message;
+    EXPECT_EQ(r.response.status, 200) << i;
+  }
+}
+
+TEST_F(HttpTransportTest, CancelledQueuedTransferEndsAtOnceAndIsNeverSent) {
+  CurlTransport t(OneConnection());
+  Outcome hold, queued, after;
+  t.Send(Get("/hold"), hold.Callback());
+  AwaitHold();
+  std::shared_ptr<HttpCall> call = t.Send(Get("/order/1"), queued.Callback());
+  call->Cancel();
+  // Ends while the only connection is still held, not when it frees up.
+  HttpResult r = queued.Wait();
+  EXPECT_EQ(r.error.failure, TransportFailure::kCancelled) << r.error.message;
+  EXPECT_EQ(hold.Calls(), 0);
+  call->Cancel();
+  Release();
+  ASSERT_TRUE(hold.Wait().ok);
+  t.Send(Get("/order/2"), after.Callback());
+  ASSERT_TRUE(after.Wait().ok);
+  EXPECT_EQ(Arrivals(), std::vector<int>{2});
+  EXPECT_EQ(queued.Calls(), 1);
+}
+
+TEST_F(HttpTransportTest, QueuedTransferPastItsDeadlineFailsUnsent) {
+  CurlTransport t(OneConnection());
+  Outcome hold, queued, after;
+  t.Send(Get("/hold"), hold.Callback());
+  AwaitHold();
+  t.Send(Get("/order/1", absl::Milliseconds(200)), queued.Callback());
+  // Fails while the only connection is still held, and says it was not sent.
+  HttpResult r = queued.Wait();
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error.failure, TransportFailure::kDeadlineExceededNotSent) << r.error.message;
+  EXPECT_EQ(hold.Calls(), 0);
+  Release();
+  ASSERT_TRUE(hold.Wait().ok);
+  t.Send(Get("/order/2"), after.Callback());
+  ASSERT_TRUE(after.Wait().ok);
+  EXPECT_EQ(Arrivals(), std::vector<int>{2});
+  EXPECT_EQ(queued.Calls(), 1);
+}
+
+TEST_F(HttpTransportTest, ShutdownEndsEveryQueuedTransferOnce) {
+  constexpr int kQueued = 10;
+  Outcome hold;
+  std::vector<Outcome> queued(kQueued);
+  {
+    CurlTransport t(OneConnection());
+    t.Send(Get("/hold"), hold.Callback());
+    AwaitHold();
+    for (int i = 0; i < kQueued; ++i) {
+      t.Send(Get("/order/" + std::to_string(i)), queued[i].Callback());
+    }
+  }
+  EXPECT_EQ(hold.Calls(), 1);
+  EXPECT_EQ(hold.Wait().error.failure, TransportFailure::kCancelled);
+  for (int i = 0; i < kQueued; ++i) {
+    EXPECT_EQ(queued[i].Calls(), 1) << i;
+    EXPECT_EQ(queued[i].Wait().error.failure, TransportFailure::kNotSent) << i;
+  }
+  Release();
+  EXPECT_TRUE(Arrivals().empty());
+}
+
+TEST_F(HttpTransportTest, QueueDepthAndWaitAreExported) {
+  metrics::Gauge* depth = GatewayMetrics::Get().upstream_queued->With({});
+  metrics::Histogram* wait = GatewayMetrics::Get().upstream_queue_wait_seconds->With({});
+  const uint64_t waits_before = wait->Read().count();
+  CurlTransport t(OneConnection());
+  Outcome hold;
+  std::vector<Outcome> queued(3);
+  t.Send(Get("/hold"), hold.Callback());
+  AwaitHold();
+  for (int i = 0; i < 3; ++i) t.Send(Get("/order/" + std::to_string(i)), queued[i].Callback());
+  for (int i = 0; i < 1000 && depth->Value() != 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(depth->Value(), 3);
+  Release();
+  ASSERT_TRUE(hold.Wait().ok);
+  for (Outcome& o : queued) ASSERT_TRUE(o.Wait().ok);
+  EXPECT_EQ(depth->Value(), 0);
+  EXPECT_EQ(wait->Read().count() - waits_before, 4u);  // Every request sent.
 }
 
 }  // namespace
