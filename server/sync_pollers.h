@@ -91,7 +91,10 @@ class SyncPollers : public std::enable_shared_from_this<SyncPollers> {
   //   after it. With `fresh` it reads Fivetran itself, never another
   //   replica's observation (fleet_poll).
   // An error result is delivered as any poll's (it is not kept: the next
-  // subscriber reads again). Later results are the poller's polls.
+  // subscriber reads again). Later results are the poller's polls. The kept
+  // observation goes with the poller, when its last subscriber leaves. With
+  // a fleet, a poll's result may be another replica's read, kept as made
+  // when it arrived here.
   std::unique_ptr<Subscription> SubscribeCurrent(const std::string& connection_id,
                                                  absl::Duration interval, bool fresh,
                                                  Callback callback);
