@@ -557,6 +557,11 @@ class WatchTest : public ServicesTest {
     req.mutable_poll_interval()->set_seconds(absl::ToInt64Seconds(interval));
     return connection_stub_->WatchConnectionSync(ctx, req);
   }
+  // A watch without baseline or trigger, with `cache-control: no-cache`.
+  std::unique_ptr<Reader> WatchNoCache(grpc::ClientContext* ctx, absl::Duration interval) {
+    ctx->AddMetadata("cache-control", "no-cache");
+    return Watch(ctx, interval);
+  }
   // Waits until the watcher's poll is scheduled on the manual clock.
   void AwaitPollScheduled() {
     ASSERT_TRUE(Eventually([&] { return timers_.pending() > 0; }));
@@ -661,7 +666,7 @@ TEST_F(WatchTest, WatchersOfOneConnectionShareOnePollerThatStopsWithTheLast) {
   ASSERT_TRUE(
       Eventually([&] { return pollers_->active_pollers() == 1 && timers_.pending() == 1; }));
   const int reads_at_start = CallsOf("GetConnection");
-  EXPECT_EQ(reads_at_start, 2);  // Each watcher's first read.
+  EXPECT_EQ(reads_at_start, 1);  // a's start-up read; b starts from what it saw.
   for (int i = 0; i < 3; ++i) timers_.Advance(absl::Seconds(5));
   EXPECT_EQ(CallsOf("GetConnection"), reads_at_start + 3);  // One read per interval for both.
 
@@ -730,8 +735,9 @@ TEST_F(WatchTest, AWatcherWithAShorterIntervalBringsTheNextPollForward) {
   ASSERT_TRUE(b->Read(&r));
   ASSERT_TRUE(Eventually([&] { return timers_.next_due() == timers_.Now() + absl::Seconds(1); }))
       << "next poll due in " << (timers_.next_due() - timers_.Now());
-  timers_.Advance(absl::Seconds(1));       // 2 s after the last poll, not 10.
-  EXPECT_EQ(CallsOf("GetConnection"), 4);  // + b's first read + the poll.
+  timers_.Advance(absl::Seconds(1));  // 2 s after the last poll, not 10.
+  // + the poll: b started from the poll at 10 s, 1 s old.
+  EXPECT_EQ(CallsOf("GetConnection"), 3);
   a_ctx.TryCancel();
   b_ctx.TryCancel();
   a->Finish();
@@ -761,6 +767,176 @@ TEST_F(WatchTest, ATriggeringWatchTriggersThenJudgesAgainstThePreTriggerState) {
       EXPECT_TRUE(call.fresh);
     }
   }
+}
+
+// Issue 13: a watcher without baseline starts from what the connection's
+// poller saw less than its interval ago; older, it gets a new read, which is
+// the poller's poll (the next one is an interval after it).
+TEST_F(WatchTest, AStartingWatcherUsesThePollersRecentObservationOrItsRead) {
+  grpc::ClientContext a_ctx;
+  auto a = Watch(&a_ctx, absl::Seconds(10));
+  v1::WatchConnectionSyncResponse first_a;
+  ASSERT_TRUE(a->Read(&first_a));
+  EXPECT_EQ(CallsOf("GetConnection"), 1);
+  AwaitPollScheduled();
+  const absl::Time t0 = timers_.Now();
+
+  // 4 s old, younger than b's 5 s: b starts from it (its observed_at), no read.
+  timers_.Advance(absl::Seconds(4));
+  grpc::ClientContext b_ctx;
+  auto b = Watch(&b_ctx, absl::Seconds(5));
+  v1::WatchConnectionSyncResponse first_b;
+  ASSERT_TRUE(b->Read(&first_b));
+  EXPECT_EQ(first_b.outcome(), v1::SYNC_OUTCOME_UNSPECIFIED);
+  EXPECT_EQ(TimeUtil::TimestampToNanoseconds(first_b.observation().observed_at()),
+            absl::ToUnixNanos(t0));
+  EXPECT_EQ(CallsOf("GetConnection"), 1);
+  // b's interval brings the next poll to 5 s after the last one.
+  ASSERT_TRUE(Eventually([&] { return timers_.next_due() == t0 + absl::Seconds(5); }));
+
+  // 3 s old, older than c's 2 s: c's first update is a read made now, and
+  // it is the poller's poll: the next is due 2 s later, not at t0 + 5 s.
+  timers_.Advance(absl::Seconds(1));  // The poll at t0 + 5 s.
+  EXPECT_EQ(CallsOf("GetConnection"), 2);
+  timers_.Advance(absl::Seconds(3));
+  grpc::ClientContext c_ctx;
+  auto c = Watch(&c_ctx, absl::Seconds(2));
+  v1::WatchConnectionSyncResponse first_c;
+  ASSERT_TRUE(c->Read(&first_c));
+  EXPECT_EQ(TimeUtil::TimestampToNanoseconds(first_c.observation().observed_at()),
+            absl::ToUnixNanos(timers_.Now()));
+  EXPECT_EQ(CallsOf("GetConnection"), 3);
+  EXPECT_EQ(timers_.next_due(), timers_.Now() + absl::Seconds(2));
+  for (auto* ctx : {&a_ctx, &b_ctx, &c_ctx}) ctx->TryCancel();
+  a->Finish();
+  b->Finish();
+  c->Finish();
+  for (const auto& call : api_.calls()) EXPECT_TRUE(call.fresh);
+}
+
+// Watchers starting while the poller's read is in flight all take it as
+// their start-up read; one leaving does not stop it for the others.
+TEST_F(WatchTest, StartingWatchersJoinThePollInFlight) {
+  api_.set_hold(true);
+  grpc::ClientContext a_ctx, b_ctx, c_ctx;
+  auto a = Watch(&a_ctx, absl::Seconds(5));
+  ASSERT_TRUE(Eventually([&] { return CallsOf("GetConnection") == 1; }));
+  auto b = Watch(&b_ctx, absl::Seconds(5));
+  auto c = Watch(&c_ctx, absl::Seconds(5));
+  ASSERT_TRUE(Eventually([&] { return pollers_->subscribers() == 3; }));
+  a_ctx.TryCancel();
+  EXPECT_EQ(a->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(Eventually([&] { return pollers_->subscribers() == 2; }));
+  EXPECT_EQ(api_.cancelled(), 0);
+  ASSERT_EQ(api_.Release(), 1);
+  api_.set_hold(false);
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(b->Read(&r));
+  EXPECT_EQ(r.observation().sync_state_raw(), "scheduled");
+  ASSERT_TRUE(c->Read(&r));
+  EXPECT_EQ(r.observation().sync_state_raw(), "scheduled");
+  EXPECT_EQ(CallsOf("GetConnection"), 1);
+  b_ctx.TryCancel();
+  c_ctx.TryCancel();
+  b->Finish();
+  c->Finish();
+}
+
+// `cache-control: no-cache`: a read of its own, even with a recent one.
+TEST_F(WatchTest, NoCacheStartsFromANewRead) {
+  grpc::ClientContext a_ctx, b_ctx;
+  auto a = Watch(&a_ctx, absl::Seconds(10));
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(a->Read(&r));
+  AwaitPollScheduled();
+  timers_.Advance(absl::Seconds(1));
+  SetSyncState(v1::SYNC_STATE_SYNCING, "syncing");
+  auto b = WatchNoCache(&b_ctx, absl::Seconds(10));
+  ASSERT_TRUE(b->Read(&r));
+  EXPECT_EQ(r.observation().sync_state(), v1::SYNC_STATE_SYNCING);
+  EXPECT_EQ(TimeUtil::TimestampToNanoseconds(r.observation().observed_at()),
+            absl::ToUnixNanos(timers_.Now()));
+  EXPECT_EQ(CallsOf("GetConnection"), 2);
+  a_ctx.TryCancel();
+  b_ctx.TryCancel();
+  a->Finish();
+  b->Finish();
+}
+
+// Errors of the start-up read end the watch as a read of its own did
+// (NOT_FOUND, and a transient one too), and are never kept: the next
+// watcher reads again. A running watcher rides out the transient one.
+TEST_F(WatchTest, AStartUpReadErrorEndsOnlyTheStartingWatcherAndIsNotKept) {
+  grpc::ClientContext a_ctx;
+  auto a = Watch(&a_ctx, absl::Seconds(5));
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(a->Read(&r));
+  AwaitPollScheduled();
+  timers_.Advance(absl::Seconds(10));  // Poll at 5 s; the next is due at 10 s: it runs.
+  const int reads = CallsOf("GetConnection");
+  timers_.Advance(absl::Seconds(4));
+  auto unavailable = [](const std::string&) -> absl::StatusOr<v1::Connection> {
+    return MakeError(absl::StatusCode::kUnavailable, "refused", "UPSTREAM_UNAVAILABLE");
+  };
+  auto ok = api_.get_connection;
+  api_.get_connection = unavailable;
+  // Observation 4 s old, younger than 5 s: served, no read.
+  grpc::ClientContext b_ctx;
+  auto b = Watch(&b_ctx, absl::Seconds(5));
+  ASSERT_TRUE(b->Read(&r));
+  EXPECT_EQ(CallsOf("GetConnection"), reads);
+  // The next poll fails: a and b go on; the failure is not kept, so c
+  // (interval 5 s, well within) reads, fails and ends.
+  timers_.Advance(absl::Seconds(1));
+  EXPECT_EQ(CallsOf("GetConnection"), reads + 1);
+  grpc::ClientContext c_ctx;
+  auto c = Watch(&c_ctx, absl::Seconds(5));
+  EXPECT_FALSE(c->Read(&r));
+  EXPECT_EQ(c->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(CallsOf("GetConnection"), reads + 2);
+  // NOT_FOUND ends a starting watcher of a connection that does not exist.
+  api_.get_connection = ok;
+  grpc::ClientContext d_ctx;
+  v1::WatchConnectionSyncRequest missing;
+  missing.set_connection_id("no_such_connection");
+  auto d = connection_stub_->WatchConnectionSync(&d_ctx, missing);
+  EXPECT_FALSE(d->Read(&r));
+  EXPECT_EQ(d->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  // a and b are still watching; the poller recovers.
+  timers_.Advance(absl::Seconds(10));
+  EXPECT_GE(CallsOf("GetConnection"), reads + 4);
+  a_ctx.TryCancel();
+  b_ctx.TryCancel();
+  EXPECT_EQ(a->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(b->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+// A triggering watcher is not served the poller's pre-trigger observation:
+// it reads before triggering, and its first update is a poll after it.
+TEST_F(WatchTest, ATriggeringWatcherStillReadsBeforeItsTrigger) {
+  AcceptTriggers();
+  grpc::ClientContext a_ctx;
+  auto a = Watch(&a_ctx, absl::Seconds(10));
+  v1::WatchConnectionSyncResponse r;
+  ASSERT_TRUE(a->Read(&r));
+  AwaitPollScheduled();
+  timers_.Advance(absl::Seconds(1));
+  SetSyncState(v1::SYNC_STATE_SYNCING, "syncing");
+  grpc::ClientContext t_ctx;
+  auto t = Watch(&t_ctx, absl::Seconds(5), /*trigger=*/true);
+  ASSERT_TRUE(Eventually([&] { return CallsOf("TriggerSync") == 1; }));
+  EXPECT_EQ(CallsOf("GetConnection"), 2);  // a's, and the one before the trigger.
+  ASSERT_TRUE(Eventually([&] { return timers_.next_due() == timers_.Now() + absl::Seconds(4); }));
+  timers_.Advance(absl::Seconds(4));
+  ASSERT_TRUE(t->Read(&r));
+  EXPECT_EQ(r.observation().sync_state(), v1::SYNC_STATE_SYNCING);
+  EXPECT_TRUE(r.already_syncing());
+  EXPECT_EQ(TimeUtil::TimestampToNanoseconds(r.observation().observed_at()),
+            absl::ToUnixNanos(timers_.Now()));
+  a_ctx.TryCancel();
+  t_ctx.TryCancel();
+  a->Finish();
+  t->Finish();
 }
 
 // Issue 11 #10: a valid far-future baseline overflowed int64 nanoseconds,

@@ -1,6 +1,7 @@
 #include "server/sync_pollers.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -41,7 +42,11 @@ struct SyncPollers::Poller {
   uint64_t timer_id = 0;                             // 0: no poll scheduled.
   absl::Time next_poll_at = absl::InfiniteFuture();  // When timer_id runs.
   bool polling = false;
+  uint64_t poll_seq = 0;  // Number of the latest poll started.
   absl::Time last_poll_start = absl::InfinitePast();
+  // The last poll's result when it succeeded, and when it came.
+  std::optional<v1::Connection> seen;
+  absl::Time seen_at = absl::InfinitePast();
   int failures = 0;
   std::shared_ptr<Cancellable> call;
   const LiveCount live{GatewayMetrics::Get().sync_pollers->With({})};  // Metrics.
@@ -95,6 +100,13 @@ size_t SyncPollers::active_pollers() const {
   return pollers_.size();
 }
 
+size_t SyncPollers::subscribers() const {
+  absl::MutexLock lock(&mu_);
+  size_t n = 0;
+  for (const auto& [id, poller] : pollers_) n += poller->subscribers.size();
+  return n;
+}
+
 std::unique_ptr<SyncPollers::Subscription> SyncPollers::Subscribe(const std::string& connection_id,
                                                                   absl::Duration interval,
                                                                   bool soon, Callback callback) {
@@ -105,29 +117,71 @@ std::unique_ptr<SyncPollers::Subscription> SyncPollers::Subscribe(const std::str
   std::shared_ptr<Poller> poller = slot;
   uint64_t id = next_id_++;
   poller->subscribers.emplace(id, std::make_pair(interval, std::move(callback)));
-  if (!poller->polling) {
-    absl::Duration delay = interval;
-    if (soon) {
-      absl::Duration since = timers_->Now() - poller->last_poll_start;
-      delay = since >= options_.min_poll_interval ? absl::ZeroDuration()
-                                                  : options_.min_poll_interval - since;
-    }
-    // This subscriber wants a poll one interval after the last one (or after
-    // joining, when there was none yet), or soon. Keep an earlier scheduled
-    // poll; move a later one forward.
+  if (!poller->polling) Reschedule(poller, interval, soon);
+  return std::make_unique<SubscriptionImpl>(weak_from_this(), poller, id);
+}
+
+std::unique_ptr<SyncPollers::Subscription> SyncPollers::SubscribeCurrent(
+    const std::string& connection_id, absl::Duration interval, bool fresh, Callback callback) {
+  interval = std::max(interval, options_.min_poll_interval);
+  std::shared_ptr<Poller> poller;
+  uint64_t id = 0;
+  std::optional<v1::Connection> seen;  // Served from the poller.
+  absl::Time seen_at;
+  uint64_t started = 0;  // A poll started for this subscriber.
+  absl::Duration poll_interval;
+  {
+    absl::MutexLock lock(&mu_);
+    std::shared_ptr<Poller>& slot = pollers_[connection_id];
+    if (slot == nullptr) slot = std::make_shared<Poller>(connection_id);
+    poller = slot;
+    id = next_id_++;
+    poller->subscribers.emplace(id, std::make_pair(interval, callback));
     const absl::Time now = timers_->Now();
-    absl::Time want = now + delay;
-    if (!soon && poller->last_poll_start != absl::InfinitePast()) {
-      want = std::min(want, std::max(now, poller->last_poll_start + interval));
-    }
-    if (poller->timer_id == 0) {
-      ScheduleNext(poller, want - now);
-    } else if (want < poller->next_poll_at && timers_->Cancel(poller->timer_id)) {
+    if (!fresh && poller->seen.has_value() && now - poller->seen_at < interval) {
+      seen = poller->seen;
+      seen_at = poller->seen_at;
+      if (!poller->polling) Reschedule(poller, interval, /*soon=*/false);
+    } else if (poller->polling) {
+      // The poll in flight answers this subscriber too.
+    } else if (poller->timer_id != 0 && !timers_->Cancel(poller->timer_id)) {
+      // The timer is running: its poll (about to start) answers.
+    } else {
       poller->timer_id = 0;
-      ScheduleNext(poller, want - now);
+      started = BeginPoll(poller);
+      poll_interval = poller->Interval();
     }
   }
+  if (seen.has_value()) {
+    callback(*std::move(seen), seen_at);
+  } else if (started != 0) {
+    Read(poller, started, poll_interval, /*direct=*/fresh);
+  }
   return std::make_unique<SubscriptionImpl>(weak_from_this(), poller, id);
+}
+
+void SyncPollers::Reschedule(const std::shared_ptr<Poller>& poller, absl::Duration interval,
+                             bool soon) {
+  absl::Duration delay = interval;
+  if (soon) {
+    absl::Duration since = timers_->Now() - poller->last_poll_start;
+    delay = since >= options_.min_poll_interval ? absl::ZeroDuration()
+                                                : options_.min_poll_interval - since;
+  }
+  // This subscriber wants a poll one interval after the last one (or after
+  // joining, when there was none yet), or soon. Keep an earlier scheduled
+  // poll; move a later one forward.
+  const absl::Time now = timers_->Now();
+  absl::Time want = now + delay;
+  if (!soon && poller->last_poll_start != absl::InfinitePast()) {
+    want = std::min(want, std::max(now, poller->last_poll_start + interval));
+  }
+  if (poller->timer_id == 0) {
+    ScheduleNext(poller, want - now);
+  } else if (want < poller->next_poll_at && timers_->Cancel(poller->timer_id)) {
+    poller->timer_id = 0;
+    ScheduleNext(poller, want - now);
+  }
 }
 
 void SyncPollers::ScheduleNext(const std::shared_ptr<Poller>& poller, absl::Duration delay) {
@@ -158,14 +212,25 @@ void SyncPollers::Unsubscribe(const std::shared_ptr<Poller>& poller, uint64_t id
 
 void SyncPollers::Poll(const std::shared_ptr<Poller>& poller) {
   absl::Duration interval;
+  uint64_t seq = 0;
   {
     absl::MutexLock lock(&mu_);
     poller->timer_id = 0;
     if (poller->subscribers.empty() || poller->polling) return;
-    poller->polling = true;
-    poller->last_poll_start = timers_->Now();
+    seq = BeginPoll(poller);
     interval = poller->Interval();
   }
+  Read(poller, seq, interval, /*direct=*/false);
+}
+
+uint64_t SyncPollers::BeginPoll(const std::shared_ptr<Poller>& poller) {
+  poller->polling = true;
+  poller->last_poll_start = timers_->Now();
+  return ++poller->poll_seq;
+}
+
+void SyncPollers::Read(const std::shared_ptr<Poller>& poller, uint64_t seq, absl::Duration interval,
+                       bool direct) {
   std::weak_ptr<SyncPollers> weak = weak_from_this();
   fivetran::ApiCallback<v1::Connection> done =
       [weak, poller](absl::StatusOr<v1::Connection> connection, const UpstreamInfo&) {
@@ -177,11 +242,19 @@ void SyncPollers::Poll(const std::shared_ptr<Poller>& poller) {
     return api->GetConnection(id, fivetran::kFreshRead, deadline, std::move(cb));
   };
   std::shared_ptr<Cancellable> call =
-      options_.fleet_poll
+      options_.fleet_poll && !direct
           ? options_.fleet_poll(poller->connection_id, interval, std::move(read), std::move(done))
           : read(std::move(done));
-  absl::MutexLock lock(&mu_);
-  if (poller->polling) poller->call = std::move(call);
+  bool cancel = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (poller->polling && poller->poll_seq == seq) {
+      poller->call = call;
+      // The last subscriber left before the call was known: stop it.
+      cancel = poller->subscribers.empty();
+    }
+  }
+  if (cancel && call != nullptr) call->Cancel();
 }
 
 void SyncPollers::OnResult(const std::shared_ptr<Poller>& poller,
@@ -192,6 +265,12 @@ void SyncPollers::OnResult(const std::shared_ptr<Poller>& poller,
     absl::MutexLock lock(&mu_);
     poller->polling = false;
     poller->call = nullptr;
+    if (result.ok()) {
+      poller->seen = *result;
+      poller->seen_at = observed_at;
+    } else {
+      poller->seen.reset();  // The latest news is an error: start-up reads read again.
+    }
     if (poller->subscribers.empty()) return;
     absl::Duration delay = poller->Interval();
     if (!result.ok() && IsTransient(result.status())) {

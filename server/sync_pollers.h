@@ -7,6 +7,13 @@
 // Every read made here is fresh (fivetran::kFreshRead), never served from
 // the read cache: polls exist to see the current state, and the read before
 // a trigger gives the baseline and the refusal checks.
+//
+// A watcher's start-up read (SubscribeCurrent) costs nothing more: each
+// poller keeps its last successful observation and when it was made, and a
+// new watcher starts from it while it is younger than the watcher's
+// interval; otherwise it joins the poll in flight, or a poll started at once
+// that is the poller's own (the schedule goes on from it). So W watchers of
+// K connections starting within one interval cost K reads in it, not W.
 #ifndef FIVETRAN_GATEWAY_SERVER_SYNC_POLLERS_H_
 #define FIVETRAN_GATEWAY_SERVER_SYNC_POLLERS_H_
 
@@ -74,8 +81,27 @@ class SyncPollers : public std::enable_shared_from_this<SyncPollers> {
   // first poll is one interval away. Must be owned by a shared_ptr.
   std::unique_ptr<Subscription> Subscribe(const std::string& connection_id, absl::Duration interval,
                                           bool soon, Callback callback);
+  // Like Subscribe, for a subscriber whose first result must be the
+  // connection's current state (a watch without baseline or trigger):
+  // - unless `fresh`, the poller's last successful observation when it was
+  //   made less than `interval` (raised to min_poll_interval) ago, with the
+  //   time it was made: delivered at once, before this returns; no read;
+  // - otherwise the poll in flight, or a poll started now. That poll is the
+  //   poller's: it serves every subscriber and the next one is an interval
+  //   after it. With `fresh` it reads Fivetran itself, never another
+  //   replica's observation (fleet_poll).
+  // An error result is delivered as any poll's (it is not kept: the next
+  // subscriber reads again). Later results are the poller's polls. The kept
+  // observation goes with the poller, when its last subscriber leaves. With
+  // a fleet, a poll's result may be another replica's read, kept as made
+  // when it arrived here.
+  std::unique_ptr<Subscription> SubscribeCurrent(const std::string& connection_id,
+                                                 absl::Duration interval, bool fresh,
+                                                 Callback callback);
   // Connections currently polled (for tests and logs).
   size_t active_pollers() const;
+  // Subscriptions to all pollers (for tests).
+  size_t subscribers() const;
   const SyncWatchOptions& options() const { return options_; }
   absl::Duration EffectiveInterval(const google::protobuf::Duration* requested) const;
 
@@ -85,7 +111,18 @@ class SyncPollers : public std::enable_shared_from_this<SyncPollers> {
   void Unsubscribe(const std::shared_ptr<Poller>& poller, uint64_t id);
   void ScheduleNext(const std::shared_ptr<Poller>& poller, absl::Duration delay)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new subscriber with `interval` wants a poll one interval after the
+  // last one (or after joining when there was none), or `soon`: keeps an
+  // earlier scheduled poll, moves a later one forward.
+  void Reschedule(const std::shared_ptr<Poller>& poller, absl::Duration interval, bool soon)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The timer's poll.
   void Poll(const std::shared_ptr<Poller>& poller);
+  // Marks a poll started now; returns its number. Then Read (outside mu_).
+  uint64_t BeginPoll(const std::shared_ptr<Poller>& poller) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends the read of poll `seq`; `direct`: never through fleet_poll.
+  void Read(const std::shared_ptr<Poller>& poller, uint64_t seq, absl::Duration interval,
+            bool direct);
   void OnResult(const std::shared_ptr<Poller>& poller, absl::StatusOr<v1::Connection> result);
 
   fivetran::FivetranApi* const api_;

@@ -50,8 +50,12 @@ struct WatchCore : std::enable_shared_from_this<WatchCore> {
   std::optional<absl::Time> triggered_at ABSL_GUARDED_BY(mu);
   bool already_syncing ABSL_GUARDED_BY(mu) = false;
   v1::SetupState setup_state_at_trigger ABSL_GUARDED_BY(mu) = v1::SETUP_STATE_UNSPECIFIED;
+  // The start-up read (a watch without baseline or trigger) has not
+  // answered yet: any error ends the watch, transient or not.
+  bool first_read ABSL_GUARDED_BY(mu) = false;
   bool have_last ABSL_GUARDED_BY(mu) = false;
   v1::SyncObservation last ABSL_GUARDED_BY(mu);
+  absl::Time last_observed_at ABSL_GUARDED_BY(mu);
   std::unique_ptr<SyncPollers::Subscription> subscription ABSL_GUARDED_BY(mu);
   std::shared_ptr<Cancellable> call ABSL_GUARDED_BY(mu);
   uint64_t deadline_timer ABSL_GUARDED_BY(mu) = 0;
@@ -61,8 +65,14 @@ struct WatchCore : std::enable_shared_from_this<WatchCore> {
   void WriteDone(bool ok);
   void SetCall(std::shared_ptr<Cancellable> c);
   void Subscribe(bool soon);
+  // The first update is the connection's current state
+  // (SyncPollers::SubscribeCurrent).
+  void SubscribeCurrent(bool fresh);
   void OnObservation(const absl::StatusOr<v1::Connection>& result, absl::Time observed_at);
   void OnDeadline();
+  SyncPollers::Callback Callback();
+  // Keeps the subscription, or drops it when the watch has ended meanwhile.
+  void Keep(std::unique_ptr<SyncPollers::Subscription> sub);
   WatchResponse Message(const v1::SyncObservation& o) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
  private:
@@ -205,22 +215,36 @@ void WatchCore::SetCall(std::shared_ptr<Cancellable> c) {
 }
 
 void WatchCore::Subscribe(bool soon) {
+  Keep(pollers->Subscribe(connection_id, interval, soon, Callback()));
+}
+
+void WatchCore::SubscribeCurrent(bool fresh) {
+  Keep(pollers->SubscribeCurrent(connection_id, interval, fresh, Callback()));
+}
+
+SyncPollers::Callback WatchCore::Callback() {
   std::weak_ptr<WatchCore> weak = weak_from_this();
-  auto sub = pollers->Subscribe(
-      connection_id, interval, soon,
-      [weak](const absl::StatusOr<v1::Connection>& result, absl::Time observed_at) {
-        if (auto self = weak.lock()) self->OnObservation(result, observed_at);
-      });
+  return [weak](const absl::StatusOr<v1::Connection>& result, absl::Time observed_at) {
+    if (auto self = weak.lock()) self->OnObservation(result, observed_at);
+  };
+}
+
+void WatchCore::Keep(std::unique_ptr<SyncPollers::Subscription> sub) {
   absl::MutexLock lock(&mu);
   if (!ended) subscription = std::move(sub);
   // Otherwise `sub` unsubscribes when destroyed, after the lock is released
-  // (it was declared before the lock).
+  // (it is a parameter, destroyed after the lock).
 }
 
 void WatchCore::OnObservation(const absl::StatusOr<v1::Connection>& result,
                               absl::Time observed_at) {
   if (!result.ok()) {
-    if (!IsTransient(result.status())) End(result.status());
+    bool end;
+    {
+      absl::MutexLock lock(&mu);
+      end = first_read || !IsTransient(result.status());
+    }
+    if (end) End(result.status());
     return;  // Transient: the poller retries with backoff.
   }
   v1::SyncObservation o = Observe(*result, observed_at);
@@ -228,8 +252,13 @@ void WatchCore::OnObservation(const absl::StatusOr<v1::Connection>& result,
   {
     absl::MutexLock lock(&mu);
     if (ended) return;
+    // The poller's kept observation can reach a new watcher after a newer
+    // poll did: the newest wins.
+    if (have_last && observed_at < last_observed_at) return;
+    first_read = false;
     bool changed = !have_last || !SameState(last, o);
     last = o;
+    last_observed_at = observed_at;
     have_last = true;
     if (!baseline_known) {
       baseline = LastSyncEnd(o);
@@ -354,20 +383,15 @@ grpc::ServerWriteReactor<v1::WatchConnectionSyncResponse>* StartSyncWatch(
   } else if (request->has_baseline()) {
     core->Subscribe(/*soon=*/true);
   } else {
-    // Read the current state: it is the baseline and the first update.
-    on_call(
-        api->GetConnection(core->connection_id, fivetran::kFreshRead, deadline,
-                           [weak](absl::StatusOr<v1::Connection> connection, const UpstreamInfo&) {
-                             auto c = weak.lock();
-                             if (!c) return;
-                             if (!connection.ok()) return c->End(connection.status());
-                             {
-                               absl::MutexLock lock(&c->mu);
-                               c->call = nullptr;
-                             }
-                             c->OnObservation(connection, c->timers->Now());
-                             c->Subscribe(/*soon=*/false);
-                           }));
+    // The current state is the baseline and the first update: what the
+    // connection's poller saw less than an interval ago, or its read
+    // (SyncPollers::SubscribeCurrent); `cache-control: no-cache`: a read
+    // started for this watch (or one in flight).
+    {
+      absl::MutexLock lock(&core->mu);
+      core->first_read = true;
+    }
+    core->SubscribeCurrent(ReadOptionsOf(*context).fresh);
   }
   return reactor->Publish();
 }

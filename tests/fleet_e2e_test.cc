@@ -270,6 +270,8 @@ TEST_F(FleetE2ETest, WatchersOnThreeReplicasCostOneReadPerConnectionAndInterval)
   for (auto& replica : replicas_) stubs.push_back(replica->connections());
   grpc::CompletionQueue cq;
   std::vector<std::unique_ptr<Watch>> watches;
+  emulator_->ClearRequests();
+  const auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < kWatchers; ++i) {
     auto w = std::make_unique<Watch>();
     w->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
@@ -294,6 +296,22 @@ TEST_F(FleetE2ETest, WatchersOnThreeReplicasCostOneReadPerConnectionAndInterval)
     } else {
       ++first_updates;
     }
+  }
+  // Start-up (issue 13): a watcher's first read is its connection's shared
+  // poll, so starting costs one read per connection and interval elapsed,
+  // whatever the number of watchers and replicas.
+  {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    int reads = 0;
+    for (const json& r : emulator_->Requests()) {
+      const std::string path = r["path"];
+      if (r["method"] == "GET" && path.rfind("/v1/connections/", 0) == 0) ++reads;
+    }
+    const int intervals = static_cast<int>(elapsed / 0.5) + 1;
+    std::printf("fleet start-up: %d upstream reads in %.2f s for %d watchers\n", reads, elapsed,
+                kWatchers);
+    EXPECT_LE(reads, static_cast<int>(ids.size()) * (intervals + 1));
   }
   // The rate of upstream reads over 10 intervals (a measurement window).
   emulator_->ClearRequests();

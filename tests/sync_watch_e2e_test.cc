@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "fivetran/gateway/v1/connection_service.pb.h"
 #include "google/rpc/status.pb.h"
 #include "tests/harness.h"
@@ -264,9 +265,12 @@ TEST_F(SyncWatchTest, CancelledWatchStopsPolling) {
 // Many watchers share one poller per connection.
 class CountingWatcher : public grpc::ClientReadReactor<v1::WatchConnectionSyncResponse> {
  public:
-  CountingWatcher(v1::ConnectionService::Stub* stub, const v1::WatchConnectionSyncRequest& request)
+  // `no_cache`: with the metadata `cache-control: no-cache`.
+  CountingWatcher(v1::ConnectionService::Stub* stub, const v1::WatchConnectionSyncRequest& request,
+                  bool no_cache = false)
       : request_(request) {
     context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    if (no_cache) context_.AddMetadata("cache-control", "no-cache");
     stub->async()->WatchConnectionSync(&context_, &request_, this);
     StartRead(&message_);
     StartCall();
@@ -449,6 +453,183 @@ TEST_F(SyncWatchTest, ThousandWatchersOnTenConnectionsCostTenReadsPerInterval) {
   emulator_->ClearRequests();
   std::this_thread::sleep_for(std::chrono::milliseconds(5 * kPollMs));  // 5 would-be polls.
   EXPECT_TRUE(emulator_->Requests().empty()) << "polling went on after the watchers left";
+}
+
+// The later of a REST connection's succeeded_at and failed_at (the baseline
+// of a watch without one), as a Timestamp; unset when both are null.
+google::protobuf::Timestamp LastSyncEndOf(const json& connection) {
+  google::protobuf::Timestamp latest;
+  for (const char* field : {"succeeded_at", "failed_at"}) {
+    if (!connection.contains(field) || !connection[field].is_string()) continue;
+    google::protobuf::Timestamp t;
+    if (TimeUtil::FromString(connection[field].get<std::string>(), &t) && t > latest) latest = t;
+  }
+  return latest;
+}
+
+absl::Time TimeOf(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
+}
+
+// Issue 13 (watchers): a watcher without a baseline starts from what the
+// connection's poller already saw, or from the poller's read: W watchers of
+// K connections starting within one interval cost K upstream reads in that
+// interval, not W, and each still gets its connection's current state as
+// its first update and baseline.
+TEST_F(SyncWatchTest, StartingWatchersShareTheConnectionsPollForTheirFirstRead) {
+  std::vector<std::string> ids;
+  std::map<std::string, json> rest;
+  for (const json& c : emulator_->ListAll("/v1/groups/amber_fjord/connections")) {
+    if (ids.size() < 5 && c["paused"] == false && c["status"]["sync_state"] == "scheduled") {
+      ids.push_back(c["id"]);
+      rest[c["id"]] = c;
+    }
+  }
+  ASSERT_EQ(ids.size(), 5u);
+  emulator_->ClearRequests();
+  constexpr int kWatchers = 100;
+  constexpr absl::Duration kInterval = absl::Seconds(5);
+  auto stub = gateway_->connections();
+  std::vector<std::unique_ptr<CountingWatcher>> watchers;
+  struct CancelAll {
+    std::vector<std::unique_ptr<CountingWatcher>>* watchers;
+    ~CancelAll() {
+      for (auto& w : *watchers) w->Cancel();
+      for (auto& w : *watchers) w->WaitDone(absl::Seconds(20));
+    }
+  } cancel_all{&watchers};
+  // Spread over about one second, well within one interval.
+  const absl::Time t0 = absl::Now();
+  for (int i = 0; i < kWatchers; ++i) {
+    v1::WatchConnectionSyncRequest request;
+    request.set_connection_id(ids[i % ids.size()]);
+    request.mutable_poll_interval()->set_seconds(absl::ToInt64Seconds(kInterval));
+    watchers.push_back(std::make_unique<CountingWatcher>(stub.get(), request));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const absl::Time first_updates_deadline = absl::Now() + absl::Seconds(30);
+  for (auto& w : watchers) {
+    SCOPED_TRACE(w->connection_id());
+    ASSERT_TRUE(w->WaitFirstMessage(first_updates_deadline))
+        << "no first update; stream ended: " << w->done() << " " << w->status().error_code() << " "
+        << w->status().error_message();
+    v1::WatchConnectionSyncResponse first = w->first();
+    const json& c = rest[w->connection_id()];
+    EXPECT_EQ(first.outcome(), v1::SYNC_OUTCOME_UNSPECIFIED);
+    EXPECT_EQ(first.observation().sync_state_raw(), c["status"]["sync_state"].get<std::string>());
+    EXPECT_EQ(first.baseline(), LastSyncEndOf(c));
+    EXPECT_EQ(first.observation().succeeded_at(),
+              LastSyncEndOf({{"succeeded_at", c["succeeded_at"]}}));
+  }
+  // The upstream reads sent in the first interval: one per connection.
+  std::map<std::string, int> reads;
+  int total = 0;
+  for (const json& r : emulator_->Requests()) {
+    absl::Time t;
+    std::string err;
+    ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, r["time"].get<std::string>(), &t, &err)) << err;
+    if (t >= t0 + kInterval) continue;
+    ASSERT_EQ(r["method"], "GET") << r.dump();
+    ++reads[r["path"].get<std::string>()];
+    ++total;
+  }
+  std::printf("%d watchers of %zu connections: %d upstream reads in the first interval\n",
+              kWatchers, ids.size(), total);
+  EXPECT_LE(total, static_cast<int>(ids.size()));
+  for (const std::string& id : ids) EXPECT_EQ(reads["/v1/connections/" + id], 1) << id;
+  for (auto& w : watchers) {
+    EXPECT_FALSE(w->done()) << w->connection_id() << ": " << w->status().error_message();
+  }
+}
+
+// The poller's observation is a watcher's start only while it is younger
+// than that watcher's poll_interval; `cache-control: no-cache` asks for a
+// read of its own.
+TEST_F(SyncWatchTest, AStartingWatcherReadsAfreshWhenThePollersObservationIsTooOld) {
+  const std::string id = "decent_dropsy";
+  const json rest = emulator_->Rest("GET", "/v1/connections/" + id).json["data"];
+  emulator_->ClearRequests();
+  auto stub = gateway_->connections();
+  std::vector<std::unique_ptr<CountingWatcher>> watchers;
+  struct CancelAll {
+    std::vector<std::unique_ptr<CountingWatcher>>* watchers;
+    ~CancelAll() {
+      for (auto& w : *watchers) w->Cancel();
+      for (auto& w : *watchers) w->WaitDone(absl::Seconds(20));
+    }
+  } cancel_all{&watchers};
+  // Starts a watcher; returns its first update and when it was asked for.
+  auto start = [&](absl::Duration interval, bool no_cache, absl::Time* started) {
+    v1::WatchConnectionSyncRequest request;
+    request.set_connection_id(id);
+    request.mutable_poll_interval()->set_seconds(absl::ToInt64Seconds(interval));
+    request.mutable_poll_interval()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(interval % absl::Seconds(1))));
+    *started = absl::Now();
+    watchers.push_back(std::make_unique<CountingWatcher>(stub.get(), request, no_cache));
+    EXPECT_TRUE(watchers.back()->WaitFirstMessage(absl::Now() + absl::Seconds(20)))
+        << watchers.back()->status().error_message();
+    return watchers.back()->first();
+  };
+  absl::Time a_start, b_start, c_start, d_start;
+  v1::WatchConnectionSyncResponse a = start(absl::Seconds(5), false, &a_start);
+  EXPECT_EQ(CountGets(id), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+
+  // 0.7 s old, younger than 5 s: B starts from it, no read.
+  v1::WatchConnectionSyncResponse b = start(absl::Seconds(5), false, &b_start);
+  EXPECT_EQ(b.observation().observed_at(), a.observation().observed_at());
+  EXPECT_EQ(b.baseline(), LastSyncEndOf(rest));
+  EXPECT_EQ(CountGets(id), 1);
+
+  // no-cache: a read of its own, made after D started.
+  v1::WatchConnectionSyncResponse d = start(absl::Seconds(5), true, &d_start);
+  EXPECT_GE(TimeOf(d.observation().observed_at()), d_start);
+  EXPECT_EQ(d.baseline(), LastSyncEndOf(rest));
+  EXPECT_EQ(CountGets(id), 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+
+  // 0.7 s old, older than C's 300 ms: C's first update is a new read.
+  v1::WatchConnectionSyncResponse c = start(absl::Milliseconds(300), false, &c_start);
+  EXPECT_GE(TimeOf(c.observation().observed_at()), c_start);
+  EXPECT_EQ(c.baseline(), LastSyncEndOf(rest));
+  EXPECT_EQ(c.observation().sync_state_raw(), rest["status"]["sync_state"].get<std::string>());
+  EXPECT_GE(CountGets(id), 3);
+}
+
+// A triggering watcher still reads right before its trigger and judges the
+// sync by polls made after it, whatever the poller saw before.
+TEST_F(SyncWatchTest, ATriggeringWatcherDoesNotStartFromThePollersObservation) {
+  const std::string id = "decent_dropsy";
+  emulator_->ClearRequests();
+  auto stub = gateway_->connections();
+  v1::WatchConnectionSyncRequest plain;
+  plain.set_connection_id(id);
+  plain.mutable_poll_interval()->set_seconds(5);
+  CountingWatcher a(stub.get(), plain);
+  ASSERT_TRUE(a.WaitFirstMessage(absl::Now() + absl::Seconds(20))) << a.status().error_message();
+  ASSERT_EQ(CountGets(id), 1);
+
+  SetOutcome(id, "success", 300);
+  const absl::Time triggered = absl::Now();
+  WatchResult w = Watch(Trigger(id));
+  ASSERT_TRUE(w.status.ok()) << w.status.error_message();
+  EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_SUCCEEDED);
+  EXPECT_TRUE(w.last().has_triggered_at());
+  for (const auto& m : w.messages) {
+    EXPECT_GE(TimeOf(m.observation().observed_at()), triggered) << m.DebugString();
+  }
+  // A's read, then the trigger's own read before its POST.
+  std::vector<std::string> sent;
+  for (const json& r : emulator_->Requests()) {
+    sent.push_back(r["method"].get<std::string>() + " " + r["path"].get<std::string>());
+  }
+  ASSERT_GE(sent.size(), 3u);
+  EXPECT_EQ(sent[0], "GET /v1/connections/" + id);
+  EXPECT_EQ(sent[1], "GET /v1/connections/" + id);
+  EXPECT_EQ(sent[2], "POST /v1/connections/" + id + "/sync");
+  a.Cancel();
+  a.WaitDone(absl::Seconds(20));
 }
 
 }  // namespace

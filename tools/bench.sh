@@ -6,7 +6,12 @@
 #                             checks that every figure was produced
 #   tools/bench.sh --perf     also `perf record` the gateway during the
 #                             50x10 run and print its top symbols
-#   tools/bench.sh --load     section (b) only, REPEAT times (default 1)
+#   tools/bench.sh --only=d   only the sections named (letters a-e, e.g.
+#                             --only=cd); with --smoke too
+#   BENCH_WATCHERS=10000 tools/bench.sh --only=d
+#                             (d) with that many watchers (default 1000)
+#   tools/bench.sh --load     section (b) only, REPEAT times (default 1), as
+#                             a table of slowest/median per round
 #   BENCH_GATEWAY=PATH        run that gateway binary instead of the one
 #                             built here (e.g. a copy built from main)
 #
@@ -28,15 +33,25 @@ cd "$(dirname "$0")/.."
 
 smoke=0
 perf=0
+only=abcde
 load_only=0
 for arg in "$@"; do
   case "$arg" in
     --smoke) smoke=1 ;;
     --perf) perf=1 ;;
     --load) load_only=1 ;;
-    *) echo "usage: tools/bench.sh [--smoke] [--perf] [--load]" >&2; exit 2 ;;
+    --only=*)
+      only="${arg#--only=}"
+      if ! [[ "$only" =~ ^[a-e]+$ ]]; then
+        echo "bench.sh: --only takes section letters a-e, e.g. --only=d" >&2
+        exit 2
+      fi
+      ;;
+    *) echo "usage: tools/bench.sh [--smoke] [--perf] [--only=SECTIONS] [--load]" >&2; exit 2 ;;
   esac
 done
+# run X: whether section X is measured.
+run() { [[ "$only" == *"$1"* ]]; }
 
 # Sizes. Connection ids bench_0000.. are GetConnection-identical copies of the
 # seeded decent_dropsy; (a) and (b) cycle through all SEED_IDS of them, more
@@ -49,6 +64,7 @@ FANIN_CALLS=10000 FANIN_IDS=100 FANIN_CHANNELS=20 LATENCY=1s
 SAME_CALLS=1000
 WATCHERS=1000 WATCH_IDS=100 WATCH_POLL=1s WATCH_SECONDS=6 WATCH_CHANNELS=10
 LIST_ITEMS=20000 LIST_ROUNDS=3
+if [ -n "${BENCH_WATCHERS:-}" ]; then WATCHERS="$BENCH_WATCHERS"; fi
 if [ "$smoke" = 1 ]; then
   SEED_IDS=200
   SEQ_CALLS=200 SEQ_WARMUP=20
@@ -164,10 +180,12 @@ ms() { awk -v a="$1" 'BEGIN { printf "%.1f ms", a / 1000 }'; }
 
 start=$(date +%s)
 start_emulator emu
-start_gateway gw "$emu_url"
+seq_gw="" seq_direct="" seq_plain="" seq_health="" load_gw="" load_direct="" fanin="" same="" watch=""
+listing=""
 
 # --load: (b) only, REPEAT rounds against the same gateway and emulator.
 if [ "$load_only" = 1 ]; then
+  start_gateway gw "$emu_url"
   echo "(b) $LOAD_CONNS gRPC connections x $LOAD_STREAMS calls in flight vs $LOAD_CONNS HTTP/1.1 connections, ${LOAD_SECONDS} s; gateway $gateway_bin"
   printf '    %-6s %10s %10s %12s %12s %12s %12s %7s %7s\n' round "gw req/s" "dir req/s" "gw median" \
     "gw slowest" "dir median" "dir slowest" "gw x" "dir x"
@@ -186,50 +204,62 @@ if [ "$load_only" = 1 ]; then
 fi
 
 # (a) sequential
-seq_gw=$(run_client --mode=seq --target="$gw_addr" --pid="$gw_pid" \
-  --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
-seq_direct=$(run_client --mode=direct_seq --emulator="$emu_url" \
-  --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
-seq_plain=$(run_client --mode=direct_seq --emulator="$emu_url" --nogzip \
-  --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
-# The gRPC path alone: a Health Check the gateway answers itself.
-seq_health=$(run_client --mode=seq --rpc=health_check --target="$gw_addr" --pid="$gw_pid" \
-  --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+if run a; then
+  start_gateway gw "$emu_url"
+  seq_gw=$(run_client --mode=seq --target="$gw_addr" --pid="$gw_pid" \
+    --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+  seq_direct=$(run_client --mode=direct_seq --emulator="$emu_url" \
+    --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+  seq_plain=$(run_client --mode=direct_seq --emulator="$emu_url" --nogzip \
+    --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+  # The gRPC path alone: a Health Check the gateway answers itself.
+  seq_health=$(run_client --mode=seq --rpc=health_check --target="$gw_addr" --pid="$gw_pid" \
+    --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+fi
 
-# (b) throughput
-perf_pid=""
-if [ "$perf" = 1 ]; then
-  perf record -F 999 -g -p "$gw_pid" -o "$work/perf.data" >/dev/null 2>&1 &
-  perf_pid=$!
+# (b) throughput (on (a)'s gateway when (a) ran)
+if run b; then
+  if ! run a; then start_gateway gw "$emu_url"; fi
+  perf_pid=""
+  if [ "$perf" = 1 ]; then
+    perf record -F 999 -g -p "$gw_pid" -o "$work/perf.data" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
+  load_gw=$(run_client --mode=load --target="$gw_addr" --emulator="$emu_url" --pid="$gw_pid" \
+    --connections="$LOAD_CONNS" --streams="$LOAD_STREAMS" --duration="${LOAD_SECONDS}s")
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid"
+    wait "$perf_pid" || true
+  fi
+  load_direct=$(run_client --mode=direct_load --emulator="$emu_url" \
+    --connections="$LOAD_CONNS" --duration="${LOAD_SECONDS}s")
 fi
-load_gw=$(run_client --mode=load --target="$gw_addr" --emulator="$emu_url" --pid="$gw_pid" \
-  --connections="$LOAD_CONNS" --streams="$LOAD_STREAMS" --duration="${LOAD_SECONDS}s")
-if [ -n "$perf_pid" ]; then
-  kill -INT "$perf_pid"
-  wait "$perf_pid" || true
-fi
-load_direct=$(run_client --mode=direct_load --emulator="$emu_url" \
-  --connections="$LOAD_CONNS" --duration="${LOAD_SECONDS}s")
 
 # (c) fan-in: a fresh gateway in front of an emulator answering after LATENCY
-start_emulator slow --latency="$LATENCY"
-start_gateway gw_fanin "$slow_url"
-fanin=$(run_client --mode=fanin --target="$gw_fanin_addr" --emulator="$slow_url" \
-  --pid="$gw_fanin_pid" --calls="$FANIN_CALLS" --ids="$FANIN_IDS" \
-  --connections="$FANIN_CHANNELS")
-same=$(run_client --mode=fanin --target="$gw_fanin_addr" --emulator="$slow_url" \
-  --pid="$gw_fanin_pid" --calls="$SAME_CALLS" --ids=1 --connections="$FANIN_CHANNELS")
+if run c; then
+  start_emulator slow --latency="$LATENCY"
+  start_gateway gw_fanin "$slow_url"
+  fanin=$(run_client --mode=fanin --target="$gw_fanin_addr" --emulator="$slow_url" \
+    --pid="$gw_fanin_pid" --calls="$FANIN_CALLS" --ids="$FANIN_IDS" \
+    --connections="$FANIN_CHANNELS")
+  same=$(run_client --mode=fanin --target="$gw_fanin_addr" --emulator="$slow_url" \
+    --pid="$gw_fanin_pid" --calls="$SAME_CALLS" --ids=1 --connections="$FANIN_CHANNELS")
+fi
 
 # (d) watchers: a fresh gateway in front of the emulator without latency
-start_gateway gw_watch "$emu_url"
-watch=$(run_client --mode=watch --target="$gw_watch_addr" --emulator="$emu_url" \
-  --pid="$gw_watch_pid" --watchers="$WATCHERS" --ids="$WATCH_IDS" --poll="$WATCH_POLL" \
-  --duration="${WATCH_SECONDS}s" --connections="$WATCH_CHANNELS")
+if run d; then
+  start_gateway gw_watch "$emu_url"
+  watch=$(run_client --mode=watch --target="$gw_watch_addr" --emulator="$emu_url" \
+    --pid="$gw_watch_pid" --watchers="$WATCHERS" --ids="$WATCH_IDS" --poll="$WATCH_POLL" \
+    --duration="${WATCH_SECONDS}s" --connections="$WATCH_CHANNELS")
+fi
 
 # (e) listing: a fresh gateway in front of the emulator without latency
-start_gateway gw_list "$emu_url"
-listing=$(/usr/bin/python3 tools/bench/list_bench.py "$emu_url" "$gw_list_addr" "$gw_list_pid" \
-  "$fivetranctl_bin" list_group "$LIST_ITEMS" "$LIST_ROUNDS")
+if run e; then
+  start_gateway gw_list "$emu_url"
+  listing=$(/usr/bin/python3 tools/bench/list_bench.py "$emu_url" "$gw_list_addr" \
+    "$gw_list_pid" "$fivetranctl_bin" list_group "$LIST_ITEMS" "$LIST_ROUNDS")
+fi
 list_row() { grep "way=$1 " <<<"$listing"; }
 elapsed=$(($(date +%s) - start))
 
@@ -238,7 +268,10 @@ fivetran-gateway benchmark$([ "$smoke" = 1 ] && echo " (smoke sizes)")
 $(date -u +%Y-%m-%d) $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, \
 Debian $(cat /etc/debian_version 2>/dev/null || echo '?'), gateway/emulator/client built -c opt, loopback
 gateway: default flags (64 upstream connections, tcmalloc, log level info to a file)
-
+EOF
+echo
+if run a; then
+  cat <<EOF
 (a) Sequential GetConnection, one caller, $SEQ_CALLS calls after $SEQ_WARMUP warm-up
     gateway: gRPC unary over one channel; direct: the same GET /v1/connections/{id}
     (Basic auth, Accept version=2, Accept-Encoding gzip: the emulator compresses,
@@ -252,6 +285,10 @@ gateway: default flags (64 upstream connections, tcmalloc, log level info to a f
     the gRPC path alone: grpc.health.v1 Check, answered by the gateway on its gRPC thread:
       p50 $(get "$seq_health" p50_us) µs, CPU $(get "$seq_health" cpu_us_per_call) µs and $(get "$seq_health" switches_per_call) context switches per call
 
+EOF
+fi
+if run b; then
+  cat <<EOF
 (b) Throughput, closed loop for ${LOAD_SECONDS} s after 1 s warm-up
     gateway: $LOAD_CONNS gRPC connections x $LOAD_STREAMS calls in flight, ids cycled
     ($(get "$load_gw" upstream_per_call) upstream GETs per call; 1.00 = nothing coalesced);
@@ -263,6 +300,10 @@ gateway: default flags (64 upstream connections, tcmalloc, log level info to a f
     errors                 $(printf '%9s    %9s' "$(get "$load_gw" errors)" "$(get "$load_direct" errors)")
     gateway CPU per call   $(printf '%9s µs' "$(get "$load_gw" cpu_us_per_call)")
 
+EOF
+fi
+if run c; then
+  cat <<EOF
 (c) Fan-in: calls started at once over $FANIN_CHANNELS channels, emulator --latency=$LATENCY --threads=256
     (upstream requests: the emulator's request log; RSS and threads: peaks of
     /proc/PID/status sampled every 20 ms; a fresh gateway)
@@ -274,12 +315,20 @@ $(for row in "N=$FANIN_CALLS, K=$FANIN_IDS:$fanin" "same id (baseline's):$same";
     "$(get "$l" peak_rss_mb)" "$(get "$l" peak_threads)"
 done)
 
+EOF
+fi
+if run d; then
+  cat <<EOF
 (d) Watchers: $WATCHERS WatchConnectionSync (no trigger) on $WATCH_IDS connections, poll_interval $WATCH_POLL,
     for $WATCH_SECONDS s over $WATCH_CHANNELS channels, emulator without latency; a fresh gateway
     upstream GETs per second since the first watcher started: $(get "$watch" upstream_per_s)
     total $(get "$watch" upstream_total); streams ended early: $(get "$watch" ended_early); \
 gateway CPU $(get "$watch" cpu_pct)% of one core, peak RSS $(get "$watch" peak_rss_mb) MB, $(get "$watch" peak_threads) threads
 
+EOF
+fi
+if run e; then
+  cat <<EOF
 (e) Listing: every connection of a group of $LIST_ITEMS as JSON lines, median of $LIST_ROUNDS rounds
     python: a Python pager (http.client keep-alive, limit=1000, json.dumps per item)
     straight to the emulator; fivetranctl: groups connections --all through a fresh
@@ -293,8 +342,9 @@ $(for way in python jsonl table; do
     "$(get "$l" rss_mb)" "$(ratio "$(get "$l" wall_s)" "$(get "$(list_row python)" wall_s)")" "$gwi"
 done)
 
-measured in ${elapsed} s
 EOF
+fi
+echo "measured in ${elapsed} s"
 
 if [ "$perf" = 1 ]; then
   echo
