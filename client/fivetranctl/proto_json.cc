@@ -6,8 +6,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -24,14 +29,39 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
+// Whether a byte needs an escape in a JSON string: control characters, '"' and '\\'.
+inline bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+// Whether any of the 8 bytes of `w` needs an escape (exact; bit tricks of "has a zero byte" and
+// "has a byte less than n").
+inline bool AnyNeedsEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t quote = w ^ (kOnes * '"');
+  const uint64_t backslash = w ^ (kOnes * '\\');
+  return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+          ((backslash - kOnes) & ~backslash)) &
+         kHigh;
+}
+
 void AppendString(absl::string_view s, std::string* out) {
   out->push_back('"');
+  const char* p = s.data();
+  const size_t n = s.size();
   size_t run = 0;  // Start of the characters not yet appended.
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
+  size_t i = 0;
+  while (true) {
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (AnyNeedsEscape(w)) break;
+      i += 8;
+    }
+    while (i < n && !NeedsEscape(static_cast<unsigned char>(p[i]))) ++i;
+    if (i == n) break;
+    const unsigned char c = static_cast<unsigned char>(p[i]);
+    out->append(p + run, i - run);
+    run = ++i;
     switch (c) {
       case '"':
         out->append("\\\"");
@@ -61,7 +91,7 @@ void AppendString(absl::string_view s, std::string* out) {
       }
     }
   }
-  out->append(s.data() + run, s.size() - run);
+  out->append(p + run, n - run);
   out->push_back('"');
 }
 
@@ -75,6 +105,12 @@ void AppendFloating(T value, int digits, int fallback, std::string* out) {
   }
   if (std::isinf(value)) {
     out->append(value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    return;
+  }
+  // Whole numbers below 1e15 (ports, counts): "%.15g" prints their digits, nothing else.
+  if (digits >= 15 && value == std::trunc(value) && std::fabs(value) < 1e15 &&
+      !(value == 0 && std::signbit(value))) {
+    absl::StrAppend(out, static_cast<int64_t>(value));
     return;
   }
   char buf[40];
@@ -106,17 +142,25 @@ void AppendValue(const google::protobuf::Value& value, std::string* out);
 
 void AppendStruct(const google::protobuf::Struct& s, std::string* out) {
   // Keys sorted: the same object prints the same way every time.
-  std::vector<const std::string*> keys;
-  keys.reserve(s.fields().size());
-  for (const auto& entry : s.fields()) keys.push_back(&entry.first);
-  std::sort(keys.begin(), keys.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
+  using Entry = google::protobuf::Map<std::string, google::protobuf::Value>::value_type;
+  const auto& fields = s.fields();
+  const Entry* on_stack[32];
+  std::vector<const Entry*> on_heap;
+  const Entry** entries = on_stack;
+  if (fields.size() > 32) {
+    on_heap.resize(fields.size());
+    entries = on_heap.data();
+  }
+  size_t n = 0;
+  for (const Entry& entry : fields) entries[n++] = &entry;
+  std::sort(entries, entries + n,
+            [](const Entry* a, const Entry* b) { return a->first < b->first; });
   out->push_back('{');
-  for (size_t i = 0; i < keys.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     if (i > 0) out->push_back(',');
-    AppendString(*keys[i], out);
+    AppendString(entries[i]->first, out);
     out->push_back(':');
-    AppendValue(s.fields().at(*keys[i]), out);
+    AppendValue(entries[i]->second, out);
   }
   out->push_back('}');
 }
@@ -222,78 +266,170 @@ void AppendMap(const Message& m, const FieldDescriptor* field, std::string* out)
   out->push_back('}');
 }
 
-// Well-known types with their own JSON form; false for any other message.
-bool AppendWellKnown(const Message& m, std::string* out) {
-  const Descriptor* d = m.GetDescriptor();
-  if (d->file()->package() != "google.protobuf") return false;
-  const std::string& name = d->name();
-  const Reflection* r = m.GetReflection();
-  if (name == "Timestamp") {
-    const int64_t seconds = r->GetInt64(m, d->FindFieldByNumber(1));
-    const int32_t nanos = r->GetInt32(m, d->FindFieldByNumber(2));
-    out->push_back('"');
+// How a message type prints: the well-known types with their own JSON form, else field by field.
+enum class Form { kFields, kTimestamp, kDuration, kStruct, kValue, kListValue, kWrapper, kLibrary };
+
+struct FieldPlan {
+  const FieldDescriptor* field;
+  std::string key;    // The JSON-quoted name and ':'.
+  bool skip_unset;    // Unset messages, `optional` scalars and oneof members are left out.
+  bool is_null_enum;  // google.protobuf.NullValue: always null.
+};
+
+struct MessagePlan {
+  Form form = Form::kFields;
+  std::vector<FieldPlan> fields;             // kFields: in declaration order
+  const FieldDescriptor* seconds = nullptr;  // kTimestamp, kDuration
+  const FieldDescriptor* nanos = nullptr;
+};
+
+std::unique_ptr<MessagePlan> MakePlan(const Descriptor* d) {
+  auto plan = std::make_unique<MessagePlan>();
+  if (d->file()->package() == "google.protobuf") {
+    const std::string& name = d->name();
+    if (name == "Timestamp" || name == "Duration") {
+      plan->form = name == "Timestamp" ? Form::kTimestamp : Form::kDuration;
+      plan->seconds = d->FindFieldByNumber(1);
+      plan->nanos = d->FindFieldByNumber(2);
+      return plan;
+    }
+    if (name == "Struct")
+      plan->form = Form::kStruct;
+    else if (name == "Value")
+      plan->form = Form::kValue;
+    else if (name == "ListValue")
+      plan->form = Form::kListValue;
+    else if (absl::EndsWith(name, "Value") && d->field_count() == 1)
+      plan->form = Form::kWrapper;
+    else if (name == "Any" || name == "FieldMask")
+      plan->form = Form::kLibrary;
+    // Empty and the rest print as ordinary messages.
+  }
+  for (int f = 0; f < d->field_count(); ++f) {
+    const FieldDescriptor* field = d->field(f);
+    FieldPlan fp{field, "", !field->is_repeated() && field->has_presence(),
+                 field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM &&
+                     field->enum_type()->full_name() == "google.protobuf.NullValue"};
+    AppendString(field->name(), &fp.key);
+    fp.key.push_back(':');
+    plan->fields.push_back(std::move(fp));
+  }
+  return plan;
+}
+
+// The plan of `d`, made once per thread.
+const MessagePlan& PlanOf(const Descriptor* d) {
+  thread_local std::unordered_map<const Descriptor*, std::unique_ptr<MessagePlan>> plans;
+  thread_local const Descriptor* last = nullptr;
+  thread_local const MessagePlan* last_plan = nullptr;
+  if (d == last) return *last_plan;
+  std::unique_ptr<MessagePlan>& plan = plans[d];
+  if (plan == nullptr) plan = MakePlan(d);
+  last = d;
+  last_plan = plan.get();
+  return *plan;
+}
+
+void AppendTwoDigits(int v, std::string* out) {
+  out->push_back(static_cast<char>('0' + v / 10));
+  out->push_back(static_cast<char>('0' + v % 10));
+}
+
+// "2025-03-02T09:14:07" of Unix time `seconds`, as absl::FormatTime("%Y-%m-%dT%H:%M:%S") in
+// UTC prints it.
+void AppendUtcTime(int64_t seconds, std::string* out) {
+  // Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil, inverted).
+  const int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+  const int64_t second_of_day = seconds - days * 86400;
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  const int64_t year = yoe + era * 400 + (month <= 2);
+  if (year < 1000 || year > 9999) {  // %Y does not pad: absl's own text.
     out->append(
         absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(seconds), absl::UTCTimeZone()));
-    AppendNanos(nanos, out);
-    out->append("Z\"");
-    return true;
+    return;
   }
-  if (name == "Duration") {
-    const int64_t seconds = r->GetInt64(m, d->FindFieldByNumber(1));
-    const int32_t nanos = r->GetInt32(m, d->FindFieldByNumber(2));
-    out->push_back('"');
-    if (seconds < 0 || nanos < 0) out->push_back('-');
-    absl::StrAppend(out, std::llabs(seconds));
-    AppendNanos(std::abs(nanos), out);
-    out->append("s\"");
-    return true;
-  }
-  if (name == "Struct")
-    return AppendStruct(static_cast<const google::protobuf::Struct&>(m), out), true;
-  if (name == "Value")
-    return AppendValue(static_cast<const google::protobuf::Value&>(m), out), true;
-  if (name == "ListValue") {
-    return AppendList(static_cast<const google::protobuf::ListValue&>(m), out), true;
-  }
-  if (absl::EndsWith(name, "Value") && d->field_count() == 1) {  // Wrappers: just the value.
-    AppendField(m, d->field(0), -1, out);
-    return true;
-  }
-  if (name == "Any" || name == "FieldMask") {  // Not in this API; the library's form.
-    std::string json;
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    if (!google::protobuf::util::MessageToJsonString(m, &json, options).ok()) json = "null";
-    out->append(json);
-    return true;
-  }
-  return false;  // Empty and the rest print as ordinary messages.
+  AppendTwoDigits(static_cast<int>(year / 100), out);
+  AppendTwoDigits(static_cast<int>(year % 100), out);
+  out->push_back('-');
+  AppendTwoDigits(month, out);
+  out->push_back('-');
+  AppendTwoDigits(day, out);
+  out->push_back('T');
+  AppendTwoDigits(static_cast<int>(second_of_day / 3600), out);
+  out->push_back(':');
+  AppendTwoDigits(static_cast<int>(second_of_day / 60 % 60), out);
+  out->push_back(':');
+  AppendTwoDigits(static_cast<int>(second_of_day % 60), out);
 }
 
 void AppendMessage(const Message& m, std::string* out) {
-  if (AppendWellKnown(m, out)) return;
   const Descriptor* d = m.GetDescriptor();
+  const MessagePlan& plan = PlanOf(d);
   const Reflection* r = m.GetReflection();
+  switch (plan.form) {
+    case Form::kTimestamp:
+      out->push_back('"');
+      AppendUtcTime(r->GetInt64(m, plan.seconds), out);
+      AppendNanos(r->GetInt32(m, plan.nanos), out);
+      out->append("Z\"");
+      return;
+    case Form::kDuration: {
+      const int64_t seconds = r->GetInt64(m, plan.seconds);
+      const int32_t nanos = r->GetInt32(m, plan.nanos);
+      out->push_back('"');
+      if (seconds < 0 || nanos < 0) out->push_back('-');
+      absl::StrAppend(out, std::llabs(seconds));
+      AppendNanos(std::abs(nanos), out);
+      out->append("s\"");
+      return;
+    }
+    case Form::kStruct:
+      return AppendStruct(static_cast<const google::protobuf::Struct&>(m), out);
+    case Form::kValue:
+      return AppendValue(static_cast<const google::protobuf::Value&>(m), out);
+    case Form::kListValue:
+      return AppendList(static_cast<const google::protobuf::ListValue&>(m), out);
+    case Form::kWrapper:  // Just the value.
+      return AppendField(m, d->field(0), -1, out);
+    case Form::kLibrary: {  // Any, FieldMask: not in this API; the library's form.
+      std::string json;
+      google::protobuf::util::JsonPrintOptions options;
+      options.preserve_proto_field_names = true;
+      if (!google::protobuf::util::MessageToJsonString(m, &json, options).ok()) json = "null";
+      out->append(json);
+      return;
+    }
+    case Form::kFields:
+      break;
+  }
   out->push_back('{');
   bool first = true;
-  for (int f = 0; f < d->field_count(); ++f) {
-    const FieldDescriptor* field = d->field(f);
-    // Unset messages, `optional` scalars and oneof members are left out;
-    // other scalars print their default; repeated fields print even empty.
-    if (!field->is_repeated() && field->has_presence() && !r->HasField(m, field)) continue;
+  for (const FieldPlan& fp : plan.fields) {
+    const FieldDescriptor* field = fp.field;
+    // Other scalars print their default; repeated fields print even empty.
+    if (fp.skip_unset && !r->HasField(m, field)) continue;
     if (!first) out->push_back(',');
     first = false;
-    AppendString(field->name(), out);
-    out->push_back(':');
+    out->append(fp.key);
     if (field->is_map()) {
       AppendMap(m, field, out);
     } else if (field->is_repeated()) {
       out->push_back('[');
-      for (int i = 0; i < r->FieldSize(m, field); ++i) {
+      const int size = r->FieldSize(m, field);
+      for (int i = 0; i < size; ++i) {
         if (i > 0) out->push_back(',');
         AppendField(m, field, i, out);
       }
       out->push_back(']');
+    } else if (fp.is_null_enum) {
+      out->append("null");
     } else {
       AppendField(m, field, -1, out);
     }

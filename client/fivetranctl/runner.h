@@ -4,12 +4,14 @@
 #ifndef CLIENT_FIVETRANCTL_RUNNER_H_
 #define CLIENT_FIVETRANCTL_RUNNER_H_
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/repeated_field.h>
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -22,6 +24,7 @@
 #include "client/fivetranctl/channel.h"
 #include "client/fivetranctl/errors.h"
 #include "client/fivetranctl/output.h"
+#include "client/fivetranctl/proto_json.h"
 #include "nlohmann/json.hpp"
 
 namespace fivetranctl {
@@ -94,7 +97,11 @@ class Runner {
   // A single message: JSON, or the table-mode rendering `table`.
   void PrintOne(const google::protobuf::Message& m, const std::function<void()>& table) const;
 
-  // Pages of a listing: `call` fetches one page for a token, `items` extracts its rows.
+  // Pages of a listing: `call` fetches one page for a token, `items` extracts its rows. With
+  // --all, page k+1 is requested as soon as page k arrives and fetched (on another thread, so
+  // `call` must be safe to run there) while page k prints; at most two pages are held, and each
+  // page's text is written to stdout at once. An error on any page prints the error line after
+  // the pages before it and returns its exit code.
   template <typename Response, typename Item>
   int List(
       const Paging& paging, const std::string& json_key, const std::vector<Column>& columns,
@@ -113,45 +120,66 @@ int Runner::List(
     const std::function<grpc::Status(grpc::ClientContext*, const std::string&, Response*)>& call,
     const std::function<const google::protobuf::RepeatedPtrField<Item>&(const Response&)>& items,
     const std::function<std::vector<std::string>(const Item&)>& row) const {
+  // One page: the response lives on the page's arena (cheap to build, freed at once).
+  struct Page {
+    google::protobuf::Arena arena;
+    Response* response = google::protobuf::Arena::CreateMessage<Response>(&arena);
+    grpc::Status status;
+  };
+  auto fetch = [this, &call](const std::string& token) {
+    auto page = std::make_unique<Page>();
+    page->status = call(Context().get(), token, page->response);
+    return page;
+  };
   TableWriter table(std::cout, columns, g_.table);
   std::string token = paging.page_token;
   std::set<std::string> seen_tokens;
   bool first_item = true;
   bool first_page = true;
+  std::string out;  // The text of one page, written at once.
+  std::unique_ptr<Page> page = fetch(token);
   while (true) {
-    Response response;
-    grpc::Status s = call(Context().get(), token, &response);
-    if (!s.ok()) {
+    if (!page->status.ok()) {
       std::cout.flush();
-      return Fail(s);
+      return Fail(page->status);
     }
+    token = page->response->next_page_token();
+    const bool more = paging.all && !token.empty();
+    const bool repeated = more && !seen_tokens.insert(token).second;
+    // The next page is fetched while this one prints: at most two pages are held.
+    std::future<std::unique_ptr<Page>> next;
+    if (more && !repeated) next = std::async(std::launch::async, fetch, token);
     // Opened once the first page is there: a failed first call prints nothing on stdout.
-    if (first_page && g_.format == OutputFormat::kJson) {
-      std::cout << "{\"" << json_key << "\": [";
-    }
+    if (first_page && g_.format == OutputFormat::kJson)
+      out.append("{\"").append(json_key).append("\": [");
     first_page = false;
-    for (const Item& item : items(response)) {
+    for (const Item& item : items(*page->response)) {
       switch (g_.format) {
         case OutputFormat::kTable:
           table.AddRow(row(item));
           break;
         case OutputFormat::kJson:
-          std::cout << (first_item ? "\n  " : ",\n  ") << ToJson(item, false);
+          out.append(first_item ? "\n  " : ",\n  ");
+          AppendProtoJson(item, &out);
           break;
         case OutputFormat::kJsonl:
-          std::cout << ToJson(item, false) << '\n';
+          AppendProtoJson(item, &out);
+          out.push_back('\n');
           break;
       }
       first_item = false;
     }
     if (g_.format == OutputFormat::kTable) table.Flush();
+    std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
     std::cout.flush();
-    token = response.next_page_token();
-    if (!paging.all || token.empty()) break;
-    if (!seen_tokens.insert(token).second) {
+    out.clear();
+    if (repeated) {
       std::cerr << "fivetranctl: error: the server repeated page token " << token << std::endl;
       return kExitOther;
     }
+    if (!more) break;
+    page.reset();
+    page = next.get();
   }
   if (g_.format == OutputFormat::kJson) {
     std::cout << (first_item ? "" : "\n")
