@@ -241,6 +241,10 @@ TEST(ProtoJsonTest, MatchesTheLibraryForEveryApiMessage) {
       AppendProtoJson(*m, &ours);
       const std::string theirs = LibraryJson(*m);
       ASSERT_TRUE(nlohmann::json::accept(ours)) << d->full_name() << ": " << ours;
+      std::string from_wire = "x";
+      ASSERT_TRUE(AppendProtoJsonFromWire(d, m->SerializeAsString(), &from_wire))
+          << d->full_name() << " round " << round;
+      EXPECT_EQ(from_wire, "x" + ours) << d->full_name() << " round " << round;
       EXPECT_EQ(WithoutNulls(nlohmann::json::parse(ours)),
                 WithoutNulls(nlohmann::json::parse(theirs)))
           << d->full_name() << " round " << round << "\nours:   " << ours << "\ntheirs: " << theirs;
@@ -271,6 +275,57 @@ TEST(ProtoJsonTest, StructKeysPrintSorted) {
   std::string out;
   AppendProtoJson(s, &out);
   EXPECT_EQ(out, R"({"alpha":"alpha","host":"host","port":"port","zeta":"zeta"})");
+}
+
+// Wire forms the serializer does not write but a parser reads: the same text, or a refusal
+// (false, nothing appended) where the printer from the wire would not read it as the parser.
+TEST(ProtoJsonTest, FromWireReadsAsTheParserOrRefuses) {
+  using fivetran::gateway::v1::Connection;
+  auto varint = [](uint64_t v) {
+    std::string out;
+    for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>(v | 0x80));
+    out.push_back(static_cast<char>(v));
+    return out;
+  };
+  auto tag = [&](int number, int wire_type) { return varint(number << 3 | wire_type); };
+  auto len = [&](int number, const std::string& bytes) {
+    return tag(number, 2) + varint(bytes.size()) + bytes;
+  };
+  auto expect_same = [](const Descriptor* d, const std::string& wire) {
+    std::unique_ptr<Message> m(
+        google::protobuf::MessageFactory::generated_factory()->GetPrototype(d)->New());
+    ASSERT_TRUE(m->ParseFromString(wire));
+    std::string ours, from_wire;
+    AppendProtoJson(*m, &ours);
+    ASSERT_TRUE(AppendProtoJsonFromWire(d, wire, &from_wire)) << ours;
+    EXPECT_EQ(from_wire, ours);
+  };
+  const Descriptor* conn = Connection::descriptor();
+  const int id = conn->FindFieldByName("id")->number();
+  const int schema = conn->FindFieldByName("schema")->number();
+  const int paused = conn->FindFieldByName("paused")->number();
+  const int status = conn->FindFieldByName("status")->number();
+  const int config = conn->FindFieldByName("config")->number();
+  // Out of order, a scalar twice (the last wins), an unknown field (ignored).
+  expect_same(conn, len(schema, "s") + len(id, "a") + len(id, "b") + tag(paused, 0) + "\x01" +
+                        tag(paused, 0) + std::string(1, '\0') + len(9999, "zz"));
+  // A Struct with a key twice (the last wins) and an entry without a value (null).
+  const std::string number_value = tag(2, 1) + std::string("\0\0\0\0\0\0\x35\x40", 8);  // 21
+  expect_same(conn,
+              len(config, len(1, len(1, "k") + len(2, number_value)) +
+                              len(1, len(1, "a") + len(2, len(3, "x"))) +
+                              len(1, len(1, "k") + len(2, len(3, "y"))) + len(1, len(1, "n"))));
+
+  auto refused = [](const Descriptor* d, const std::string& wire) {
+    std::string out = "x";
+    EXPECT_FALSE(AppendProtoJsonFromWire(d, wire, &out));
+    EXPECT_EQ(out, "x");
+  };
+  refused(conn, len(status, "") + len(status, ""));  // A message twice: merged by the parser.
+  refused(conn, len(id, "\xff\xfe"));                // Not UTF-8: the parser fails.
+  refused(conn, tag(id, 0) + "\x01");                // Wrong wire type.
+  refused(conn, len(id, "abc").substr(0, 3));        // Cut short.
+  refused(conn, len(config, len(1, len(1, "k") + len(2, len(3, "x") + tag(4, 0) + "\x01"))));
 }
 
 // Exact bytes (the library comparison above is value for value): what fivetranctl printed before
