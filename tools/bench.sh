@@ -6,6 +6,10 @@
 #                             checks that every figure was produced
 #   tools/bench.sh --perf     also `perf record` the gateway during the
 #                             50x10 run and print its top symbols
+#   tools/bench.sh --only=e   only section (e) (any of a..e; with --smoke too)
+#   LIST_BASELINE_CTL=PATH tools/bench.sh --only=e
+#                             (e) also runs the fivetranctl at PATH (e.g. built
+#                             before a change) in the same rounds
 #
 # Builds the gateway, the emulator and //tools/bench:bench_client with
 # -c opt, starts emulators and gateways on OS-chosen loopback ports, and
@@ -25,13 +29,17 @@ cd "$(dirname "$0")/.."
 
 smoke=0
 perf=0
+only=""
 for arg in "$@"; do
   case "$arg" in
     --smoke) smoke=1 ;;
     --perf) perf=1 ;;
-    *) echo "usage: tools/bench.sh [--smoke] [--perf]" >&2; exit 2 ;;
+    --only=[a-e]) only="${arg#--only=}" ;;
+    *) echo "usage: tools/bench.sh [--smoke] [--perf] [--only=a|b|c|d|e]" >&2; exit 2 ;;
   esac
 done
+# want SECTION: whether section SECTION (a..e) runs.
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 
 # Sizes. Connection ids bench_0000.. are GetConnection-identical copies of the
 # seeded decent_dropsy; (a) and (b) cycle through all SEED_IDS of them, more
@@ -161,16 +169,20 @@ start=$(date +%s)
 start_emulator emu
 start_gateway gw "$emu_url"
 
+seq_gw="" seq_direct="" seq_plain="" load_gw="" load_direct="" fanin="" same="" watch="" listing=""
 # (a) sequential
+if want a; then
 seq_gw=$(run_client --mode=seq --target="$gw_addr" --pid="$gw_pid" \
   --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
 seq_direct=$(run_client --mode=direct_seq --emulator="$emu_url" \
   --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
 seq_plain=$(run_client --mode=direct_seq --emulator="$emu_url" --nogzip \
   --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+fi
 
 # (b) throughput
 perf_pid=""
+if want b; then
 if [ "$perf" = 1 ]; then
   perf record -F 999 -g -p "$gw_pid" -o "$work/perf.data" >/dev/null 2>&1 &
   perf_pid=$!
@@ -183,8 +195,10 @@ if [ -n "$perf_pid" ]; then
 fi
 load_direct=$(run_client --mode=direct_load --emulator="$emu_url" \
   --connections="$LOAD_CONNS" --duration="${LOAD_SECONDS}s")
+fi
 
 # (c) fan-in: a fresh gateway in front of an emulator answering after LATENCY
+if want c; then
 start_emulator slow --latency="$LATENCY"
 start_gateway gw_fanin "$slow_url"
 fanin=$(run_client --mode=fanin --target="$gw_fanin_addr" --emulator="$slow_url" \
@@ -192,17 +206,22 @@ fanin=$(run_client --mode=fanin --target="$gw_fanin_addr" --emulator="$slow_url"
   --connections="$FANIN_CHANNELS")
 same=$(run_client --mode=fanin --target="$gw_fanin_addr" --emulator="$slow_url" \
   --pid="$gw_fanin_pid" --calls="$SAME_CALLS" --ids=1 --connections="$FANIN_CHANNELS")
+fi
 
 # (d) watchers: a fresh gateway in front of the emulator without latency
+if want d; then
 start_gateway gw_watch "$emu_url"
 watch=$(run_client --mode=watch --target="$gw_watch_addr" --emulator="$emu_url" \
   --pid="$gw_watch_pid" --watchers="$WATCHERS" --ids="$WATCH_IDS" --poll="$WATCH_POLL" \
   --duration="${WATCH_SECONDS}s" --connections="$WATCH_CHANNELS")
+fi
 
 # (e) listing: a fresh gateway in front of the emulator without latency
+if want e; then
 start_gateway gw_list "$emu_url"
 listing=$(/usr/bin/python3 tools/bench/list_bench.py "$emu_url" "$gw_list_addr" "$gw_list_pid" \
-  "$fivetranctl_bin" list_group "$LIST_ITEMS" "$LIST_ROUNDS")
+  "$fivetranctl_bin" list_group "$LIST_ITEMS" "$LIST_ROUNDS" ${LIST_BASELINE_CTL:+"$LIST_BASELINE_CTL"})
+fi
 list_row() { grep "way=$1 " <<<"$listing"; }
 elapsed=$(($(date +%s) - start))
 
@@ -211,6 +230,9 @@ fivetran-gateway benchmark$([ "$smoke" = 1 ] && echo " (smoke sizes)")
 $(date -u +%Y-%m-%d) $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, \
 Debian $(cat /etc/debian_version 2>/dev/null || echo '?'), gateway/emulator/client built -c opt, loopback
 gateway: default flags (32 upstream connections, log level info to a file)
+EOF
+if want a; then
+cat <<EOF
 
 (a) Sequential GetConnection, one caller, $SEQ_CALLS calls after $SEQ_WARMUP warm-up
     gateway: gRPC unary over one channel; direct: the same GET /v1/connections/{id}
@@ -221,6 +243,10 @@ gateway: default flags (32 upstream connections, log level info to a file)
     p50 latency            $(printf '%9s µs %9s µs %12s %14s µs' "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)" "$(ratio "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)")" "$(get "$seq_plain" p50_us)")
     p99 latency            $(printf '%9s µs %9s µs %12s %14s µs' "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)" "$(ratio "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)")" "$(get "$seq_plain" p99_us)")
     gateway CPU per call   $(printf '%9s µs' "$(get "$seq_gw" cpu_us_per_call)")   (utime+stime of /proc/PID/stat, before/after, / calls)
+EOF
+fi
+if want b; then
+cat <<EOF
 
 (b) Throughput, closed loop for ${LOAD_SECONDS} s after 1 s warm-up
     gateway: $LOAD_CONNS gRPC connections x $LOAD_STREAMS calls in flight, ids cycled
@@ -232,6 +258,10 @@ gateway: default flags (32 upstream connections, log level info to a file)
     slowest call           $(printf '%12s %12s' "$(ms "$(get "$load_gw" max_us)")" "$(ms "$(get "$load_direct" max_us)")")
     errors                 $(printf '%9s    %9s' "$(get "$load_gw" errors)" "$(get "$load_direct" errors)")
     gateway CPU per call   $(printf '%9s µs' "$(get "$load_gw" cpu_us_per_call)")
+EOF
+fi
+if want c; then
+cat <<EOF
 
 (c) Fan-in: calls started at once over $FANIN_CHANNELS channels, emulator --latency=$LATENCY --threads=256
     (upstream requests: the emulator's request log; RSS and threads: peaks of
@@ -243,25 +273,37 @@ $(for row in "N=$FANIN_CALLS, K=$FANIN_IDS:$fanin" "same id (baseline's):$same";
     "$(get "$l" ids)" "$(get "$l" ok)" "$(get "$l" upstream)" "$(get "$l" wall_s)" \
     "$(get "$l" peak_rss_mb)" "$(get "$l" peak_threads)"
 done)
+EOF
+fi
+if want d; then
+cat <<EOF
 
 (d) Watchers: $WATCHERS WatchConnectionSync (no trigger) on $WATCH_IDS connections, poll_interval $WATCH_POLL,
     for $WATCH_SECONDS s over $WATCH_CHANNELS channels, emulator without latency; a fresh gateway
     upstream GETs per second since the first watcher started: $(get "$watch" upstream_per_s)
     total $(get "$watch" upstream_total); streams ended early: $(get "$watch" ended_early); \
 gateway CPU $(get "$watch" cpu_pct)% of one core, peak RSS $(get "$watch" peak_rss_mb) MB, $(get "$watch" peak_threads) threads
+EOF
+fi
+if want e; then
+cat <<EOF
 
 (e) Listing: every connection of a group of $LIST_ITEMS as JSON lines, median of $LIST_ROUNDS rounds
     python: a Python pager (http.client keep-alive, limit=1000, json.dumps per item)
     straight to the emulator; fivetranctl: groups connections --all through a fresh
     gateway; CPU is the process's own user+sys (wait4); gateway CPU from /proc/PID/stat
 $(printf '    %-22s %8s %8s %8s %10s %14s' "" "wall" "CPU" "RSS" "wall/python" "gateway/item")
-$(for way in python jsonl table; do
+$(for way in python jsonl table ${LIST_BASELINE_CTL:+jsonl_baseline table_baseline}; do
   l="$(list_row "$way")"
-  label="$way"; [ "$way" != python ] && label="fivetranctl -o $way"
+  label="$way"; [ "$way" != python ] && label="fivetranctl -o ${way%_baseline}"
+  [[ "$way" == *_baseline ]] && label="$label (base)"
   gwi="$(get "$l" gateway_cpu_us_per_item) µs"; [ "$way" = python ] && gwi="-"
   printf '    %-22s %6s s %6s s %5s MB %10s %14s\n' "$label" "$(get "$l" wall_s)" "$(get "$l" cpu_s)" \
     "$(get "$l" rss_mb)" "$(ratio "$(get "$l" wall_s)" "$(get "$(list_row python)" wall_s)")" "$gwi"
 done)
+EOF
+fi
+cat <<EOF
 
 measured in ${elapsed} s
 EOF
@@ -274,7 +316,7 @@ if [ "$perf" = 1 ]; then
 fi
 
 # Every figure must be a number (the smoke run checks nothing else).
-mapfile -t list_lines < <(sed 's/way=[a-z]* //' <<<"$listing")
+mapfile -t list_lines < <(sed 's/way=[a-z_]* //' <<<"$listing")
 for line in "$seq_gw" "$seq_direct" "$seq_plain" "$load_gw" "$load_direct" "$fanin" "$same" \
   "$watch" "${list_lines[@]}"; do
   for kv in $line; do
