@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -246,6 +247,70 @@ TEST_F(FivetranctlE2ETest, AllReturnsEveryConnectionOfA260ConnectionGroupOnce) {
   EXPECT_EQ(lines[0].rfind("ID", 0), 0u);
   EXPECT_NE(lines[0].find("LAST SUCCESS"), std::string::npos);
   EXPECT_EQ(r.err.find("--page-token"), std::string::npos) << r.err;
+}
+
+// --all fetches the next page while it prints the current one: every item still comes once, in
+// the server's order; an error on a later page comes after the pages before it, with its exit
+// code, in every output format.
+TEST_F(FivetranctlE2ETest, AllPagesPipelinedInOrderAndAnErrorMidListingKeepsEarlierPages) {
+  std::vector<json> expected = emulator_->ListAll("/v1/groups/amber_fjord/connections");
+  ASSERT_GE(expected.size(), 250u);
+  Result r =
+      Ctl({"groups", "connections", "amber_fjord", "--all", "--page-size", "7", "-o", "jsonl"});
+  ASSERT_EQ(r.code, 0) << Describe(r);
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), expected.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(ParseJson(lines[i])["id"], expected[i]["id"]) << "line " << i;
+  }
+  EXPECT_TRUE(r.err.empty()) << r.err;
+
+  // Pages 1 and 2 (of 100) are served, page 3 is refused upstream (403: PERMISSION_DENIED).
+  auto fail_third_page = [] {
+    emulator_->ClearFaults();
+    const std::string path = "/v1/groups/amber_fjord/connections";
+    emulator_->AddFault(
+        {{"kind", "latency"}, {"latency_ms", 0}, {"path_prefix", path}, {"count", 2}});
+    emulator_->AddFault({{"kind", "status"},
+                         {"status", 403},
+                         {"code", "Forbidden"},
+                         {"message", "Access denied"},
+                         {"path_prefix", path},
+                         {"count", 1}});
+  };
+  auto expect_error_line = [](const Result& r) {
+    EXPECT_EQ(r.code, 5) << Describe(r);
+    std::vector<std::string> err = Lines(r.err);
+    ASSERT_EQ(err.size(), 1u) << r.err;
+    EXPECT_EQ(err[0].rfind("fivetranctl: error: PERMISSION_DENIED", 0), 0u) << err[0];
+  };
+  fail_third_page();
+  r = Ctl({"groups", "connections", "amber_fjord", "--all", "--page-size", "100", "-o", "jsonl"});
+  expect_error_line(r);
+  lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 200u) << Describe(r);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(ParseJson(lines[i])["id"], expected[i]["id"]) << "line " << i;
+  }
+
+  // JSON: the document is left open after the rows printed (no closing bracket: not a listing).
+  fail_third_page();
+  r = Ctl({"groups", "connections", "amber_fjord", "--all", "--page-size", "100", "-o", "json"});
+  expect_error_line(r);
+  EXPECT_EQ(r.out.rfind("{\"connections\": [\n  {", 0), 0u) << r.out.substr(0, 100);
+  EXPECT_FALSE(json::accept(r.out));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 200) << Describe(r);
+  EXPECT_EQ(r.out.back(), '}');
+
+  // Table: the header and the rows of the first two pages.
+  fail_third_page();
+  r = Ctl({"groups", "connections", "amber_fjord", "--all", "--page-size", "100"});
+  expect_error_line(r);
+  lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 201u) << Describe(r);
+  EXPECT_EQ(lines[0].rfind("ID", 0), 0u);
+  EXPECT_EQ(lines[200].rfind(expected[199]["id"].get<std::string>() + " ", 0), 0u) << lines[200];
+  emulator_->ClearFaults();
 }
 
 TEST_F(FivetranctlE2ETest, GroupConnectionsFiltersBySchema) {

@@ -14,6 +14,9 @@
 #                             a table of slowest/median per round
 #   BENCH_GATEWAY=PATH        run that gateway binary instead of the one
 #                             built here (e.g. a copy built from main)
+#   LIST_BASELINE_CTL=PATH tools/bench.sh --only=e
+#                             (e) also runs the fivetranctl at PATH (e.g. built
+#                             before a change) in the same rounds
 #
 # Builds the gateway, the emulator and //tools/bench:bench_client with
 # -c opt, starts emulators and gateways on OS-chosen loopback ports, and
@@ -258,7 +261,7 @@ fi
 if run e; then
   start_gateway gw_list "$emu_url"
   listing=$(/usr/bin/python3 tools/bench/list_bench.py "$emu_url" "$gw_list_addr" \
-    "$gw_list_pid" "$fivetranctl_bin" list_group "$LIST_ITEMS" "$LIST_ROUNDS")
+    "$gw_list_pid" "$fivetranctl_bin" list_group "$LIST_ITEMS" "$LIST_ROUNDS" ${LIST_BASELINE_CTL:+"$LIST_BASELINE_CTL"})
 fi
 list_row() { grep "way=$1 " <<<"$listing"; }
 elapsed=$(($(date +%s) - start))
@@ -334,9 +337,10 @@ if run e; then
     straight to the emulator; fivetranctl: groups connections --all through a fresh
     gateway; CPU is the process's own user+sys (wait4); gateway CPU from /proc/PID/stat
 $(printf '    %-22s %8s %8s %8s %10s %14s' "" "wall" "CPU" "RSS" "wall/python" "gateway/item")
-$(for way in python jsonl table; do
+$(for way in python jsonl table ${LIST_BASELINE_CTL:+jsonl_baseline table_baseline}; do
   l="$(list_row "$way")"
-  label="$way"; [ "$way" != python ] && label="fivetranctl -o $way"
+  label="$way"; [ "$way" != python ] && label="fivetranctl -o ${way%_baseline}"
+  [[ "$way" == *_baseline ]] && label="$label (base)"
   gwi="$(get "$l" gateway_cpu_us_per_item) µs"; [ "$way" = python ] && gwi="-"
   printf '    %-22s %6s s %6s s %5s MB %10s %14s\n' "$label" "$(get "$l" wall_s)" "$(get "$l" cpu_s)" \
     "$(get "$l" rss_mb)" "$(ratio "$(get "$l" wall_s)" "$(get "$(list_row python)" wall_s)")" "$gwi"
@@ -356,7 +360,7 @@ if [ "$perf" = 1 ]; then
 fi
 
 # Every figure must be a number (the smoke run checks nothing else).
-mapfile -t list_lines < <(sed 's/way=[a-z]* //' <<<"$listing")
+mapfile -t list_lines < <(sed 's/way=[a-z_]* //' <<<"$listing")
 for line in "$seq_gw" "$seq_direct" "$seq_plain" "$seq_health" "$load_gw" "$load_direct" "$fanin" "$same" \
   "$watch" "${list_lines[@]}"; do
   for kv in $line; do

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "fivetran/gateway/v1/group_service.grpc.pb.h"
 
 namespace fivetranctl {
@@ -24,31 +25,30 @@ Examples:
 )";
 
 int ListGroups(const Runner& r, const Paging& paging) {
-  auto stub = v1::GroupService::NewStub(r.channel());
-  return r.List<v1::ListGroupsResponse, v1::Group>(
+  return r.List<v1::ListGroupsRequest, v1::ListGroupsResponse, v1::Group>(
       paging, "groups", GroupColumns(),
-      [&](grpc::ClientContext* context, const std::string& token, v1::ListGroupsResponse* resp) {
+      absl::StrCat("/", v1::GroupService::service_full_name(), "/ListGroups"),
+      [&](const std::string& token) {
         v1::ListGroupsRequest request;
         request.set_page_size(paging.page_size);
         request.set_page_token(token);
-        return stub->ListGroups(context, request, resp);
+        return request;
       },
       [](const v1::ListGroupsResponse& resp) -> const auto& { return resp.groups(); }, GroupRow);
 }
 
 int ListGroupConnections(const Runner& r, const std::string& group, const std::string& schema,
                          const Paging& paging) {
-  auto stub = v1::GroupService::NewStub(r.channel());
-  return r.List<v1::ListGroupConnectionsResponse, v1::Connection>(
+  return r.List<v1::ListGroupConnectionsRequest, v1::ListGroupConnectionsResponse, v1::Connection>(
       paging, "connections", ConnectionColumns(),
-      [&](grpc::ClientContext* context, const std::string& token,
-          v1::ListGroupConnectionsResponse* resp) {
+      absl::StrCat("/", v1::GroupService::service_full_name(), "/ListGroupConnections"),
+      [&](const std::string& token) {
         v1::ListGroupConnectionsRequest request;
         request.set_group_id(group);
         request.set_schema(schema);
         request.set_page_size(paging.page_size);
         request.set_page_token(token);
-        return stub->ListGroupConnections(context, request, resp);
+        return request;
       },
       [](const v1::ListGroupConnectionsResponse& resp) -> const auto& {
         return resp.connections();

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "fivetran/gateway/v1/user_service.grpc.pb.h"
 
 namespace fivetranctl {
@@ -17,15 +18,15 @@ Examples:
 
 // `active_filter`: 1 = active users only, -1 = suspended users only, 0 = all.
 int ListUsers(const Runner& r, int active_filter, const Paging& paging) {
-  auto stub = v1::UserService::NewStub(r.channel());
-  return r.List<v1::ListUsersResponse, v1::User>(
+  return r.List<v1::ListUsersRequest, v1::ListUsersResponse, v1::User>(
       paging, "users", UserColumns(),
-      [&](grpc::ClientContext* context, const std::string& token, v1::ListUsersResponse* resp) {
+      absl::StrCat("/", v1::UserService::service_full_name(), "/ListUsers"),
+      [&](const std::string& token) {
         v1::ListUsersRequest request;
         request.set_page_size(paging.page_size);
         request.set_page_token(token);
         if (active_filter != 0) request.set_active(active_filter > 0);
-        return stub->ListUsers(context, request, resp);
+        return request;
       },
       [](const v1::ListUsersResponse& resp) -> const auto& { return resp.users(); }, UserRow);
 }

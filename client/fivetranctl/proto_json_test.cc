@@ -13,9 +13,11 @@
 
 #include <algorithm>
 #include <climits>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fivetran/gateway/v1/connection_service.pb.h"
@@ -239,6 +241,10 @@ TEST(ProtoJsonTest, MatchesTheLibraryForEveryApiMessage) {
       AppendProtoJson(*m, &ours);
       const std::string theirs = LibraryJson(*m);
       ASSERT_TRUE(nlohmann::json::accept(ours)) << d->full_name() << ": " << ours;
+      std::string from_wire = "x";
+      ASSERT_TRUE(AppendProtoJsonFromWire(d, m->SerializeAsString(), &from_wire))
+          << d->full_name() << " round " << round;
+      EXPECT_EQ(from_wire, "x" + ours) << d->full_name() << " round " << round;
       EXPECT_EQ(WithoutNulls(nlohmann::json::parse(ours)),
                 WithoutNulls(nlohmann::json::parse(theirs)))
           << d->full_name() << " round " << round << "\nours:   " << ours << "\ntheirs: " << theirs;
@@ -269,6 +275,149 @@ TEST(ProtoJsonTest, StructKeysPrintSorted) {
   std::string out;
   AppendProtoJson(s, &out);
   EXPECT_EQ(out, R"({"alpha":"alpha","host":"host","port":"port","zeta":"zeta"})");
+}
+
+// Wire forms the serializer does not write but a parser reads: the same text, or a refusal
+// (false, nothing appended) where the printer from the wire would not read it as the parser.
+TEST(ProtoJsonTest, FromWireReadsAsTheParserOrRefuses) {
+  using fivetran::gateway::v1::Connection;
+  auto varint = [](uint64_t v) {
+    std::string out;
+    for (; v >= 0x80; v >>= 7) out.push_back(static_cast<char>(v | 0x80));
+    out.push_back(static_cast<char>(v));
+    return out;
+  };
+  auto tag = [&](int number, int wire_type) { return varint(number << 3 | wire_type); };
+  auto len = [&](int number, const std::string& bytes) {
+    return tag(number, 2) + varint(bytes.size()) + bytes;
+  };
+  auto expect_same = [](const Descriptor* d, const std::string& wire) {
+    std::unique_ptr<Message> m(
+        google::protobuf::MessageFactory::generated_factory()->GetPrototype(d)->New());
+    ASSERT_TRUE(m->ParseFromString(wire));
+    std::string ours, from_wire;
+    AppendProtoJson(*m, &ours);
+    ASSERT_TRUE(AppendProtoJsonFromWire(d, wire, &from_wire)) << ours;
+    EXPECT_EQ(from_wire, ours);
+  };
+  const Descriptor* conn = Connection::descriptor();
+  const int id = conn->FindFieldByName("id")->number();
+  const int schema = conn->FindFieldByName("schema")->number();
+  const int paused = conn->FindFieldByName("paused")->number();
+  const int status = conn->FindFieldByName("status")->number();
+  const int config = conn->FindFieldByName("config")->number();
+  // Out of order, a scalar twice (the last wins), an unknown field (ignored).
+  expect_same(conn, len(schema, "s") + len(id, "a") + len(id, "b") + tag(paused, 0) + "\x01" +
+                        tag(paused, 0) + std::string(1, '\0') + len(9999, "zz"));
+  // A Struct with a key twice (the last wins) and an entry without a value (null).
+  const std::string number_value = tag(2, 1) + std::string("\0\0\0\0\0\0\x35\x40", 8);  // 21
+  expect_same(conn,
+              len(config, len(1, len(1, "k") + len(2, number_value)) +
+                              len(1, len(1, "a") + len(2, len(3, "x"))) +
+                              len(1, len(1, "k") + len(2, len(3, "y"))) + len(1, len(1, "n"))));
+
+  auto refused = [](const Descriptor* d, const std::string& wire) {
+    std::string out = "x";
+    EXPECT_FALSE(AppendProtoJsonFromWire(d, wire, &out));
+    EXPECT_EQ(out, "x");
+  };
+  refused(conn, len(status, "") + len(status, ""));  // A message twice: merged by the parser.
+  refused(conn, len(id, "\xff\xfe"));                // Not UTF-8: the parser fails.
+  refused(conn, tag(id, 0) + "\x01");                // Wrong wire type.
+  refused(conn, len(id, "abc").substr(0, 3));        // Cut short.
+  refused(conn, len(config, len(1, len(1, "k") + len(2, len(3, "x") + tag(4, 0) + "\x01"))));
+}
+
+// Exact bytes (the library comparison above is value for value): what fivetranctl printed before
+// the printer was made faster, for the cases where text can differ with the same value.
+std::string Json(const Message& m) {
+  std::string out;
+  AppendProtoJson(m, &out);
+  return out;
+}
+
+TEST(ProtoJsonTest, PrintsTheSameBytesAsBefore) {
+  google::protobuf::Timestamp ts;
+  std::vector<std::string> times;
+  for (auto [seconds, nanos] : std::vector<std::pair<int64_t, int32_t>>{{0, 0},
+                                                                        {1, 5000000},
+                                                                        {1700000000, 123456000},
+                                                                        {4102444799, 123456789},
+                                                                        {-62135596800, 0},
+                                                                        {253402300799, 999999999},
+                                                                        {-1, 1000},
+                                                                        {951782400, 0},
+                                                                        {1709164800, 0}}) {
+    ts.set_seconds(seconds);
+    ts.set_nanos(nanos);
+    times.push_back(Json(ts));
+  }
+  EXPECT_EQ(times, (std::vector<std::string>{
+                       R"("1970-01-01T00:00:00Z")", R"("1970-01-01T00:00:01.005Z")",
+                       R"("2023-11-14T22:13:20.123456Z")", R"("2099-12-31T23:59:59.123456789Z")",
+                       R"("1-01-01T00:00:00Z")", R"("9999-12-31T23:59:59.999999999Z")",
+                       R"("1969-12-31T23:59:59.000001Z")", R"("2000-02-29T00:00:00Z")",
+                       R"("2024-02-29T00:00:00Z")"}));
+
+  google::protobuf::Duration d;
+  d.set_seconds(-90);
+  d.set_nanos(-500000000);
+  EXPECT_EQ(Json(d), R"("-90.500s")");
+
+  google::protobuf::ListValue list;
+  for (double v : {0.0, -0.0, 1.0, -2.5, 0.1, 21.0, 1e21, 1e15, 999999999999999.0, 1e16, 1.0 / 3,
+                   123456789012345678.0, -1e-7, 5e-324, 1.7976931348623157e308, 4294967296.0,
+                   -9007199254740993.0}) {
+    list.add_values()->set_number_value(v);
+  }
+  list.add_values()->set_number_value(std::numeric_limits<double>::quiet_NaN());
+  list.add_values()->set_number_value(std::numeric_limits<double>::infinity());
+  list.add_values()->set_number_value(-std::numeric_limits<double>::infinity());
+  list.add_values()->set_string_value("quote \" backslash \\ slash / ctl \x01\x1f\x7f caf\xc3\xa9");
+  list.add_values()->set_string_value("line\nbreak\ttab\r\b\f <a href='x'>&amp;</a> \xe2\x80\xa8");
+  list.add_values()->set_string_value(std::string("nul \0 byte", 10));
+  list.add_values()->set_bool_value(false);
+  list.add_values()->set_null_value(google::protobuf::NULL_VALUE);
+  list.add_values();  // No kind.
+  auto& fields = *list.add_values()->mutable_struct_value()->mutable_fields();
+  for (const char* key : {"port", "b", "a\"q", "", "Z", "aa", "a"})
+    fields[key].set_bool_value(true);
+  (*fields["nested"].mutable_struct_value()->mutable_fields())["y"].set_string_value("1");
+  EXPECT_EQ(Json(list),
+            "[0,-0,1,-2.5,0.1,21,1e+21,1e+15,999999999999999,1e+16,0.33333333333333331,"
+            "1.2345678901234568e+17,-1e-07,4.94065645841247e-324,1.7976931348623157e+308,"
+            "4294967296,-9007199254740992,\"NaN\",\"Infinity\",\"-Infinity\","
+            "\"quote \\\" backslash \\\\ slash / ctl \\u0001\\u001f\x7f caf\xc3\xa9\","
+            "\"line\\nbreak\\ttab\\r\\b\\f <a href='x'>&amp;</a> \xe2\x80\xa8\","
+            "\"nul \\u0000 byte\",false,null,null,"
+            R"({"":true,"Z":true,"a":true,"a\"q":true,"aa":true,"b":true,"nested":{"y":"1"},)"
+            R"("port":true}])");
+
+  fivetran::gateway::v1::Connection c;
+  c.set_id("x");
+  c.set_sync_frequency(-7);
+  c.set_paused(true);
+  c.mutable_status()->set_setup_state(static_cast<fivetran::gateway::v1::SetupState>(777));
+  c.mutable_status()->add_tasks();
+  c.add_setup_tests()->set_title("t");
+  c.mutable_created_at()->set_seconds(1);
+  EXPECT_EQ(
+      Json(c),
+      R"({"id":"x","group_id":"","service":"","schema":"",)"
+      R"("created_at":"1970-01-01T00:00:01Z","paused":true,"sync_frequency":-7,)"
+      R"("schedule_type":"SCHEDULE_TYPE_UNSPECIFIED","schedule_type_raw":"",)"
+      R"("data_delay_sensitivity":"DATA_DELAY_SENSITIVITY_UNSPECIFIED",)"
+      R"("data_delay_sensitivity_raw":"","networking_method":"NETWORKING_METHOD_UNSPECIFIED",)"
+      R"("networking_method_raw":"",)"
+      R"("destination_schema_names":"DESTINATION_SCHEMA_NAMES_UNSPECIFIED",)"
+      R"("destination_schema_names_raw":"","status":{"setup_state":777,"setup_state_raw":"",)"
+      R"("sync_state":"SYNC_STATE_UNSPECIFIED","sync_state_raw":"",)"
+      R"("update_state":"UPDATE_STATE_UNSPECIFIED","update_state_raw":"",)"
+      R"("tasks":[{"code":"","message":""}],"warnings":[]},)"
+      R"("setup_tests":[{"title":"t","status":"SETUP_TEST_STATUS_UNSPECIFIED",)"
+      R"("status_raw":"","message":""}]})");
+  EXPECT_EQ(Json(fivetran::gateway::v1::ListGroupConnectionsResponse()),
+            R"({"connections":[],"next_page_token":""})");
 }
 
 }  // namespace

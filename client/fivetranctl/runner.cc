@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <utility>
+#include <vector>
 
 #include "client/fivetranctl/input.h"
 
@@ -107,6 +109,36 @@ void Runner::PrintOne(const google::protobuf::Message& m,
   } else {
     std::cout << ToJson(m, g_.format == OutputFormat::kJson) << std::endl;
   }
+}
+
+std::unique_ptr<ListPage> StartListPage(grpc::GenericStub* stub, const std::string& method,
+                                        std::unique_ptr<grpc::ClientContext> context,
+                                        const google::protobuf::Message& request) {
+  auto page = std::make_unique<ListPage>();
+  page->context = std::move(context);
+  grpc::Slice slice(request.SerializeAsString());
+  page->request = grpc::ByteBuffer(&slice, 1);
+  ListPage* p = page.get();
+  p->result = p->done.get_future();
+  stub->UnaryCall(p->context.get(), method, grpc::StubOptions(), &p->request, &p->response,
+                  [p](grpc::Status status) { p->done.set_value(std::move(status)); });
+  return page;
+}
+
+void FinishListPage(ListPage* page) {
+  page->status = page->result.get();
+  if (!page->status.ok()) return;
+  std::vector<grpc::Slice> slices;
+  if (!page->response.Valid() || !page->response.Dump(&slices).ok()) {
+    page->status = grpc::Status(grpc::StatusCode::INTERNAL, "No payload");
+    return;
+  }
+  page->wire.clear();
+  page->wire.reserve(page->response.Length());
+  for (const grpc::Slice& s : slices) {
+    page->wire.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  page->response.Clear();
 }
 
 }  // namespace fivetranctl

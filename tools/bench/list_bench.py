@@ -13,7 +13,10 @@ and for the two fivetranctl runs the gateway's CPU over the run (utime+stime
 of /proc/PID/stat before and after) per listed item. Prints one key=value line
 per way; rows must equal ITEMS or it fails.
 
-usage: list_bench.py EMULATOR_URL GATEWAY_ADDR GATEWAY_PID FIVETRANCTL GROUP ITEMS ROUNDS
+usage: list_bench.py EMULATOR_URL GATEWAY_ADDR GATEWAY_PID FIVETRANCTL GROUP ITEMS ROUNDS [BASELINE]
+
+With BASELINE (another fivetranctl binary, e.g. one built before a change), it also runs
+jsonl_baseline and table_baseline in the same rounds, for a before/after of one run.
 """
 import os
 import statistics
@@ -65,7 +68,8 @@ def run(argv, gateway_pid):
 
 
 def main():
-    emulator_url, gateway_addr, gateway_pid, ctl, group, items, rounds = sys.argv[1:]
+    emulator_url, gateway_addr, gateway_pid, ctl, group, items, rounds = sys.argv[1:8]
+    baseline = sys.argv[8] if len(sys.argv) > 8 else ""
     gateway_pid, items, rounds = int(gateway_pid), int(items), int(rounds)
     ways = {
         "python": ([sys.executable, "-c", PAGER, emulator_url, group], 0),
@@ -74,12 +78,16 @@ def main():
         "table": ([ctl, "--server=" + gateway_addr, "--timeout=120s", "groups", "connections",
                    group, "--all"], gateway_pid),
     }
+    if baseline:
+        for name in ("jsonl", "table"):
+            argv, pid = ways[name]
+            ways[name + "_baseline"] = ([baseline] + argv[1:], pid)
     results = {name: [] for name in ways}
     for _ in range(rounds):
         for name, (argv, pid) in ways.items():
             results[name].append(run(argv, pid))
     for name, runs in results.items():
-        want = items + (1 if name == "table" else 0)  # The table's header line.
+        want = items + (1 if name.startswith("table") else 0)  # The table's header line.
         if any(r[3] != want for r in runs):
             sys.exit("list_bench: %s printed %s rows, not %d" % (name, [r[3] for r in runs], want))
         med = lambda i: statistics.median(r[i] for r in runs)
