@@ -233,12 +233,22 @@ TEST_F(FivetranctlE2ETest, AllReturnsEveryConnectionOfA260ConnectionGroupOnce) {
   EXPECT_EQ(pages, 3);
 
   // JSON: one document with every row; table: one row per connection, nothing cut (stdout is
-  // not a terminal).
+  // not a terminal). --all without --page-size asks for the largest pages (1000): one request
+  // upstream for these ~260 connections, not three, of the account's hourly budget.
+  emulator_->ClearRequests();
   r = Ctl({"groups", "connections", "amber_fjord", "--all", "-o", "json"});
   ASSERT_EQ(r.code, 0) << Describe(r);
   json doc = ParseJson(r.out);
   EXPECT_EQ(doc["connections"].size(), expected.size());
   EXPECT_EQ(doc["next_page_token"], "");
+  pages = 0;
+  for (const json& req : emulator_->Requests()) {
+    if (req["path"] == "/v1/groups/amber_fjord/connections") {
+      ++pages;
+      EXPECT_EQ(req["query"], "limit=1000");
+    }
+  }
+  EXPECT_EQ(pages, 1);
   r = Ctl({"groups", "connections", "amber_fjord", "--all", "--page-size", "100"});
   ASSERT_EQ(r.code, 0) << Describe(r);
   lines = Lines(r.out);

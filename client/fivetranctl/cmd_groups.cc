@@ -30,7 +30,7 @@ int ListGroups(const Runner& r, const Paging& paging) {
       absl::StrCat("/", v1::GroupService::service_full_name(), "/ListGroups"),
       [&](const std::string& token) {
         v1::ListGroupsRequest request;
-        request.set_page_size(paging.page_size);
+        request.set_page_size(paging.RequestPageSize());
         request.set_page_token(token);
         return request;
       },
@@ -46,7 +46,7 @@ int ListGroupConnections(const Runner& r, const std::string& group, const std::s
         v1::ListGroupConnectionsRequest request;
         request.set_group_id(group);
         request.set_schema(schema);
-        request.set_page_size(paging.page_size);
+        request.set_page_size(paging.RequestPageSize());
         request.set_page_token(token);
         return request;
       },

@@ -23,7 +23,7 @@ int ListUsers(const Runner& r, int active_filter, const Paging& paging) {
       absl::StrCat("/", v1::UserService::service_full_name(), "/ListUsers"),
       [&](const std::string& token) {
         v1::ListUsersRequest request;
-        request.set_page_size(paging.page_size);
+        request.set_page_size(paging.RequestPageSize());
         request.set_page_token(token);
         if (active_filter != 0) request.set_active(active_filter > 0);
         return request;

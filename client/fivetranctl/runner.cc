@@ -50,7 +50,8 @@ void ResolveGlobals(const CLI::App& app, Globals* g) {
 }
 
 void AddPagingFlags(CLI::App* cmd, Paging* paging) {
-  cmd->add_option("--page-size", paging->page_size, "Items per page (server default 100)")
+  cmd->add_option("--page-size", paging->page_size,
+                  "Items per page (server default 100; with --all, 1000)")
       ->check(CLI::Range(1, 1000));
   CLI::Option* token =
       cmd->add_option("--page-token", paging->page_token, "Token printed by the previous page");

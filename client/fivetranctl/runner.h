@@ -65,11 +65,20 @@ class Command {
   virtual std::optional<int> Run(const Globals& g) = 0;
 };
 
+// The page size --all asks for when --page-size is not given: the largest the gateway (and
+// Fivetran's list endpoints) serve, so a listing costs as few requests of the account's hourly
+// budget as it can.
+inline constexpr int kAllPageSize = 1000;
+
 // --page-size, --page-token and --all of a listing.
 struct Paging {
-  int page_size = 0;
+  int page_size = 0;  // 0: not given.
   std::string page_token;
   bool all = false;
+
+  // The page_size to send: --page-size when given, else kAllPageSize with --all, else 0 (the
+  // server's default, 100).
+  int RequestPageSize() const { return page_size > 0 ? page_size : all ? kAllPageSize : 0; }
 };
 
 void AddPagingFlags(CLI::App* cmd, Paging* paging);
