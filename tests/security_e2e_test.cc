@@ -564,7 +564,9 @@ TEST_F(SecurityE2ETest, UntokenedStreamsAreBoundedAtTheGateway) {
     grpc::health::v1::HealthCheckResponse response;
     const bool served = readers.back()->Read(&response);
     EXPECT_EQ(served, i < 2) << "health Watch stream " << i;
-    if (served) EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+    if (served) {
+      EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+    }
   }
   grpc::Status refused = readers.back()->Finish();
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
