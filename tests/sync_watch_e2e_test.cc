@@ -337,6 +337,16 @@ class CountingWatcher : public grpc::ClientReadReactor<v1::WatchConnectionSyncRe
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
+// Watchers that are cancelled, and waited for, when it goes out of scope:
+// however a test ends, no watcher is destroyed while its call runs.
+struct Watchers {
+  std::vector<std::unique_ptr<CountingWatcher>> list;
+  ~Watchers() {
+    for (auto& w : list) w->Cancel();
+    for (auto& w : list) w->WaitDone(absl::Seconds(20));
+  }
+};
+
 // The highest request seq in the emulator's log (0 if empty).
 int64_t LastSeq(const std::vector<json>& requests) {
   int64_t seq = 0;
@@ -366,7 +376,8 @@ TEST_F(SyncWatchTest, ThousandWatchersOnTenConnectionsCostTenReadsPerInterval) {
         grpc::CreateCustomChannel(gateway_->address(), grpc::InsecureChannelCredentials(), args));
     stubs.push_back(v1::ConnectionService::NewStub(channels.back()));
   }
-  std::vector<std::unique_ptr<CountingWatcher>> watchers;
+  Watchers all;  // Cancelled and waited for however the test ends.
+  std::vector<std::unique_ptr<CountingWatcher>>& watchers = all.list;
   for (int i = 0; i < kWatchers; ++i) {
     v1::WatchConnectionSyncRequest request;
     request.set_connection_id(ids[i % ids.size()]);
@@ -375,14 +386,6 @@ TEST_F(SyncWatchTest, ThousandWatchersOnTenConnectionsCostTenReadsPerInterval) {
     request.mutable_poll_interval()->set_nanos(kPollMs * 1000000);
     watchers.push_back(std::make_unique<CountingWatcher>(stubs[i % stubs.size()].get(), request));
   }
-  // However the test ends, no watcher is destroyed while its call runs.
-  struct CancelAll {
-    std::vector<std::unique_ptr<CountingWatcher>>* watchers;
-    ~CancelAll() {
-      for (auto& w : *watchers) w->Cancel();
-      for (auto& w : *watchers) w->WaitDone(absl::Seconds(20));
-    }
-  } cancel_all{&watchers};
   // Subscribed = each watcher got its first update (the state the shared
   // poller read), showing its own connection and no outcome.
   const absl::Time subscribe_deadline = absl::Now() + absl::Seconds(30);
@@ -490,14 +493,8 @@ TEST_F(SyncWatchTest, StartingWatchersShareTheConnectionsPollForTheirFirstRead) 
   constexpr int kWatchers = 100;
   constexpr absl::Duration kInterval = absl::Seconds(5);
   auto stub = gateway_->connections();
-  std::vector<std::unique_ptr<CountingWatcher>> watchers;
-  struct CancelAll {
-    std::vector<std::unique_ptr<CountingWatcher>>* watchers;
-    ~CancelAll() {
-      for (auto& w : *watchers) w->Cancel();
-      for (auto& w : *watchers) w->WaitDone(absl::Seconds(20));
-    }
-  } cancel_all{&watchers};
+  Watchers all;  // Cancelled and waited for however the test ends.
+  std::vector<std::unique_ptr<CountingWatcher>>& watchers = all.list;
   // Spread over about one second, well within one interval.
   const absl::Time t0 = absl::Now();
   for (int i = 0; i < kWatchers; ++i) {
@@ -550,14 +547,8 @@ TEST_F(SyncWatchTest, AStartingWatcherReadsAfreshWhenThePollersObservationIsTooO
   const json rest = emulator_->Rest("GET", "/v1/connections/" + id).json["data"];
   emulator_->ClearRequests();
   auto stub = gateway_->connections();
-  std::vector<std::unique_ptr<CountingWatcher>> watchers;
-  struct CancelAll {
-    std::vector<std::unique_ptr<CountingWatcher>>* watchers;
-    ~CancelAll() {
-      for (auto& w : *watchers) w->Cancel();
-      for (auto& w : *watchers) w->WaitDone(absl::Seconds(20));
-    }
-  } cancel_all{&watchers};
+  Watchers all;  // Cancelled and waited for however the test ends.
+  std::vector<std::unique_ptr<CountingWatcher>>& watchers = all.list;
   // Starts a watcher; returns its first update and when it was asked for.
   auto start = [&](absl::Duration interval, bool no_cache, absl::Time* started) {
     v1::WatchConnectionSyncRequest request;
