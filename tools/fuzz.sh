@@ -29,8 +29,9 @@ flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 libs=(-lprotobuf -labsl_statusor -labsl_status -labsl_cord -labsl_cordz_info
   -labsl_cordz_functions -labsl_cord_internal -labsl_str_format_internal -labsl_strings
   -labsl_strings_internal -labsl_throw_delegate -labsl_int128 -labsl_raw_logging_internal
-  -labsl_base -labsl_spinlock_wait -labsl_time -labsl_time_zone -labsl_synchronization -lcurl
-  -lpthread)
+  -labsl_base -labsl_spinlock_wait -labsl_time -labsl_time_zone -labsl_synchronization
+  -labsl_raw_hash_set -labsl_hash -labsl_city -labsl_low_level_hash -labsl_hashtablez_sampler
+  -lcurl -lpthread)
 protos=("$gen_api"/fivetran/gateway/v1/*.pb.cc)
 
 # The project's own .cc files a Bazel target is built from, as paths: the
