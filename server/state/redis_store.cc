@@ -15,6 +15,21 @@
 namespace fivetran_gateway::state {
 namespace {
 
+// One command on `c`, its arguments binary-safe; nullptr when the connection
+// failed (c->errstr says why). The caller frees the reply.
+redisReply* Command(redisContext* c, const std::vector<std::string>& argv) {
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  ptrs.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (const std::string& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+}
+
 absl::Status BadUrl(const std::string& url, absl::string_view why) {
   // A URL with credentials is never echoed.
   const bool secret = absl::StrContains(url, '@');
@@ -166,15 +181,8 @@ absl::Status RedisStateStore::Connect() {
   redisSetTimeout(c, absl::ToTimeval(options_.command_timeout));
   if (ep.unix_path.empty()) redisEnableKeepAlive(c);
   context_ = c;
-  auto setup = [&](std::vector<std::string> argv, absl::string_view what) -> absl::Status {
-    std::vector<const char*> ptrs;
-    std::vector<size_t> lens;
-    for (const std::string& a : argv) {
-      ptrs.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    auto* r = static_cast<redisReply*>(
-        redisCommandArgv(context_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+  auto setup = [&](const std::vector<std::string>& argv, absl::string_view what) -> absl::Status {
+    redisReply* r = Command(context_, argv);
     if (r == nullptr) return absl::UnavailableError(absl::StrCat(what, ": connection lost"));
     const bool error = r->type == REDIS_REPLY_ERROR;
     // An AUTH error says "invalid password" or similar; it holds no secret.
@@ -228,14 +236,7 @@ RedisStateStore::Reply RedisStateStore::Run(const std::vector<std::string>& argv
           absl::StrCat("the state store is unreachable (", description(), "): ", s.message()));
     }
   }
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  for (const std::string& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  auto* r = static_cast<redisReply*>(
-      redisCommandArgv(context_, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+  redisReply* r = Command(context_, argv);
   if (r == nullptr) {
     std::string why = context_->errstr[0] != '\0' ? context_->errstr : "connection lost";
     Disconnect();
