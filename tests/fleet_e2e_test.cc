@@ -87,18 +87,8 @@ class FleetE2ETest : public ::testing::Test {
 
   // grpc.health.v1 Check of `service` on `channel`; -1 when the call fails.
   static int Health(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
-    grpc::health::v1::HealthCheckRequest request;
-    request.set_service(service);
     grpc::health::v1::HealthCheckResponse response;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    grpc::Status s = grpc::internal::BlockingUnaryCall<
-        grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse,
-        google::protobuf::MessageLite, google::protobuf::MessageLite>(
-        channel.get(),
-        grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
-                                  grpc::internal::RpcMethod::NORMAL_RPC, channel),
-        &context, request, &response);
+    grpc::Status s = HealthCheck(channel, &response, service, 5);
     return s.ok() ? static_cast<int>(response.status()) : -1;
   }
   // Waits up to 10 s for every replica to report `status` for the store.

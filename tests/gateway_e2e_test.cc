@@ -610,16 +610,8 @@ TEST_F(GatewayE2ETest, OneLogLinePerRpcWithoutCredentials) {
 }
 
 TEST_F(GatewayE2ETest, HealthCheckServes) {
-  grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
-  grpc::ClientContext context;
-  grpc::Status s = grpc::internal::BlockingUnaryCall<
-      grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse,
-      google::protobuf::MessageLite, google::protobuf::MessageLite>(
-      gateway_->channel().get(),
-      grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
-                                grpc::internal::RpcMethod::NORMAL_RPC, gateway_->channel()),
-      &context, request, &response);
+  grpc::Status s = HealthCheck(gateway_->channel(), &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }

@@ -291,6 +291,15 @@ ErrorDetails DetailsOf(const grpc::Status& status) {
   return out;
 }
 
+grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
+                         grpc::health::v1::HealthCheckResponse* response,
+                         const std::string& service, double deadline_s) {
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  auto context = ContextWithDeadline(deadline_s);
+  return grpc::health::v1::Health::NewStub(channel)->Check(context.get(), request, response);
+}
+
 grpc::Status ReflectionListServices(const std::shared_ptr<grpc::Channel>& channel,
                                     std::string* response_bytes, double deadline_s) {
   grpc::GenericStub stub(channel);

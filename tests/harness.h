@@ -17,6 +17,7 @@
 #include "fivetran/gateway/v1/group_service.grpc.pb.h"
 #include "fivetran/gateway/v1/user_service.grpc.pb.h"
 #include "google/rpc/error_details.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -167,6 +168,12 @@ ErrorDetails DetailsOf(const grpc::Status& status);
 // ServerReflectionResponse.
 grpc::Status ReflectionListServices(const std::shared_ptr<grpc::Channel>& channel,
                                     std::string* response_bytes, double deadline_s = 10);
+
+// grpc.health.v1 Health/Check of `service` ("" = the whole server), with
+// the generated stub.
+grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
+                         grpc::health::v1::HealthCheckResponse* response,
+                         const std::string& service = "", double deadline_s = 10);
 
 // A context with a deadline `seconds` from now.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(double seconds = 10);

@@ -205,17 +205,8 @@ int CheckCreates(const std::vector<std::unique_ptr<Call>>& calls, const Upstream
 
 void ExpectHealthy(Gateway& gateway, const std::shared_ptr<grpc::Channel>& channel) {
   EXPECT_TRUE(gateway.process().Running());
-  grpc::health::v1::HealthCheckRequest hreq;
   grpc::health::v1::HealthCheckResponse hresp;
-  grpc::ClientContext hctx;
-  hctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::Status hs = grpc::internal::BlockingUnaryCall<
-      grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse,
-      google::protobuf::MessageLite, google::protobuf::MessageLite>(
-      channel.get(),
-      grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
-                                grpc::internal::RpcMethod::NORMAL_RPC, channel),
-      &hctx, hreq, &hresp);
+  grpc::Status hs = HealthCheck(channel, &hresp, "", 5);
   EXPECT_TRUE(hs.ok()) << hs.error_message();
 }
 

@@ -60,16 +60,8 @@ grpc::Status ListGroups(const std::shared_ptr<grpc::Channel>& channel,
 }
 
 grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
-  auto context = ContextWithDeadline(5);
-  return grpc::internal::BlockingUnaryCall<
-      grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse,
-      grpc::protobuf::MessageLite, grpc::protobuf::MessageLite>(
-      channel.get(),
-      grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
-                                grpc::internal::RpcMethod::NORMAL_RPC),
-      context.get(), request, &response);
+  return fivetran_gateway::testing::HealthCheck(channel, &response, "", 5);
 }
 
 class SecurityE2ETest : public ::testing::Test {

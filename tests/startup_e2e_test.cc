@@ -184,16 +184,8 @@ void CheckWatch(const std::shared_ptr<grpc::Channel>& channel) {
 }
 
 void CheckHealth(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
-  auto context = ContextWithDeadline(kDeadline);
-  grpc::Status s = grpc::internal::BlockingUnaryCall<
-      grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse,
-      google::protobuf::MessageLite, google::protobuf::MessageLite>(
-      channel.get(),
-      grpc::internal::RpcMethod("/grpc.health.v1.Health/Check",
-                                grpc::internal::RpcMethod::NORMAL_RPC, channel),
-      context.get(), request, &response);
+  grpc::Status s = HealthCheck(channel, &response, "", kDeadline);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
