@@ -51,15 +51,7 @@ class FleetE2ETest : public ::testing::Test {
 
   static v1::CreateConnectionRequest Create(const std::string& schema,
                                             const std::string& request_id) {
-    v1::CreateConnectionRequest request;
-    request.set_group_id("quiet_harbor");
-    request.set_service("postgres");
-    auto& fields = *request.mutable_config()->mutable_fields();
-    fields["schema"].set_string_value(schema);
-    fields["host"].set_string_value("db.example.test");
-    fields["password"].set_string_value("fleet-secret-pw");
-    request.set_request_id(request_id);
-    return request;
+    return PostgresCreateRequest(schema, request_id, "fleet-secret-pw");
   }
 
   grpc::Status CreateVia(v1::ConnectionService::Stub& stub, const v1::CreateConnectionRequest& r,

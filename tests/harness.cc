@@ -291,6 +291,19 @@ ErrorDetails DetailsOf(const grpc::Status& status) {
   return out;
 }
 
+::fivetran::gateway::v1::CreateConnectionRequest PostgresCreateRequest(
+    const std::string& schema, const std::string& request_id, const std::string& password) {
+  ::fivetran::gateway::v1::CreateConnectionRequest request;
+  request.set_group_id("quiet_harbor");
+  request.set_service("postgres");
+  auto& fields = *request.mutable_config()->mutable_fields();
+  fields["schema"].set_string_value(schema);
+  fields["host"].set_string_value("db.example.test");
+  fields["password"].set_string_value(password);
+  request.set_request_id(request_id);
+  return request;
+}
+
 grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
                          grpc::health::v1::HealthCheckResponse* response,
                          const std::string& service, double deadline_s) {

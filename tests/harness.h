@@ -175,6 +175,12 @@ grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel,
                          grpc::health::v1::HealthCheckResponse* response,
                          const std::string& service = "", double deadline_s = 10);
 
+// A CreateConnectionRequest for a postgres connection in the seeded group
+// quiet_harbor, whose setup tests pass in the emulator: config schema,
+// host db.example.test and password; with request_id (idempotent create).
+::fivetran::gateway::v1::CreateConnectionRequest PostgresCreateRequest(
+    const std::string& schema, const std::string& request_id, const std::string& password);
+
 // A context with a deadline `seconds` from now.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(double seconds = 10);
 

@@ -36,15 +36,7 @@ class ReliabilityE2ETest : public StackTest {
 
   static v1::CreateConnectionRequest Create(const std::string& schema,
                                             const std::string& request_id) {
-    v1::CreateConnectionRequest request;
-    request.set_group_id("quiet_harbor");
-    request.set_service("postgres");
-    auto& fields = *request.mutable_config()->mutable_fields();
-    fields["schema"].set_string_value(schema);
-    fields["host"].set_string_value("db.example.test");
-    fields["password"].set_string_value("idem-secret-pw");
-    request.set_request_id(request_id);
-    return request;
+    return PostgresCreateRequest(schema, request_id, "idem-secret-pw");
   }
 
   static grpc::Status CreateNow(const v1::CreateConnectionRequest& request,
