@@ -25,6 +25,12 @@ Rules:
   * A test target that could not be built counts one failure.
   * A non-zero BAZEL_EXIT_CODE with no failure counted above counts one.
 A missing or unreadable BEP file is an error (exit status 2), not a count.
+
+For each result that did not pass, stderr also gets a digest of its test.log
+(at most DIGEST_LINES lines): googletest's failure lines, sanitizer warnings
+with the top frames of each stack, and sanitizer summaries. CI keeps only the
+end of a run's output, where the full logs printed by --test_output=errors
+may have been cut.
 """
 import collections
 import json
@@ -34,6 +40,21 @@ import urllib.request
 import xml.etree.ElementTree as ET
 
 _OK_STATUSES = ("PASSED", "FLAKY")
+DIGEST_LINES = 40
+_FRAMES_PER_STACK = 4
+# Lines that say why a test failed, and what follows them.
+_DIGEST_STARTS = (
+    ("Failure", 6),  # googletest: "x.cc:12: Failure" and its Expected/Which is lines
+    ("[  FAILED  ]", 0),
+    ("WARNING: ThreadSanitizer", 0),
+    ("ERROR: AddressSanitizer", 0),
+    ("ERROR: LeakSanitizer", 0),
+    ("runtime error:", 0),  # UBSan
+    ("SUMMARY: ", 0),
+    ("-- Test timed out", 0),
+)
+_STACK_HEADERS = ("Write of size", "Read of size", "Previous write", "Previous read",
+                  "Atomic write", "Atomic read", "Location is")
 
 
 def _label(event_id, kind):
@@ -88,6 +109,38 @@ def count_xml(path, label, notes, target_passed):
     return passed, failed, skipped
 
 
+def digest(path, limit=DIGEST_LINES):
+    """The lines of a test.log that say why it failed, at most `limit`."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        return [f"(test.log unreadable: {e})"]
+    out = []
+    keep = 0  # lines still to keep after a start
+    frames = 0  # stack frames still to keep
+    for line in lines:
+        text = line.strip()
+        start = next((after for marker, after in _DIGEST_STARTS if marker in text), None)
+        if start is not None:
+            out.append(line)
+            keep = start
+        elif any(text.startswith(h) for h in _STACK_HEADERS):
+            out.append(line)
+            frames = _FRAMES_PER_STACK
+            keep = 0
+        elif frames and text.startswith("#"):
+            out.append(line)
+            frames -= 1
+        elif keep:
+            out.append(line)
+            keep -= 1
+        if len(out) >= limit:
+            out.append("(digest cut)")
+            break
+    return out
+
+
 def count(events, bazel_exit_code=0):
     """(passed, failed, skipped, notes) over the events of one run."""
     notes = []
@@ -125,6 +178,11 @@ def count(events, bazel_exit_code=0):
         status = result.get("status", "NO_STATUS")
         if status not in _OK_STATUSES:
             status_by_label[label] = status
+            logs = [o for o in result.get("testActionOutput", []) if o.get("name") == "test.log"]
+            log_path = _path(logs[0].get("uri", "")) if logs else None
+            if log_path is not None:
+                notes.append(f"{label}: {status}; from its test.log:\n  " +
+                             "\n  ".join(digest(log_path)))
         xml = [o for o in result.get("testActionOutput", []) if o.get("name") == "test.xml"]
         path = _path(xml[0].get("uri", "")) if xml else None
         if path is None:

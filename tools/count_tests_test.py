@@ -64,9 +64,15 @@ class CountTestsTest(unittest.TestCase):
             "completed": completed
         })
 
-    def result(self, label, xml_text, status="PASSED", run=1, shard=1, attempt=1, subdir=""):
-        """A test result of this run whose test.xml holds `xml_text` (None: no test.xml)."""
+    def result(self, label, xml_text, status="PASSED", run=1, shard=1, attempt=1, subdir="",
+               log_text=None):
+        """A test result of this run whose test.xml holds `xml_text` (None: no test.xml)
+        and whose test.log holds `log_text` (None: no test.log)."""
         outputs = []
+        if log_text is not None:
+            path = self.write(os.path.join(label.strip("/").replace(":", "/"), subdir, "test.log"),
+                              log_text)
+            outputs.append({"name": "test.log", "uri": "file://" + path})
         if xml_text is not None:
             name = "test.xml" if attempt == 1 else f"test.attempt_{attempt}.xml"
             path = self.write(os.path.join(label.strip("/").replace(":", "/"), subdir, name),
@@ -132,6 +138,38 @@ class CountTestsTest(unittest.TestCase):
         self.result("//a:t", gtest_xml(gtest_case("A"), gtest_case("B", "failed")), "FAILED")
         self.summary("//a:t", "FAILED")
         self.assertEqual(self.counted(3), (1, 1))
+
+    def test_failed_result_gets_a_digest_of_its_log(self):
+        frames = "".join(f"    #{i} f{i} x.cc:{i}\n" for i in range(10))
+        log = ("[ RUN      ] S.A\nnoise line\n"
+               "x.cc:12: Failure\nExpected equality of these values:\n  a\n    Which is: 1\n"
+               "  b\n    Which is: 2\nafter the failure\n" +
+               "==================\nWARNING: ThreadSanitizer: data race (pid=1)\n"
+               "  Write of size 8 at 0x1 by thread T10:\n" + frames +
+               "  Previous read of size 8 at 0x1 by main thread:\n" + frames +
+               "SUMMARY: ThreadSanitizer: data race x.cc:3 in f\n" +
+               "filler\n" * 1000)
+        self.target("//a:t")
+        self.result("//a:t", gtest_xml(gtest_case("A", "failed")), "FAILED", log_text=log)
+        self.summary("//a:t", "FAILED")
+        self.passing_target("//a:ok", gtest_xml(gtest_case("B")))
+        done = self.run_script(1)
+        self.assertEqual(done.stdout, "1 passed, 1 failed\n")
+        for wanted in ("//a:t: FAILED; from its test.log:", "x.cc:12: Failure", "Which is: 2",
+                       "WARNING: ThreadSanitizer: data race", "Write of size 8", "#3 f3 x.cc:3",
+                       "Previous read of size 8", "SUMMARY: ThreadSanitizer: data race"):
+            self.assertIn(wanted, done.stderr)
+        for unwanted in ("noise line", "#4 f4", "filler", "//a:ok"):
+            self.assertNotIn(unwanted, done.stderr)
+
+    def test_digest_is_bounded(self):
+        log = "x.cc:1: Failure\n" * 500
+        self.target("//a:t")
+        self.result("//a:t", gtest_xml(gtest_case("A", "failed")), "FAILED", log_text=log)
+        self.summary("//a:t", "FAILED")
+        done = self.run_script(1)
+        self.assertEqual(done.stderr.count("x.cc:1: Failure"), count_tests.DIGEST_LINES)
+        self.assertIn("(digest cut)", done.stderr)
 
     def test_disabled_case_is_not_a_pass(self):
         self.passing_target("//a:t", gtest_xml(gtest_case("A"), gtest_case("DISABLED_B",
