@@ -11,6 +11,8 @@ APT_PACKAGES=(
   libspdlog-dev
   # the allocator of -c opt gateway builds (third_party/tcmalloc)
   libgoogle-perftools-dev
+  # the fast path of connection listings (third_party/simdjson)
+  libsimdjson-dev
   # fleet state (server/state): hiredis 0.14; tests run a real redis-server
   # and nginx (gRPC load balancing in front of replicas)
   libhiredis-dev redis-server nginx

@@ -176,37 +176,18 @@ std::string JsonEscaped(absl::string_view s, bool ensure_ascii) {
   return d.size() >= 2 ? d.substr(1, d.size() - 2) : d;
 }
 
-// What the scrubbing of one document uses.
-struct Scrubber {
-  std::vector<std::string> forms;  // Longest first.
-  std::vector<std::string> raw;    // For numbers: their JSON text.
-
-  bool Contains(absl::string_view v) const {
-    if (forms.empty() || v.size() < forms.back().size()) return false;
-    for (const std::string& f : forms) {
-      if (f.size() <= v.size() && absl::StrContains(v, f)) return true;
-    }
-    return false;
-  }
-  bool IsRaw(absl::string_view v) const {
-    return std::find(raw.begin(), raw.end(), v) != raw.end();
-  }
-};
-
 // Adds the values of the secret member `j` (itself and every string and
 // number below it), of at least `min_size` characters, to `out`, as
 // SecretValuesOf does for a member whose key IsSecretKey.
-void AddSecretLeaves(const json& j, size_t min_size, std::vector<std::string>* out) {
+void AddSecretLeaves(const json& j, DocumentScrubber* out) {
   std::vector<const json*> stack = {&j};
   while (!stack.empty()) {
     const json* cur = stack.back();
     stack.pop_back();
     if (cur->is_string()) {
-      const std::string& v = cur->get_ref<const std::string&>();
-      if (v.size() >= min_size && v != kMasked) out->push_back(v);
+      out->AddSecretLeaf(cur->get_ref<const std::string&>());
     } else if (cur->is_number()) {
-      std::string v = cur->dump();
-      if (v.size() >= min_size) out->push_back(std::move(v));
+      out->AddSecretLeaf(cur->dump());
     } else if (cur->is_object() || cur->is_array()) {
       for (const json& e : *cur) stack.push_back(&e);
     }
@@ -354,14 +335,55 @@ std::vector<std::string> SecretValues(const nlohmann::json& body) {
   return SecretValuesOf(body, 3);
 }
 
+// A secret value of a document shorter than this is not looked for
+// elsewhere in it: it could be a common word.
+constexpr size_t kMinDocumentSecret = 8;
+
+DocumentScrubber::DocumentScrubber(absl::Span<const std::string> secrets)
+    : raw_(secrets.begin(), secrets.end()) {}
+
+bool DocumentScrubber::AddSecretLeaf(absl::string_view value) {
+  if (value.size() < kMinDocumentSecret || value == kMasked) return false;
+  raw_.emplace_back(value);
+  return true;
+}
+
+void DocumentScrubber::Seal() {
+  std::sort(raw_.begin(), raw_.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
+  raw_.erase(std::unique(raw_.begin(), raw_.end()), raw_.end());
+  forms_ = AllForms(raw_);
+  raw_.erase(std::remove(raw_.begin(), raw_.end(), std::string()), raw_.end());
+  may_mask_numbers_ = std::any_of(raw_.begin(), raw_.end(), [](const std::string& s) {
+    return s.find_first_not_of("0123456789+-.eE") == std::string::npos;
+  });
+}
+
+bool DocumentScrubber::ScrubString(std::string* value) const {
+  if (*value == kMasked) return false;
+  bool changed = MaskUrlSecrets(value);
+  if (forms_.empty() || value->size() < forms_.back().size()) return changed;
+  for (const std::string& f : forms_) {
+    if (f.size() <= value->size() && absl::StrContains(*value, f)) {
+      *value = std::string(kMasked);
+      return true;
+    }
+  }
+  return changed;
+}
+
+bool DocumentScrubber::IsSecretNumber(absl::string_view json_text) const {
+  return std::find(raw_.begin(), raw_.end(), json_text) != raw_.end();
+}
+
 void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets) {
   // One walk masks every secret member, keeping the long values it held,
   // and notes every other string and number; then those are checked against
   // every shape of `secrets` and of the kept values: a value the document
   // masks in one member must not stay readable in another (connect_card.token
-  // in its uri). Only long ones, which cannot be common words.
-  constexpr size_t kMinDocumentSecret = 8;
-  std::vector<std::string> all(secrets.begin(), secrets.end());
+  // in its uri).
+  DocumentScrubber scrubber(secrets);
   std::vector<std::string*> strings;
   std::vector<json*> numbers;
   std::vector<json*> stack = {&j};
@@ -371,7 +393,7 @@ void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets) {
     if (cur->is_object()) {
       for (auto it = cur->begin(); it != cur->end(); ++it) {
         if (IsSecretKey(it.key()) && !it->is_null() && !it->is_boolean()) {
-          AddSecretLeaves(*it, kMinDocumentSecret, &all);
+          AddSecretLeaves(*it, &scrubber);
           *it = std::string(kMasked);
         } else {
           stack.push_back(&*it);
@@ -385,23 +407,11 @@ void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets) {
       numbers.push_back(cur);
     }
   }
-  std::sort(all.begin(), all.end(), [](const std::string& a, const std::string& b) {
-    return a.size() != b.size() ? a.size() > b.size() : a < b;
-  });
-  all.erase(std::unique(all.begin(), all.end()), all.end());
-  Scrubber scrubber;
-  scrubber.forms = AllForms(all);
-  for (const std::string& s : all) {
-    if (!s.empty()) scrubber.raw.push_back(s);
-  }
-  for (std::string* v : strings) {
-    if (*v == kMasked) continue;
-    MaskUrlSecrets(v);
-    if (scrubber.Contains(*v)) *v = std::string(kMasked);
-  }
-  if (!scrubber.raw.empty()) {
+  scrubber.Seal();
+  for (std::string* v : strings) scrubber.ScrubString(v);
+  if (scrubber.MayMaskNumbers()) {
     for (json* n : numbers) {
-      if (scrubber.IsRaw(n->dump())) *n = std::string(kMasked);
+      if (scrubber.IsSecretNumber(n->dump())) *n = std::string(kMasked);
     }
   }
 }

@@ -81,6 +81,39 @@ std::vector<std::string> SecretForms(absl::string_view secret);
 //    document, becomes "******", and so does every number equal to one.
 void ScrubJson(nlohmann::json& j, absl::Span<const std::string> secrets);
 
+// ScrubJson's rules for a reader that walks a document itself (one that
+// builds no nlohmann DOM, e.g. server/fivetran/connection_page_reader.h):
+//  1. for every member whose key IsSecretKey and whose value is not null or a
+//     boolean, AddSecretLeaf each string and each number (its JSON text) at or
+//     below it; that member's value reads as kMasked;
+//  2. Seal();
+//  3. every other string goes through ScrubString, and every other number
+//     whose JSON text IsSecretNumber (only when MayMaskNumbers) reads as
+//     kMasked.
+// The result is what ScrubJson(document, secrets) leaves.
+class DocumentScrubber {
+ public:
+  explicit DocumentScrubber(absl::Span<const std::string> secrets);
+  // A string or number leaf of a secret member (step 1). Short values and
+  // kMasked itself are not kept: they cannot be told from common words.
+  // True when it was kept.
+  bool AddSecretLeaf(absl::string_view value);
+  void Seal();
+  // Masks URL secrets in `*value` and makes it kMasked when it holds a shape
+  // of a secret. True when `*value` changed.
+  bool ScrubString(std::string* value) const;
+  // False when no secret could be the JSON text of a number (it has a
+  // character no number has): then no number is masked, and none needs its
+  // text made for IsSecretNumber.
+  bool MayMaskNumbers() const { return may_mask_numbers_; }
+  bool IsSecretNumber(absl::string_view json_text) const;
+
+ private:
+  std::vector<std::string> raw_;    // Before Seal: the secrets; after: deduplicated.
+  std::vector<std::string> forms_;  // Every shape of raw_, longest first.
+  bool may_mask_numbers_ = false;
+};
+
 // Replaces every shape (SecretForms) of the non-empty `scrub` strings in
 // `text` by "***" (longest first), and masks URL secrets as ScrubJson does.
 // Scrub raw text before any normalising or truncating of it.

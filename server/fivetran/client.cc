@@ -67,6 +67,12 @@ std::shared_ptr<HttpCall> FivetranClient::Get(std::string path, absl::Time deadl
   return Send("GET", std::move(path), route, "", deadline, std::move(done));
 }
 
+std::shared_ptr<HttpCall> FivetranClient::Get(std::string path, absl::Time deadline,
+                                              BodyReader read, EnvelopeCallback done,
+                                              const char* route) {
+  return Send("GET", std::move(path), route, "", deadline, std::move(done), {}, std::move(read));
+}
+
 std::shared_ptr<HttpCall> FivetranClient::Post(std::string path, const nlohmann::json& body,
                                                absl::Time deadline, EnvelopeCallback done,
                                                const char* route) {
@@ -174,7 +180,7 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
   // set the call's deadline.
   Call(HttpTransport* transport, Timers* timers, RetryPolicy policy,
        std::shared_ptr<RateBudget> budget, HttpRequest request, UpstreamOp op, const char* route,
-       std::vector<std::string> secrets, EnvelopeCallback done,
+       std::vector<std::string> secrets, BodyReader read, EnvelopeCallback done,
        std::optional<absl::Duration> gateway_bound, std::shared_ptr<SetMetrics> set_metrics)
       : transport_(transport),
         timers_(timers),
@@ -187,6 +193,7 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
         gateway_bound_(gateway_bound),
         set_metrics_(std::move(set_metrics)),
         trace_(CurrentTrace()),
+        read_(std::move(read)),
         done_(std::move(done)) {}
 
   void SendAttempt() {
@@ -278,6 +285,10 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
         }
         timers_stopped = true;
       }
+    }
+    if (read_ != nullptr && result.ok && result.response.status >= 200 &&
+        result.response.status <= 299) {
+      return FinishRead(result, attempts);
     }
     UpstreamInfo info;
     info.attempts = attempts;
@@ -385,6 +396,27 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
     done(std::move(out), info);
   }
 
+  // A final 2xx answer, offered to read_ first; done_ gets the envelope
+  // when read_ declines it.
+  void FinishRead(const HttpResult& result, int attempts) {
+    EnvelopeCallback done;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return;
+      finished_ = true;
+      current_ = nullptr;
+      done = std::move(done_);
+    }
+    ScopedTrace trace(trace_);
+    UpstreamInfo info;
+    info.attempts = attempts;
+    info.http_status = result.response.status;
+    info.http_version = result.response.http_version;
+    if (read_(result.response.body, secrets_, info)) return;
+    absl::StatusOr<nlohmann::json> out = Interpret(result, op_, secrets_, &info);
+    done(std::move(out), info);
+  }
+
   HttpTransport* const transport_;
   Timers* const timers_;
   const RetryPolicy policy_;
@@ -397,6 +429,7 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
   const std::optional<absl::Duration> gateway_bound_;
   const std::shared_ptr<SetMetrics> set_metrics_;
   const std::shared_ptr<const TraceContext> trace_;
+  const BodyReader read_;  // May be null.
   absl::Mutex mu_;
   EnvelopeCallback done_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<HttpCall> current_ ABSL_GUARDED_BY(mu_);
@@ -410,7 +443,7 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
 std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string path,
                                                const char* route, std::string body,
                                                absl::Time deadline, EnvelopeCallback done,
-                                               std::vector<std::string> secrets) {
+                                               std::vector<std::string> secrets, BodyReader read) {
   HttpRequest request;
   request.method = method;
   request.url = absl::StrCat(options_.base_url, path);
@@ -446,7 +479,7 @@ std::shared_ptr<HttpCall> FivetranClient::Send(std::string method, std::string p
   }
   auto call = std::make_shared<Call>(transport_, timers_, options_.retry, options_.budget,
                                      std::move(request), std::move(op), route, std::move(secrets),
-                                     std::move(done), gateway_bound, set_metrics_);
+                                     std::move(read), std::move(done), gateway_bound, set_metrics_);
   call->SendAttempt();
   return call;
 }

@@ -55,6 +55,13 @@ struct ClientOptions {
 using EnvelopeCallback =
     std::function<void(absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info)>;
 
+// Takes a 2xx answer's body straight from its text (e.g. a page reader that
+// builds no nlohmann DOM: connection_page_reader.h), with `secrets` to scrub
+// from it as ScrubJson would. Returns false to decline: the call's
+// EnvelopeCallback then gets the envelope as usual.
+using BodyReader = std::function<bool(absl::string_view body, absl::Span<const std::string> secrets,
+                                      const UpstreamInfo& info)>;
+
 class FivetranClient {
  public:
   // `timers` runs the waits between attempts; without it nothing is retried.
@@ -72,6 +79,10 @@ class FivetranClient {
   // context as `traceparent`, `tracestate` and `X-Request-Id` headers.
   std::shared_ptr<HttpCall> Get(std::string path, absl::Time deadline, EnvelopeCallback done,
                                 const char* route = nullptr);
+  // The same, offering the final 2xx body to `read` first: exactly one of
+  // `read` (when it returns true) and `done` ends the call.
+  std::shared_ptr<HttpCall> Get(std::string path, absl::Time deadline, BodyReader read,
+                                EnvelopeCallback done, const char* route);
   // POST base_url + `path` with a JSON body. Sent again only when it never
   // reached Fivetran or was refused with 429 (retry_policy.h).
   std::shared_ptr<HttpCall> Post(std::string path, const nlohmann::json& body, absl::Time deadline,
@@ -82,7 +93,7 @@ class FivetranClient {
  private:
   std::shared_ptr<HttpCall> Send(std::string method, std::string path, const char* route,
                                  std::string body, absl::Time deadline, EnvelopeCallback done,
-                                 std::vector<std::string> secrets = {});
+                                 std::vector<std::string> secrets = {}, BodyReader read = nullptr);
   class Call;
   struct SetMetrics;
   ClientOptions options_;

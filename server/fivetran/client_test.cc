@@ -77,6 +77,65 @@ TEST_F(ClientRetryTest, GetIsRetriedUntilItSucceeds) {
   EXPECT_EQ(transport_.requests().size(), 3u);
 }
 
+// A BodyReader that records what it was offered and answers `take`.
+struct ReadRecord {
+  absl::Notification read;
+  std::vector<std::string> bodies;
+  std::vector<std::string> secrets;
+  UpstreamInfo info;
+};
+BodyReader Reader(ReadRecord* record, bool take) {
+  return [record, take](absl::string_view body, absl::Span<const std::string> secrets,
+                        const UpstreamInfo& info) {
+    record->bodies.emplace_back(body);
+    record->secrets.assign(secrets.begin(), secrets.end());
+    record->info = info;
+    if (!record->read.HasBeenNotified()) record->read.Notify();
+    return take;
+  };
+}
+
+TEST_F(ClientRetryTest, BodyReaderTakesTheFinalAnswerInsteadOfTheCallback) {
+  transport_.Script({Http(503), Http(200, R"({"data":{"items":[]}})")});
+  ReadRecord record;
+  Outcome out;
+  client_.Get("/v1/groups", absl::Now() + absl::Seconds(10), Reader(&record, true), Into(&out),
+              "/v1/groups");
+  ASSERT_TRUE(record.read.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  // Only the 2xx answer, once, with the credentials to scrub.
+  EXPECT_THAT(record.bodies, ::testing::ElementsAre(R"({"data":{"items":[]}})"));
+  EXPECT_THAT(record.secrets, ::testing::IsSupersetOf({"key", "secret", "key:secret"}));
+  EXPECT_EQ(record.info.attempts, 2);
+  EXPECT_EQ(record.info.http_status, 200);
+  EXPECT_FALSE(out.done.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
+  EXPECT_EQ(out.calls, 0);
+}
+
+TEST_F(ClientRetryTest, DeclinedBodyGoesToTheCallbackAsAnEnvelope) {
+  transport_.Script({Http(200, R"({"data":{"items":[],"note":"key:secret"}})")});
+  ReadRecord record;
+  Outcome out;
+  client_.Get("/v1/groups", absl::Now() + absl::Seconds(10), Reader(&record, false), Into(&out),
+              "/v1/groups");
+  Wait(out);
+  EXPECT_EQ(record.bodies.size(), 1u);
+  ASSERT_TRUE(out.envelope.ok()) << out.envelope.status();
+  EXPECT_EQ((*out.envelope)["data"]["note"], "******");  // scrubbed as always
+  EXPECT_EQ(out.info.http_status, 200);
+  EXPECT_EQ(out.calls, 1);
+}
+
+TEST_F(ClientRetryTest, ErrorsNeverReachTheBodyReader) {
+  transport_.Script({Http(404, R"({"code":"NotFound","message":"no such group"})")});
+  ReadRecord record;
+  Outcome out;
+  client_.Get("/v1/groups/x", absl::Now() + absl::Seconds(10), Reader(&record, true), Into(&out),
+              "/v1/groups/{group_id}");
+  Wait(out);
+  EXPECT_TRUE(record.bodies.empty());
+  EXPECT_EQ(out.envelope.status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(ClientRetryTest, GetGivesUpAfterMaxAttemptsWithTheLastError) {
   transport_.Script({Http(503), Http(502), Http(504), Http(200)});
   Outcome out;

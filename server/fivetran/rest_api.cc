@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/status.h"
+#include "server/fivetran/connection_page_reader.h"
 #include "server/fivetran/mapping.h"
 
 namespace fivetran_gateway::fivetran {
@@ -56,41 +57,73 @@ constexpr char kGroupsRoute[] = "/v1/groups";
 constexpr char kGroupConnectionsRoute[] = "/v1/groups/{group_id}/connections";
 constexpr char kUsersRoute[] = "/v1/users";
 
-// GET path?limit=N[&cursor=C]`extra_query`, each item mapped by `map`.
+// A page read either way, to its caller: refused when following its cursor
+// would loop forever (field report B1).
+template <typename T>
+void FinishPage(Page<T> page, const std::string& request_cursor, const UpstreamInfo& info,
+                const ApiCallback<Page<T>>& done) {
+  if (!page.next_cursor.empty() && page.next_cursor == request_cursor) {
+    return done(MakeError(absl::StatusCode::kInternal,
+                          "Fivetran returned the same cursor again; paging stopped",
+                          "FIVETRAN_BAD_RESPONSE"),
+                info);
+  }
+  done(std::move(page), info);
+}
+
+// A reader of a whole page straight from the body's text (e.g.
+// connection_page_reader.h); false declines it.
+template <typename T>
+using FastPageReader = bool (*)(absl::string_view body, absl::Span<const std::string> secrets,
+                                Page<T>* out);
+
+// GET path?limit=N[&cursor=C]`extra_query`, each item mapped by `map`; with
+// `fast`, a 2xx body is offered to it first.
 template <typename T>
 std::shared_ptr<Cancellable> GetPage(FivetranClient* client, const char* route,
                                      const std::string& path, const std::string& extra_query,
                                      const PageRequest& page, absl::Time deadline,
                                      absl::StatusOr<T> (*map)(const nlohmann::json&),
-                                     ApiCallback<Page<T>> done) {
+                                     ApiCallback<Page<T>> done, FastPageReader<T> fast = nullptr) {
   std::string url = absl::StrCat(path, "?limit=", page.limit);
   if (!page.cursor.empty()) absl::StrAppend(&url, "&cursor=", UrlEncode(page.cursor));
   absl::StrAppend(&url, extra_query);
-  return client->Get(
-      url, deadline,
-      [request_cursor = page.cursor, map, done = std::move(done)](
-          absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
-        if (!envelope.ok()) return done(envelope.status(), info);
-        absl::StatusOr<RawPage> raw = ParsePage(*std::move(envelope));
-        if (!raw.ok()) return done(BadResponse(raw.status(), info.http_status), info);
-        if (!raw->next_cursor.empty() && raw->next_cursor == request_cursor) {
-          // Following it would loop forever (field report B1).
-          return done(MakeError(absl::StatusCode::kInternal,
-                                "Fivetran returned the same cursor again; paging stopped",
-                                "FIVETRAN_BAD_RESPONSE"),
-                      info);
-        }
-        Page<T> out;
-        out.items.reserve(raw->items.size());
-        for (const nlohmann::json& item : raw->items) {
-          absl::StatusOr<T> mapped = map(item);
-          if (!mapped.ok()) return done(BadResponse(mapped.status(), info.http_status), info);
-          out.items.push_back(*std::move(mapped));
-        }
-        out.next_cursor = std::move(raw->next_cursor);
-        done(std::move(out), info);
-      },
-      route);
+  auto shared_done = std::make_shared<ApiCallback<Page<T>>>(std::move(done));
+  EnvelopeCallback general = [request_cursor = page.cursor, map, done = shared_done](
+                                 absl::StatusOr<nlohmann::json> envelope,
+                                 const UpstreamInfo& info) {
+    if (!envelope.ok()) return (*done)(envelope.status(), info);
+    absl::StatusOr<RawPage> raw = ParsePage(*std::move(envelope));
+    if (!raw.ok()) return (*done)(BadResponse(raw.status(), info.http_status), info);
+    Page<T> out;
+    out.items.reserve(raw->items.size());
+    for (const nlohmann::json& item : raw->items) {
+      absl::StatusOr<T> mapped = map(item);
+      if (!mapped.ok()) return (*done)(BadResponse(mapped.status(), info.http_status), info);
+      out.items.push_back(*std::move(mapped));
+    }
+    out.next_cursor = std::move(raw->next_cursor);
+    FinishPage(std::move(out), request_cursor, info, *done);
+  };
+  if (fast == nullptr) return client->Get(url, deadline, std::move(general), route);
+  BodyReader read = [request_cursor = page.cursor, fast, done = shared_done](
+                        absl::string_view body, absl::Span<const std::string> secrets,
+                        const UpstreamInfo& info) {
+    Page<T> out;
+    if (!fast(body, secrets, &out)) return false;
+    FinishPage(std::move(out), request_cursor, info, *done);
+    return true;
+  };
+  return client->Get(url, deadline, std::move(read), std::move(general), route);
+}
+
+bool ReadConnectionPageInto(absl::string_view body, absl::Span<const std::string> secrets,
+                            Page<v1::Connection>* out) {
+  std::optional<ConnectionPage> page = ReadConnectionPage(body, secrets);
+  if (!page.has_value()) return false;
+  out->items = std::move(page->items);
+  out->next_cursor = std::move(page->next_cursor);
+  return true;
 }
 
 std::string ConnectionPath(const std::string& connection_id) {
@@ -164,7 +197,8 @@ std::shared_ptr<Cancellable> RestFivetranApi::ListGroupConnections(
   if (!schema.empty()) extra = absl::StrCat("&schema=", UrlEncode(schema));
   return GetPage<v1::Connection>(client_, kGroupConnectionsRoute,
                                  absl::StrCat("/v1/groups/", UrlEncode(group_id), "/connections"),
-                                 extra, page, deadline, &ConnectionFromJson, std::move(done));
+                                 extra, page, deadline, &ConnectionFromJson, std::move(done),
+                                 &ReadConnectionPageInto);
 }
 
 std::shared_ptr<Cancellable> RestFivetranApi::ListUsers(

@@ -1,0 +1,709 @@
+// The fast path of a page of connections (connection_page_reader.h). Each
+// reader below mirrors one of the general path's, in json_reader.h (Reader)
+// and response_mapping.cc (ConnectionFromJson), on the value ScrubJson would
+// have left; where the general path would record an error, this one declines.
+#include "server/fivetran/connection_page_reader.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "server/common/secrets.h"
+#include "wire/enum_names.h"
+#include "wire/timestamps.h"
+
+namespace fivetran_gateway::fivetran {
+namespace {
+
+namespace v1 = ::fivetran::gateway::v1;
+using ::google::protobuf::Struct;
+using ::google::protobuf::Value;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+constexpr int kMaxDepth = 100;  // as ParseJsonBody
+
+// The container an element of that type holds, by value: a range-for over
+// `get_array().value_unsafe()` would iterate a reference to a temporary.
+simdjson::dom::array AsArray(const element& e) { return e.get_array().value_unsafe(); }
+simdjson::dom::object AsObject(const element& e) { return e.get_object().value_unsafe(); }
+
+// True when `body` has a \u escape of a UTF-16 surrogate, which the general
+// path repairs (RepairJsonText) and simdjson may read differently.
+bool HasSurrogateEscape(absl::string_view body) {
+  for (size_t i = body.find('\\'); i != absl::string_view::npos; i = body.find('\\', i + 2)) {
+    if (i + 3 < body.size() && body[i + 1] == 'u' && (body[i + 2] == 'd' || body[i + 2] == 'D') &&
+        absl::string_view("89abcdefABCDEF").find(body[i + 3]) != absl::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// True when a member with this key and value reads as kMasked (ScrubJson).
+bool IsMasked(std::string_view key, element value) {
+  const element_type t = value.type();
+  return t != element_type::NULL_VALUE && t != element_type::BOOL &&
+         IsSecretKey(absl::string_view(key.data(), key.size()));
+}
+
+// Whether the keys of every object in `root` are distinct. The general path
+// keeps only the last of equal keys (as the readers below do, and Struct
+// fields decline), so this matters only to walk 1: a dropped member's
+// secrets are not the document's.
+bool DistinctKeys(element root) {
+  thread_local std::vector<std::string_view> keys;
+  thread_local std::vector<element> stack;
+  stack.assign(1, root);
+  while (!stack.empty()) {
+    const element e = stack.back();
+    stack.pop_back();
+    if (e.type() == element_type::ARRAY) {
+      for (element child : AsArray(e)) stack.push_back(child);
+    } else if (e.type() == element_type::OBJECT) {
+      keys.clear();
+      for (auto field : AsObject(e)) {
+        keys.push_back(field.key);
+        stack.push_back(field.value);
+      }
+      std::sort(keys.begin(), keys.end());
+      if (std::adjacent_find(keys.begin(), keys.end()) != keys.end()) return false;
+    }
+  }
+  return true;
+}
+
+bool IsContainer(element_type t) { return t == element_type::OBJECT || t == element_type::ARRAY; }
+
+// Walk 1, over the whole document: the general path's check of depth, and
+// the secret values ScrubJson keeps from secret members. False: decline.
+bool CollectSecrets(element root, DocumentScrubber* scrubber) {
+  struct Item {
+    element value;
+    int depth;
+    bool secret;  // at or below a masked member
+  };
+  bool kept = false;  // a secret value of the document was kept
+  // A scalar at or below a masked member. False: decline.
+  auto leaf = [scrubber, &kept](const element& e) {
+    switch (e.type()) {
+      case element_type::STRING: {
+        std::string_view s = e.get_string().value_unsafe();
+        kept |= scrubber->AddSecretLeaf(absl::string_view(s.data(), s.size()));
+        return true;
+      }
+      case element_type::INT64:
+        kept |= scrubber->AddSecretLeaf(absl::StrCat(e.get_int64().value_unsafe()));
+        return true;
+      case element_type::UINT64:
+        kept |= scrubber->AddSecretLeaf(absl::StrCat(e.get_uint64().value_unsafe()));
+        return true;
+      case element_type::DOUBLE:
+        return false;  // its JSON text as the general path writes it is not reproduced here
+      default:
+        return true;
+    }
+  };
+  thread_local std::vector<Item> stack;
+  stack.clear();
+  stack.push_back({root, 1, false});
+  while (!stack.empty()) {
+    const Item item = stack.back();
+    stack.pop_back();
+    if (item.depth > kMaxDepth) return false;
+    if (item.value.type() == element_type::OBJECT) {
+      for (auto field : AsObject(item.value)) {
+        const bool secret = item.secret || IsMasked(field.key, field.value);
+        if (IsContainer(field.value.type())) {
+          stack.push_back({field.value, item.depth + 1, secret});
+        } else if (secret && !leaf(field.value)) {
+          return false;
+        }
+      }
+    } else {
+      for (element e : AsArray(item.value)) {
+        if (IsContainer(e.type())) {
+          stack.push_back({e, item.depth + 1, item.secret});
+        } else if (item.secret && !leaf(e)) {
+          return false;
+        }
+      }
+    }
+  }
+  return !kept || DistinctKeys(root);
+}
+
+// A member as the general path's Reader sees it after ScrubJson.
+struct Scalar {
+  enum Kind { kAbsent, kString, kInt, kUint, kDouble, kBool, kObject, kArray } kind = kAbsent;
+  std::string string;
+  int64_t int_value = 0;
+  uint64_t uint_value = 0;
+  double double_value = 0;
+  bool bool_value = false;
+  element value;  // kObject, kArray
+};
+
+// Walk 2's state: the scrubber, and whether the page was declined.
+class Mapper {
+ public:
+  explicit Mapper(const DocumentScrubber* scrubber) : scrubber_(scrubber) {}
+
+  bool declined() const { return declined_; }
+  void Decline() { declined_ = true; }
+
+  // The member `value` (null or absent: nullptr) of key `masked` status.
+  Scalar Resolve(const element* value, bool masked) {
+    Scalar s;
+    if (value == nullptr) return s;
+    if (masked) {
+      s.kind = Scalar::kString;
+      s.string = std::string(kMasked);
+      return s;
+    }
+    switch (value->type()) {
+      case element_type::STRING: {
+        std::string_view v = value->get_string().value_unsafe();
+        s.kind = Scalar::kString;
+        s.string.assign(v.data(), v.size());
+        scrubber_->ScrubString(&s.string);
+        break;
+      }
+      case element_type::INT64:
+        s.kind = Scalar::kInt;
+        s.int_value = value->get_int64().value_unsafe();
+        if (scrubber_->MayMaskNumbers()) MaskNumber(absl::StrCat(s.int_value), &s);
+        break;
+      case element_type::UINT64:
+        s.kind = Scalar::kUint;
+        s.uint_value = value->get_uint64().value_unsafe();
+        if (scrubber_->MayMaskNumbers()) MaskNumber(absl::StrCat(s.uint_value), &s);
+        break;
+      case element_type::DOUBLE:
+        s.kind = Scalar::kDouble;
+        s.double_value = value->get_double().value_unsafe();
+        if (scrubber_->MayMaskNumbers()) Decline();
+        break;
+      case element_type::BOOL:
+        s.kind = Scalar::kBool;
+        s.bool_value = value->get_bool().value_unsafe();
+        break;
+      case element_type::OBJECT:
+        s.kind = Scalar::kObject;
+        s.value = *value;
+        break;
+      case element_type::ARRAY:
+        s.kind = Scalar::kArray;
+        s.value = *value;
+        break;
+      default:  // NULL_VALUE: as absent (Reader::Get)
+        break;
+    }
+    return s;
+  }
+
+  // wire::ValueFromJson of the member's scrubbed value.
+  void FillValue(const element& value, bool masked, Value* out) {
+    if (masked) return out->set_string_value(std::string(kMasked));
+    switch (value.type()) {
+      case element_type::OBJECT:
+        FillStruct(AsObject(value), out->mutable_struct_value());
+        return;
+      case element_type::ARRAY: {
+        auto* list = out->mutable_list_value();
+        for (element e : AsArray(value)) FillValue(e, false, list->add_values());
+        return;
+      }
+      case element_type::NULL_VALUE:
+        return out->set_null_value(google::protobuf::NULL_VALUE);
+      default:
+        break;
+    }
+    Scalar s = Resolve(&value, false);
+    switch (s.kind) {
+      case Scalar::kString:
+        return out->set_string_value(std::move(s.string));
+      case Scalar::kInt:
+        return out->set_number_value(static_cast<double>(s.int_value));
+      case Scalar::kUint:
+        return out->set_number_value(static_cast<double>(s.uint_value));
+      case Scalar::kDouble:
+        return out->set_number_value(s.double_value);
+      case Scalar::kBool:
+        return out->set_bool_value(s.bool_value);
+      default:
+        return Decline();
+    }
+  }
+  void FillStruct(simdjson::dom::object object, Struct* out) {
+    auto* fields = out->mutable_fields();
+    for (auto field : object) {
+      auto [it, inserted] =
+          fields->insert({std::string(field.key.data(), field.key.size()), Value()});
+      if (!inserted) return Decline();  // a duplicate key
+      FillValue(field.value, IsMasked(field.key, field.value), &it->second);
+    }
+  }
+
+ private:
+  void MaskNumber(const std::string& text, Scalar* s) {
+    if (!scrubber_->IsSecretNumber(text)) return;
+    s->kind = Scalar::kString;
+    s->string = std::string(kMasked);
+  }
+
+  const DocumentScrubber* scrubber_;
+  bool declined_ = false;
+};
+
+// The known keys of one kind of object, each with its index and whether it
+// is a secret key (IsSecretKey, computed once).
+class Keys {
+ public:
+  Keys(std::initializer_list<const char*> names) {
+    int i = 0;
+    for (const char* n : names) {
+      index_[n] = i;
+      secret_.push_back(IsSecretKey(n));
+      ++i;
+    }
+  }
+  int Find(std::string_view key) const {
+    auto it = index_.find(absl::string_view(key.data(), key.size()));
+    return it == index_.end() ? -1 : it->second;
+  }
+  bool secret(int i) const { return secret_[i]; }
+  size_t size() const { return secret_.size(); }
+
+ private:
+  absl::flat_hash_map<absl::string_view, int> index_;
+  std::vector<bool> secret_;
+};
+
+constexpr int kMaxKeys = 32;
+
+// One object's known members, found in one pass over it; mirrors Reader.
+class Fields {
+ public:
+  Fields(const element& object, const Keys& keys, Mapper* m) : keys_(keys), m_(m) {
+    for (auto field : AsObject(object)) {
+      const int i = keys.Find(field.key);
+      if (i >= 0) {
+        values_[i] = field.value;
+        present_[i] = true;
+      }
+    }
+  }
+
+  // The member as the general path's Reader sees it (null and absent alike).
+  Scalar Get(int i) {
+    if (!present_[i]) return Scalar();
+    const element& v = values_[i];
+    if (v.type() == element_type::NULL_VALUE) return Scalar();
+    return m_->Resolve(&v, keys_.secret(i) && v.type() != element_type::BOOL);
+  }
+  // Reader::Get != nullptr: present and not null.
+  bool Has(int i) const { return present_[i] && values_[i].type() != element_type::NULL_VALUE; }
+  // wire::ValueFromJson of the member's scrubbed value; only when Has(i).
+  void FillValue(int i, Value* out) {
+    m_->FillValue(values_[i], keys_.secret(i) && values_[i].type() != element_type::BOOL, out);
+  }
+
+  std::optional<std::string> String(int i) {
+    Scalar s = Get(i);
+    switch (s.kind) {
+      case Scalar::kAbsent:
+        return std::nullopt;
+      case Scalar::kString:
+        return std::move(s.string);
+      case Scalar::kInt:
+        return absl::StrCat(s.int_value);
+      case Scalar::kUint:
+        return absl::StrCat(s.uint_value);
+      case Scalar::kBool:
+        return std::string(s.bool_value ? "true" : "false");
+      default:  // a double's text as nlohmann writes it is not reproduced
+        m_->Decline();
+        return std::nullopt;
+    }
+  }
+
+  std::optional<int32_t> Int32(int i) {
+    Scalar s = Get(i);
+    constexpr int64_t kMin = std::numeric_limits<int32_t>::min();
+    constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+    switch (s.kind) {
+      case Scalar::kAbsent:
+        return std::nullopt;
+      case Scalar::kInt:
+        if (s.int_value >= kMin && s.int_value <= kMax) return static_cast<int32_t>(s.int_value);
+        break;
+      case Scalar::kUint:
+        if (s.uint_value <= static_cast<uint64_t>(kMax)) return static_cast<int32_t>(s.uint_value);
+        break;
+      case Scalar::kDouble: {
+        const double d = s.double_value;
+        if (std::trunc(d) == d && d >= kMin && d <= kMax) return static_cast<int32_t>(d);
+        break;
+      }
+      case Scalar::kString: {
+        if (s.string.empty()) return std::nullopt;
+        int32_t v;
+        if (absl::SimpleAtoi(s.string, &v)) return v;
+        break;
+      }
+      default:
+        break;
+    }
+    m_->Decline();
+    return std::nullopt;
+  }
+
+  std::optional<bool> Bool(int i) {
+    Scalar s = Get(i);
+    if (s.kind == Scalar::kAbsent) return std::nullopt;
+    if (s.kind == Scalar::kBool) return s.bool_value;
+    if (s.kind == Scalar::kString) {
+      if (s.string.empty()) return std::nullopt;
+      if (absl::EqualsIgnoreCase(s.string, "true")) return true;
+      if (absl::EqualsIgnoreCase(s.string, "false")) return false;
+    }
+    m_->Decline();
+    return std::nullopt;
+  }
+
+  bool Time(int i, google::protobuf::Timestamp* out) {
+    Scalar s = Get(i);
+    if (s.kind == Scalar::kAbsent) return false;
+    if (s.kind == Scalar::kString) {
+      if (s.string.empty()) return false;
+      auto ts = wire::ParseTimestamp(s.string);
+      if (ts.ok()) {
+        *out = *ts;
+        return true;
+      }
+    }
+    m_->Decline();
+    return false;
+  }
+
+  // Calls set(value, raw) when the member is a string (Reader::Enum).
+  template <typename E, typename Set>
+  void Enum(int i, Set set) {
+    Scalar s = Get(i);
+    if (s.kind == Scalar::kAbsent) return;
+    if (s.kind != Scalar::kString) return m_->Decline();
+    E value = static_cast<E>(0);
+    wire::ParseFivetranEnum(s.string, &value);
+    set(value, std::move(s.string));
+  }
+
+  // The member if it is an object (Reader::Object).
+  std::optional<element> Object(int i) {
+    Scalar s = Get(i);
+    if (s.kind == Scalar::kAbsent) return std::nullopt;
+    if (s.kind == Scalar::kObject) return s.value;
+    m_->Decline();
+    return std::nullopt;
+  }
+
+  // The member if it is an array of objects (Reader::ArrayOfObjects).
+  std::optional<simdjson::dom::array> ArrayOfObjects(int i) {
+    Scalar s = Get(i);
+    if (s.kind == Scalar::kAbsent) return std::nullopt;
+    if (s.kind == Scalar::kArray) {
+      simdjson::dom::array a = AsArray(s.value);
+      bool all_objects = true;
+      for (element e : a) all_objects = all_objects && e.type() == element_type::OBJECT;
+      if (all_objects) return a;
+    }
+    m_->Decline();
+    return std::nullopt;
+  }
+
+ private:
+  const Keys& keys_;
+  Mapper* m_;
+  std::array<element, kMaxKeys> values_;
+  std::array<bool, kMaxKeys> present_{};
+};
+
+// Key indexes, in the order of each Keys list below.
+enum AlertKey { kAlertCode, kAlertMessage, kAlertDetails };
+enum StatusKey {
+  kSetupState,
+  kSyncState,
+  kUpdateState,
+  kIsHistoricalSync,
+  kSchemaStatus,
+  kRescheduledFor,
+  kTasks,
+  kWarnings
+};
+enum SetupTestKey { kTestTitle, kTestStatus, kTestMessage, kTestDetails };
+enum ConnectionKey {
+  kId,
+  kGroupId,
+  kService,
+  kServiceVersion,
+  kSchema,
+  kConnectedBy,
+  kCreatedAt,
+  kSucceededAt,
+  kFailedAt,
+  kPaused,
+  kPauseAfterTrial,
+  kSyncFrequency,
+  kDailySyncTime,
+  kScheduleType,
+  kDataDelaySensitivity,
+  kDataDelayThreshold,
+  kNetworkingMethod,
+  kProxyAgentId,
+  kPrivateLinkId,
+  kHybridDeploymentAgentId,
+  kExternalSecretsManagerId,
+  kDestinationSchemaNames,
+  kDestinationConfiguration,
+  kStatus,
+  kSetupTests,
+  kSourceSyncDetails,
+  kConnectCard,
+  kConnectCardConfig,
+  kConfig
+};
+enum PageKey { kItems, kNextCursor, kNextCursorCamel };
+
+const Keys& AlertKeys() {
+  static const Keys* keys = new Keys({"code", "message", "details"});
+  return *keys;
+}
+const Keys& StatusKeys() {
+  static const Keys* keys =
+      new Keys({"setup_state", "sync_state", "update_state", "is_historical_sync", "schema_status",
+                "rescheduled_for", "tasks", "warnings"});
+  return *keys;
+}
+const Keys& SetupTestKeys() {
+  static const Keys* keys = new Keys({"title", "status", "message", "details"});
+  return *keys;
+}
+const Keys& ConnectionKeys() {
+  static const Keys* keys = new Keys({"id",
+                                      "group_id",
+                                      "service",
+                                      "service_version",
+                                      "schema",
+                                      "connected_by",
+                                      "created_at",
+                                      "succeeded_at",
+                                      "failed_at",
+                                      "paused",
+                                      "pause_after_trial",
+                                      "sync_frequency",
+                                      "daily_sync_time",
+                                      "schedule_type",
+                                      "data_delay_sensitivity",
+                                      "data_delay_threshold",
+                                      "networking_method",
+                                      "proxy_agent_id",
+                                      "private_link_id",
+                                      "hybrid_deployment_agent_id",
+                                      "external_secrets_manager_id",
+                                      "destination_schema_names",
+                                      "destination_configuration",
+                                      "status",
+                                      "setup_tests",
+                                      "source_sync_details",
+                                      "connect_card",
+                                      "connect_card_config",
+                                      "config"});
+  return *keys;
+}
+const Keys& ObjectKeys(const char* name) {
+  // The smaller objects, by name.
+  static const auto* keys = new absl::flat_hash_map<std::string, Keys*>{
+      {"destination_configuration", new Keys({"virtual_warehouse"})},
+      {"connect_card", new Keys({"token", "uri"})},
+      {"connect_card_config", new Keys({"redirect_uri", "hide_setup_guide", "all_fields"})},
+      {"envelope", new Keys({"data"})},
+      {"page", new Keys({"items", "next_cursor", "nextCursor"})},
+  };
+  return *keys->at(name);
+}
+
+void ReadAlert(const element& object, Mapper* m, v1::ConnectionAlert* a) {
+  Fields f(object, AlertKeys(), m);
+  if (auto v = f.String(kAlertCode)) a->set_code(*std::move(v));
+  if (auto v = f.String(kAlertMessage)) a->set_message(*std::move(v));
+  if (f.Has(kAlertDetails)) f.FillValue(kAlertDetails, a->mutable_details());
+}
+
+void ReadStatus(const element& object, Mapper* m, v1::ConnectionStatus* s) {
+  Fields f(object, StatusKeys(), m);
+  f.Enum<v1::SetupState>(kSetupState, [s](v1::SetupState v, std::string raw) {
+    s->set_setup_state(v);
+    s->set_setup_state_raw(std::move(raw));
+  });
+  f.Enum<v1::SyncState>(kSyncState, [s](v1::SyncState v, std::string raw) {
+    s->set_sync_state(v);
+    s->set_sync_state_raw(std::move(raw));
+  });
+  f.Enum<v1::UpdateState>(kUpdateState, [s](v1::UpdateState v, std::string raw) {
+    s->set_update_state(v);
+    s->set_update_state_raw(std::move(raw));
+  });
+  if (auto v = f.Bool(kIsHistoricalSync)) s->set_is_historical_sync(*v);
+  if (auto v = f.String(kSchemaStatus)) s->set_schema_status(*std::move(v));
+  google::protobuf::Timestamp ts;
+  if (f.Time(kRescheduledFor, &ts)) *s->mutable_rescheduled_for() = ts;
+  if (auto a = f.ArrayOfObjects(kTasks)) {
+    for (element e : *a) ReadAlert(e, m, s->add_tasks());
+  }
+  if (auto a = f.ArrayOfObjects(kWarnings)) {
+    for (element e : *a) ReadAlert(e, m, s->add_warnings());
+  }
+}
+
+void ReadSetupTest(const element& object, Mapper* m, v1::SetupTestResult* t) {
+  Fields f(object, SetupTestKeys(), m);
+  if (auto v = f.String(kTestTitle)) t->set_title(*std::move(v));
+  f.Enum<v1::SetupTestStatus>(kTestStatus, [t](v1::SetupTestStatus v, std::string raw) {
+    t->set_status(v);
+    t->set_status_raw(std::move(raw));
+  });
+  if (auto v = f.String(kTestMessage)) t->set_message(*std::move(v));
+  if (f.Has(kTestDetails)) f.FillValue(kTestDetails, t->mutable_details());
+}
+
+void ReadConnection(const element& object, Mapper* m, v1::Connection* c) {
+  Fields f(object, ConnectionKeys(), m);
+  {
+    // Reader::Id: present, a non-empty string (null too is refused).
+    Scalar id = f.Get(kId);
+    if (id.kind != Scalar::kString || id.string.empty()) return m->Decline();
+    c->set_id(std::move(id.string));
+  }
+  if (auto v = f.String(kGroupId)) c->set_group_id(*std::move(v));
+  if (auto v = f.String(kService)) c->set_service(*std::move(v));
+  if (auto v = f.Int32(kServiceVersion)) c->set_service_version(*v);
+  if (auto v = f.String(kSchema)) c->set_schema(*std::move(v));
+  if (auto v = f.String(kConnectedBy)) c->set_connected_by(*std::move(v));
+  google::protobuf::Timestamp ts;
+  if (f.Time(kCreatedAt, &ts)) *c->mutable_created_at() = ts;
+  if (f.Time(kSucceededAt, &ts)) *c->mutable_succeeded_at() = ts;
+  if (f.Time(kFailedAt, &ts)) *c->mutable_failed_at() = ts;
+  if (auto v = f.Bool(kPaused)) c->set_paused(*v);
+  if (auto v = f.Bool(kPauseAfterTrial)) c->set_pause_after_trial(*v);
+  if (auto v = f.Int32(kSyncFrequency)) c->set_sync_frequency(*v);
+  if (auto v = f.String(kDailySyncTime)) c->set_daily_sync_time(*std::move(v));
+  f.Enum<v1::ScheduleType>(kScheduleType, [c](v1::ScheduleType v, std::string raw) {
+    c->set_schedule_type(v);
+    c->set_schedule_type_raw(std::move(raw));
+  });
+  f.Enum<v1::DataDelaySensitivity>(kDataDelaySensitivity,
+                                   [c](v1::DataDelaySensitivity v, std::string raw) {
+                                     c->set_data_delay_sensitivity(v);
+                                     c->set_data_delay_sensitivity_raw(std::move(raw));
+                                   });
+  if (auto v = f.Int32(kDataDelayThreshold)) c->set_data_delay_threshold(*v);
+  f.Enum<v1::NetworkingMethod>(kNetworkingMethod, [c](v1::NetworkingMethod v, std::string raw) {
+    c->set_networking_method(v);
+    c->set_networking_method_raw(std::move(raw));
+  });
+  if (auto v = f.String(kProxyAgentId)) c->set_proxy_agent_id(*std::move(v));
+  if (auto v = f.String(kPrivateLinkId)) c->set_private_link_id(*std::move(v));
+  if (auto v = f.String(kHybridDeploymentAgentId)) {
+    c->set_hybrid_deployment_agent_id(*std::move(v));
+  }
+  if (auto v = f.String(kExternalSecretsManagerId)) {
+    c->set_external_secrets_manager_id(*std::move(v));
+  }
+  f.Enum<v1::DestinationSchemaNames>(kDestinationSchemaNames,
+                                     [c](v1::DestinationSchemaNames v, std::string raw) {
+                                       c->set_destination_schema_names(v);
+                                       c->set_destination_schema_names_raw(std::move(raw));
+                                     });
+  if (auto o = f.Object(kDestinationConfiguration)) {
+    Fields d(*o, ObjectKeys("destination_configuration"), m);
+    auto* dc = c->mutable_destination_configuration();
+    if (auto v = d.String(0)) dc->set_virtual_warehouse(*std::move(v));
+  }
+  if (auto o = f.Object(kStatus)) ReadStatus(*o, m, c->mutable_status());
+  if (auto a = f.ArrayOfObjects(kSetupTests)) {
+    for (element e : *a) ReadSetupTest(e, m, c->add_setup_tests());
+  }
+  {
+    // Only an object is kept; anything else is left out (not an error).
+    Scalar s = f.Get(kSourceSyncDetails);
+    if (s.kind == Scalar::kObject) {
+      m->FillStruct(AsObject(s.value), c->mutable_source_sync_details());
+    }
+  }
+  if (auto o = f.Object(kConnectCard)) {
+    Fields cc(*o, ObjectKeys("connect_card"), m);
+    auto* card = c->mutable_connect_card();
+    if (auto v = cc.String(0)) card->set_token(*std::move(v));
+    if (auto v = cc.String(1)) card->set_uri(*std::move(v));
+  }
+  if (auto o = f.Object(kConnectCardConfig)) {
+    Fields cc(*o, ObjectKeys("connect_card_config"), m);
+    auto* cfg = c->mutable_connect_card_config();
+    if (auto v = cc.String(0)) cfg->set_redirect_uri(*std::move(v));
+    if (auto v = cc.Bool(1)) cfg->set_hide_setup_guide(*v);
+    if (auto v = cc.Bool(2)) cfg->set_all_fields(*v);
+  }
+  if (auto o = f.Object(kConfig)) {
+    m->FillStruct(AsObject(*o), c->mutable_config());
+  }
+}
+
+}  // namespace
+
+std::optional<ConnectionPage> ReadConnectionPage(absl::string_view body,
+                                                 absl::Span<const std::string> secrets) {
+  if (HasSurrogateEscape(body)) return std::nullopt;
+  thread_local simdjson::dom::parser parser;
+  element root;
+  if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+  if (root.type() != element_type::OBJECT) return std::nullopt;
+  DocumentScrubber scrubber(secrets);
+  if (!CollectSecrets(root, &scrubber)) return std::nullopt;
+  scrubber.Seal();
+
+  Mapper m(&scrubber);
+  Fields envelope(root, ObjectKeys("envelope"), &m);
+  // DataObject: `data` present and an object (null is refused too).
+  Scalar data = envelope.Get(0);
+  if (data.kind != Scalar::kObject) return std::nullopt;
+  Fields page(data.value, ObjectKeys("page"), &m);
+  std::optional<simdjson::dom::array> items = page.ArrayOfObjects(kItems);
+  if (!items.has_value()) return std::nullopt;  // missing `items` is an error
+  ConnectionPage out;
+  for (PageKey key : {kNextCursor, kNextCursorCamel}) {
+    if (!out.next_cursor.empty()) break;
+    Scalar cursor = page.Get(key);
+    if (cursor.kind == Scalar::kAbsent) continue;
+    if (cursor.kind != Scalar::kString) return std::nullopt;
+    out.next_cursor = std::move(cursor.string);
+  }
+  out.items.reserve(items->size());
+  for (element item : *items) {
+    ReadConnection(item, &m, &out.items.emplace_back());
+    if (m.declined()) return std::nullopt;
+  }
+  if (m.declined()) return std::nullopt;
+  return out;
+}
+
+}  // namespace fivetran_gateway::fivetran

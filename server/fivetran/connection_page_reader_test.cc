@@ -1,0 +1,345 @@
+// The fast path of a page of connections against the general path
+// (ParseJsonBody, ScrubJson, ParsePage, ConnectionFromJson) on the same
+// bodies: a page the fast path accepts must be exactly what the general path
+// makes of it, and a body the general path refuses must be declined.
+#include "server/fivetran/connection_page_reader.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "server/common/secrets.h"
+#include "server/fivetran/mapping.h"
+
+namespace fivetran_gateway::fivetran {
+namespace {
+
+namespace v1 = ::fivetran::gateway::v1;
+using nlohmann::json;
+
+std::string ReadTestdata(const std::string& name) {
+  const std::string rel = "server/fivetran/testdata/" + name;
+  std::vector<std::string> candidates = {rel};
+  if (const char* srcdir = std::getenv("TEST_SRCDIR")) {
+    candidates.push_back(std::string(srcdir) + "/fivetran_gateway/" + rel);
+  }
+  for (const auto& path : candidates) {
+    std::ifstream in(path, std::ios::binary);
+    if (in) {
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    }
+  }
+  ADD_FAILURE() << "missing testdata " << rel;
+  return "";
+}
+
+// The general path, as GetPage runs it; nullopt where it gives an error.
+std::optional<ConnectionPage> GeneralPath(const std::string& body,
+                                          const std::vector<std::string>& secrets) {
+  absl::StatusOr<json> envelope = ParseJsonBody(body, 200, "application/json");
+  if (!envelope.ok()) return std::nullopt;
+  ScrubJson(*envelope, secrets);
+  absl::StatusOr<RawPage> raw = ParsePage(*std::move(envelope));
+  if (!raw.ok()) return std::nullopt;
+  ConnectionPage out;
+  out.next_cursor = raw->next_cursor;
+  for (const json& item : raw->items) {
+    absl::StatusOr<v1::Connection> c = ConnectionFromJson(item);
+    if (!c.ok()) return std::nullopt;
+    out.items.push_back(*std::move(c));
+  }
+  return out;
+}
+
+std::string Bytes(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  m.SerializeToCodedStream(&coded);
+  return out;
+}
+
+// Checks one body; returns whether the fast path accepted it.
+bool CheckSame(const std::string& body, const std::vector<std::string>& secrets) {
+  std::optional<ConnectionPage> fast = ReadConnectionPage(body, secrets);
+  std::optional<ConnectionPage> general = GeneralPath(body, secrets);
+  if (!fast.has_value()) return false;
+  EXPECT_TRUE(general.has_value()) << "accepted a body the general path refuses:\n" << body;
+  if (!general.has_value()) return true;
+  EXPECT_EQ(fast->next_cursor, general->next_cursor) << body;
+  EXPECT_EQ(fast->items.size(), general->items.size()) << body;
+  for (size_t i = 0; i < fast->items.size() && i < general->items.size(); ++i) {
+    EXPECT_EQ(Bytes(fast->items[i]), Bytes(general->items[i]))
+        << "item " << i << "\nfast:    " << fast->items[i].ShortDebugString()
+        << "\ngeneral: " << general->items[i].ShortDebugString() << "\nbody: " << body;
+  }
+  return true;
+}
+
+json ModelConnection() {
+  json env = json::parse(ReadTestdata("connection_full.json"));
+  return env["data"];
+}
+
+std::string PageBody(const json& items, const json& cursor = nullptr) {
+  json page = {{"code", "Success"}, {"data", {{"items", items}}}};
+  if (!cursor.is_null()) page["data"]["next_cursor"] = cursor;
+  return page.dump();
+}
+
+TEST(ConnectionPageReaderTest, FullConnectionIsReadAsTheGeneralPathReadsIt) {
+  json item = ModelConnection();
+  ASSERT_TRUE(item.is_object());
+  EXPECT_TRUE(CheckSame(PageBody(json::array({item, item}), "eyJjdXJzb3IiOjJ9"), {}));
+  EXPECT_TRUE(CheckSame(PageBody(json::array()), {}));
+  // Pretty-printed, and with the cursor spelled as some clients do.
+  json page = {{"data", {{"items", json::array({item})}, {"nextCursor", "c2"}}}};
+  EXPECT_TRUE(CheckSame(page.dump(2), {}));
+}
+
+TEST(ConnectionPageReaderTest, SecretsAreScrubbedAsTheGeneralPathScrubsThem) {
+  json item = ModelConnection();
+  item["config"]["password"] = "hunter2-very-secret";
+  item["config"]["api_key"] = 1234567890123;
+  item["config"]["note"] = "copied hunter2-very-secret into a note";
+  item["config"]["url"] = "https://user:pw@example.com/x?token=abc&x=1";
+  item["connect_card"] = {{"token", "card-token-12345"},
+                          {"uri", "https://fivetran.com/connect-card/setup?auth=card-token-12345"}};
+  item["external_secrets_manager_id"] = "esm_walrus";  // a secret key: masked
+  const std::string body = PageBody(json::array({item}));
+  ASSERT_TRUE(CheckSame(body, {}));
+  std::optional<ConnectionPage> page = ReadConnectionPage(body, {});
+  ASSERT_TRUE(page.has_value());
+  const v1::Connection& c = page->items[0];
+  EXPECT_EQ(c.config().fields().at("password").string_value(), "******");
+  EXPECT_EQ(c.config().fields().at("api_key").string_value(), "******");
+  EXPECT_EQ(c.config().fields().at("note").string_value(), "******");
+  EXPECT_EQ(c.config().fields().at("url").string_value(),
+            "https://user:******@example.com/x?token=******&x=1");
+  EXPECT_EQ(c.connect_card().token(), "******");
+  EXPECT_EQ(c.external_secrets_manager_id(), "******");
+  EXPECT_EQ(body.find("******"), std::string::npos);
+  // A secret of the request, echoed back.
+  item = ModelConnection();
+  item["config"]["host"] = "db.internal S3CR3T-request-value";
+  EXPECT_TRUE(CheckSame(PageBody(json::array({item})), {"S3CR3T-request-value"}));
+}
+
+TEST(ConnectionPageReaderTest, DeclinesWhatTheGeneralPathRepairsOrRefuses) {
+  const std::string item = ModelConnection().dump();
+  const std::vector<std::string> declined = {
+      "",
+      "<html>502</html>",
+      "[]",
+      R"({"data": null})",
+      R"({"data": {"next_cursor": "x"}})",
+      R"({"data": {"items": {}}})",
+      R"({"data": {"items": [1]}})",
+      R"({"data": {"items": [], "next_cursor": 5}})",
+      R"({"data": {"items": [{"group_id": "g"}]}})",
+      R"({"data": {"items": [{"id": ""}]}})",
+      R"({"data": {"items": [{"id": "a", "paused": "maybe"}]}})",
+      R"({"data": {"items": [{"id": "a", "sync_frequency": 2147483648}]}})",
+      R"({"data": {"items": [{"id": "a", "created_at": "yesterday"}]}})",
+      R"({"data": {"items": [{"id": "a", "status": []}]}})",
+      R"({"data": {"items": [{"id": "a", "schedule_type": 1}]}})",
+      R"({"data": {"items": [{"id": "a", "config": {"x": 1, "x": 2}}]}})",
+      // The general path drops the first `a`, and with it a secret.
+      R"({"data": {"items": [{"id": "a", "schema": "longsecret123",)"
+      R"( "config": {"a": {"password": "longsecret123"}, "a": 1}}]}})",
+      R"({"data": {"items": [{"id": "a\ud800"}]}})",
+      "{\"data\": {\"items\": [{\"id\": \"a\xff\"}]}}",
+      R"({"data": {"items": [)" + item + "," + item.substr(0, item.size() / 2),
+      R"({"data": {"items": [{"id": "a", "config": )" + std::string(100, '[') +
+          std::string(100, ']') + "}]}}",
+  };
+  for (const std::string& body : declined) {
+    EXPECT_FALSE(ReadConnectionPage(body, {}).has_value()) << body;
+  }
+  // Equal keys elsewhere: the last one counts, on both paths.
+  EXPECT_TRUE(CheckSame(R"({"data": {"items": [{"id": "a", "id": "b", "paused": true,)"
+                        R"( "paused": false}], "next_cursor": "x", "next_cursor": "y"}})",
+                        {}));
+  // What the general path repairs, it still reads: the fast path must not.
+  EXPECT_TRUE(GeneralPath(R"({"data": {"items": [{"id": "a\ud800"}]}})", {}).has_value());
+}
+
+// Random values of the kinds Fivetran's fields hold, and of the wrong kinds.
+class Mutator {
+ public:
+  explicit Mutator(uint64_t seed) : rng_(seed) {}
+
+  int Int(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+  bool OneIn(int n) { return Int(n) == 0; }
+
+  json Scalar() {
+    switch (Int(22)) {
+      case 0:
+        return nullptr;
+      case 1:
+        return OneIn(2);
+      case 2:
+        return Int(100000) - 50000;
+      case 3:
+        return 2147483648LL;
+      case 4:
+        return 12345678901234567890ULL;
+      case 5:
+        return 3.0;
+      case 6:
+        return 2.5;
+      case 7:
+        return -0.0;
+      case 8:
+        return "";
+      case 9:
+        return OneIn(2) ? "TRUE" : "false";
+      case 10:
+        return "42";
+      case 11:
+        return "2025-06-01T04:03:55.118204Z";
+      case 12:
+        return "2025-13-01";
+      case 13:
+        return "https://h.example/p?token=tok12345678&code=c0de&x=1";
+      case 14:
+        return "ftp://user:pass1234@host/dir";
+      case 15:
+        return "caf\u00e9 \u2603 text";
+      case 16:
+        return "echo of sekret-value-99 here";
+      case 17:
+        return "sekret-value-99";
+      case 18:
+        return "******";
+      case 19:
+        return 9876543210LL;  // a secret number of some documents
+      case 20:
+        return "SUCCESS";
+      default:
+        return "plain";
+    }
+  }
+
+  json Value(int depth = 0) {
+    if (depth > 2 || !OneIn(4)) return Scalar();
+    if (OneIn(2)) {
+      json a = json::array();
+      for (int i = Int(3); i > 0; --i) a.push_back(Value(depth + 1));
+      return a;
+    }
+    json o = json::object();
+    for (int i = Int(3); i > 0; --i) o[Key()] = Value(depth + 1);
+    return o;
+  }
+
+  std::string Key() {
+    static const char* const kKeys[] = {
+        "password",  "api_key",       "token",       "host",    "user", "port",
+        "is_secret", "client_secret", "public_key",  "details", "note", "auth_method",
+        "secret",    "pwd",           "primary_key", "url",     "x",    "sekret_holder"};
+    return kKeys[Int(sizeof(kKeys) / sizeof(kKeys[0]))];
+  }
+
+  // Replaces, adds or removes members anywhere in `j`.
+  void Mutate(json& j, int depth = 0) {
+    if (!j.is_object() && !j.is_array()) return;
+    if (j.is_array()) {
+      if (!j.empty()) Mutate(j[Int(static_cast<int>(j.size()))], depth + 1);
+      return;
+    }
+    std::vector<std::string> keys;
+    for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+    switch (Int(6)) {
+      case 0:
+        if (!keys.empty()) j.erase(keys[Int(static_cast<int>(keys.size()))]);
+        break;
+      case 1:
+        j[Key()] = Value();
+        break;
+      case 2:
+      case 3:
+        if (!keys.empty()) j[keys[Int(static_cast<int>(keys.size()))]] = Value();
+        break;
+      default:
+        if (!keys.empty() && depth < 3)
+          Mutate(j[keys[Int(static_cast<int>(keys.size()))]], depth + 1);
+        break;
+    }
+  }
+
+  // Damage done to the text itself.
+  void MutateText(std::string* body) {
+    if (body->empty()) return;
+    const size_t at = static_cast<size_t>(Int(static_cast<int>(body->size())));
+    switch (Int(6)) {
+      case 0:
+        body->resize(at);
+        break;
+      case 1:
+        body->insert(at, "\xc3");
+        break;
+      case 2:
+        body->insert(at, "\\ud83d\\ude00");
+        break;
+      case 3: {
+        const size_t brace = body->find('{', at);
+        if (brace != std::string::npos) body->insert(brace + 1, "\"id\":\"dup\",");
+        break;
+      }
+      case 4:
+        body->insert(0, "\xef\xbb\xbf");
+        break;
+      default:
+        body->insert(at, " ");
+        break;
+    }
+  }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+TEST(ConnectionPageReaderTest, RandomPagesAreReadAsTheGeneralPathReadsThem) {
+  int rounds = 4000;
+  if (const char* n = std::getenv("CONNECTION_PAGE_ROUNDS")) rounds = std::atoi(n);
+  const json model = ModelConnection();
+  int accepted = 0;
+  int general_ok = 0;
+  for (int round = 0; round < rounds && !::testing::Test::HasFailure(); ++round) {
+    Mutator m(static_cast<uint64_t>(round) * 7919 + 1);
+    json items = json::array();
+    for (int i = m.Int(3) + 1; i > 0; --i) {
+      json item = model;
+      item["id"] = absl::StrCat("item_", i);
+      for (int k = m.Int(4); k > 0; --k) m.Mutate(item);
+      if (m.OneIn(3) && item["config"].is_object()) item["config"][m.Key()] = m.Value();
+      items.push_back(std::move(item));
+    }
+    json cursor = m.OneIn(3) ? m.Scalar() : json("next_page");
+    std::string body = PageBody(items, cursor);
+    if (m.OneIn(8)) m.MutateText(&body);
+    std::vector<std::string> secrets;
+    if (m.OneIn(4)) secrets.push_back("sekret-value-99");
+    if (m.OneIn(8)) secrets.push_back("9876543210");
+    if (GeneralPath(body, secrets).has_value()) ++general_ok;
+    if (CheckSame(body, secrets)) ++accepted;
+  }
+  std::printf("%d random pages: the general path read %d, the fast path accepted %d\n", rounds,
+              general_ok, accepted);
+  // Most readable pages take the fast path; otherwise this test proves little.
+  EXPECT_GT(accepted, general_ok / 2);
+}
+
+}  // namespace
+}  // namespace fivetran_gateway::fivetran
