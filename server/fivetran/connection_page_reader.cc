@@ -670,23 +670,34 @@ void ReadConnection(const element& object, Mapper* m, v1::Connection* c) {
 
 }  // namespace
 
-std::optional<ConnectionPage> ReadConnectionPage(absl::string_view body,
-                                                 absl::Span<const std::string> secrets) {
+namespace {
+
+// The start of both readers: `body` parsed, its secrets collected and the
+// scrubber sealed; the envelope's `data` if it is an object (DataObject:
+// null is refused too). nullopt: decline.
+std::optional<element> ReadData(absl::string_view body, DocumentScrubber* scrubber, Mapper* m) {
   if (HasSurrogateEscape(body)) return std::nullopt;
   thread_local simdjson::dom::parser parser;
   element root;
   if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
   if (root.type() != element_type::OBJECT) return std::nullopt;
-  DocumentScrubber scrubber(secrets);
-  if (!CollectSecrets(root, &scrubber)) return std::nullopt;
-  scrubber.Seal();
-
-  Mapper m(&scrubber);
-  Fields envelope(root, ObjectKeys("envelope"), &m);
-  // DataObject: `data` present and an object (null is refused too).
+  if (!CollectSecrets(root, scrubber)) return std::nullopt;
+  scrubber->Seal();
+  Fields envelope(root, ObjectKeys("envelope"), m);
   Scalar data = envelope.Get(0);
   if (data.kind != Scalar::kObject) return std::nullopt;
-  Fields page(data.value, ObjectKeys("page"), &m);
+  return data.value;
+}
+
+}  // namespace
+
+std::optional<ConnectionPage> ReadConnectionPage(absl::string_view body,
+                                                 absl::Span<const std::string> secrets) {
+  DocumentScrubber scrubber(secrets);
+  Mapper m(&scrubber);
+  std::optional<element> data = ReadData(body, &scrubber, &m);
+  if (!data.has_value()) return std::nullopt;
+  Fields page(*data, ObjectKeys("page"), &m);
   std::optional<simdjson::dom::array> items = page.ArrayOfObjects(kItems);
   if (!items.has_value()) return std::nullopt;  // missing `items` is an error
   ConnectionPage out;
@@ -702,6 +713,18 @@ std::optional<ConnectionPage> ReadConnectionPage(absl::string_view body,
     ReadConnection(item, &m, &out.items.emplace_back());
     if (m.declined()) return std::nullopt;
   }
+  if (m.declined()) return std::nullopt;
+  return out;
+}
+
+std::optional<v1::Connection> ReadConnectionData(absl::string_view body,
+                                                 absl::Span<const std::string> secrets) {
+  DocumentScrubber scrubber(secrets);
+  Mapper m(&scrubber);
+  std::optional<element> data = ReadData(body, &scrubber, &m);
+  if (!data.has_value()) return std::nullopt;
+  v1::Connection out;
+  ReadConnection(*data, &m, &out);
   if (m.declined()) return std::nullopt;
   return out;
 }

@@ -1,6 +1,7 @@
 // The fast path of a page of connections (GET /v1/groups/{group_id}/connections
-// and its cursor pages): the response body read straight into protos with
-// simdjson, scrubbed as it is copied, without building an nlohmann::json DOM.
+// and its cursor pages) and of one connection (GET /v1/connections/{id}): the
+// response body read straight into protos with simdjson, scrubbed as it is
+// copied, without building an nlohmann::json DOM.
 //
 // The general path (ParseJsonBody, ScrubJson, ParsePage, ConnectionFromJson
 // in mapping.h) builds the whole page as a DOM of std::map nodes, walks it to
@@ -40,6 +41,11 @@ struct ConnectionPage {
 // its own parser (its buffers grow to the largest page it read).
 std::optional<ConnectionPage> ReadConnectionPage(absl::string_view body,
                                                  absl::Span<const std::string> secrets);
+
+// The same for one connection (GET /v1/connections/{connection_id}): the
+// envelope's `data`, as DataObject and ConnectionFromJson read it.
+std::optional<::fivetran::gateway::v1::Connection> ReadConnectionData(
+    absl::string_view body, absl::Span<const std::string> secrets);
 
 }  // namespace fivetran_gateway::fivetran
 

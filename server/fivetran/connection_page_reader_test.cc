@@ -86,6 +86,33 @@ bool CheckSame(const std::string& body, const std::vector<std::string>& secrets)
   return true;
 }
 
+// GET /v1/connections/{id}'s general path (ConnectionFromEnvelope).
+std::optional<v1::Connection> GeneralConnection(const std::string& body,
+                                                const std::vector<std::string>& secrets) {
+  absl::StatusOr<json> envelope = ParseJsonBody(body, 200, "application/json");
+  if (!envelope.ok()) return std::nullopt;
+  ScrubJson(*envelope, secrets);
+  absl::StatusOr<json> data = DataObject(*std::move(envelope));
+  if (!data.ok()) return std::nullopt;
+  absl::StatusOr<v1::Connection> c = ConnectionFromJson(*data);
+  if (!c.ok()) return std::nullopt;
+  return *std::move(c);
+}
+
+// CheckSame for one connection's body.
+bool CheckSameConnection(const std::string& body, const std::vector<std::string>& secrets) {
+  std::optional<v1::Connection> fast = ReadConnectionData(body, secrets);
+  std::optional<v1::Connection> general = GeneralConnection(body, secrets);
+  if (!fast.has_value()) return false;
+  EXPECT_TRUE(general.has_value()) << "accepted a body the general path refuses:\n" << body;
+  if (general.has_value()) {
+    EXPECT_EQ(Bytes(*fast), Bytes(*general))
+        << "fast:    " << fast->ShortDebugString() << "\ngeneral: " << general->ShortDebugString()
+        << "\nbody: " << body;
+  }
+  return true;
+}
+
 json ModelConnection() {
   json env = json::parse(ReadTestdata("connection_full.json"));
   return env["data"];
@@ -105,6 +132,15 @@ TEST(ConnectionPageReaderTest, FullConnectionIsReadAsTheGeneralPathReadsIt) {
   // Pretty-printed, and with the cursor spelled as some clients do.
   json page = {{"data", {{"items", json::array({item})}, {"nextCursor", "c2"}}}};
   EXPECT_TRUE(CheckSame(page.dump(2), {}));
+}
+
+TEST(ConnectionPageReaderTest, OneConnectionIsReadAsTheGeneralPathReadsIt) {
+  EXPECT_TRUE(CheckSameConnection(ReadTestdata("connection_full.json"), {}));
+  EXPECT_TRUE(CheckSameConnection(R"({"data": {"id": "a", "paused": null}})", {}));
+  for (const char* body : {R"({"data": {"items": []}})", R"({"data": null})", "[]",
+                           R"({"data": {"id": "a", "paused": "maybe"}})"}) {
+    EXPECT_FALSE(ReadConnectionData(body, {}).has_value()) << body;
+  }
 }
 
 TEST(ConnectionPageReaderTest, SecretsAreScrubbedAsTheGeneralPathScrubsThem) {
@@ -310,12 +346,14 @@ class Mutator {
   std::mt19937_64 rng_;
 };
 
-TEST(ConnectionPageReaderTest, RandomPagesAreReadAsTheGeneralPathReadsThem) {
+TEST(ConnectionPageReaderTest, RandomPagesAndConnectionsAreReadAsTheGeneralPathReadsThem) {
   int rounds = 4000;
   if (const char* n = std::getenv("CONNECTION_PAGE_ROUNDS")) rounds = std::atoi(n);
   const json model = ModelConnection();
   int accepted = 0;
   int general_ok = 0;
+  int single_accepted = 0;
+  int single_general_ok = 0;
   for (int round = 0; round < rounds && !::testing::Test::HasFailure(); ++round) {
     Mutator m(static_cast<uint64_t>(round) * 7919 + 1);
     json items = json::array();
@@ -334,11 +372,19 @@ TEST(ConnectionPageReaderTest, RandomPagesAreReadAsTheGeneralPathReadsThem) {
     if (m.OneIn(8)) secrets.push_back("9876543210");
     if (GeneralPath(body, secrets).has_value()) ++general_ok;
     if (CheckSame(body, secrets)) ++accepted;
+    // The first item alone, as GET /v1/connections/{id} answers.
+    std::string one = json({{"code", "Success"}, {"data", items[0]}}).dump();
+    if (m.OneIn(8)) m.MutateText(&one);
+    if (GeneralConnection(one, secrets).has_value()) ++single_general_ok;
+    if (CheckSameConnection(one, secrets)) ++single_accepted;
   }
   std::printf("%d random pages: the general path read %d, the fast path accepted %d\n", rounds,
               general_ok, accepted);
+  std::printf("and as single connections: the general path read %d, the fast path accepted %d\n",
+              single_general_ok, single_accepted);
   // Most readable pages take the fast path; otherwise this test proves little.
   EXPECT_GT(accepted, general_ok / 2);
+  EXPECT_GT(single_accepted, single_general_ok / 2);
 }
 
 }  // namespace

@@ -335,8 +335,8 @@ TEST(FivetranErrorTest, B10AndB2ErrorBodies) {
 }
 
 TEST(FivetranErrorTest, UnusableBodiesGiveEmptyFields) {
-  for (const std::string& body : {"", "<html><body>Bad Gateway</body></html>", "[1,2]", "\"text\"",
-                                  "{\"code\":", R"({"code":404,"message":null})"}) {
+  for (const char* body : {"", "<html><body>Bad Gateway</body></html>", "[1,2]", "\"text\"",
+                           "{\"code\":", R"({"code":404,"message":null})"}) {
     FivetranError e = ParseFivetranError(body);
     EXPECT_EQ(e.code, "") << body;
     EXPECT_EQ(e.message, "") << body;
@@ -758,7 +758,7 @@ TEST(EnvelopeTest, HtmlBodyIsInternalWithShortSanitisedSnippet) {
 }
 
 TEST(EnvelopeTest, JsonThatIsNotAnObjectIsInternal) {
-  for (const std::string& body : {R"([{"id":"a"}])", "42", "\"Success\"", "null", "true"}) {
+  for (const char* body : {R"([{"id":"a"}])", "42", "\"Success\"", "null", "true"}) {
     auto r = ParseJsonBody(body, 200, "application/json");
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
