@@ -84,7 +84,7 @@ if [ "$perf" = 1 ] && ! command -v perf >/dev/null; then
   exit 2
 fi
 bazel build -c opt //server:fivetran_gateway //emulator:fivetran_emulator \
-  //tools/bench:bench_client //client:fivetranctl
+  //tools/bench:bench_client //tools/bench:page_reader_bench //client:fivetranctl
 bin=$(bazel info -c opt bazel-bin 2>/dev/null)
 emulator_bin="$bin/emulator/fivetran_emulator"
 gateway_bin="${BENCH_GATEWAY:-$bin/server/fivetran_gateway}"
@@ -262,6 +262,10 @@ if run e; then
   start_gateway gw_list "$emu_url"
   listing=$(/usr/bin/python3 tools/bench/list_bench.py "$emu_url" "$gw_list_addr" \
     "$gw_list_pid" "$fivetranctl_bin" list_group "$LIST_ITEMS" "$LIST_ROUNDS" ${LIST_BASELINE_CTL:+"$LIST_BASELINE_CTL"})
+  # The gateway's two ways of reading a page, on one thread, same run.
+  page_reader=$("$bin/tools/bench/page_reader_bench" \
+    --model=server/fivetran/testdata/connection_full.json --items=1000 \
+    --rounds="$([ "$smoke" = 1 ] && echo 3 || echo 30)")
 fi
 list_row() { grep "way=$1 " <<<"$listing"; }
 elapsed=$(($(date +%s) - start))
@@ -345,6 +349,10 @@ $(for way in python jsonl table ${LIST_BASELINE_CTL:+jsonl_baseline table_baseli
   printf '    %-22s %6s s %6s s %5s MB %10s %14s\n' "$label" "$(get "$l" wall_s)" "$(get "$l" cpu_s)" \
     "$(get "$l" rss_mb)" "$(ratio "$(get "$l" wall_s)" "$(get "$(list_row python)" wall_s)")" "$gwi"
 done)
+    reading one page of 1000 connections ($(get "$page_reader" bytes_per_item) bytes each, the model of
+    server/fivetran/testdata/connection_full.json) to protos and freeing them, one thread
+    (//tools/bench:page_reader_bench): fast reader $(get "$page_reader" fast_us_per_item) µs per item,
+    general path $(get "$page_reader" general_us_per_item) µs per item ($(get "$page_reader" general_over_fast)x)
 
 EOF
 fi
