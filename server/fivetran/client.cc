@@ -332,6 +332,9 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
 
   // One attempt in the upstream metrics.
   void RecordAttempt(const HttpResult& result, absl::Duration elapsed) {
+    // Its deadline passed while it waited for an upstream connection: never
+    // sent, so not an upstream request (the caller sees outcome=not_sent).
+    if (!result.ok && result.error.failure == TransportFailure::kDeadlineExceededNotSent) return;
     const GatewayMetrics& m = GatewayMetrics::Get();
     m.upstream_requests->With({op_.method, route_, StatusLabel(result)})->Increment();
     m.upstream_request_seconds->With({op_.method, route_})->Observe(absl::ToDoubleSeconds(elapsed));

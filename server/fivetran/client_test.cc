@@ -453,5 +453,25 @@ TEST_F(ClientRetryTest, AttemptsAndRetriesAreCounted) {
   EXPECT_EQ(metrics::DefaultRegistry().Expose().find("raw-id-1"), std::string::npos);
 }
 
+// A request whose deadline passed while it waited for an upstream connection
+// never reached Fivetran: it is not an upstream request in the metrics.
+TEST_F(ClientRetryTest, RequestsThatNeverLeftTheQueueAreNotCounted) {
+  const GatewayMetrics& m = GatewayMetrics::Get();
+  metrics::Counter* error = m.upstream_requests->With({"GET", "/v1/queued/{id}", "error"});
+  const uint64_t error0 = error->Value();
+  transport_.Script({Failure(TransportFailure::kDeadlineExceededNotSent)});
+  Outcome out;
+  client_.Get("/v1/queued/1", absl::Now() + absl::Seconds(10), Into(&out), "/v1/queued/{id}");
+  Wait(out);
+  EXPECT_EQ(out.envelope.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(error->Value() - error0, 0u);
+  // One that was sent and timed out on the wire still counts.
+  transport_.Script({Failure(TransportFailure::kDeadlineExceeded)});
+  Outcome sent;
+  client_.Get("/v1/queued/2", absl::Now() + absl::Seconds(10), Into(&sent), "/v1/queued/{id}");
+  Wait(sent);
+  EXPECT_EQ(error->Value() - error0, 1u);
+}
+
 }  // namespace
 }  // namespace fivetran_gateway::fivetran
