@@ -385,15 +385,19 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
            info);
   }
 
+  // Marks the call finished and hands over its callback; null when it had
+  // already finished.
+  EnvelopeCallback TakeDone() {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return nullptr;
+    finished_ = true;
+    current_ = nullptr;
+    return std::move(done_);
+  }
+
   void Finish(absl::StatusOr<nlohmann::json> out, const UpstreamInfo& info) {
-    EnvelopeCallback done;
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_) return;
-      finished_ = true;
-      current_ = nullptr;
-      done = std::move(done_);
-    }
+    EnvelopeCallback done = TakeDone();
+    if (done == nullptr) return;
     // Follow-up requests made by the callback belong to the same call.
     ScopedTrace trace(trace_);
     done(std::move(out), info);
@@ -402,14 +406,8 @@ class FivetranClient::Call final : public HttpCall, public std::enable_shared_fr
   // A final 2xx answer, offered to read_ first; done_ gets the envelope
   // when read_ declines it.
   void FinishRead(const HttpResult& result, int attempts) {
-    EnvelopeCallback done;
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_) return;
-      finished_ = true;
-      current_ = nullptr;
-      done = std::move(done_);
-    }
+    EnvelopeCallback done = TakeDone();
+    if (done == nullptr) return;
     ScopedTrace trace(trace_);
     UpstreamInfo info;
     info.attempts = attempts;

@@ -17,6 +17,7 @@
 #include "nlohmann/json.hpp"
 #include "server/common/secrets.h"
 #include "server/fivetran/mapping.h"
+#include "server/fivetran/testdata_files.h"
 
 namespace fivetran_gateway::fivetran {
 namespace {
@@ -24,23 +25,7 @@ namespace {
 namespace v1 = ::fivetran::gateway::v1;
 using nlohmann::json;
 
-std::string ReadTestdata(const std::string& name) {
-  const std::string rel = "server/fivetran/testdata/" + name;
-  std::vector<std::string> candidates = {rel};
-  if (const char* srcdir = std::getenv("TEST_SRCDIR")) {
-    candidates.push_back(std::string(srcdir) + "/fivetran_gateway/" + rel);
-  }
-  for (const auto& path : candidates) {
-    std::ifstream in(path, std::ios::binary);
-    if (in) {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      return ss.str();
-    }
-  }
-  ADD_FAILURE() << "missing testdata " << rel;
-  return "";
-}
+using testing::ReadTestdata;
 
 // The general path, as GetPage runs it; nullopt where it gives an error.
 std::optional<ConnectionPage> GeneralPath(const std::string& body,

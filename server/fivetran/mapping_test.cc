@@ -19,6 +19,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "server/fivetran/testdata_files.h"
 
 namespace fivetran_gateway::fivetran {
 namespace {
@@ -35,23 +36,7 @@ using ::testing::StartsWith;
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-std::string ReadTestdata(const std::string& name) {
-  const std::string rel = "server/fivetran/testdata/" + name;
-  std::vector<std::string> candidates = {rel};
-  if (const char* srcdir = std::getenv("TEST_SRCDIR")) {
-    candidates.push_back(std::string(srcdir) + "/fivetran_gateway/" + rel);
-  }
-  for (const auto& path : candidates) {
-    std::ifstream in(path, std::ios::binary);
-    if (in) {
-      std::stringstream ss;
-      ss << in.rdbuf();
-      return ss.str();
-    }
-  }
-  ADD_FAILURE() << "cannot read testdata " << name;
-  return "";
-}
+using testing::ReadTestdata;
 
 json Fixture(const std::string& name) {
   auto parsed = ParseJsonBody(ReadTestdata(name), 200, "application/json");
