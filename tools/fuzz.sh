@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the JSON -> proto mapping and the Retry-After
+# Coverage-guided fuzzing of the JSON -> proto mapping, the connection-page
+# fast path (differential: against the general path) and the Retry-After
 # parser with clang's libFuzzer (+ AddressSanitizer, UBSan), for a bounded
 # time per target. `bazel test //server/fivetran/fuzz/...` runs the same
 # targets with a plain mutation driver under gcc; this is the real fuzzer.
@@ -44,14 +45,22 @@ mapping_srcs=()
 while IFS= read -r f; do mapping_srcs+=("$f"); done < <(sources_of //server/fivetran:mapping)
 errors_srcs=()
 while IFS= read -r f; do errors_srcs+=("$f"); done < <(sources_of //server/fivetran:errors)
-if [ ${#mapping_srcs[@]} -eq 0 ] || [ ${#errors_srcs[@]} -eq 0 ]; then
-  echo "fuzz: could not list the sources of //server/fivetran:mapping and :errors" >&2
+# The fast path and the general path it is compared with, each source once.
+page_srcs=()
+while IFS= read -r f; do page_srcs+=("$f"); done < <(
+  { sources_of //server/fivetran:connection_page_reader; sources_of //server/fivetran:mapping; } |
+    sort -u)
+if [ ${#mapping_srcs[@]} -eq 0 ] || [ ${#errors_srcs[@]} -eq 0 ] || [ ${#page_srcs[@]} -eq 0 ]; then
+  echo "fuzz: could not list the sources of //server/fivetran:mapping, :errors and" \
+    ":connection_page_reader" >&2
   exit 1
 fi
 
 echo "fuzz: building with $CXX into $out" >&2
 "$CXX" "${flags[@]}" server/fivetran/fuzz/mapping_fuzzer.cc "${mapping_srcs[@]}" \
   "${protos[@]}" "${libs[@]}" -o "$out/mapping_fuzzer"
+"$CXX" "${flags[@]}" server/fivetran/fuzz/connection_page_fuzzer.cc "${page_srcs[@]}" \
+  "${protos[@]}" "${libs[@]}" -lsimdjson -o "$out/connection_page_fuzzer"
 "$CXX" "${flags[@]}" server/fivetran/fuzz/retry_after_fuzzer.cc "${errors_srcs[@]}" \
   "${protos[@]}" "$gen_rpc"/google/rpc/error_details.pb.cc \
   "${libs[@]}" -o "$out/retry_after_fuzzer"
@@ -104,5 +113,6 @@ run() {
   echo "fuzz: $name: $loaded corpus files loaded, $units inputs executed" >&2
 }
 run mapping server/fivetran/fuzz/corpus/mapping server/fivetran/testdata
+run connection_page server/fivetran/fuzz/corpus/connection_page
 run retry_after server/fivetran/fuzz/corpus/retry_after
 echo "fuzz: no crash" >&2
