@@ -11,7 +11,7 @@
 //
 // It declines (nullopt) every body it could read differently from the general
 // path: anything the general path would refuse or repair (not JSON, invalid
-// UTF-8, a \u escape of a surrogate, nesting deeper than 100, a member of the
+// UTF-8, a \u escape of a lone surrogate, nesting deeper than 100, a member of the
 // wrong type), equal keys in a config or where a dropped member held a
 // secret, and numbers whose JSON text it cannot reproduce when a secret could
 // be one. The caller then takes the general path on

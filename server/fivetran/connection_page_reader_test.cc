@@ -184,6 +184,8 @@ TEST(ConnectionPageReaderTest, DeclinesWhatTheGeneralPathRepairsOrRefuses) {
       R"({"data": {"items": [{"id": "a", "schema": "longsecret123",)"
       R"( "config": {"a": {"password": "longsecret123"}, "a": 1}}]}})",
       R"({"data": {"items": [{"id": "a\ud800"}]}})",
+      R"({"data": {"items": [{"id": "a\udc00b"}]}})",
+      R"({"data": {"items": [{"id": "a\ud800\u0041"}]}})",
       "{\"data\": {\"items\": [{\"id\": \"a\xff\"}]}}",
       R"({"data": {"items": [)" + item + "," + item.substr(0, item.size() / 2),
       R"({"data": {"items": [{"id": "a", "config": )" + std::string(100, '[') +
@@ -192,6 +194,9 @@ TEST(ConnectionPageReaderTest, DeclinesWhatTheGeneralPathRepairsOrRefuses) {
   for (const std::string& body : declined) {
     EXPECT_FALSE(ReadConnectionPage(body, {}).has_value()) << body;
   }
+  // A surrogate pair is one character on both paths.
+  EXPECT_TRUE(
+      CheckSame(R"({"data": {"items": [{"id": "a\ud83d\ude00", "schema": "\uDBFF\uDFFF"}]}})", {}));
   // Equal keys elsewhere: the last one counts, on both paths.
   EXPECT_TRUE(CheckSame(R"({"data": {"items": [{"id": "a", "id": "b", "paused": true,)"
                         R"( "paused": false}], "next_cursor": "x", "next_cursor": "y"}})",
