@@ -303,9 +303,11 @@ int RunGateway(const std::vector<std::string>& flags, double wait_s, std::string
       WriteTemp("credentials.env", "FIVETRAN_API_KEY=k\nFIVETRAN_API_SECRET=s\n");
   std::string port_file = TempPath("gateway.port");
   std::string log = TempPath("gateway.log");
+  // An OS-chosen port unless `flags` name one (the last --listen counts):
+  // the default, 127.0.0.1:50051, may be taken on the machine.
   std::vector<std::string> argv = {Runfile("server/fivetran_gateway"), "--port_file=" + port_file,
                                    "--fivetran_base_url=http://127.0.0.1:1",
-                                   "--credentials_file=" + credentials};
+                                   "--credentials_file=" + credentials, "--listen=127.0.0.1:0"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   Process process(argv, {}, log);
   int code = process.WaitExit(wait_s);
