@@ -48,11 +48,11 @@ while IFS= read -r f; do errors_srcs+=("$f"); done < <(sources_of //server/fivet
 # The fast path and the general path it is compared with, each source once.
 page_srcs=()
 while IFS= read -r f; do page_srcs+=("$f"); done < <(
-  { sources_of //server/fivetran:connection_page_reader; sources_of //server/fivetran:mapping; } |
+  { sources_of //server/fivetran:connection_page_reader; sources_of //server/fivetran:general_path; } |
     sort -u)
 if [ ${#mapping_srcs[@]} -eq 0 ] || [ ${#errors_srcs[@]} -eq 0 ] || [ ${#page_srcs[@]} -eq 0 ]; then
   echo "fuzz: could not list the sources of //server/fivetran:mapping, :errors and" \
-    ":connection_page_reader" >&2
+    ":connection_page_reader and :general_path" >&2
   exit 1
 fi
 
@@ -60,7 +60,8 @@ echo "fuzz: building with $CXX into $out" >&2
 "$CXX" "${flags[@]}" server/fivetran/fuzz/mapping_fuzzer.cc "${mapping_srcs[@]}" \
   "${protos[@]}" "${libs[@]}" -o "$out/mapping_fuzzer"
 "$CXX" "${flags[@]}" server/fivetran/fuzz/connection_page_fuzzer.cc "${page_srcs[@]}" \
-  "${protos[@]}" "${libs[@]}" -lsimdjson -o "$out/connection_page_fuzzer"
+  "${protos[@]}" "$gen_rpc"/google/rpc/error_details.pb.cc \
+  "${libs[@]}" -lsimdjson -o "$out/connection_page_fuzzer"
 "$CXX" "${flags[@]}" server/fivetran/fuzz/retry_after_fuzzer.cc "${errors_srcs[@]}" \
   "${protos[@]}" "$gen_rpc"/google/rpc/error_details.pb.cc \
   "${libs[@]}" -o "$out/retry_after_fuzzer"

@@ -518,16 +518,25 @@ const Keys& ConnectionKeys() {
                                       "config"});
   return *keys;
 }
-const Keys& ObjectKeys(const char* name) {
-  // The smaller objects, by name.
-  static const auto* keys = new absl::flat_hash_map<std::string, Keys*>{
-      {"destination_configuration", new Keys({"virtual_warehouse"})},
-      {"connect_card", new Keys({"token", "uri"})},
-      {"connect_card_config", new Keys({"redirect_uri", "hide_setup_guide", "all_fields"})},
-      {"envelope", new Keys({"data"})},
-      {"page", new Keys({"items", "next_cursor", "nextCursor"})},
-  };
-  return *keys->at(name);
+const Keys& DestinationConfigurationKeys() {
+  static const Keys* keys = new Keys({"virtual_warehouse"});
+  return *keys;
+}
+const Keys& ConnectCardKeys() {
+  static const Keys* keys = new Keys({"token", "uri"});
+  return *keys;
+}
+const Keys& ConnectCardConfigKeys() {
+  static const Keys* keys = new Keys({"redirect_uri", "hide_setup_guide", "all_fields"});
+  return *keys;
+}
+const Keys& EnvelopeKeys() {
+  static const Keys* keys = new Keys({"data"});
+  return *keys;
+}
+const Keys& PageKeys() {
+  static const Keys* keys = new Keys({"items", "next_cursor", "nextCursor"});
+  return *keys;
 }
 
 void ReadAlert(const element& object, Mapper* m, v1::ConnectionAlert* a) {
@@ -623,7 +632,7 @@ void ReadConnection(const element& object, Mapper* m, v1::Connection* c) {
                                        c->set_destination_schema_names_raw(std::move(raw));
                                      });
   if (auto o = f.Object(kDestinationConfiguration)) {
-    Fields d(*o, ObjectKeys("destination_configuration"), m);
+    Fields d(*o, DestinationConfigurationKeys(), m);
     auto* dc = c->mutable_destination_configuration();
     if (auto v = d.String(0)) dc->set_virtual_warehouse(*std::move(v));
   }
@@ -639,13 +648,13 @@ void ReadConnection(const element& object, Mapper* m, v1::Connection* c) {
     }
   }
   if (auto o = f.Object(kConnectCard)) {
-    Fields cc(*o, ObjectKeys("connect_card"), m);
+    Fields cc(*o, ConnectCardKeys(), m);
     auto* card = c->mutable_connect_card();
     if (auto v = cc.String(0)) card->set_token(*std::move(v));
     if (auto v = cc.String(1)) card->set_uri(*std::move(v));
   }
   if (auto o = f.Object(kConnectCardConfig)) {
-    Fields cc(*o, ObjectKeys("connect_card_config"), m);
+    Fields cc(*o, ConnectCardConfigKeys(), m);
     auto* cfg = c->mutable_connect_card_config();
     if (auto v = cc.String(0)) cfg->set_redirect_uri(*std::move(v));
     if (auto v = cc.Bool(1)) cfg->set_hide_setup_guide(*v);
@@ -673,7 +682,7 @@ std::optional<element> ReadData(absl::string_view body, DocumentScrubber* scrubb
   if (root.type() != element_type::OBJECT) return std::nullopt;
   if (!CollectSecrets(root, scrubber)) return std::nullopt;
   scrubber->Seal();
-  Fields envelope(root, ObjectKeys("envelope"), m);
+  Fields envelope(root, EnvelopeKeys(), m);
   Scalar data = envelope.Get(0);
   if (data.kind != Scalar::kObject) return std::nullopt;
   return data.value;
@@ -681,16 +690,16 @@ std::optional<element> ReadData(absl::string_view body, DocumentScrubber* scrubb
 
 }  // namespace
 
-std::optional<ConnectionPage> ReadConnectionPage(absl::string_view body,
-                                                 absl::Span<const std::string> secrets) {
+std::optional<Page<v1::Connection>> ReadConnectionPage(absl::string_view body,
+                                                       absl::Span<const std::string> secrets) {
   DocumentScrubber scrubber(secrets);
   Mapper m(&scrubber);
   std::optional<element> data = ReadData(body, &scrubber, &m);
   if (!data.has_value()) return std::nullopt;
-  Fields page(*data, ObjectKeys("page"), &m);
+  Fields page(*data, PageKeys(), &m);
   std::optional<simdjson::dom::array> items = page.ArrayOfObjects(kItems);
   if (!items.has_value()) return std::nullopt;  // missing `items` is an error
-  ConnectionPage out;
+  Page<v1::Connection> out;
   for (PageKey key : {kNextCursor, kNextCursorCamel}) {
     if (!out.next_cursor.empty()) break;
     Scalar cursor = page.Get(key);

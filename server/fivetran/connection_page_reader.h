@@ -28,19 +28,15 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "fivetran/gateway/v1/connection.pb.h"
+#include "server/fivetran/fivetran_api.h"
 
 namespace fivetran_gateway::fivetran {
-
-struct ConnectionPage {
-  std::vector<::fivetran::gateway::v1::Connection> items;  // data.items, mapped
-  std::string next_cursor;  // data.next_cursor (or nextCursor); "" on the last page
-};
 
 // `body`: a 2xx response body. `secrets`: strings to scrub as ScrubJson's
 // `secrets` (the request's secret values). Thread-safe: each thread keeps
 // its own parser (its buffers grow to the largest page it read).
-std::optional<ConnectionPage> ReadConnectionPage(absl::string_view body,
-                                                 absl::Span<const std::string> secrets);
+std::optional<Page<::fivetran::gateway::v1::Connection>> ReadConnectionPage(
+    absl::string_view body, absl::Span<const std::string> secrets);
 
 // The same for one connection (GET /v1/connections/{connection_id}): the
 // envelope's `data`, as DataObject and ConnectionFromJson read it.

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/common/secrets.h"
+#include "server/fivetran/general_path.h"
 #include "server/fivetran/mapping.h"
 #include "server/fivetran/testdata_files.h"
 
@@ -25,63 +26,26 @@ namespace {
 namespace v1 = ::fivetran::gateway::v1;
 using nlohmann::json;
 
+using testing::DeterministicBytes;
+using testing::GeneralConnection;
+using testing::GeneralConnectionPage;
 using testing::ReadTestdata;
-
-// The general path, as GetPage runs it; nullopt where it gives an error.
-std::optional<ConnectionPage> GeneralPath(const std::string& body,
-                                          const std::vector<std::string>& secrets) {
-  absl::StatusOr<json> envelope = ParseJsonBody(body, 200, "application/json");
-  if (!envelope.ok()) return std::nullopt;
-  ScrubJson(*envelope, secrets);
-  absl::StatusOr<RawPage> raw = ParsePage(*std::move(envelope));
-  if (!raw.ok()) return std::nullopt;
-  ConnectionPage out;
-  out.next_cursor = raw->next_cursor;
-  for (const json& item : raw->items) {
-    absl::StatusOr<v1::Connection> c = ConnectionFromJson(item);
-    if (!c.ok()) return std::nullopt;
-    out.items.push_back(*std::move(c));
-  }
-  return out;
-}
-
-std::string Bytes(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  m.SerializeToCodedStream(&coded);
-  return out;
-}
 
 // Checks one body; returns whether the fast path accepted it.
 bool CheckSame(const std::string& body, const std::vector<std::string>& secrets) {
-  std::optional<ConnectionPage> fast = ReadConnectionPage(body, secrets);
-  std::optional<ConnectionPage> general = GeneralPath(body, secrets);
+  std::optional<Page<v1::Connection>> fast = ReadConnectionPage(body, secrets);
+  std::optional<Page<v1::Connection>> general = GeneralConnectionPage(body, secrets);
   if (!fast.has_value()) return false;
   EXPECT_TRUE(general.has_value()) << "accepted a body the general path refuses:\n" << body;
   if (!general.has_value()) return true;
   EXPECT_EQ(fast->next_cursor, general->next_cursor) << body;
   EXPECT_EQ(fast->items.size(), general->items.size()) << body;
   for (size_t i = 0; i < fast->items.size() && i < general->items.size(); ++i) {
-    EXPECT_EQ(Bytes(fast->items[i]), Bytes(general->items[i]))
+    EXPECT_EQ(DeterministicBytes(fast->items[i]), DeterministicBytes(general->items[i]))
         << "item " << i << "\nfast:    " << fast->items[i].ShortDebugString()
         << "\ngeneral: " << general->items[i].ShortDebugString() << "\nbody: " << body;
   }
   return true;
-}
-
-// GET /v1/connections/{id}'s general path (ConnectionFromEnvelope).
-std::optional<v1::Connection> GeneralConnection(const std::string& body,
-                                                const std::vector<std::string>& secrets) {
-  absl::StatusOr<json> envelope = ParseJsonBody(body, 200, "application/json");
-  if (!envelope.ok()) return std::nullopt;
-  ScrubJson(*envelope, secrets);
-  absl::StatusOr<json> data = DataObject(*std::move(envelope));
-  if (!data.ok()) return std::nullopt;
-  absl::StatusOr<v1::Connection> c = ConnectionFromJson(*data);
-  if (!c.ok()) return std::nullopt;
-  return *std::move(c);
 }
 
 // CheckSame for one connection's body.
@@ -91,7 +55,7 @@ bool CheckSameConnection(const std::string& body, const std::vector<std::string>
   if (!fast.has_value()) return false;
   EXPECT_TRUE(general.has_value()) << "accepted a body the general path refuses:\n" << body;
   if (general.has_value()) {
-    EXPECT_EQ(Bytes(*fast), Bytes(*general))
+    EXPECT_EQ(DeterministicBytes(*fast), DeterministicBytes(*general))
         << "fast:    " << fast->ShortDebugString() << "\ngeneral: " << general->ShortDebugString()
         << "\nbody: " << body;
   }
@@ -139,7 +103,7 @@ TEST(ConnectionPageReaderTest, SecretsAreScrubbedAsTheGeneralPathScrubsThem) {
   item["external_secrets_manager_id"] = "esm_walrus";  // a secret key: masked
   const std::string body = PageBody(json::array({item}));
   ASSERT_TRUE(CheckSame(body, {}));
-  std::optional<ConnectionPage> page = ReadConnectionPage(body, {});
+  std::optional<Page<v1::Connection>> page = ReadConnectionPage(body, {});
   ASSERT_TRUE(page.has_value());
   const v1::Connection& c = page->items[0];
   EXPECT_EQ(c.config().fields().at("password").string_value(), "******");
@@ -202,7 +166,7 @@ TEST(ConnectionPageReaderTest, DeclinesWhatTheGeneralPathRepairsOrRefuses) {
                         R"( "paused": false}], "next_cursor": "x", "next_cursor": "y"}})",
                         {}));
   // What the general path repairs, it still reads: the fast path must not.
-  EXPECT_TRUE(GeneralPath(R"({"data": {"items": [{"id": "a\ud800"}]}})", {}).has_value());
+  EXPECT_TRUE(GeneralConnectionPage(R"({"data": {"items": [{"id": "a\ud800"}]}})", {}).has_value());
 }
 
 // Random values of the kinds Fivetran's fields hold, and of the wrong kinds.
@@ -365,7 +329,7 @@ TEST(ConnectionPageReaderTest, RandomPagesAndConnectionsAreReadAsTheGeneralPathR
     std::vector<std::string> secrets;
     if (m.OneIn(4)) secrets.push_back("sekret-value-99");
     if (m.OneIn(8)) secrets.push_back("9876543210");
-    if (GeneralPath(body, secrets).has_value()) ++general_ok;
+    if (GeneralConnectionPage(body, secrets).has_value()) ++general_ok;
     if (CheckSame(body, secrets)) ++accepted;
     // The first item alone, as GET /v1/connections/{id} answers.
     std::string one = json({{"code", "Success"}, {"data", items[0]}}).dump();

@@ -1,5 +1,6 @@
 #include "server/fivetran/rest_api.h"
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -72,10 +73,10 @@ void FinishPage(Page<T> page, const std::string& request_cursor, const UpstreamI
 }
 
 // A reader of a whole page straight from the body's text (e.g.
-// connection_page_reader.h); false declines it.
+// connection_page_reader.h); nullopt declines it.
 template <typename T>
-using FastPageReader = bool (*)(absl::string_view body, absl::Span<const std::string> secrets,
-                                Page<T>* out);
+using FastPageReader = std::optional<Page<T>> (*)(absl::string_view body,
+                                                  absl::Span<const std::string> secrets);
 
 // GET path?limit=N[&cursor=C]`extra_query`, each item mapped by `map`; with
 // `fast`, a 2xx body is offered to it first.
@@ -109,21 +110,12 @@ std::shared_ptr<Cancellable> GetPage(FivetranClient* client, const char* route,
   BodyReader read = [request_cursor = page.cursor, fast, done = shared_done](
                         absl::string_view body, absl::Span<const std::string> secrets,
                         const UpstreamInfo& info) {
-    Page<T> out;
-    if (!fast(body, secrets, &out)) return false;
-    FinishPage(std::move(out), request_cursor, info, *done);
+    std::optional<Page<T>> out = fast(body, secrets);
+    if (!out.has_value()) return false;
+    FinishPage(*std::move(out), request_cursor, info, *done);
     return true;
   };
   return client->Get(url, deadline, std::move(read), std::move(general), route);
-}
-
-bool ReadConnectionPageInto(absl::string_view body, absl::Span<const std::string> secrets,
-                            Page<v1::Connection>* out) {
-  std::optional<ConnectionPage> page = ReadConnectionPage(body, secrets);
-  if (!page.has_value()) return false;
-  out->items = std::move(page->items);
-  out->next_cursor = std::move(page->next_cursor);
-  return true;
 }
 
 std::string ConnectionPath(const std::string& connection_id) {
@@ -207,7 +199,7 @@ std::shared_ptr<Cancellable> RestFivetranApi::ListGroupConnections(
   return GetPage<v1::Connection>(client_, kGroupConnectionsRoute,
                                  absl::StrCat("/v1/groups/", UrlEncode(group_id), "/connections"),
                                  extra, page, deadline, &ConnectionFromJson, std::move(done),
-                                 &ReadConnectionPageInto);
+                                 &ReadConnectionPage);
 }
 
 std::shared_ptr<Cancellable> RestFivetranApi::ListUsers(

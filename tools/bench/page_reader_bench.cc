@@ -22,7 +22,7 @@
 #include "nlohmann/json.hpp"
 #include "server/common/secrets.h"
 #include "server/fivetran/connection_page_reader.h"
-#include "server/fivetran/mapping.h"
+#include "server/fivetran/general_path.h"
 
 ABSL_FLAG(std::string, model, "", "a Fivetran connection envelope (JSON file)");
 ABSL_FLAG(int, items, 1000, "connections per page");
@@ -31,7 +31,6 @@ ABSL_FLAG(int, rounds, 30, "pages read each way");
 namespace {
 
 using fivetran_gateway::CredentialSecrets;
-using fivetran_gateway::ScrubJson;
 using namespace fivetran_gateway::fivetran;  // NOLINT: a benchmark's main
 
 // Seconds per page of `read`, the best of three runs of `rounds` pages.
@@ -74,17 +73,14 @@ int main(int argc, char** argv) {
 
   size_t fast_items = 0;
   const double fast = SecondsPerPage(absl::GetFlag(FLAGS_rounds), [&] {
-    std::optional<ConnectionPage> page = ReadConnectionPage(body, secrets);
+    std::optional<Page<fivetran::gateway::v1::Connection>> page = ReadConnectionPage(body, secrets);
     fast_items = page.has_value() ? page->items.size() : 0;
   });
   size_t general_items = 0;
   const double general = SecondsPerPage(absl::GetFlag(FLAGS_rounds), [&] {
-    absl::StatusOr<nlohmann::json> envelope = ParseJsonBody(body, 200, "application/json");
-    ScrubJson(*envelope, secrets);
-    absl::StatusOr<RawPage> raw = ParsePage(*std::move(envelope));
-    std::vector<fivetran::gateway::v1::Connection> out;
-    for (const nlohmann::json& item : raw->items) out.push_back(*ConnectionFromJson(item));
-    general_items = out.size();
+    std::optional<Page<fivetran::gateway::v1::Connection>> page =
+        testing::GeneralConnectionPage(body, secrets);
+    general_items = page.has_value() ? page->items.size() : 0;
   });
   if (fast_items != static_cast<size_t>(n) || general_items != static_cast<size_t>(n)) {
     std::fprintf(stderr, "page_reader_bench: read %zu (fast) and %zu (general) of %d items\n",

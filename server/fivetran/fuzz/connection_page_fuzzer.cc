@@ -1,7 +1,7 @@
 // Differential fuzz target: a page of connections through the fast path
 // (ReadConnectionPage, connection_page_reader.h) and the general path
 // (ParseJsonBody -> ScrubJson -> ParsePage -> ConnectionFromJson, as
-// connection_page_reader_test's GeneralPath runs it). The fast path may
+// general_path.h). The fast path may
 // decline any body; when it accepts one, the general path must accept it too
 // and give the same next_cursor and the same items (deterministic
 // serialization bytes). Otherwise it abort()s with a note on stderr.
@@ -20,44 +20,12 @@
 #include <string>
 #include <vector>
 
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "server/common/secrets.h"
 #include "server/fivetran/connection_page_reader.h"
-#include "server/fivetran/mapping.h"
+#include "server/fivetran/general_path.h"
 
 namespace {
 
 namespace ft = fivetran_gateway::fivetran;
-
-// The general path, as GetPage runs it; nullopt where it gives an error.
-std::optional<ft::ConnectionPage> GeneralPath(const std::string& body,
-                                              const std::vector<std::string>& secrets) {
-  absl::StatusOr<nlohmann::json> envelope = ft::ParseJsonBody(body, 200, "application/json");
-  if (!envelope.ok()) return std::nullopt;
-  fivetran_gateway::ScrubJson(*envelope, secrets);
-  absl::StatusOr<ft::RawPage> raw = ft::ParsePage(*std::move(envelope));
-  if (!raw.ok()) return std::nullopt;
-  ft::ConnectionPage out;
-  out.next_cursor = raw->next_cursor;
-  for (const nlohmann::json& item : raw->items) {
-    absl::StatusOr<fivetran::gateway::v1::Connection> c = ft::ConnectionFromJson(item);
-    if (!c.ok()) return std::nullopt;
-    out.items.push_back(*std::move(c));
-  }
-  return out;
-}
-
-std::string Bytes(const google::protobuf::Message& m) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    m.SerializeToCodedStream(&coded);
-  }
-  return out;
-}
 
 constexpr size_t kNoItem = static_cast<size_t>(-1);
 
@@ -87,14 +55,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     body.assign(p, size);
   }
 
-  std::optional<ft::ConnectionPage> fast = ft::ReadConnectionPage(body, secrets);
+  std::optional<ft::Page<fivetran::gateway::v1::Connection>> fast =
+      ft::ReadConnectionPage(body, secrets);
   if (!fast.has_value()) return 0;  // declining is always allowed
-  std::optional<ft::ConnectionPage> general = GeneralPath(body, secrets);
+  std::optional<ft::Page<fivetran::gateway::v1::Connection>> general =
+      ft::testing::GeneralConnectionPage(body, secrets);
   if (!general.has_value()) Differ("fast path accepted a body the general path refuses");
   if (fast->next_cursor != general->next_cursor) Differ("next_cursor differs");
   if (fast->items.size() != general->items.size()) Differ("number of items differs");
   for (size_t i = 0; i < fast->items.size(); ++i) {
-    if (Bytes(fast->items[i]) != Bytes(general->items[i])) Differ("item differs", i);
+    if (ft::testing::DeterministicBytes(fast->items[i]) !=
+        ft::testing::DeterministicBytes(general->items[i]))
+      Differ("item differs", i);
   }
   return 0;
 }
