@@ -174,10 +174,11 @@ void WatchCore::WriteDone(bool ok) {
       queue.clear();  // The stream is broken; OnCancel/OnDone follow.
     }
   }
-  if (!ok) {
-    End(MakeError(absl::StatusCode::kCancelled, "the caller went away", "CANCELLED"));
-    return;
-  }
+  // A write that failed because the call was cancelled may come after
+  // OnCancel ended the watch (End then found the write in flight and left
+  // the finishing to it): End does nothing the second time, so Pump always
+  // runs here, and finishes the call once nothing is being written.
+  if (!ok) End(MakeError(absl::StatusCode::kCancelled, "the caller went away", "CANCELLED"));
   Pump();
 }
 
