@@ -27,26 +27,23 @@ bool NamesNonSecret(absl::string_view k) {
   for (const char* column_key :
        {"primary_key", "partition_key", "sort_key", "foreign_key", "unique_key", "cluster_key",
         "clustering_key", "distribution_key", "shard_key"}) {
-    if (k == column_key || absl::EndsWith(k, std::string("_") + column_key)) return true;
+    const absl::string_view key(column_key);
+    if (k == key || (absl::EndsWith(k, key) && k[k.size() - key.size() - 1] == '_')) return true;
   }
   return false;
 }
 
-json Mask(const json& value, bool secret) {
-  if (value.is_string()) return secret ? json(kMask) : value;
-  if (value.is_array()) {
-    json out = json::array();
-    for (const json& v : value) out.push_back(Mask(v, secret));
-    return out;
-  }
-  if (value.is_object()) {
-    json out = json::object();
+// Masks, in place, every string under a secret key (at any depth).
+void Mask(json& value, bool secret) {
+  if (value.is_string()) {
+    if (secret) value = kMask;
+  } else if (value.is_array()) {
+    for (json& v : value) Mask(v, secret);
+  } else if (value.is_object()) {
     for (auto it = value.begin(); it != value.end(); ++it) {
-      out[it.key()] = Mask(it.value(), secret || IsSecretKey(it.key()));
+      Mask(it.value(), secret || IsSecretKey(it.key()));
     }
-    return out;
-  }
-  return value;  // numbers, booleans and null as sent
+  }  // numbers, booleans and null as sent
 }
 
 }  // namespace
@@ -61,12 +58,16 @@ bool IsSecretKey(absl::string_view key) {
   return k == "key" || absl::EndsWith(k, "_key");
 }
 
-json MaskSecrets(const json& config) { return Mask(config, /*secret=*/false); }
+json MaskSecrets(const json& config) {
+  json out = config;
+  Mask(out, /*secret=*/false);
+  return out;
+}
 
 json RenderConnection(const json& stored) {
   json out = stored;
   auto config = out.find("config");
-  if (config != out.end()) *config = MaskSecrets(*config);
+  if (config != out.end()) Mask(*config, /*secret=*/false);
   return out;
 }
 
