@@ -691,7 +691,8 @@ std::optional<element> ReadData(absl::string_view body, DocumentScrubber* scrubb
 }  // namespace
 
 std::optional<Page<v1::Connection>> ReadConnectionPage(absl::string_view body,
-                                                       absl::Span<const std::string> secrets) {
+                                                       absl::Span<const std::string> secrets,
+                                                       const NextCursorHint* on_next_cursor) {
   DocumentScrubber scrubber(secrets);
   Mapper m(&scrubber);
   std::optional<element> data = ReadData(body, &scrubber, &m);
@@ -706,6 +707,9 @@ std::optional<Page<v1::Connection>> ReadConnectionPage(absl::string_view body,
     if (cursor.kind == Scalar::kAbsent) continue;
     if (cursor.kind != Scalar::kString) return std::nullopt;
     out.next_cursor = std::move(cursor.string);
+  }
+  if (on_next_cursor != nullptr && *on_next_cursor && !out.next_cursor.empty()) {
+    (*on_next_cursor)(out.next_cursor);
   }
   out.items.reserve(items->size());
   for (element item : *items) {

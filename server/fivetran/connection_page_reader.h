@@ -33,10 +33,14 @@
 namespace fivetran_gateway::fivetran {
 
 // `body`: a 2xx response body. `secrets`: strings to scrub as ScrubJson's
-// `secrets` (the request's secret values). Thread-safe: each thread keeps
-// its own parser (its buffers grow to the largest page it read).
+// `secrets` (the request's secret values). `on_next_cursor` (may be null or
+// empty) is called with a non-empty next_cursor once the body is parsed,
+// before the items are mapped, even if the reader then declines.
+// Thread-safe: each thread keeps its own parser (its buffers grow to the
+// largest page it read).
 std::optional<Page<::fivetran::gateway::v1::Connection>> ReadConnectionPage(
-    absl::string_view body, absl::Span<const std::string> secrets);
+    absl::string_view body, absl::Span<const std::string> secrets,
+    const NextCursorHint* on_next_cursor = nullptr);
 
 // The same for one connection (GET /v1/connections/{connection_id}): the
 // envelope's `data`, as DataObject and ConnectionFromJson read it.

@@ -74,6 +74,17 @@ Answers(const std::string& operation, Fn fn, ApiCallback<T> done) {
   return {answer, cancelled};
 }
 
+// `read`, then the page's hint (PageRequest::on_next_cursor) with its
+// next_cursor before the answer is delivered, as RestFivetranApi does.
+template <typename Read>
+auto Hinting(const PageRequest& page, Read read) {
+  return [hint = page.on_next_cursor, read = std::move(read)] {
+    auto result = read();
+    if (hint && result.ok() && !result->next_cursor.empty()) hint(result->next_cursor);
+    return result;
+  };
+}
+
 }  // namespace
 
 void FakeFivetranApi::set_hold(bool hold) {
@@ -157,7 +168,7 @@ std::shared_ptr<Cancellable> FakeFivetranApi::ListGroups(const PageRequest& page
                                                          absl::Time deadline,
                                                          ApiCallback<Page<v1::Group>> done) {
   std::function<absl::StatusOr<Page<v1::Group>>()> fn;
-  if (list_groups) fn = [f = list_groups, page] { return f(page); };
+  if (list_groups) fn = Hinting(page, [f = list_groups, page] { return f(page); });
   auto [answer, cancelled] = Answers<Page<v1::Group>>("ListGroups", fn, std::move(done));
   return Start({"ListGroups", "", PageDetail(page), deadline, read.fresh}, answer, cancelled);
 }
@@ -167,7 +178,9 @@ std::shared_ptr<Cancellable> FakeFivetranApi::ListGroupConnections(
     ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
   std::function<absl::StatusOr<Page<v1::Connection>>()> fn;
   if (list_group_connections) {
-    fn = [f = list_group_connections, group_id, schema, page] { return f(group_id, schema, page); };
+    fn = Hinting(page, [f = list_group_connections, group_id, schema, page] {
+      return f(group_id, schema, page);
+    });
   }
   auto [answer, cancelled] =
       Answers<Page<v1::Connection>>("ListGroupConnections", fn, std::move(done));
@@ -181,7 +194,7 @@ std::shared_ptr<Cancellable> FakeFivetranApi::ListUsers(std::optional<bool> acti
                                                         absl::Time deadline,
                                                         ApiCallback<Page<v1::User>> done) {
   std::function<absl::StatusOr<Page<v1::User>>()> fn;
-  if (list_users) fn = [f = list_users, active, page] { return f(active, page); };
+  if (list_users) fn = Hinting(page, [f = list_users, active, page] { return f(active, page); });
   auto [answer, cancelled] = Answers<Page<v1::User>>("ListUsers", fn, std::move(done));
   std::string detail = PageDetail(page);
   if (active.has_value()) absl::StrAppend(&detail, " active=", *active ? "true" : "false");

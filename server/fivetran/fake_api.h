@@ -1,7 +1,8 @@
 // FakeFivetranApi (testonly): a FivetranApi whose answers a test sets per
 // operation, recording every call. Answers are delivered inside the call,
 // unless held (set_hold), then when the test releases them, so tests can
-// cancel or time out a call in flight.
+// cancel or time out a call in flight. A listing's next-cursor hint
+// (PageRequest::on_next_cursor) is called just before its answer.
 #ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_FAKE_API_H_
 #define FIVETRAN_GATEWAY_SERVER_FIVETRAN_FAKE_API_H_
 

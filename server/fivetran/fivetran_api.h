@@ -46,11 +46,21 @@ namespace v1 = ::fivetran::gateway::v1;
 template <typename T>
 using ApiCallback = std::function<void(absl::StatusOr<T> result, const UpstreamInfo& upstream)>;
 
+// Called with the next_cursor of a listing's answer as soon as it is seen.
+using NextCursorHint = std::function<void(const std::string& next_cursor)>;
+
 // Which page of a listing: `limit` items (1..1000) after `cursor` ("" = the
 // first page).
 struct PageRequest {
   int limit = 100;
   std::string cursor;
+  // Optional, for the read-ahead (read_ahead_api.h): called at most once, on
+  // the transport thread, with the answer's next_cursor once the body is
+  // parsed and before its items are mapped; never for a last page or an
+  // error. A hint only: the page's own next_cursor is the truth (the body
+  // may still turn out bad). Not part of which page is read: decorators
+  // pass it on, and a read that joins another's request gets no call.
+  NextCursorHint on_next_cursor;
 };
 
 // One page of a listing, mapped. `next_cursor` is "" on the last page; never

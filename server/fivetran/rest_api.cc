@@ -1,5 +1,6 @@
 #include "server/fivetran/rest_api.h"
 
+#include <atomic>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -76,7 +77,18 @@ void FinishPage(Page<T> page, const std::string& request_cursor, const UpstreamI
 // connection_page_reader.h); nullopt declines it.
 template <typename T>
 using FastPageReader = std::optional<Page<T>> (*)(absl::string_view body,
-                                                  absl::Span<const std::string> secrets);
+                                                  absl::Span<const std::string> secrets,
+                                                  const NextCursorHint* on_next_cursor);
+
+// `hint` made safe to offer from both ways of reading one answer: it runs
+// once at most. Empty stays empty.
+NextCursorHint Once(NextCursorHint hint) {
+  if (!hint) return hint;
+  return [hint = std::move(hint),
+          called = std::make_shared<std::atomic<bool>>(false)](const std::string& next_cursor) {
+    if (!called->exchange(true)) hint(next_cursor);
+  };
+}
 
 // GET path?limit=N[&cursor=C]`extra_query`, each item mapped by `map`; with
 // `fast`, a 2xx body is offered to it first.
@@ -90,12 +102,14 @@ std::shared_ptr<Cancellable> GetPage(FivetranClient* client, const char* route,
   if (!page.cursor.empty()) absl::StrAppend(&url, "&cursor=", UrlEncode(page.cursor));
   absl::StrAppend(&url, extra_query);
   auto shared_done = std::make_shared<ApiCallback<Page<T>>>(std::move(done));
-  EnvelopeCallback general = [request_cursor = page.cursor, map, done = shared_done](
+  NextCursorHint hint = Once(page.on_next_cursor);
+  EnvelopeCallback general = [request_cursor = page.cursor, map, done = shared_done, hint](
                                  absl::StatusOr<nlohmann::json> envelope,
                                  const UpstreamInfo& info) {
     if (!envelope.ok()) return (*done)(envelope.status(), info);
     absl::StatusOr<RawPage> raw = ParsePage(*std::move(envelope));
     if (!raw.ok()) return (*done)(BadResponse(raw.status(), info.http_status), info);
+    if (hint && !raw->next_cursor.empty()) hint(raw->next_cursor);
     Page<T> out;
     out.items.reserve(raw->items.size());
     for (const nlohmann::json& item : raw->items) {
@@ -107,10 +121,10 @@ std::shared_ptr<Cancellable> GetPage(FivetranClient* client, const char* route,
     FinishPage(std::move(out), request_cursor, info, *done);
   };
   if (fast == nullptr) return client->Get(url, deadline, std::move(general), route);
-  BodyReader read = [request_cursor = page.cursor, fast, done = shared_done](
+  BodyReader read = [request_cursor = page.cursor, fast, done = shared_done, hint](
                         absl::string_view body, absl::Span<const std::string> secrets,
                         const UpstreamInfo& info) {
-    std::optional<Page<T>> out = fast(body, secrets);
+    std::optional<Page<T>> out = fast(body, secrets, &hint);
     if (!out.has_value()) return false;
     FinishPage(*std::move(out), request_cursor, info, *done);
     return true;

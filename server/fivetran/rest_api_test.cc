@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "google/rpc/error_details.pb.h"
 #include "server/common/status.h"
@@ -104,6 +105,43 @@ TEST_F(RestApiTest, ListGroupConnectionsSendsPagingAndTheSchemaFilter) {
   ASSERT_EQ((*r.value)->items.size(), 2u);
   EXPECT_EQ((*r.value)->items[1].id(), "c2");
   EXPECT_EQ((*r.value)->next_cursor, "n&2");
+}
+
+TEST_F(RestApiTest, TheNextCursorIsHintedOnceBeforeTheAnswer) {
+  std::vector<std::string> events;
+  auto page_with_hint = [&events](const std::string& cursor) {
+    PageRequest page{2, cursor};
+    page.on_next_cursor = [&events](const std::string& next) { events.push_back("hint " + next); };
+    return page;
+  };
+  auto answer = [&events](absl::StatusOr<Page<v1::Connection>> r, const UpstreamInfo&) {
+    events.push_back(r.ok() ? "page " + r->next_cursor : "error");
+  };
+  // The fast reader; a page it declines (an id that is not a string), which
+  // the general path then fails; a last page; an error.
+  transport_.Script(
+      {Http(200, R"({"code":"Success","data":{"items":[{"id":"c1"}],"next_cursor":"n2"}})"),
+       Http(200, R"({"code":"Success","data":{"items":[{"id":5}],"next_cursor":"n3"}})"),
+       Http(200, R"({"code":"Success","data":{"items":[{"id":"c9"}]}})"),
+       Http(404, R"({"code":"NotFound_Group","message":"no such group"})")});
+  for (const char* cursor : {"n1", "n2", "n8", "n9"}) {
+    api_.ListGroupConnections("g", "", page_with_hint(cursor), kCachedReadOk,
+                              absl::InfiniteFuture(), answer);
+  }
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"hint n2", "page n2", "hint n3", "error", "page ", "error"}));
+
+  // Groups (the general path only).
+  events.clear();
+  transport_.Script(
+      {Http(200, R"({"code":"Success","data":{"items":[{"id":"g1"}],"next_cursor":"g2"}})")});
+  PageRequest groups{1, ""};
+  groups.on_next_cursor = [&events](const std::string& next) { events.push_back("hint " + next); };
+  api_.ListGroups(groups, kCachedReadOk, absl::InfiniteFuture(),
+                  [&events](absl::StatusOr<Page<v1::Group>> r, const UpstreamInfo&) {
+                    events.push_back(r.ok() ? "page " + r->next_cursor : "error");
+                  });
+  EXPECT_EQ(events, (std::vector<std::string>{"hint g2", "page g2"}));
 }
 
 TEST_F(RestApiTest, TheSameCursorAgainStopsPaging) {  // Field report B1.
