@@ -35,9 +35,12 @@ struct ServiceSet {
   std::unique_ptr<fivetran::FivetranApi> rest_api;  // Over `client`.
   // Over `rest_api` when --read_cache_ttl is set; null otherwise.
   std::unique_ptr<fivetran::FivetranApi> read_cache;
+  // Coalescing over `read_cache` (or `rest_api`) when the read-ahead is on
+  // (it is then in `api`); null otherwise.
+  std::unique_ptr<fivetran::FivetranApi> coalescing;
   // What the services call: the decorators over `rest_api` (the read cache
-  // if on, coalescing, then the guard's usage tracking for per-call
-  // credential sets).
+  // if on, coalescing, the read-ahead if on, then the guard's usage
+  // tracking for per-call credential sets).
   std::unique_ptr<fivetran::FivetranApi> api;
   std::shared_ptr<SyncPollers> pollers;
   std::unique_ptr<ConnectionServiceImpl> connections;

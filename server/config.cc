@@ -241,6 +241,11 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
     return Refuse("--read_cache_ttl must not be negative (0s turns the read cache off)");
   }
   config.read_cache_ttl = flags.read_cache_ttl;
+  if (flags.read_ahead != "auto" && flags.read_ahead != "on" && flags.read_ahead != "off") {
+    return Refuse("--read_ahead must be auto, on or off");
+  }
+  config.read_ahead =
+      flags.read_ahead == "on" || (flags.read_ahead == "auto" && flags.state_store.empty());
   config.sync_poll_min_interval = flags.sync_poll_min_interval;
   config.sync_poll_interval = std::max(flags.sync_poll_interval, flags.sync_poll_min_interval);
   config.max_upstream_connections = flags.max_upstream_connections;

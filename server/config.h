@@ -30,6 +30,7 @@ struct GatewayFlags {
   absl::Duration max_retry_wait = absl::Seconds(30);
   absl::Duration request_id_window = absl::Minutes(10);
   absl::Duration read_cache_ttl = absl::ZeroDuration();  // 0 = no read cache.
+  std::string read_ahead = "auto";                       // auto, on or off.
   absl::Duration sync_poll_interval = absl::Seconds(10);
   absl::Duration sync_poll_min_interval = absl::Seconds(1);
   int max_upstream_connections = 32;
@@ -86,6 +87,11 @@ struct GatewayConfig {
   absl::Duration request_id_window;
   // How long reads are answered from the read cache; zero = no cache.
   absl::Duration read_cache_ttl;
+  // Whether the next page of a paging caller's listing is read ahead
+  // (server/fivetran/read_ahead_api.h): --read_ahead=on, or auto without a
+  // fleet (behind a load balancer the next page mostly lands on another
+  // replica, so a read-ahead would mostly be wasted).
+  bool read_ahead = true;
   absl::Duration sync_poll_interval;  // Never below sync_poll_min_interval.
   absl::Duration sync_poll_min_interval;
   int max_upstream_connections = 32;
@@ -116,8 +122,9 @@ struct GatewayConfig {
 // file; a non-loopback listener without tokens (unless
 // allow_unauthenticated); per-call credentials without TLS; an unreadable
 // --fivetran_ca_file; a --rate_limit_reserve outside 0..1; a negative
-// --read_cache_ttl; a --metrics_listen that is not HOST:PORT, or not
-// loopback without --allow_remote_metrics; a bad --state_store URL, an unreadable or empty
+// --read_cache_ttl; a --read_ahead other than auto, on or off; a --metrics_listen that is not
+// HOST:PORT, or not loopback without --allow_remote_metrics; a bad --state_store URL, an unreadable
+// or empty
 // --state_store_password_file, either of the --state_store_* flags without
 // --state_store, a --state_store_prefix that is empty, longer than 64 bytes
 // or not printable ASCII without spaces; an unreadable

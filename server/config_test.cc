@@ -249,6 +249,28 @@ TEST_F(ConfigTest, TheReadCacheIsOffUnlessATtlIsGiven) {
   EXPECT_EQ(c->read_cache_ttl, absl::Seconds(30));
 }
 
+TEST_F(ConfigTest, ReadAheadIsOnUnlessOffOrInAFleet) {
+  absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->read_ahead);
+  flags_.read_ahead = "off";
+  c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->read_ahead);
+  flags_.read_ahead = "yes";
+  EXPECT_EQ(Refusal(), "--read_ahead must be auto, on or off");
+  // auto: off in a fleet, where the next page mostly goes to another replica.
+  flags_.state_store = "redis://127.0.0.1:6379";
+  flags_.read_ahead = "auto";
+  c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->read_ahead);
+  flags_.read_ahead = "on";
+  c = BuildConfig(flags_);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->read_ahead);
+}
+
 TEST_F(ConfigTest, NumbersAreBroughtIntoRange) {
   flags_.max_attempts = 0;
   flags_.sync_poll_interval = absl::Milliseconds(200);

@@ -31,6 +31,9 @@ ABSL_FLAG(absl::Duration, request_id_window, absl::Minutes(10),
 ABSL_FLAG(absl::Duration, read_cache_ttl, absl::ZeroDuration(),
           "How long GetConnection and list pages are answered from memory (per credential "
           "set; dropped by creates and syncs through the gateway); 0s = off");
+ABSL_FLAG(std::string, read_ahead, "auto",
+          "Read the next page of a listing while a paging caller (one that sent a page token) "
+          "reads the current one: on, off, or auto (on unless --state_store is set)");
 ABSL_FLAG(absl::Duration, sync_poll_interval, absl::Seconds(10),
           "Default interval of the connection-details polls of WatchConnectionSync");
 ABSL_FLAG(absl::Duration, sync_poll_min_interval, absl::Seconds(1),
@@ -121,6 +124,7 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.max_retry_wait = absl::GetFlag(FLAGS_max_retry_wait);
   f.request_id_window = absl::GetFlag(FLAGS_request_id_window);
   f.read_cache_ttl = absl::GetFlag(FLAGS_read_cache_ttl);
+  f.read_ahead = absl::GetFlag(FLAGS_read_ahead);
   f.sync_poll_interval = absl::GetFlag(FLAGS_sync_poll_interval);
   f.sync_poll_min_interval = absl::GetFlag(FLAGS_sync_poll_min_interval);
   f.max_upstream_connections = absl::GetFlag(FLAGS_max_upstream_connections);

@@ -16,6 +16,7 @@
 #include "server/fivetran/cached_api.h"
 #include "server/fivetran/client.h"
 #include "server/fivetran/coalescing_api.h"
+#include "server/fivetran/read_ahead_api.h"
 #include "server/fivetran/rest_api.h"
 #include "server/idempotency.h"
 #include "server/services.h"
@@ -108,7 +109,19 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
     set->read_cache = std::make_unique<fivetran::CachingFivetranApi>(reads, timers_.get(), cache);
     reads = set->read_cache.get();
   }
-  set->api = std::make_unique<fivetran::CoalescingFivetranApi>(reads, timers_.get());
+  std::unique_ptr<fivetran::FivetranApi> api =
+      std::make_unique<fivetran::CoalescingFivetranApi>(reads, timers_.get());
+  // The read-ahead sits above coalescing, so that a caller's read joins the
+  // read-ahead of its page in flight (server/fivetran/read_ahead_api.h).
+  if (config_.read_ahead) {
+    fivetran::ReadAheadOptions read_ahead;
+    read_ahead.budget_low = [budget = options.budget] { return budget->BelowReserve(); };
+    read_ahead.timeout = config_.max_request_time;
+    set->coalescing = std::move(api);
+    api = std::make_unique<fivetran::ReadAheadFivetranApi>(set->coalescing.get(), timers_.get(),
+                                                           read_ahead);
+  }
+  set->api = std::move(api);
   if (decorate) set->api = decorate(std::move(set->api));
   set->pollers = std::make_shared<SyncPollers>(set->api.get(), timers_.get(), watch);
   std::shared_ptr<SharedCreates> shared_creates;

@@ -65,9 +65,16 @@ void RecordMetrics(const char* method, const char* code, absl::Duration elapsed,
                    const fivetran::UpstreamInfo& upstream, bool replay) {
   const GatewayMetrics& m = GatewayMetrics::Get();
   m.RecordRpc(method, code, elapsed);
-  if (upstream.cache != fivetran::UpstreamInfo::Cache::kNone) {
-    const bool hit = upstream.cache == fivetran::UpstreamInfo::Cache::kHit;
-    m.read_cache->With({method, hit ? "hit" : "miss"})->Increment();
+  switch (upstream.cache) {
+    case fivetran::UpstreamInfo::Cache::kHit:
+      m.read_cache->With({method, "hit"})->Increment();
+      break;
+    case fivetran::UpstreamInfo::Cache::kMiss:
+      m.read_cache->With({method, "miss"})->Increment();
+      break;
+    case fivetran::UpstreamInfo::Cache::kReadAhead:  // Counted by read_ahead_pages_total.
+    case fivetran::UpstreamInfo::Cache::kNone:
+      break;
   }
   if (replay) m.idempotency_replays->With({method})->Increment();
 }
@@ -115,6 +122,8 @@ std::string CacheMetadata(const fivetran::UpstreamInfo& upstream) {
   switch (upstream.cache) {
     case fivetran::UpstreamInfo::Cache::kHit:
       return absl::StrFormat("hit; age=%.1f", absl::ToDoubleSeconds(upstream.cache_age));
+    case fivetran::UpstreamInfo::Cache::kReadAhead:
+      return absl::StrFormat("read-ahead; age=%.1f", absl::ToDoubleSeconds(upstream.cache_age));
     case fivetran::UpstreamInfo::Cache::kMiss:
       return "miss";
     case fivetran::UpstreamInfo::Cache::kNone:
@@ -185,9 +194,20 @@ void RpcReactor::CompleteInternal(const absl::Status& status,
   RecordMetrics(method_, CodeName(out.error_code()), elapsed, upstream, replay_);
   const std::string cache = CacheMetadata(upstream);
   if (!cache.empty()) context_->AddTrailingMetadata("x-fivetran-gateway-cache", cache);
-  const char* cache_field = upstream.cache == fivetran::UpstreamInfo::Cache::kHit    ? " cache=hit"
-                            : upstream.cache == fivetran::UpstreamInfo::Cache::kMiss ? " cache=miss"
-                                                                                     : "";
+  const char* cache_field = "";
+  switch (upstream.cache) {
+    case fivetran::UpstreamInfo::Cache::kHit:
+      cache_field = " cache=hit";
+      break;
+    case fivetran::UpstreamInfo::Cache::kMiss:
+      cache_field = " cache=miss";
+      break;
+    case fivetran::UpstreamInfo::Cache::kReadAhead:
+      cache_field = " cache=read-ahead";
+      break;
+    case fivetran::UpstreamInfo::Cache::kNone:
+      break;
+  }
   // Messages are built from sanitised upstream text and never hold secrets;
   // escaped here, so that no caller value quoted in one can end the line or
   // fake a field, and bounded.

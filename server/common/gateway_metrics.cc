@@ -61,6 +61,12 @@ GatewayMetrics Register(metrics::Registry& r) {
   m.coalesced_reads =
       r.AddCounter("fivetran_gateway_coalesced_reads_total",
                    "Reads that shared an identical upstream request already in flight.", {});
+  m.read_ahead = r.AddCounter(
+      "fivetran_gateway_read_ahead_pages_total",
+      "Next pages of a listing read ahead for a paging caller, by result: used (the caller's "
+      "read took it), unused (not taken in time, failed, or dropped by a change), skipped (not "
+      "read: the hourly budget is under its reserve, or too many pages are held).",
+      {"result"});
   m.idempotency_replays = r.AddCounter(
       "fivetran_gateway_idempotency_replays_total",
       "Create calls answered with the result of an earlier call with the same request_id.",

@@ -50,6 +50,8 @@ struct GatewayMetrics {
   // (miss), by RPC method; reads that joined an identical one in flight.
   metrics::CounterFamily* read_cache;       // {method, result}
   metrics::CounterFamily* coalesced_reads;  // {}
+  // Pages read ahead of a paging caller (read_ahead_api.h), by result.
+  metrics::CounterFamily* read_ahead;  // {result}
   // Create calls answered with an earlier call's result (same request_id).
   metrics::CounterFamily* idempotency_replays;  // {method}
   // WatchConnectionSync streams open, and connections being polled.

@@ -14,10 +14,12 @@ struct UpstreamInfo {
   int attempts = 0;  // HTTP requests started for the call (retries included).
   // Set by the read cache (cached_api.h) on the reads it handles: kHit =
   // answered from it, `cache_age` old, nothing sent (attempts 0); kMiss =
-  // read from Fivetran. kNone: no read cache was asked (off, or a write).
-  enum class Cache { kNone, kMiss, kHit };
+  // read from Fivetran. Set by the read-ahead (read_ahead_api.h): kReadAhead
+  // = the page was read ahead for this caller `cache_age` ago. kNone: no
+  // read cache was asked (off, or a write).
+  enum class Cache { kNone, kMiss, kHit, kReadAhead };
   Cache cache = Cache::kNone;
-  absl::Duration cache_age;  // kHit only: how long ago the answer was read.
+  absl::Duration cache_age;  // kHit, kReadAhead: how long ago the answer was read.
 };
 
 }  // namespace fivetran_gateway::fivetran

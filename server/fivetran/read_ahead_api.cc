@@ -1,0 +1,395 @@
+#include "server/fivetran/read_ahead_api.h"
+
+#include <atomic>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "server/common/gateway_metrics.h"
+
+namespace fivetran_gateway::fivetran {
+
+struct ReadAheadFivetranApi::Counters {
+  std::atomic<int64_t> started{0};
+  std::atomic<int64_t> used{0};
+  std::atomic<int64_t> unused{0};
+  std::atomic<int64_t> skipped{0};
+  std::atomic<size_t> held{0};  // Read-aheads kept or in flight, every kind.
+
+  void Count(std::atomic<int64_t>& counter, const char* result) {
+    counter.fetch_add(1, std::memory_order_relaxed);
+    GatewayMetrics::Get().read_ahead->With({result})->Increment();
+  }
+};
+
+namespace {
+
+// The handle of a read answered from a kept page: nothing left to cancel.
+class Answered final : public Cancellable {
+ public:
+  void Cancel() override {}
+};
+
+std::string PageKey(const std::string& listing, const PageRequest& page) {
+  return absl::StrCat(listing, "\n", page.limit, "\n", page.cursor.size(), ":", page.cursor);
+}
+
+}  // namespace
+
+// The read-aheads of one kind of listing, by page (listing, limit, cursor).
+template <typename T>
+class ReadAheadFivetranApi::Pages
+    : public std::enable_shared_from_this<ReadAheadFivetranApi::Pages<T>> {
+ public:
+  // Reads one page from the layer below.
+  using Start = std::function<std::shared_ptr<Cancellable>(const PageRequest&, ReadOptions,
+                                                           absl::Time, ApiCallback<Page<T>>)>;
+
+  Pages(Timers* timers, const ReadAheadOptions* options, std::shared_ptr<Counters> counters)
+      : timers_(timers), options_(options), counters_(std::move(counters)) {}
+
+  // A caller's read of `page` of `listing`: answered from a kept read-ahead,
+  // or joined to one in flight, or sent; when the caller is paging, its
+  // answer starts the read-ahead of the page after it.
+  std::shared_ptr<Cancellable> Read(const std::string& listing, const PageRequest& page,
+                                    ReadOptions read, absl::Time deadline,
+                                    ApiCallback<Page<T>> done, Start start) {
+    const std::string key = PageKey(listing, page);
+    std::optional<Entry> taken;
+    // The request whose hint may already have read the next page ahead.
+    std::shared_ptr<Chain> chain;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = entries_.find(key);
+      if (it != entries_.end()) {
+        taken = std::move(it->second);
+        EraseLocked(it);
+      }
+    }
+    if (taken.has_value()) {
+      if (taken->timer != 0) timers_->Cancel(taken->timer);
+      if (taken->result.has_value() && !read.fresh) {
+        counters_->Count(counters_->used, "used");
+        UpstreamInfo info = taken->info;
+        info.cache = UpstreamInfo::Cache::kReadAhead;
+        info.cache_age = timers_->Now() - taken->sent_at;
+        FollowAndAnswer(listing, page, read, std::move(*taken->result), info, done, start, nullptr);
+        return std::make_shared<Answered>();
+      }
+      // In flight: this read joins it below (unless it is fresh and the
+      // read-ahead was not), then the read-ahead's own wait ends. Kept but
+      // the read is fresh: dropped, and read again.
+      const bool joins = !taken->result.has_value() && (!read.fresh || taken->fresh);
+      if (joins) {
+        counters_->Count(counters_->used, "used");
+        Claim(listing, page.limit, read, start, taken->chain);
+        chain = taken->chain;
+      } else {
+        counters_->Count(counters_->unused, "unused");
+      }
+    }
+    std::weak_ptr<Pages> weak = this->weak_from_this();
+    // A paging caller's own read: the next page is read ahead as soon as
+    // its cursor is seen (unused when this read joins one in flight).
+    PageRequest sent = page;
+    if (!page.cursor.empty()) {
+      std::shared_ptr<Chain>* own = chain == nullptr ? &chain : nullptr;
+      sent.on_next_cursor = Hint(listing, page.limit, read, start, true, own);
+    }
+    std::shared_ptr<Cancellable> call = start(
+        sent, read, deadline,
+        [weak, listing, page, read, done = std::move(done), start, chain](
+            absl::StatusOr<Page<T>> result, const UpstreamInfo& info) {
+          auto self = weak.lock();
+          if (self == nullptr || !result.ok()) {
+            done(std::move(result), info);
+            return;
+          }
+          self->FollowAndAnswer(listing, page, read, *std::move(result), info, done, start, chain);
+        });
+    if (taken.has_value() && taken->call != nullptr) taken->call->Cancel();
+    return call;
+  }
+
+  // Drops every kept page and cancels every read-ahead in flight.
+  void DropAll() {
+    std::map<std::string, Entry> dropped;
+    {
+      absl::MutexLock lock(&mu_);
+      counters_->held.fetch_sub(entries_.size(), std::memory_order_relaxed);
+      dropped.swap(entries_);
+    }
+    for (auto& [key, entry] : dropped) {
+      counters_->Count(counters_->unused, "unused");
+      if (entry.timer != 0) timers_->Cancel(entry.timer);
+      if (entry.call != nullptr) entry.call->Cancel();
+    }
+  }
+
+ private:
+  // One page request sent by this decorator, for its next-cursor hint.
+  struct Chain {
+    absl::Mutex mu;
+    bool claimed ABSL_GUARDED_BY(mu) = false;   // A caller waits for this page.
+    std::string hinted ABSL_GUARDED_BY(mu);     // Its next_cursor, once seen.
+    bool followed ABSL_GUARDED_BY(mu) = false;  // The next page's read-ahead started.
+  };
+
+  struct Entry {
+    uint64_t id = 0;
+    std::shared_ptr<Chain> chain;
+    bool fresh = false;  // Sent as a fresh read.
+    absl::Time sent_at;
+    std::optional<Page<T>> result;  // Set once answered.
+    UpstreamInfo info;
+    std::shared_ptr<Cancellable> call;  // While in flight.
+    uint64_t timer = 0;                 // Drops the kept page after `keep`.
+  };
+
+  // The hint of a page request: once a caller waits for the page (`claimed`,
+  // or later through Claim) and its next_cursor is seen, that next page is
+  // read ahead. A read-ahead's own request starts unclaimed, so that
+  // read-aheads never chain without a caller.
+  NextCursorHint Hint(const std::string& listing, int limit, ReadOptions read, const Start& start,
+                      bool claimed, std::shared_ptr<Chain>* chain_out = nullptr) {
+    auto chain = std::make_shared<Chain>();
+    {
+      absl::MutexLock lock(&chain->mu);
+      chain->claimed = claimed;
+    }
+    if (chain_out != nullptr) *chain_out = chain;
+    std::weak_ptr<Pages> weak = this->weak_from_this();
+    return [weak, listing, limit, read, start, chain](const std::string& next_cursor) {
+      bool go = false;
+      {
+        absl::MutexLock lock(&chain->mu);
+        chain->hinted = next_cursor;
+        go = chain->claimed && !chain->followed;
+        chain->followed = chain->followed || go;
+      }
+      auto self = weak.lock();
+      if (go && self != nullptr)
+        self->ReadAhead(listing, PageRequest{limit, next_cursor}, read, start);
+    };
+  }
+
+  // A caller now waits for the read-ahead of `chain`: if its next_cursor
+  // was already seen, the page after it is read ahead now.
+  void Claim(const std::string& listing, int limit, ReadOptions read, const Start& start,
+             const std::shared_ptr<Chain>& chain) {
+    if (chain == nullptr) return;
+    std::string next_cursor;
+    {
+      absl::MutexLock lock(&chain->mu);
+      chain->claimed = true;
+      if (chain->hinted.empty() || chain->followed) return;
+      chain->followed = true;
+      next_cursor = chain->hinted;
+    }
+    ReadAhead(listing, PageRequest{limit, next_cursor}, read, start);
+  }
+
+  void EraseLocked(typename std::map<std::string, Entry>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    entries_.erase(it);
+    counters_->held.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // Starts the read-ahead of the page after `page` (when the caller is
+  // paging and there is one, and the hint of `chain`, the request that
+  // answered, did not already), then answers the caller.
+  void FollowAndAnswer(const std::string& listing, const PageRequest& page, ReadOptions read,
+                       Page<T> result, const UpstreamInfo& info, const ApiCallback<Page<T>>& done,
+                       const Start& start, const std::shared_ptr<Chain>& chain) {
+    bool hinted = false;
+    if (chain != nullptr) {
+      absl::MutexLock lock(&chain->mu);
+      hinted = chain->followed && chain->hinted == result.next_cursor;
+    }
+    if (!hinted && !page.cursor.empty() && !result.next_cursor.empty()) {
+      ReadAhead(listing, PageRequest{page.limit, result.next_cursor}, read, start);
+    }
+    done(std::move(result), info);
+  }
+
+  void ReadAhead(const std::string& listing, const PageRequest& page, ReadOptions read,
+                 const Start& start) {
+    if (options_->budget_low && options_->budget_low()) {
+      counters_->Count(counters_->skipped, "skipped");
+      return;
+    }
+    const std::string key = PageKey(listing, page);
+    const absl::Time now = timers_->Now();
+    std::shared_ptr<Chain> chain;
+    PageRequest sent = page;
+    sent.on_next_cursor = Hint(listing, page.limit, read, start, false, &chain);
+    uint64_t id = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      if (entries_.count(key) != 0) return;  // Already read ahead.
+      if (counters_->held.load(std::memory_order_relaxed) >= options_->max_pages) {
+        id = 0;
+      } else {
+        id = ++next_id_;
+        Entry& entry = entries_[key];
+        entry.id = id;
+        entry.chain = chain;
+        entry.fresh = read.fresh;
+        entry.sent_at = now;
+        counters_->held.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (id == 0) {
+      counters_->Count(counters_->skipped, "skipped");
+      return;
+    }
+    counters_->started.fetch_add(1, std::memory_order_relaxed);
+    std::weak_ptr<Pages> weak = this->weak_from_this();
+    std::shared_ptr<Cancellable> call =
+        start(sent, read, now + options_->timeout,
+              [weak, key, id](absl::StatusOr<Page<T>> result, const UpstreamInfo& info) {
+                if (auto self = weak.lock()) self->Keep(key, id, std::move(result), info);
+              });
+    bool gone = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = entries_.find(key);
+      if (it != entries_.end() && it->second.id == id && !it->second.result.has_value()) {
+        it->second.call = call;
+      } else {
+        // Answered inside `start`, or taken or dropped meanwhile: a caller
+        // that took it joined below before this wait ends.
+        gone = it == entries_.end() || it->second.id != id;
+      }
+    }
+    if (gone && call != nullptr) call->Cancel();
+  }
+
+  // The answer of read-ahead `id` of `key`: kept for `keep` unless it failed
+  // or the entry was taken or dropped meanwhile.
+  void Keep(const std::string& key, uint64_t id, absl::StatusOr<Page<T>> result,
+            const UpstreamInfo& info) {
+    bool failed = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = entries_.find(key);
+      if (it == entries_.end() || it->second.id != id) return;
+      if (!result.ok()) {
+        EraseLocked(it);
+        failed = true;
+      } else {
+        Entry& entry = it->second;
+        entry.result = *std::move(result);
+        entry.info = info;
+        entry.call = nullptr;
+        std::weak_ptr<Pages> weak = this->weak_from_this();
+        entry.timer = timers_->Schedule(timers_->Now() + options_->keep, [weak, key, id] {
+          if (auto self = weak.lock()) self->Expire(key, id);
+        });
+      }
+    }
+    if (failed) counters_->Count(counters_->unused, "unused");
+  }
+
+  void Expire(const std::string& key, uint64_t id) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = entries_.find(key);
+      if (it == entries_.end() || it->second.id != id) return;
+      EraseLocked(it);
+    }
+    counters_->Count(counters_->unused, "unused");
+  }
+
+  Timers* const timers_;
+  const ReadAheadOptions* const options_;
+  const std::shared_ptr<Counters> counters_;
+  absl::Mutex mu_;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+ReadAheadFivetranApi::ReadAheadFivetranApi(FivetranApi* inner, Timers* timers,
+                                           ReadAheadOptions options)
+    : inner_(inner),
+      options_(std::move(options)),
+      counters_(std::make_shared<Counters>()),
+      groups_(std::make_shared<Pages<v1::Group>>(timers, &options_, counters_)),
+      connections_(std::make_shared<Pages<v1::Connection>>(timers, &options_, counters_)),
+      users_(std::make_shared<Pages<v1::User>>(timers, &options_, counters_)) {}
+
+ReadAheadFivetranApi::~ReadAheadFivetranApi() { DropAll(); }
+
+void ReadAheadFivetranApi::DropAll() {
+  groups_->DropAll();
+  connections_->DropAll();
+  users_->DropAll();
+}
+
+ReadAheadStats ReadAheadFivetranApi::stats() const {
+  ReadAheadStats s;
+  s.started = counters_->started.load(std::memory_order_relaxed);
+  s.used = counters_->used.load(std::memory_order_relaxed);
+  s.unused = counters_->unused.load(std::memory_order_relaxed);
+  s.skipped = counters_->skipped.load(std::memory_order_relaxed);
+  return s;
+}
+
+std::shared_ptr<Cancellable> ReadAheadFivetranApi::GetConnection(const std::string& connection_id,
+                                                                 ReadOptions read,
+                                                                 absl::Time deadline,
+                                                                 ApiCallback<v1::Connection> done) {
+  return inner_->GetConnection(connection_id, read, deadline, std::move(done));
+}
+
+std::shared_ptr<Cancellable> ReadAheadFivetranApi::CreateConnection(
+    const NewConnection& connection, absl::Time deadline, ApiCallback<v1::Connection> done) {
+  DropAll();
+  return inner_->CreateConnection(connection, deadline, std::move(done));
+}
+
+std::shared_ptr<Cancellable> ReadAheadFivetranApi::TriggerSync(const std::string& connection_id,
+                                                               bool force, absl::Time deadline,
+                                                               ApiCallback<SyncTriggered> done) {
+  DropAll();
+  return inner_->TriggerSync(connection_id, force, deadline, std::move(done));
+}
+
+std::shared_ptr<Cancellable> ReadAheadFivetranApi::ListGroups(const PageRequest& page,
+                                                              ReadOptions read, absl::Time deadline,
+                                                              ApiCallback<Page<v1::Group>> done) {
+  return groups_->Read(
+      "groups", page, read, deadline, std::move(done),
+      [this](const PageRequest& p, ReadOptions r, absl::Time d, ApiCallback<Page<v1::Group>> cb) {
+        return inner_->ListGroups(p, r, d, std::move(cb));
+      });
+}
+
+std::shared_ptr<Cancellable> ReadAheadFivetranApi::ListGroupConnections(
+    const std::string& group_id, const std::string& schema, const PageRequest& page,
+    ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
+  std::string listing = absl::StrCat(group_id.size(), ":", group_id, schema.size(), ":", schema);
+  return connections_->Read(
+      listing, page, read, deadline, std::move(done),
+      [this, group_id, schema](const PageRequest& p, ReadOptions r, absl::Time d,
+                               ApiCallback<Page<v1::Connection>> cb) {
+        return inner_->ListGroupConnections(group_id, schema, p, r, d, std::move(cb));
+      });
+}
+
+std::shared_ptr<Cancellable> ReadAheadFivetranApi::ListUsers(std::optional<bool> active,
+                                                             const PageRequest& page,
+                                                             ReadOptions read, absl::Time deadline,
+                                                             ApiCallback<Page<v1::User>> done) {
+  std::string listing = active.has_value() ? (*active ? "active" : "inactive") : "all";
+  return users_->Read(listing, page, read, deadline, std::move(done),
+                      [this, active](const PageRequest& p, ReadOptions r, absl::Time d,
+                                     ApiCallback<Page<v1::User>> cb) {
+                        return inner_->ListUsers(active, p, r, d, std::move(cb));
+                      });
+}
+
+}  // namespace fivetran_gateway::fivetran

@@ -1,0 +1,392 @@
+// ReadAheadFivetranApi over CoalescingFivetranApi over a fake API, on a
+// manual clock: a paging caller's next page is read ahead, taken once or
+// joined in flight, never by a fresh read, dropped by changes, by time and
+// under a low budget, and bounded.
+#include "server/fivetran/read_ahead_api.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "server/common/manual_timers.h"
+#include "server/common/status.h"
+#include "server/fivetran/coalescing_api.h"
+#include "server/fivetran/fake_api.h"
+
+namespace fivetran_gateway::fivetran {
+namespace {
+
+struct Outcome {
+  std::optional<absl::StatusOr<Page<v1::Connection>>> result;
+  UpstreamInfo info;
+  ApiCallback<Page<v1::Connection>> Into() {
+    return [this](absl::StatusOr<Page<v1::Connection>> r, const UpstreamInfo& i) {
+      result = std::move(r);
+      info = i;
+    };
+  }
+  // The ids of the page's connections, or the error's message.
+  std::string Ids() const {
+    if (!result.has_value()) return "(no answer)";
+    if (!result->ok()) return std::string(result->status().message());
+    std::string ids;
+    for (const auto& c : (*result)->items) absl::StrAppend(&ids, ids.empty() ? "" : ",", c.id());
+    return ids;
+  }
+  std::string Next() const {
+    return result.has_value() && result->ok() ? (*result)->next_cursor : "";
+  }
+};
+
+// A group "g" of `pages` pages of two connections; page N's cursor is "cN"
+// (page 1 has none), and each read of a page is numbered in the ids
+// ("p3.r1" = page 3, first read), so that a test sees which read answered.
+class ReadAheadTest : public ::testing::Test {
+ protected:
+  ReadAheadTest() { Build(ReadAheadOptions{}); }
+
+  void Build(ReadAheadOptions options) {
+    api_.reset();
+    coalescing_ = std::make_unique<CoalescingFivetranApi>(&fake_, &timers_);
+    options.budget_low = [this] { return budget_low_; };
+    api_ = std::make_unique<ReadAheadFivetranApi>(coalescing_.get(), &timers_, options);
+    fake_.list_group_connections =
+        [this](const std::string& group, const std::string& schema,
+               const PageRequest& page) -> absl::StatusOr<Page<v1::Connection>> {
+      if (on_read_) on_read_(page);
+      if (fail_next_) {
+        fail_next_ = false;
+        return MakeError(absl::StatusCode::kUnavailable, "upstream down", "UPSTREAM_UNAVAILABLE");
+      }
+      const int n = page.cursor.empty() ? 1 : std::stoi(page.cursor.substr(1));
+      const int read = ++reads_[absl::StrCat(group, "/", schema, "/", n)];
+      Page<v1::Connection> out;
+      for (int i = 0; i < 2; ++i) {
+        out.items.emplace_back().set_id(absl::StrCat(schema, "p", n, ".r", read, ".", i));
+      }
+      if (n < pages_) out.next_cursor = absl::StrCat("c", n + 1);
+      return out;
+    };
+  }
+
+  // Reads page `cursor` of group "g" as a caller with a 30 s deadline.
+  std::shared_ptr<Cancellable> Read(Outcome& out, const std::string& cursor,
+                                    ReadOptions read = kCachedReadOk,
+                                    const std::string& schema = "") {
+    return api_->ListGroupConnections("g", schema, PageRequest{2, cursor}, read,
+                                      timers_.Now() + absl::Seconds(30), out.Into());
+  }
+  int Calls() const {
+    int n = 0;
+    for (const auto& c : fake_.calls()) n += c.operation == "ListGroupConnections";
+    return n;
+  }
+  std::string LastDetail() const { return fake_.calls().back().detail; }
+
+  FakeFivetranApi fake_;
+  ManualTimers timers_;
+  std::unique_ptr<CoalescingFivetranApi> coalescing_;
+  std::unique_ptr<ReadAheadFivetranApi> api_;
+  std::map<std::string, int> reads_;
+  int pages_ = 5;
+  bool budget_low_ = false;
+  bool fail_next_ = false;
+  // Runs as a page is read, before its answer.
+  std::function<void(const PageRequest&)> on_read_;
+};
+
+TEST_F(ReadAheadTest, APagingCallerGetsEachNextPageReadAhead) {
+  Outcome p1;
+  Read(p1, "");
+  EXPECT_EQ(p1.Ids(), "p1.r1.0,p1.r1.1");
+  EXPECT_EQ(Calls(), 1) << "a first page starts no read-ahead";
+
+  Outcome p2;
+  Read(p2, p1.Next());
+  EXPECT_EQ(p2.Ids(), "p2.r1.0,p2.r1.1");
+  ASSERT_EQ(Calls(), 3) << "page 2 came with a next_cursor: page 3 is read ahead";
+  EXPECT_EQ(LastDetail(), "limit=2 cursor=c3 schema=");
+
+  timers_.Advance(absl::Milliseconds(1500));
+  Outcome p3;
+  auto handle = Read(p3, p2.Next());
+  EXPECT_EQ(p3.Ids(), "p3.r1.0,p3.r1.1") << "the read-ahead's answer, not a second read";
+  EXPECT_EQ(p3.info.cache, UpstreamInfo::Cache::kReadAhead);
+  EXPECT_EQ(p3.info.cache_age, absl::Milliseconds(1500));
+  EXPECT_EQ(p3.info.http_status, 200);
+  ASSERT_NE(handle, nullptr);
+  handle->Cancel();  // Already answered: nothing happens.
+  ASSERT_EQ(Calls(), 4) << "taking page 3 read page 4 ahead";
+  EXPECT_EQ(LastDetail(), "limit=2 cursor=c4 schema=");
+
+  Outcome p4, p5;
+  Read(p4, p3.Next());
+  Read(p5, p4.Next());
+  EXPECT_EQ(p5.Ids(), "p5.r1.0,p5.r1.1");
+  EXPECT_EQ(p5.Next(), "");
+  EXPECT_EQ(Calls(), 5) << "one upstream read per page, and none after the last";
+  EXPECT_EQ(api_->stats().started, 3);
+  EXPECT_EQ(api_->stats().used, 3);
+  EXPECT_EQ(api_->stats().unused, 0);
+
+  // Taken once: reading page 3 again reads it again.
+  Outcome again;
+  Read(again, "c3");
+  EXPECT_EQ(again.Ids(), "p3.r2.0,p3.r2.1");
+  EXPECT_EQ(again.info.cache, UpstreamInfo::Cache::kNone);
+}
+
+TEST_F(ReadAheadTest, ACallerWhoseNextPageIsStillInFlightJoinsIt) {
+  Outcome p1, p2;
+  Read(p1, "");
+  fake_.set_hold(true);
+  Read(p2, "c2");
+  EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
+  ASSERT_EQ(Calls(), 3);
+
+  Outcome p3;
+  Read(p3, "c3");
+  EXPECT_EQ(Calls(), 3) << "joined the read-ahead in flight";
+  EXPECT_FALSE(p3.result.has_value());
+  EXPECT_EQ(fake_.Release(), 1);
+  EXPECT_EQ(p3.Ids(), "p3.r1.0,p3.r1.1");
+  EXPECT_EQ(p3.info.cache, UpstreamInfo::Cache::kNone) << "read from Fivetran, just now";
+  EXPECT_EQ(fake_.cancelled(), 0) << "the read-ahead's own wait ended without cancelling it";
+  EXPECT_EQ(api_->stats().used, 1);
+  // The joined answer came with a cursor: page 4 is read ahead (held), and
+  // page 3 was not kept as well.
+  EXPECT_EQ(LastDetail(), "limit=2 cursor=c4 schema=");
+  Outcome p3_again;
+  Read(p3_again, "c3");
+  EXPECT_EQ(fake_.Release(), 2);
+  EXPECT_EQ(p3_again.Ids(), "p3.r2.0,p3.r2.1");
+}
+
+TEST_F(ReadAheadTest, ReadAheadsNeverChainWithoutACaller) {
+  Outcome p1, p2;
+  Read(p1, "");
+  Read(p2, "c2");
+  // Page 3's read-ahead came back with a next_cursor (its hint was called),
+  // but no caller waits for page 3: page 4 is not read.
+  absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(Calls(), 3);
+  EXPECT_EQ(api_->stats().started, 1);
+}
+
+TEST_F(ReadAheadTest, ACallerJoiningAfterTheCursorWasSeenHasTheNextPageReadAheadAtOnce) {
+  Outcome p1, p2, p3;
+  Read(p1, "");
+  fake_.set_hold(true);
+  Read(p2, "c2");
+  EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
+  // While page 3's answer is being read: its next_cursor is seen (the hint),
+  // then the caller asks for page 3, then the page is answered.
+  int started_by_the_join = -1;
+  on_read_ = [&](const PageRequest& page) {
+    if (page.cursor == "c3" && started_by_the_join < 0) {
+      page.on_next_cursor("c4");
+      const int before = Calls();
+      Read(p3, "c3");
+      started_by_the_join = Calls() - before;
+    }
+  };
+  EXPECT_EQ(fake_.Release(), 1);
+  EXPECT_EQ(started_by_the_join, 1) << "page 4 was read ahead when the caller joined";
+  EXPECT_EQ(LastDetail(), "limit=2 cursor=c4 schema=");
+  EXPECT_EQ(p3.Ids(), "p3.r1.0,p3.r1.1");
+  EXPECT_EQ(Calls(), 4) << "and only once";
+  EXPECT_EQ(api_->stats().skipped, 0);
+}
+
+TEST_F(ReadAheadTest, AJoinedCallerCancellingCancelsTheUpstreamRead) {
+  Outcome p1, p2;
+  Read(p1, "");
+  fake_.set_hold(true);
+  Read(p2, "c2");
+  EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
+  Outcome p3;
+  auto handle = Read(p3, "c3");
+  EXPECT_EQ(fake_.held(), 1);
+  handle->Cancel();
+  ASSERT_TRUE(p3.result.has_value());
+  EXPECT_EQ(p3.result->status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(fake_.cancelled(), 1) << "nobody waits for page 3 any more";
+}
+
+TEST_F(ReadAheadTest, AFreshReadNeverTakesAKeptPage) {
+  Outcome p1, p2, p3;
+  Read(p1, "");
+  Read(p2, "c2");
+  Read(p3, "c3", kFreshRead);
+  EXPECT_EQ(p3.Ids(), "p3.r2.0,p3.r2.1") << "read again from Fivetran";
+  EXPECT_EQ(p3.info.cache, UpstreamInfo::Cache::kNone);
+  EXPECT_EQ(api_->stats().unused, 1);
+  // The page after a fresh read is read ahead fresh.
+  EXPECT_EQ(LastDetail(), "limit=2 cursor=c4 schema=");
+  EXPECT_TRUE(fake_.calls().back().fresh);
+}
+
+TEST_F(ReadAheadTest, AKeptPageNobodyTakesIsDroppedAfterKeep) {
+  Outcome p1, p2;
+  Read(p1, "");
+  Read(p2, "c2");
+  timers_.Advance(absl::Seconds(10) - absl::Milliseconds(1));
+  Outcome early;
+  Read(early, "c3", kCachedReadOk, "");
+  EXPECT_EQ(early.info.cache, UpstreamInfo::Cache::kReadAhead);
+
+  // Page 4 was read ahead when page 3 was taken; leave it.
+  timers_.Advance(absl::Seconds(10));
+  Outcome late;
+  Read(late, "c4");
+  EXPECT_EQ(late.Ids(), "p4.r2.0,p4.r2.1");
+  EXPECT_EQ(api_->stats().unused, 1);
+}
+
+TEST_F(ReadAheadTest, CreatesAndSyncsDropWhatWasReadAhead) {
+  fake_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<SyncTriggered> {
+    return SyncTriggered{"ok"};
+  };
+  Outcome p1, p2;
+  Read(p1, "");
+  Read(p2, "c2");
+  api_->TriggerSync("any", false, timers_.Now() + absl::Seconds(5),
+                    [](absl::StatusOr<SyncTriggered>, const UpstreamInfo&) {});
+  Outcome p3;
+  Read(p3, "c3");
+  EXPECT_EQ(p3.Ids(), "p3.r2.0,p3.r2.1") << "a sync changes the status the listing shows";
+
+  // Page 4 is now read ahead; a create drops it too, in flight or kept.
+  fake_.create_connection = [](const nlohmann::json&) -> absl::StatusOr<v1::Connection> {
+    return absl::UnavailableError("down");
+  };
+  v1::CreateConnectionRequest create;
+  create.set_group_id("g");
+  create.set_service("postgres");
+  (*create.mutable_config()->mutable_fields())["schema"].set_string_value("new_schema");
+  absl::StatusOr<NewConnection> body = NewConnection::From(create);
+  ASSERT_TRUE(body.ok()) << body.status();
+  api_->CreateConnection(*body, timers_.Now() + absl::Seconds(5),
+                         [](absl::StatusOr<v1::Connection>, const UpstreamInfo&) {});
+  Outcome p4;
+  Read(p4, "c4");
+  EXPECT_EQ(p4.Ids(), "p4.r2.0,p4.r2.1");
+  EXPECT_EQ(api_->stats().unused, 2);
+}
+
+TEST_F(ReadAheadTest, InFlightReadAheadsAreCancelledWhenDropped) {
+  Outcome p1, p2;
+  Read(p1, "");
+  fake_.set_hold(true);
+  Read(p2, "c2");
+  EXPECT_EQ(fake_.Release(), 1);
+  EXPECT_EQ(fake_.held(), 1);  // Page 3's read-ahead.
+  fake_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<SyncTriggered> {
+    return SyncTriggered{"ok"};
+  };
+  api_->TriggerSync("any", false, timers_.Now() + absl::Seconds(5),
+                    [](absl::StatusOr<SyncTriggered>, const UpstreamInfo&) {});
+  EXPECT_EQ(fake_.cancelled(), 1);
+}
+
+TEST_F(ReadAheadTest, NoReadAheadWhileTheBudgetIsUnderItsReserve) {
+  budget_low_ = true;
+  Outcome p1, p2, p3;
+  Read(p1, "");
+  Read(p2, "c2");
+  EXPECT_EQ(Calls(), 2);
+  EXPECT_EQ(api_->stats().skipped, 1);
+  budget_low_ = false;
+  Read(p3, "c3");
+  EXPECT_EQ(p3.info.cache, UpstreamInfo::Cache::kNone);
+  EXPECT_EQ(Calls(), 4) << "page 3 read, page 4 read ahead again";
+}
+
+TEST_F(ReadAheadTest, AFailedReadAheadIsNotKept) {
+  Outcome p1, p2, p3;
+  Read(p1, "");
+  fake_.set_hold(true);
+  Read(p2, "c2");
+  EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
+  fail_next_ = true;
+  EXPECT_EQ(fake_.Release(), 1);  // The read-ahead fails.
+  fake_.set_hold(false);
+  EXPECT_EQ(api_->stats().unused, 1);
+  Read(p3, "c3");
+  EXPECT_EQ(p3.Ids(), "p3.r1.0,p3.r1.1") << "read by the caller, not the kept error";
+}
+
+TEST_F(ReadAheadTest, ListingsAreKeptApartAndBounded) {
+  ReadAheadOptions options;
+  options.max_pages = 2;
+  Build(options);
+  // Three listings (schema filters) paging at once: the third one's
+  // read-ahead is skipped.
+  for (const std::string schema : {"a", "b", "c"}) {
+    Outcome first, second;
+    Read(first, "", kCachedReadOk, schema);
+    Read(second, "c2", kCachedReadOk, schema);
+  }
+  EXPECT_EQ(api_->stats().started, 2);
+  EXPECT_EQ(api_->stats().skipped, 1);
+  Outcome b3, c3;
+  Read(b3, "c3", kCachedReadOk, "b");
+  EXPECT_EQ(b3.Ids(), "bp3.r1.0,bp3.r1.1");
+  EXPECT_EQ(b3.info.cache, UpstreamInfo::Cache::kReadAhead);
+  Read(c3, "c3", kCachedReadOk, "c");
+  EXPECT_EQ(c3.info.cache, UpstreamInfo::Cache::kNone);
+}
+
+TEST_F(ReadAheadTest, OtherListingsAreReadAheadToo) {
+  int group_reads = 0;
+  fake_.list_groups = [&](const PageRequest& page) -> absl::StatusOr<Page<v1::Group>> {
+    ++group_reads;
+    Page<v1::Group> out;
+    out.items.emplace_back().set_id(page.cursor.empty() ? "g1" : "g_" + page.cursor);
+    out.next_cursor = page.cursor.empty() ? "x" : page.cursor + "x";
+    return out;
+  };
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int i = 0; i < 4; ++i) {
+    api_->ListGroups(PageRequest{1, cursor}, kCachedReadOk, timers_.Now() + absl::Seconds(5),
+                     [&](absl::StatusOr<Page<v1::Group>> page, const UpstreamInfo&) {
+                       ASSERT_TRUE(page.ok());
+                       seen.push_back(page->items[0].id());
+                       cursor = page->next_cursor;
+                     });
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"g1", "g_x", "g_xx", "g_xxx"}));
+  EXPECT_EQ(group_reads, 5) << "four pages and the read-ahead of the fifth";
+
+  int user_reads = 0;
+  fake_.list_users = [&](std::optional<bool> active,
+                         const PageRequest& page) -> absl::StatusOr<Page<v1::User>> {
+    ++user_reads;
+    Page<v1::User> out;
+    out.items.emplace_back().set_id(absl::StrCat(active.value_or(false) ? "t" : "f", page.cursor));
+    out.next_cursor = page.cursor + "x";
+    return out;
+  };
+  for (std::optional<bool> active : {std::optional<bool>(true), std::optional<bool>()}) {
+    api_->ListUsers(active, PageRequest{1, "x"}, kCachedReadOk, timers_.Now() + absl::Seconds(5),
+                    [](absl::StatusOr<Page<v1::User>>, const UpstreamInfo&) {});
+  }
+  EXPECT_EQ(user_reads, 4) << "each filter its own listing: two pages, two read-aheads";
+  std::string id;
+  api_->ListUsers(std::nullopt, PageRequest{1, "xx"}, kCachedReadOk,
+                  timers_.Now() + absl::Seconds(5),
+                  [&](absl::StatusOr<Page<v1::User>> page, const UpstreamInfo& info) {
+                    id = page->items[0].id();
+                    EXPECT_EQ(info.cache, UpstreamInfo::Cache::kReadAhead);
+                  });
+  EXPECT_EQ(id, "fxx");
+}
+
+}  // namespace
+}  // namespace fivetran_gateway::fivetran
