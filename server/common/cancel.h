@@ -16,6 +16,13 @@ class Cancellable {
   virtual void Cancel() = 0;
 };
 
+// The handle of an operation that was answered inside the call that started
+// it (e.g. from a cache): nothing is left to cancel.
+class AlreadyAnswered final : public Cancellable {
+ public:
+  void Cancel() override {}
+};
+
 }  // namespace fivetran_gateway
 
 #endif  // FIVETRAN_GATEWAY_SERVER_COMMON_CANCEL_H_

@@ -46,12 +46,6 @@ size_t SizeOf(const Page<T>& page) {
   return n;
 }
 
-// The handle of a read answered from the cache: nothing left to cancel.
-class Answered final : public Cancellable {
- public:
-  void Cancel() override {}
-};
-
 }  // namespace
 
 class CachingFivetranApi::Store {
@@ -210,7 +204,7 @@ std::shared_ptr<Cancellable> CachingFivetranApi::Read(
         info.cache = UpstreamInfo::Cache::kHit;
         info.cache_age = hit->age;
         done(T(**value), info);
-        return std::make_shared<Answered>();
+        return std::make_shared<AlreadyAnswered>();
       }
     }
   }

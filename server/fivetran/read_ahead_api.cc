@@ -27,12 +27,6 @@ struct ReadAheadFivetranApi::Counters {
 
 namespace {
 
-// The handle of a read answered from a kept page: nothing left to cancel.
-class Answered final : public Cancellable {
- public:
-  void Cancel() override {}
-};
-
 std::string PageKey(const std::string& listing, const PageRequest& page) {
   return absl::StrCat(listing, "\n", page.limit, "\n", page.cursor.size(), ":", page.cursor);
 }
@@ -77,7 +71,7 @@ class ReadAheadFivetranApi::Pages
         info.cache = UpstreamInfo::Cache::kReadAhead;
         info.cache_age = timers_->Now() - taken->sent_at;
         FollowAndAnswer(listing, page, read, std::move(*taken->result), info, done, start, nullptr);
-        return std::make_shared<Answered>();
+        return std::make_shared<AlreadyAnswered>();
       }
       // In flight: this read joins it below (unless it is fresh and the
       // read-ahead was not), then the read-ahead's own wait ends. Kept but
