@@ -387,6 +387,50 @@ TEST_F(MetricsE2ETest, RefusalsReplaysCachedAndCoalescedReadsAreCounted) {
   EXPECT_EQ(Promtool(s.text).first, 0);
 }
 
+TEST_F(MetricsE2ETest, ReadAheadPagesAreCountedByResult) {
+  auto groups = gateway_->groups();
+  auto page = [&](const std::string& token) {
+    v1::ListGroupConnectionsRequest request;
+    request.set_group_id("amber_fjord");  // 260 connections: pages of 100.
+    request.set_page_size(100);
+    request.set_page_token(token);
+    v1::ListGroupConnectionsResponse response;
+    grpc::Status status = groups->ListGroupConnections(Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.next_page_token();
+  };
+  auto await_listing_gets = [&](size_t n) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (Requests("/v1/groups/amber_fjord/connections").size() < n &&
+           std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return Requests("/v1/groups/amber_fjord/connections").size();
+  };
+  // Page 3 read ahead and used; then read ahead again and dropped by a sync.
+  const std::string second = page("");
+  const std::string third = page(second);
+  ASSERT_EQ(await_listing_gets(3), 3u);
+  EXPECT_EQ(page(third), "");
+  page(second);
+  ASSERT_EQ(await_listing_gets(5), 5u);
+  v1::SyncConnectionRequest sync;
+  sync.set_connection_id("decent_dropsy");
+  v1::SyncConnectionResponse synced;
+  grpc::Status status = gateway_->connections()->SyncConnection(
+      Context(std::string(kToken) + "-write").get(), sync, &synced);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  const Scrape s = Get();
+  using Samples = std::map<std::string, double>;
+  EXPECT_EQ(s.Family("fivetran_gateway_read_ahead_pages_total"),
+            (Samples{{"fivetran_gateway_read_ahead_pages_total{result=\"skipped\"}", 0},
+                     {"fivetran_gateway_read_ahead_pages_total{result=\"unused\"}", 1},
+                     {"fivetran_gateway_read_ahead_pages_total{result=\"used\"}", 1}}))
+      << s.text;
+  EXPECT_EQ(Promtool(s.text).first, 0);
+}
+
 TEST_F(MetricsE2ETest, OnlyGetMetricsIsServed) {
   httplib::Client client("127.0.0.1", metrics_port_);
   httplib::Result other = client.Get("/");

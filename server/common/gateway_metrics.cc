@@ -85,6 +85,7 @@ GatewayMetrics Register(metrics::Registry& r) {
       "1 while the fleet's state store (--state_store) answers, 0 during an outage.", {});
   // Series that exist from the start, so that a rate() sees the first one.
   m.coalesced_reads->With({});
+  for (const char* result : {"used", "unused", "skipped"}) m.read_ahead->With({result});
   m.sync_watchers->With({});
   m.sync_pollers->With({});
   m.upstream_queued->With({});
