@@ -279,6 +279,52 @@ TEST_F(ReadAheadTest, CreatesAndSyncsDropWhatWasReadAhead) {
   EXPECT_EQ(api_->stats().unused, 2);
 }
 
+// A page read ahead while a create or sync is still in flight upstream may
+// predate the change: it is dropped when the change is answered too.
+TEST_F(ReadAheadTest, PagesReadAheadWhileAChangeIsInFlightAreDroppedWhenItIsAnswered) {
+  Outcome p1, p2, p3, p4;
+  Read(p1, "");
+  Read(p2, "c2");  // Page 3 read ahead and kept.
+  // While the create is in Fivetran's hands, the caller reads page 3 (the
+  // create dropped its kept copy) and page 4 is read ahead, answered before
+  // the create is.
+  fake_.create_connection = [&](const nlohmann::json&) -> absl::StatusOr<v1::Connection> {
+    Read(p3, "c3");
+    v1::Connection created;
+    created.set_id("new");
+    created.set_group_id("g");
+    return created;
+  };
+  v1::CreateConnectionRequest create;
+  create.set_group_id("g");
+  create.set_service("postgres");
+  (*create.mutable_config()->mutable_fields())["schema"].set_string_value("new_schema");
+  absl::StatusOr<NewConnection> body = NewConnection::From(create);
+  ASSERT_TRUE(body.ok()) << body.status();
+  bool created = false;
+  api_->CreateConnection(
+      *body, timers_.Now() + absl::Seconds(5),
+      [&](absl::StatusOr<v1::Connection> c, const UpstreamInfo&) { created = c.ok(); });
+  ASSERT_TRUE(created);
+  EXPECT_EQ(p3.Ids(), "p3.r2.0,p3.r2.1");
+  Read(p4, "c4");
+  EXPECT_EQ(p4.Ids(), "p4.r2.0,p4.r2.1") << "page 4 was read before the create was answered";
+  EXPECT_EQ(p4.info.cache, UpstreamInfo::Cache::kNone);
+
+  // The same for a sync (page 5 read ahead while it is in flight).
+  Outcome p5;
+  fake_.trigger_sync = [&](const std::string&, bool) -> absl::StatusOr<SyncTriggered> {
+    Outcome again;
+    Read(again, "c4");  // Page 5 read ahead.
+    return SyncTriggered{"ok"};
+  };
+  api_->TriggerSync("any", false, timers_.Now() + absl::Seconds(5),
+                    [](absl::StatusOr<SyncTriggered>, const UpstreamInfo&) {});
+  Read(p5, "c5");
+  EXPECT_EQ(p5.info.cache, UpstreamInfo::Cache::kNone)
+      << "page 5 was read before the sync was answered";
+}
+
 TEST_F(ReadAheadTest, InFlightReadAheadsAreCancelledWhenDropped) {
   Outcome p1, p2;
   Read(p1, "");
