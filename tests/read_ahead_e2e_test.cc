@@ -200,6 +200,36 @@ TEST_F(ReadAheadE2ETest, APageReadAheadWhileASyncIsInFlightIsNotServedAfterIt) {
       << "the page was read before the sync took effect";
 }
 
+// A 429 (Retry-After) learned while a paging caller's page is in flight:
+// that page's answer starts no upstream request for the next one, and the
+// caller's next read is answered RESOURCE_EXHAUSTED without a request.
+TEST_F(ReadAheadE2ETest, NothingIsReadAheadAfterA429) {
+  PageRead p1 = ReadPage(*gateway_, "");
+  ASSERT_TRUE(p1.status.ok()) << p1.status.error_message();
+  emulator_->AddFault(
+      {{"kind", "latency"}, {"latency_ms", 1500}, {"method", "GET"}, {"path_prefix", kPath}});
+  emulator_->AddFault(
+      {{"status", 429}, {"retry_after", "120"}, {"method", "GET"}, {"path_prefix", "/v1/users"}});
+  PageRead p2;
+  std::thread pager([&] { p2 = ReadPage(*gateway_, p1.response.next_page_token()); });
+  ASSERT_TRUE(AwaitGets(2));  // Page 2 is at the emulator, held.
+  v1::ListUsersRequest users;
+  v1::ListUsersResponse users_response;
+  grpc::Status limited =
+      gateway_->users()->ListUsers(ContextWithDeadline().get(), users, &users_response);
+  EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  pager.join();
+  ASSERT_TRUE(p2.status.ok()) << p2.status.error_message();
+  ASSERT_NE(p2.response.next_page_token(), "");
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Gets().size(), 2u) << "page 3 was sent to Fivetran after its 429";
+
+  PageRead p3 = ReadPage(*gateway_, p2.response.next_page_token());
+  EXPECT_EQ(p3.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(p3.cache, "");
+  EXPECT_EQ(Gets().size(), 2u);
+}
+
 TEST_F(ReadAheadE2ETest, OffReadsNothingAhead) {
   Gateway off(emulator_->base_url(), Emulator::kApiKey, Emulator::kApiSecret, {"--read_ahead=off"});
   PageRead p1 = ReadPage(off, "");
