@@ -75,7 +75,10 @@ class ReadAheadFivetranApi::Pages
         counters_->Count(counters_->used, "used");
         UpstreamInfo info = taken->info;
         info.cache = UpstreamInfo::Cache::kReadAhead;
+        // How long ago Fivetran was read: the read-ahead may have been
+        // answered by the read cache below, already that old.
         info.cache_age = timers_->Now() - taken->sent_at;
+        if (taken->info.cache == UpstreamInfo::Cache::kHit) info.cache_age += taken->info.cache_age;
         FollowAndAnswer(listing, page, read, std::move(*taken->result), info, done, start, nullptr);
         return std::make_shared<Answered>();
       }

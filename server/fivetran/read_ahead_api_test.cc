@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/manual_timers.h"
 #include "server/common/status.h"
+#include "server/fivetran/cached_api.h"
 #include "server/fivetran/coalescing_api.h"
 #include "server/fivetran/fake_api.h"
 
@@ -365,6 +366,36 @@ TEST_F(ReadAheadTest, AFailedReadAheadIsNotKept) {
   EXPECT_EQ(api_->stats().unused, 1);
   Read(p3, "c3");
   EXPECT_EQ(p3.Ids(), "p3.r1.0,p3.r1.1") << "read by the caller, not the kept error";
+}
+
+// With the read cache (--read_cache_ttl, below coalescing as in the
+// gateway), a read-ahead may be answered from it: the age a caller sees is
+// how long ago Fivetran was read, not how long ago the read-ahead was.
+TEST_F(ReadAheadTest, APageReadAheadFromTheReadCacheSaysHowOldItIs) {
+  ReadCacheOptions cache_options;
+  cache_options.ttl = absl::Minutes(1);
+  CachingFivetranApi cache(&fake_, &timers_, cache_options);
+  CoalescingFivetranApi coalescing(&cache, &timers_);
+  ReadAheadFivetranApi api(&coalescing, &timers_, ReadAheadOptions{});
+  auto read = [&](Outcome& out, const std::string& cursor) {
+    api.ListGroupConnections("g", "", PageRequest{2, cursor}, kCachedReadOk,
+                             timers_.Now() + absl::Seconds(30), out.Into());
+  };
+  Outcome p2, p3;
+  read(p2, "c2");  // Page 3 read ahead, and kept by the read cache too.
+  read(p3, "c3");
+  EXPECT_EQ(p3.info.cache, UpstreamInfo::Cache::kReadAhead);
+
+  timers_.Advance(absl::Seconds(20));
+  Outcome p2_again, p3_again;
+  read(p2_again, "c2");  // From the read cache; page 3 read ahead from it as well.
+  EXPECT_EQ(p2_again.info.cache, UpstreamInfo::Cache::kHit);
+  EXPECT_EQ(p2_again.info.cache_age, absl::Seconds(20));
+  timers_.Advance(absl::Seconds(1));
+  read(p3_again, "c3");
+  EXPECT_EQ(p3_again.Ids(), "p3.r1.0,p3.r1.1") << "the answer read 21 s ago";
+  EXPECT_EQ(p3_again.info.cache, UpstreamInfo::Cache::kReadAhead);
+  EXPECT_EQ(p3_again.info.cache_age, absl::Seconds(21));
 }
 
 TEST_F(ReadAheadTest, ListingsAreKeptApartAndBounded) {
