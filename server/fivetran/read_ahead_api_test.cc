@@ -219,6 +219,22 @@ TEST_F(ReadAheadTest, AJoinedCallerCancellingCancelsTheUpstreamRead) {
   EXPECT_EQ(fake_.cancelled(), 1) << "nobody waits for page 3 any more";
 }
 
+TEST_F(ReadAheadTest, AnswersAndHintsAfterTheDecoratorIsGoneReachOnlyTheCaller) {
+  Outcome p1, p2, p3, p4;
+  Read(p1, "");
+  fake_.set_hold(true);
+  Read(p2, "c2");
+  EXPECT_EQ(fake_.Release(), 1);  // Page 3 read ahead, held.
+  Read(p3, "c3");                 // Joined to it.
+  Read(p4, "c4");                 // Its own read, held.
+  api_.reset();
+  EXPECT_EQ(fake_.Release(), 2) << "nothing read ahead by their answers or hints";
+  EXPECT_EQ(p3.Ids(), "p3.r1.0,p3.r1.1");
+  EXPECT_EQ(p4.Ids(), "p4.r1.0,p4.r1.1");
+  EXPECT_EQ(fake_.held(), 0);
+  EXPECT_EQ(Calls(), 4);
+}
+
 TEST_F(ReadAheadTest, AFreshReadNeverTakesAKeptPage) {
   Outcome p1, p2, p3;
   Read(p1, "");
