@@ -6,10 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -433,6 +436,65 @@ TEST_F(ReadAheadTest, ListingsAreKeptApartAndBounded) {
   EXPECT_EQ(b3.info.cache, UpstreamInfo::Cache::kReadAhead);
   Read(c3, "c3", kCachedReadOk, "c");
   EXPECT_EQ(c3.info.cache, UpstreamInfo::Cache::kNone);
+}
+
+// Pagers of the same and of other listings on several threads, fresh reads
+// and syncs among them: every read-ahead started is counted once, used or
+// unused, and every caller gets the page it asked for.
+TEST_F(ReadAheadTest, ConcurrentPagersAndChangesCountEachReadAheadOnce) {
+  ReadAheadOptions options;
+  options.max_pages = 3;
+  Build(options);
+  fake_.list_group_connections =
+      [](const std::string& group, const std::string& schema,
+         const PageRequest& page) -> absl::StatusOr<Page<v1::Connection>> {
+    const int n = page.cursor.empty() ? 1 : std::stoi(page.cursor.substr(1));
+    Page<v1::Connection> out;
+    out.items.emplace_back().set_id(absl::StrCat(group, "/", schema, "/", page.limit, "/", n));
+    if (n < 6) out.next_cursor = absl::StrCat("c", n + 1);
+    return out;
+  };
+  fake_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<SyncTriggered> {
+    return SyncTriggered{"ok"};
+  };
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 150; ++round) {
+        const std::string schema = (round + t) % 3 == 0 ? "a" : "b";
+        const int limit = 1 + (round + t) % 2;
+        for (int n = 2; n <= 6; ++n) {
+          ReadOptions read = (round * 7 + n + t) % 11 == 0 ? kFreshRead : kCachedReadOk;
+          // Answered here or, joined to another thread's read, there.
+          auto got = std::make_shared<std::promise<std::string>>();
+          api_->ListGroupConnections(
+              "g", schema, PageRequest{limit, absl::StrCat("c", n)}, read,
+              timers_.Now() + absl::Seconds(30),
+              [got](absl::StatusOr<Page<v1::Connection>> page, const UpstreamInfo&) {
+                got->set_value(page.ok() ? page->items[0].id()
+                                         : std::string(page.status().message()));
+              });
+          const std::string id = got->get_future().get();
+          if (id != absl::StrCat("g/", schema, "/", limit, "/", n)) {
+            ADD_FAILURE() << id;
+            ++wrong;
+          }
+        }
+        if (t == 3 && round % 10 == 0) {
+          api_->TriggerSync("any", false, timers_.Now() + absl::Seconds(5),
+                            [](absl::StatusOr<SyncTriggered>, const UpstreamInfo&) {});
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  timers_.Advance(absl::Seconds(11));  // Whatever is still kept expires.
+  const ReadAheadStats stats = api_->stats();
+  EXPECT_GT(stats.started, 0);
+  EXPECT_EQ(stats.started, stats.used + stats.unused)
+      << "used " << stats.used << " unused " << stats.unused << " skipped " << stats.skipped;
 }
 
 TEST_F(ReadAheadTest, OtherListingsAreReadAheadToo) {
