@@ -3,12 +3,14 @@
 // tokens costs one upstream GET per page, the page after its second one on
 // is read while it works (trailer `read-ahead; age=...`), a first page alone
 // costs one GET, a fresh read and a sync through the gateway bypass what was
-// read ahead, and --read_ahead=off reads nothing ahead.
+// read ahead (also a page read ahead while the sync was in flight), and
+// --read_ahead=off reads nothing ahead.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -167,6 +169,82 @@ TEST_F(ReadAheadE2ETest, AFreshReadAndASyncBypassWhatWasReadAhead) {
   ASSERT_GT(after.response.connections_size(), 0);
   ASSERT_EQ(after.response.connections(0).id(), synced);
   EXPECT_EQ(after.response.connections(0).status().sync_state(), v1::SYNC_STATE_SYNCING);
+}
+
+// A page read ahead while a sync is in Fivetran's hands (the caller paging
+// on meanwhile) may predate it: it is not served once the sync is answered.
+TEST_F(ReadAheadE2ETest, APageReadAheadWhileASyncIsInFlightIsNotServedAfterIt) {
+  std::vector<nlohmann::json> all = emulator_->ListAll(kPath);
+  ASSERT_GT(all.size(), 200u);
+  // One of page 3 that is neither paused nor syncing (an earlier test syncs
+  // its first).
+  size_t index = 200;
+  while (index < all.size() &&
+         (all[index]["paused"] == true || all[index]["status"]["sync_state"] == "syncing"))
+    ++index;
+  ASSERT_LT(index, all.size());
+  const std::string synced = all[index]["id"];
+  PageRead p1 = ReadPage(*gateway_, "");
+  ASSERT_TRUE(p1.status.ok()) << p1.status.error_message();
+
+  // The sync waits 2 s at the emulator before it takes effect.
+  emulator_->AddFault({{"kind", "latency"},
+                       {"latency_ms", 2000},
+                       {"method", "POST"},
+                       {"path_prefix", "/v1/connections/" + synced + "/sync"}});
+  grpc::Status sync_status;
+  std::thread sync_thread([&] {
+    v1::SyncConnectionRequest sync;
+    sync.set_connection_id(synced);
+    v1::SyncConnectionResponse response;
+    sync_status =
+        gateway_->connections()->SyncConnection(ContextWithDeadline().get(), sync, &response);
+  });
+  absl::SleepFor(absl::Milliseconds(400));  // The sync is sent.
+  PageRead p2 = ReadPage(*gateway_, p1.response.next_page_token());
+  ASSERT_TRUE(p2.status.ok()) << p2.status.error_message();
+  const bool read_ahead = AwaitGets(3);  // Page 3, before the sync took effect.
+  sync_thread.join();
+  ASSERT_TRUE(sync_status.ok()) << sync_status.error_message();
+  ASSERT_TRUE(read_ahead) << "page 3 was not read ahead";
+
+  PageRead p3 = ReadPage(*gateway_, p2.response.next_page_token());
+  ASSERT_TRUE(p3.status.ok()) << p3.status.error_message();
+  EXPECT_EQ(p3.cache, "") << "read ahead before the sync was answered";
+  ASSERT_GT(p3.response.connections_size(), static_cast<int>(index - 200));
+  ASSERT_EQ(p3.response.connections(index - 200).id(), synced);
+  EXPECT_EQ(p3.response.connections(index - 200).status().sync_state(), v1::SYNC_STATE_SYNCING)
+      << "the page was read before the sync took effect";
+}
+
+// A 429 (Retry-After) learned while a paging caller's page is in flight:
+// that page's answer starts no upstream request for the next one, and the
+// caller's next read is answered RESOURCE_EXHAUSTED without a request.
+TEST_F(ReadAheadE2ETest, NothingIsReadAheadAfterA429) {
+  PageRead p1 = ReadPage(*gateway_, "");
+  ASSERT_TRUE(p1.status.ok()) << p1.status.error_message();
+  emulator_->AddFault(
+      {{"kind", "latency"}, {"latency_ms", 1500}, {"method", "GET"}, {"path_prefix", kPath}});
+  emulator_->AddFault(
+      {{"status", 429}, {"retry_after", "120"}, {"method", "GET"}, {"path_prefix", "/v1/users"}});
+  PageRead p2;
+  std::thread pager([&] { p2 = ReadPage(*gateway_, p1.response.next_page_token()); });
+  ASSERT_TRUE(AwaitGets(2));  // Page 2 is at the emulator, held.
+  v1::ListUsersRequest users;
+  v1::ListUsersResponse users_response;
+  grpc::Status limited =
+      gateway_->users()->ListUsers(ContextWithDeadline().get(), users, &users_response);
+  EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  pager.join();
+  ASSERT_TRUE(p2.status.ok()) << p2.status.error_message();
+  ASSERT_NE(p2.response.next_page_token(), "");
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(Gets().size(), 2u) << "page 3 was sent to Fivetran after its 429";
+
+  PageRead p3 = ReadPage(*gateway_, p2.response.next_page_token());
+  EXPECT_EQ(p3.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(p3.cache, "");
+  EXPECT_EQ(Gets().size(), 2u);
 }
 
 TEST_F(ReadAheadE2ETest, OffReadsNothingAhead) {

@@ -69,7 +69,10 @@ class ReadAheadFivetranApi::Pages
         counters_->Count(counters_->used, "used");
         UpstreamInfo info = taken->info;
         info.cache = UpstreamInfo::Cache::kReadAhead;
+        // How long ago Fivetran was read: the read-ahead may have been
+        // answered by the read cache below, already that old.
         info.cache_age = timers_->Now() - taken->sent_at;
+        if (taken->info.cache == UpstreamInfo::Cache::kHit) info.cache_age += taken->info.cache_age;
         FollowAndAnswer(listing, page, read, std::move(*taken->result), info, done, start, nullptr);
         return std::make_shared<AlreadyAnswered>();
       }
@@ -323,6 +326,20 @@ void ReadAheadFivetranApi::DropAll() {
   users_->DropAll();
 }
 
+template <typename R>
+ApiCallback<R> ReadAheadFivetranApi::DropAllThen(ApiCallback<R> done) const {
+  std::weak_ptr<Pages<v1::Group>> groups = groups_;
+  std::weak_ptr<Pages<v1::Connection>> connections = connections_;
+  std::weak_ptr<Pages<v1::User>> users = users_;
+  return [groups, connections, users, done = std::move(done)](absl::StatusOr<R> result,
+                                                              const UpstreamInfo& info) {
+    if (auto pages = groups.lock()) pages->DropAll();
+    if (auto pages = connections.lock()) pages->DropAll();
+    if (auto pages = users.lock()) pages->DropAll();
+    done(std::move(result), info);
+  };
+}
+
 ReadAheadStats ReadAheadFivetranApi::stats() const {
   ReadAheadStats s;
   s.started = counters_->started.load(std::memory_order_relaxed);
@@ -342,14 +359,16 @@ std::shared_ptr<Cancellable> ReadAheadFivetranApi::GetConnection(const std::stri
 std::shared_ptr<Cancellable> ReadAheadFivetranApi::CreateConnection(
     const NewConnection& connection, absl::Time deadline, ApiCallback<v1::Connection> done) {
   DropAll();
-  return inner_->CreateConnection(connection, deadline, std::move(done));
+  return inner_->CreateConnection(connection, deadline,
+                                  DropAllThen<v1::Connection>(std::move(done)));
 }
 
 std::shared_ptr<Cancellable> ReadAheadFivetranApi::TriggerSync(const std::string& connection_id,
                                                                bool force, absl::Time deadline,
                                                                ApiCallback<SyncTriggered> done) {
   DropAll();
-  return inner_->TriggerSync(connection_id, force, deadline, std::move(done));
+  return inner_->TriggerSync(connection_id, force, deadline,
+                             DropAllThen<SyncTriggered>(std::move(done)));
 }
 
 std::shared_ptr<Cancellable> ReadAheadFivetranApi::ListGroups(const PageRequest& page,

@@ -18,7 +18,8 @@
 //   a kept page; it drops it.
 // - Errors are never kept: the caller's own read is sent.
 // - CreateConnection and TriggerSync through this decorator drop every kept
-//   page and read-ahead in flight, whatever their outcome.
+//   page and read-ahead in flight when sent and again when answered,
+//   whatever their outcome.
 // - No read-ahead while `budget_low` says the account's hourly budget is
 //   under its reserve (rate_budget.h): background work yields first.
 // - Bounded: at most `max_pages` read-aheads kept or in flight per instance;
@@ -92,6 +93,10 @@ class ReadAheadFivetranApi final : public FivetranApi {
   struct Counters;
 
   void DropAll();
+  // `done`, after dropping what was read ahead meanwhile: a page read while
+  // a change was in flight upstream may predate it.
+  template <typename R>
+  ApiCallback<R> DropAllThen(ApiCallback<R> done) const;
 
   FivetranApi* const inner_;
   const ReadAheadOptions options_;

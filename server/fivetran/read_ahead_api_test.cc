@@ -6,15 +6,19 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/manual_timers.h"
 #include "server/common/status.h"
+#include "server/fivetran/cached_api.h"
 #include "server/fivetran/coalescing_api.h"
 #include "server/fivetran/fake_api.h"
 
@@ -218,6 +222,22 @@ TEST_F(ReadAheadTest, AJoinedCallerCancellingCancelsTheUpstreamRead) {
   EXPECT_EQ(fake_.cancelled(), 1) << "nobody waits for page 3 any more";
 }
 
+TEST_F(ReadAheadTest, AnswersAndHintsAfterTheDecoratorIsGoneReachOnlyTheCaller) {
+  Outcome p1, p2, p3, p4;
+  Read(p1, "");
+  fake_.set_hold(true);
+  Read(p2, "c2");
+  EXPECT_EQ(fake_.Release(), 1);  // Page 3 read ahead, held.
+  Read(p3, "c3");                 // Joined to it.
+  Read(p4, "c4");                 // Its own read, held.
+  api_.reset();
+  EXPECT_EQ(fake_.Release(), 2) << "nothing read ahead by their answers or hints";
+  EXPECT_EQ(p3.Ids(), "p3.r1.0,p3.r1.1");
+  EXPECT_EQ(p4.Ids(), "p4.r1.0,p4.r1.1");
+  EXPECT_EQ(fake_.held(), 0);
+  EXPECT_EQ(Calls(), 4);
+}
+
 TEST_F(ReadAheadTest, AFreshReadNeverTakesAKeptPage) {
   Outcome p1, p2, p3;
   Read(p1, "");
@@ -279,6 +299,52 @@ TEST_F(ReadAheadTest, CreatesAndSyncsDropWhatWasReadAhead) {
   EXPECT_EQ(api_->stats().unused, 2);
 }
 
+// A page read ahead while a create or sync is still in flight upstream may
+// predate the change: it is dropped when the change is answered too.
+TEST_F(ReadAheadTest, PagesReadAheadWhileAChangeIsInFlightAreDroppedWhenItIsAnswered) {
+  Outcome p1, p2, p3, p4;
+  Read(p1, "");
+  Read(p2, "c2");  // Page 3 read ahead and kept.
+  // While the create is in Fivetran's hands, the caller reads page 3 (the
+  // create dropped its kept copy) and page 4 is read ahead, answered before
+  // the create is.
+  fake_.create_connection = [&](const nlohmann::json&) -> absl::StatusOr<v1::Connection> {
+    Read(p3, "c3");
+    v1::Connection created;
+    created.set_id("new");
+    created.set_group_id("g");
+    return created;
+  };
+  v1::CreateConnectionRequest create;
+  create.set_group_id("g");
+  create.set_service("postgres");
+  (*create.mutable_config()->mutable_fields())["schema"].set_string_value("new_schema");
+  absl::StatusOr<NewConnection> body = NewConnection::From(create);
+  ASSERT_TRUE(body.ok()) << body.status();
+  bool created = false;
+  api_->CreateConnection(
+      *body, timers_.Now() + absl::Seconds(5),
+      [&](absl::StatusOr<v1::Connection> c, const UpstreamInfo&) { created = c.ok(); });
+  ASSERT_TRUE(created);
+  EXPECT_EQ(p3.Ids(), "p3.r2.0,p3.r2.1");
+  Read(p4, "c4");
+  EXPECT_EQ(p4.Ids(), "p4.r2.0,p4.r2.1") << "page 4 was read before the create was answered";
+  EXPECT_EQ(p4.info.cache, UpstreamInfo::Cache::kNone);
+
+  // The same for a sync (page 5 read ahead while it is in flight).
+  Outcome p5;
+  fake_.trigger_sync = [&](const std::string&, bool) -> absl::StatusOr<SyncTriggered> {
+    Outcome again;
+    Read(again, "c4");  // Page 5 read ahead.
+    return SyncTriggered{"ok"};
+  };
+  api_->TriggerSync("any", false, timers_.Now() + absl::Seconds(5),
+                    [](absl::StatusOr<SyncTriggered>, const UpstreamInfo&) {});
+  Read(p5, "c5");
+  EXPECT_EQ(p5.info.cache, UpstreamInfo::Cache::kNone)
+      << "page 5 was read before the sync was answered";
+}
+
 TEST_F(ReadAheadTest, InFlightReadAheadsAreCancelledWhenDropped) {
   Outcome p1, p2;
   Read(p1, "");
@@ -321,6 +387,36 @@ TEST_F(ReadAheadTest, AFailedReadAheadIsNotKept) {
   EXPECT_EQ(p3.Ids(), "p3.r1.0,p3.r1.1") << "read by the caller, not the kept error";
 }
 
+// With the read cache (--read_cache_ttl, below coalescing as in the
+// gateway), a read-ahead may be answered from it: the age a caller sees is
+// how long ago Fivetran was read, not how long ago the read-ahead was.
+TEST_F(ReadAheadTest, APageReadAheadFromTheReadCacheSaysHowOldItIs) {
+  ReadCacheOptions cache_options;
+  cache_options.ttl = absl::Minutes(1);
+  CachingFivetranApi cache(&fake_, &timers_, cache_options);
+  CoalescingFivetranApi coalescing(&cache, &timers_);
+  ReadAheadFivetranApi api(&coalescing, &timers_, ReadAheadOptions{});
+  auto read = [&](Outcome& out, const std::string& cursor) {
+    api.ListGroupConnections("g", "", PageRequest{2, cursor}, kCachedReadOk,
+                             timers_.Now() + absl::Seconds(30), out.Into());
+  };
+  Outcome p2, p3;
+  read(p2, "c2");  // Page 3 read ahead, and kept by the read cache too.
+  read(p3, "c3");
+  EXPECT_EQ(p3.info.cache, UpstreamInfo::Cache::kReadAhead);
+
+  timers_.Advance(absl::Seconds(20));
+  Outcome p2_again, p3_again;
+  read(p2_again, "c2");  // From the read cache; page 3 read ahead from it as well.
+  EXPECT_EQ(p2_again.info.cache, UpstreamInfo::Cache::kHit);
+  EXPECT_EQ(p2_again.info.cache_age, absl::Seconds(20));
+  timers_.Advance(absl::Seconds(1));
+  read(p3_again, "c3");
+  EXPECT_EQ(p3_again.Ids(), "p3.r1.0,p3.r1.1") << "the answer read 21 s ago";
+  EXPECT_EQ(p3_again.info.cache, UpstreamInfo::Cache::kReadAhead);
+  EXPECT_EQ(p3_again.info.cache_age, absl::Seconds(21));
+}
+
 TEST_F(ReadAheadTest, ListingsAreKeptApartAndBounded) {
   ReadAheadOptions options;
   options.max_pages = 2;
@@ -340,6 +436,65 @@ TEST_F(ReadAheadTest, ListingsAreKeptApartAndBounded) {
   EXPECT_EQ(b3.info.cache, UpstreamInfo::Cache::kReadAhead);
   Read(c3, "c3", kCachedReadOk, "c");
   EXPECT_EQ(c3.info.cache, UpstreamInfo::Cache::kNone);
+}
+
+// Pagers of the same and of other listings on several threads, fresh reads
+// and syncs among them: every read-ahead started is counted once, used or
+// unused, and every caller gets the page it asked for.
+TEST_F(ReadAheadTest, ConcurrentPagersAndChangesCountEachReadAheadOnce) {
+  ReadAheadOptions options;
+  options.max_pages = 3;
+  Build(options);
+  fake_.list_group_connections =
+      [](const std::string& group, const std::string& schema,
+         const PageRequest& page) -> absl::StatusOr<Page<v1::Connection>> {
+    const int n = page.cursor.empty() ? 1 : std::stoi(page.cursor.substr(1));
+    Page<v1::Connection> out;
+    out.items.emplace_back().set_id(absl::StrCat(group, "/", schema, "/", page.limit, "/", n));
+    if (n < 6) out.next_cursor = absl::StrCat("c", n + 1);
+    return out;
+  };
+  fake_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<SyncTriggered> {
+    return SyncTriggered{"ok"};
+  };
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 150; ++round) {
+        const std::string schema = (round + t) % 3 == 0 ? "a" : "b";
+        const int limit = 1 + (round + t) % 2;
+        for (int n = 2; n <= 6; ++n) {
+          ReadOptions read = (round * 7 + n + t) % 11 == 0 ? kFreshRead : kCachedReadOk;
+          // Answered here or, joined to another thread's read, there.
+          auto got = std::make_shared<std::promise<std::string>>();
+          api_->ListGroupConnections(
+              "g", schema, PageRequest{limit, absl::StrCat("c", n)}, read,
+              timers_.Now() + absl::Seconds(30),
+              [got](absl::StatusOr<Page<v1::Connection>> page, const UpstreamInfo&) {
+                got->set_value(page.ok() ? page->items[0].id()
+                                         : std::string(page.status().message()));
+              });
+          const std::string id = got->get_future().get();
+          if (id != absl::StrCat("g/", schema, "/", limit, "/", n)) {
+            ADD_FAILURE() << id;
+            ++wrong;
+          }
+        }
+        if (t == 3 && round % 10 == 0) {
+          api_->TriggerSync("any", false, timers_.Now() + absl::Seconds(5),
+                            [](absl::StatusOr<SyncTriggered>, const UpstreamInfo&) {});
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+  timers_.Advance(absl::Seconds(11));  // Whatever is still kept expires.
+  const ReadAheadStats stats = api_->stats();
+  EXPECT_GT(stats.started, 0);
+  EXPECT_EQ(stats.started, stats.used + stats.unused)
+      << "used " << stats.used << " unused " << stats.unused << " skipped " << stats.skipped;
 }
 
 TEST_F(ReadAheadTest, OtherListingsAreReadAheadToo) {
