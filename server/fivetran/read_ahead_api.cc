@@ -227,16 +227,19 @@ class ReadAheadFivetranApi::Pages
     {
       absl::MutexLock lock(&mu_);
       if (entries_.count(key) != 0) return;  // Already read ahead.
-      if (counters_->held.load(std::memory_order_relaxed) >= options_->max_pages) {
-        id = 0;
-      } else {
+      // A slot of the bound, shared by the three kinds of listing (each
+      // with its own lock): taken only while under it.
+      size_t held = counters_->held.load(std::memory_order_relaxed);
+      while (held < options_->max_pages &&
+             !counters_->held.compare_exchange_weak(held, held + 1, std::memory_order_relaxed)) {
+      }
+      if (held < options_->max_pages) {
         id = ++next_id_;
         Entry& entry = entries_[key];
         entry.id = id;
         entry.chain = chain;
         entry.fresh = read.fresh;
         entry.sent_at = now;
-        counters_->held.fetch_add(1, std::memory_order_relaxed);
       }
     }
     if (id == 0) {
