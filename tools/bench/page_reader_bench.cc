@@ -3,8 +3,9 @@
 // the general path (ParseJsonBody, ScrubJson, ParsePage, ConnectionFromJson),
 // each from the body's text to the protos freed again, on one thread.
 //
-//   bazel run -c opt //tools/bench:page_reader_bench -- \
-//     --model=$PWD/server/fivetran/testdata/connection_full.json
+//   bazel run -c opt //tools/bench:page_reader_bench --
+//       --model=$PWD/server/fivetran/testdata/connection_full.json
+//   (one command line)
 //
 // The page holds --items copies of the model connection (ids and schemas
 // made distinct); the credentials to scrub are a key and a secret, as the
