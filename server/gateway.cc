@@ -115,7 +115,12 @@ std::unique_ptr<ServiceSet> Gateway::MakeSet(const std::string& api_key,
   // read-ahead of its page in flight (server/fivetran/read_ahead_api.h).
   if (config_.read_ahead) {
     fivetran::ReadAheadOptions read_ahead;
-    read_ahead.budget_low = [budget = options.budget] { return budget->BelowReserve(); };
+    // Nothing read ahead under the reserve, nor while a 429's Retry-After
+    // runs (it would be refused unsent anyway: counted as skipped, not as
+    // unused).
+    read_ahead.budget_low = [budget = options.budget] {
+      return budget->BelowReserve() || budget->BlockedFor(absl::Now()).has_value();
+    };
     read_ahead.timeout = config_.max_request_time;
     set->coalescing = std::move(api);
     api = std::make_unique<fivetran::ReadAheadFivetranApi>(set->coalescing.get(), timers_.get(),

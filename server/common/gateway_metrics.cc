@@ -65,7 +65,8 @@ GatewayMetrics Register(metrics::Registry& r) {
       "fivetran_gateway_read_ahead_pages_total",
       "Next pages of a listing read ahead for a paging caller, by result: used (the caller's "
       "read took it), unused (not taken in time, failed, or dropped by a change), skipped (not "
-      "read: the hourly budget is under its reserve, or too many pages are held).",
+      "read: the hourly budget is under its reserve, a 429's Retry-After runs, or too many "
+      "pages are held).",
       {"result"});
   m.idempotency_replays = r.AddCounter(
       "fivetran_gateway_idempotency_replays_total",

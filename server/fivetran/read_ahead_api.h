@@ -49,7 +49,8 @@ struct ReadAheadOptions {
   absl::Duration keep = absl::Seconds(10);     // How long an answer nobody took is kept.
   absl::Duration timeout = absl::Seconds(60);  // The deadline of a read-ahead's request.
   size_t max_pages = 16;                       // Kept or in flight, per instance.
-  // True while background reads must yield (null: never).
+  // True while background reads must yield: the hourly budget under its
+  // reserve, or a 429's Retry-After running (null: never).
   std::function<bool()> budget_low;
 };
 
