@@ -85,6 +85,14 @@ class ReadAheadTest : public ::testing::Test {
     return api_->ListGroupConnections("g", schema, PageRequest{2, cursor}, read,
                                       timers_.Now() + absl::Seconds(30), out.Into());
   }
+  // A valid create body: a postgres connection in group "g".
+  static absl::StatusOr<NewConnection> NewPostgresConnection() {
+    v1::CreateConnectionRequest create;
+    create.set_group_id("g");
+    create.set_service("postgres");
+    (*create.mutable_config()->mutable_fields())["schema"].set_string_value("new_schema");
+    return NewConnection::From(create);
+  }
   int Calls() const {
     int n = 0;
     for (const auto& c : fake_.calls()) n += c.operation == "ListGroupConnections";
@@ -285,11 +293,7 @@ TEST_F(ReadAheadTest, CreatesAndSyncsDropWhatWasReadAhead) {
   fake_.create_connection = [](const nlohmann::json&) -> absl::StatusOr<v1::Connection> {
     return absl::UnavailableError("down");
   };
-  v1::CreateConnectionRequest create;
-  create.set_group_id("g");
-  create.set_service("postgres");
-  (*create.mutable_config()->mutable_fields())["schema"].set_string_value("new_schema");
-  absl::StatusOr<NewConnection> body = NewConnection::From(create);
+  absl::StatusOr<NewConnection> body = NewPostgresConnection();
   ASSERT_TRUE(body.ok()) << body.status();
   api_->CreateConnection(*body, timers_.Now() + absl::Seconds(5),
                          [](absl::StatusOr<v1::Connection>, const UpstreamInfo&) {});
@@ -315,11 +319,7 @@ TEST_F(ReadAheadTest, PagesReadAheadWhileAChangeIsInFlightAreDroppedWhenItIsAnsw
     created.set_group_id("g");
     return created;
   };
-  v1::CreateConnectionRequest create;
-  create.set_group_id("g");
-  create.set_service("postgres");
-  (*create.mutable_config()->mutable_fields())["schema"].set_string_value("new_schema");
-  absl::StatusOr<NewConnection> body = NewConnection::From(create);
+  absl::StatusOr<NewConnection> body = NewPostgresConnection();
   ASSERT_TRUE(body.ok()) << body.status();
   bool created = false;
   api_->CreateConnection(
