@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -60,21 +61,31 @@ const char* CodeName(grpc::StatusCode code) {
   return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
 }
 
+// How a read was answered, in the words of the metadata, the log line and
+// read_cache_total: "hit", "miss", "read-ahead"; "" when no cache was asked.
+const char* CacheResult(const fivetran::UpstreamInfo& upstream) {
+  switch (upstream.cache) {
+    case fivetran::UpstreamInfo::Cache::kHit:
+      return "hit";
+    case fivetran::UpstreamInfo::Cache::kMiss:
+      return "miss";
+    case fivetran::UpstreamInfo::Cache::kReadAhead:
+      return "read-ahead";
+    case fivetran::UpstreamInfo::Cache::kNone:
+      break;
+  }
+  return "";
+}
+
 // One finished RPC in the metrics (GatewayMetrics).
 void RecordMetrics(const char* method, const char* code, absl::Duration elapsed,
                    const fivetran::UpstreamInfo& upstream, bool replay) {
   const GatewayMetrics& m = GatewayMetrics::Get();
   m.RecordRpc(method, code, elapsed);
-  switch (upstream.cache) {
-    case fivetran::UpstreamInfo::Cache::kHit:
-      m.read_cache->With({method, "hit"})->Increment();
-      break;
-    case fivetran::UpstreamInfo::Cache::kMiss:
-      m.read_cache->With({method, "miss"})->Increment();
-      break;
-    case fivetran::UpstreamInfo::Cache::kReadAhead:  // Counted by read_ahead_pages_total.
-    case fivetran::UpstreamInfo::Cache::kNone:
-      break;
+  // Pages read ahead are counted by read_ahead_pages_total.
+  if (upstream.cache == fivetran::UpstreamInfo::Cache::kHit ||
+      upstream.cache == fivetran::UpstreamInfo::Cache::kMiss) {
+    m.read_cache->With({method, CacheResult(upstream)})->Increment();
   }
   if (replay) m.idempotency_replays->With({method})->Increment();
 }
@@ -119,17 +130,11 @@ fivetran::ReadOptions ReadOptionsOf(const grpc::ServerContextBase& context) {
 }
 
 std::string CacheMetadata(const fivetran::UpstreamInfo& upstream) {
-  switch (upstream.cache) {
-    case fivetran::UpstreamInfo::Cache::kHit:
-      return absl::StrFormat("hit; age=%.1f", absl::ToDoubleSeconds(upstream.cache_age));
-    case fivetran::UpstreamInfo::Cache::kReadAhead:
-      return absl::StrFormat("read-ahead; age=%.1f", absl::ToDoubleSeconds(upstream.cache_age));
-    case fivetran::UpstreamInfo::Cache::kMiss:
-      return "miss";
-    case fivetran::UpstreamInfo::Cache::kNone:
-      break;
-  }
-  return "";
+  const char* result = CacheResult(upstream);
+  const bool kept = upstream.cache == fivetran::UpstreamInfo::Cache::kHit ||
+                    upstream.cache == fivetran::UpstreamInfo::Cache::kReadAhead;
+  if (!kept) return result;
+  return absl::StrFormat("%s; age=%.1f", result, absl::ToDoubleSeconds(upstream.cache_age));
 }
 
 RpcReactor::RpcReactor(grpc::CallbackServerContext* context, const char* method)
@@ -194,20 +199,8 @@ void RpcReactor::CompleteInternal(const absl::Status& status,
   RecordMetrics(method_, CodeName(out.error_code()), elapsed, upstream, replay_);
   const std::string cache = CacheMetadata(upstream);
   if (!cache.empty()) context_->AddTrailingMetadata("x-fivetran-gateway-cache", cache);
-  const char* cache_field = "";
-  switch (upstream.cache) {
-    case fivetran::UpstreamInfo::Cache::kHit:
-      cache_field = " cache=hit";
-      break;
-    case fivetran::UpstreamInfo::Cache::kMiss:
-      cache_field = " cache=miss";
-      break;
-    case fivetran::UpstreamInfo::Cache::kReadAhead:
-      cache_field = " cache=read-ahead";
-      break;
-    case fivetran::UpstreamInfo::Cache::kNone:
-      break;
-  }
+  const std::string cache_field =
+      cache.empty() ? "" : absl::StrCat(" cache=", CacheResult(upstream));
   // Messages are built from sanitised upstream text and never hold secrets;
   // escaped here, so that no caller value quoted in one can end the line or
   // fake a field, and bounded.
