@@ -317,7 +317,7 @@ std::shared_ptr<HttpCall> CurlTransport::Send(HttpRequest request, HttpCallback 
   return t;
 }
 
-void CurlTransport::Finish(Transfer* t, HttpResult result) {
+HttpCallback CurlTransport::Detach(Transfer* t) {
   long connects = 0;
   if (t->easy() != nullptr &&
       curl_easy_getinfo(t->easy(), CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
@@ -327,13 +327,34 @@ void CurlTransport::Finish(Transfer* t, HttpResult result) {
   t->state = Transfer::State::kDone;
   auto it = std::find_if(active_.begin(), active_.end(),
                          [t](const std::shared_ptr<Transfer>& a) { return a.get() == t; });
-  std::shared_ptr<Transfer> keep;
   if (it != active_.end()) {
-    keep = *it;
+    std::shared_ptr<Transfer> keep = *it;
     curl_multi_remove_handle(shared_->multi, t->easy());
     active_.erase(it);
   }
-  if (done) done(std::move(result));
+  return done;
+}
+
+void CurlTransport::Finish(Transfer* t, HttpResult result) {
+  if (HttpCallback done = Detach(t)) done(std::move(result));
+}
+
+namespace {
+// Completion callbacks run per round of socket I/O (see the header).
+constexpr absl::Duration kCallbackSlice = absl::Milliseconds(5);
+}  // namespace
+
+void CurlTransport::RunCompleted() {
+  const absl::Time start = absl::Now();
+  do {
+    Completed next = std::move(completed_.front());
+    completed_.pop_front();
+    if (next.done) next.done(std::move(next.result));
+  } while (!completed_.empty() && absl::Now() - start < kCallbackSlice);
+}
+
+void CurlTransport::RunAllCompleted() {
+  while (!completed_.empty()) RunCompleted();
 }
 
 void CurlTransport::Enqueue(std::shared_ptr<Transfer> t) {
@@ -412,8 +433,9 @@ void CurlTransport::Loop() {
       stopping = shared_->stopping;
     }
     if (stopping) {
-      // Every transfer ends exactly once: new and queued ones unsent,
-      // running ones cancelled.
+      // Every transfer ends exactly once: completed ones with their
+      // results, new and queued ones unsent, running ones cancelled.
+      RunAllCompleted();
       const TransportError shutdown = {TransportFailure::kNotSent,
                                        "the HTTP transport is shutting down"};
       for (auto& t : pending) {
@@ -457,14 +479,17 @@ void CurlTransport::Loop() {
       if (msg->msg != CURLMSG_DONE) continue;
       Transfer* t = nullptr;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
-      CURLcode code = msg->data.result;
-      Finish(t, t->Result(code));
+      HttpResult result = t->Result(msg->data.result);
+      completed_.push_back({Detach(t), std::move(result)});
     }
     ExpireQueued(absl::Now());
     // Handles added here start at once: libcurl sets them a zero timeout,
     // which ends the poll below immediately.
     Admit();
-    curl_multi_poll(multi, nullptr, 0, static_cast<int>(MillisToNextQueuedDeadline(1000)), nullptr);
+    if (!completed_.empty()) RunCompleted();
+    // Callbacks left for later: serve the sockets, then go on with them.
+    const int64_t wait_ms = completed_.empty() ? MillisToNextQueuedDeadline(1000) : 0;
+    curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
   }
 }
 

@@ -8,6 +8,12 @@
 // it. The completion callback runs on the event-loop thread and must not
 // block.
 //
+// Completion callbacks run between rounds of socket I/O, about 5 ms of them
+// per round (at least one), oldest first: a burst of answers whose callbacks
+// take long (mapping large pages) must not hold back the requests of other
+// transfers. A server may close a new connection on which nothing arrives
+// in time, and a POST cut off that way cannot safely be sent again.
+//
 // Under overload, transfers beyond max_host_connections wait in a FIFO
 // queue owned by the loop (not in libcurl's pending list, which does not
 // serve the oldest first): the oldest waiting transfer is sent when a slot
@@ -19,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <list>
 #include <map>
@@ -144,8 +151,17 @@ class CurlTransport final : public HttpTransport {
   class Transfer;
   void Loop();
   // Loop thread only, from here to the members.
+  // Takes a running transfer out of the multi handle (its connection slot
+  // frees at once); returns its callback, not yet run.
+  HttpCallback Detach(Transfer* t);
   // Ends a running transfer: out of the multi handle, callback run.
   void Finish(Transfer* t, HttpResult result);
+  // Runs the callbacks of completed transfers, oldest first, for about
+  // kCallbackSlice (at least one): the rest wait for the next round, after
+  // the sockets have been served.
+  void RunCompleted();
+  // Runs every pending completion callback (when stopping).
+  void RunAllCompleted();
   // Appends a new transfer to the queue.
   void Enqueue(std::shared_ptr<Transfer> t);
   // Ends a queued transfer unsent: out of the queue, callback run.
@@ -167,6 +183,12 @@ class CurlTransport final : public HttpTransport {
   // at most max_host_connections), and queued ones, oldest first, with
   // their deadlines (finite ones only) in time order.
   std::vector<std::shared_ptr<Transfer>> active_;
+  // Completed transfers whose callbacks have not run yet, oldest first.
+  struct Completed {
+    HttpCallback done;
+    HttpResult result;
+  };
+  std::deque<Completed> completed_;
   std::list<std::shared_ptr<Transfer>> queue_;
   std::multimap<absl::Time, Transfer*> queued_deadlines_;
   std::atomic<int64_t> connections_opened_{0};
