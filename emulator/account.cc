@@ -117,7 +117,7 @@ absl::Status Account::LoadConnectionsLocked(const json& connections) {
     } else if (!config->is_object()) {
       return absl::InvalidArgumentError(where + ": 'config' must be an object");
     }
-    if (!connections_.emplace(*id, std::move(c)).second) {
+    if (!connections_.emplace(*id, StoredConnection(std::move(c))).second) {
       return absl::InvalidArgumentError(where + ": duplicate id '" + *id + "'");
     }
     taken_ids_.insert(*id);
@@ -139,7 +139,7 @@ absl::StatusOr<json> Account::GetConnection(absl::string_view id) {
     return NotFoundError("NotFound_Connection",
                          absl::StrCat("Connection with id '", Echo(id), "' does not exist."));
   }
-  return RenderConnection(it->second);
+  return RenderConnection(it->second.value());
 }
 
 absl::StatusOr<json> Account::CreateConnection(const json& body) {
@@ -148,7 +148,7 @@ absl::StatusOr<json> Account::CreateConnection(const json& body) {
   absl::StatusOr<json> built = BuildConnectionLocked(body);
   if (!built.ok()) return built.status();
   const std::string id = (*built)["id"].get<std::string>();
-  connections_[id] = *built;
+  connections_.insert_or_assign(id, StoredConnection(*built));
   ++created_count_;
   return RenderConnection(*built);
 }
@@ -165,7 +165,8 @@ absl::StatusOr<json> Account::BuildConnectionLocked(const json& body) {
   if (!parsed.ok()) return parsed.status();
   const std::string& name = parsed->schema_name;
   for (const auto& [other_id, other] : connections_) {
-    if (StringOr(other, "group_id") == group_id && StringOr(other, "schema") == name) {
+    if (StringOr(other.value(), "group_id") == group_id &&
+        StringOr(other.value(), "schema") == name) {
       return ConflictError(absl::StrCat("Connection with schema '", Echo(name),
                                         "' already exists in group '", Echo(group_id), "'"));
     }

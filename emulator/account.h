@@ -16,6 +16,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -74,13 +75,14 @@ class Account {
   // Connection object as the API returns it (config secrets masked).
   absl::StatusOr<nlohmann::json> GetConnection(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // `data` of a list response: {"items":[...], "next_cursor":"..."?}.
-  // group_id == nullopt lists all groups; an unknown group is NotFound_Group.
-  absl::StatusOr<nlohmann::json> ListConnections(const std::optional<std::string>& group_id,
-                                                 const std::optional<std::string>& schema,
-                                                 const PageRequest& page) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::StatusOr<nlohmann::json> ListGroups(const PageRequest& page) ABSL_LOCKS_EXCLUDED(mu_);
-  absl::StatusOr<nlohmann::json> ListUsers(std::optional<bool> active, const PageRequest& page)
+  // `data` of a list response as JSON text (DumpJson's form, for
+  // WriteSuccessText): {"items":[...],"next_cursor":"..."?}. group_id ==
+  // nullopt lists all groups; an unknown group is NotFound_Group.
+  absl::StatusOr<std::string> ListConnections(const std::optional<std::string>& group_id,
+                                              const std::optional<std::string>& schema,
+                                              const PageRequest& page) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::string> ListGroups(const PageRequest& page) ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::string> ListUsers(std::optional<bool> active, const PageRequest& page)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Validates a create request body and stores the new connection.
@@ -97,6 +99,26 @@ class Account {
   size_t ConnectionCount() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  // A stored connection, and its text as the API shows it (RenderConnection,
+  // then DumpJson), made at the first read after each change: listing a page
+  // of 1,000 connections then copies text instead of masking and dumping
+  // every one again. Every change goes through mutable_value(), which drops
+  // the text.
+  class StoredConnection {
+   public:
+    explicit StoredConnection(nlohmann::json value) : value_(std::move(value)) {}
+    const nlohmann::json& value() const { return value_; }
+    nlohmann::json& mutable_value() {
+      text_.clear();
+      return value_;
+    }
+    const std::string& Text() const;
+
+   private:
+    nlohmann::json value_;
+    mutable std::string text_;  // "" until read; never "" once made
+  };
+
   struct RunningSync {
     absl::Time finish;
     SyncOutcome outcome = SyncOutcome::kSuccess;
@@ -127,7 +149,7 @@ class Account {
   mutable absl::Mutex mu_;
   std::map<std::string, nlohmann::json> groups_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, nlohmann::json> users_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, nlohmann::json> connections_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, StoredConnection> connections_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> taken_ids_ ABSL_GUARDED_BY(mu_);
   IdMinter minter_ ABSL_GUARDED_BY(mu_);
   TimestampIssuer issuer_ ABSL_GUARDED_BY(mu_);

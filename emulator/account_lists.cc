@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "emulator/account.h"
 #include "emulator/api_error.h"
+#include "emulator/http_util.h"
 #include "emulator/json_fields.h"
 #include "emulator/masking.h"
 
@@ -16,45 +17,51 @@ using nlohmann::json;
 
 namespace {
 
-// Page over `items` (sorted by id) keeping those `keep` accepts.
-template <typename Pred>
-absl::StatusOr<json> Page(const std::map<std::string, json>& items, const PageRequest& page,
-                          absl::string_view fingerprint, Pred keep,
-                          const std::function<json(const json&)>& render) {
+// Page over `items` (sorted by id) keeping the values `keep` accepts: `data`
+// as JSON text, each item's text from `text` (DumpJson's form, as
+// WriteSuccessText needs).
+template <typename Value, typename Keep, typename Text>
+absl::StatusOr<std::string> Page(const std::map<std::string, Value>& items, const PageRequest& page,
+                                 absl::string_view fingerprint, Keep keep, Text text) {
   auto it = items.begin();
   if (!page.cursor.empty()) {
     absl::StatusOr<std::string> after = DecodeCursor(page.cursor, fingerprint);
     if (!after.ok()) return after.status();
     it = items.upper_bound(*after);
   }
-  json out = json::array();
+  std::string out = R"({"items":[)";
+  int count = 0;
   std::string last_id;
   for (; it != items.end(); ++it) {
     if (!keep(it->second)) continue;
-    if (static_cast<int>(out.size()) == page.limit) break;
-    out.push_back(render(it->second));
+    if (count == page.limit) break;
+    if (count++ > 0) out += ',';
+    out += text(it->second);
     last_id = it->first;
   }
+  out += ']';
   // `it` now points at the first unreturned candidate; look for another match.
-  bool more = false;
   for (; it != items.end(); ++it) {
     if (keep(it->second)) {
-      more = true;
+      absl::StrAppend(&out, R"(,"next_cursor":)",
+                      DumpJson(json(EncodeCursor(last_id, fingerprint))));
       break;
     }
   }
-  json data{{"items", std::move(out)}};
-  if (more) data["next_cursor"] = EncodeCursor(last_id, fingerprint);
-  return data;
+  out += '}';
+  return out;
 }
-
-json Identity(const json& j) { return j; }
 
 }  // namespace
 
-absl::StatusOr<json> Account::ListConnections(const std::optional<std::string>& group_id,
-                                              const std::optional<std::string>& schema,
-                                              const PageRequest& page) {
+const std::string& Account::StoredConnection::Text() const {
+  if (text_.empty()) text_ = DumpJson(RenderConnection(value_));
+  return text_;
+}
+
+absl::StatusOr<std::string> Account::ListConnections(const std::optional<std::string>& group_id,
+                                                     const std::optional<std::string>& schema,
+                                                     const PageRequest& page) {
   absl::MutexLock lock(&mu_);
   SettleLocked(Now());
   if (group_id.has_value() && groups_.count(*group_id) == 0) {
@@ -64,21 +71,24 @@ absl::StatusOr<json> Account::ListConnections(const std::optional<std::string>& 
   const std::string fingerprint =
       absl::StrCat("connections|", group_id.has_value() ? "g=" + *group_id : "", "|",
                    schema.has_value() ? "s=" + *schema : "");
-  auto keep = [&](const json& c) {
+  auto keep = [&](const StoredConnection& stored) {
+    const json& c = stored.value();
     if (group_id.has_value() && StringOr(c, "group_id") != *group_id) return false;
     if (schema.has_value() && StringOr(c, "schema") != *schema) return false;
     return true;
   };
-  return Page(connections_, page, fingerprint, keep, RenderConnection);
+  return Page(connections_, page, fingerprint, keep,
+              [](const StoredConnection& c) -> const std::string& { return c.Text(); });
 }
 
-absl::StatusOr<json> Account::ListGroups(const PageRequest& page) {
+absl::StatusOr<std::string> Account::ListGroups(const PageRequest& page) {
   absl::MutexLock lock(&mu_);
   return Page(
-      groups_, page, "groups", [](const json&) { return true; }, Identity);
+      groups_, page, "groups", [](const json&) { return true; }, DumpJson);
 }
 
-absl::StatusOr<json> Account::ListUsers(std::optional<bool> active, const PageRequest& page) {
+absl::StatusOr<std::string> Account::ListUsers(std::optional<bool> active,
+                                               const PageRequest& page) {
   absl::MutexLock lock(&mu_);
   const std::string fingerprint =
       absl::StrCat("users|", active.has_value() ? (*active ? "active" : "inactive") : "all");
@@ -87,7 +97,7 @@ absl::StatusOr<json> Account::ListUsers(std::optional<bool> active, const PageRe
     const json* a = Find(u, "active");
     return a != nullptr && a->is_boolean() && a->get<bool>() == *active;
   };
-  return Page(users_, page, fingerprint, keep, Identity);
+  return Page(users_, page, fingerprint, keep, DumpJson);
 }
 
 }  // namespace fivetran_emulator

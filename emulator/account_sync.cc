@@ -51,7 +51,7 @@ void Account::SettleLocked(absl::Time now) {
 void Account::FinishSyncLocked(const std::string& id, const RunningSync& run) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  json& c = it->second;
+  json& c = it->second.mutable_value();
   // Never earlier than (or equal to) any timestamp this connection shows.
   absl::Time floor = run.finish;
   for (const char* key : {"created_at", "succeeded_at", "failed_at"}) {
@@ -94,7 +94,7 @@ absl::Status Account::TriggerSync(absl::string_view id, bool force) {
     return NotFoundError("NotFound_Connection",
                          absl::StrCat("Connection with id '", Echo(id), "' does not exist."));
   }
-  json& c = it->second;
+  json& c = it->second.mutable_value();
   const std::string setup_state = StringOr(c["status"], "setup_state");
   if (setup_state == "incomplete" && options_.reject_incomplete_sync) {
     return InvalidInput(absl::StrCat("Connection '", Echo(id),

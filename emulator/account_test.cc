@@ -6,6 +6,7 @@
 
 #include "absl/time/time.h"
 #include "emulator/api_error.h"
+#include "emulator/http_util.h"
 #include "emulator/seed.h"
 #include "emulator/setup_tests.h"
 #include "gmock/gmock.h"
@@ -27,6 +28,15 @@ class AccountTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<Account>> a = Account::Create(BuiltinSeed(), options);
     ASSERT_TRUE(a.ok()) << a.status();
     account_ = std::move(*a);
+  }
+
+  // A listing's `data`, parsed; its text must be DumpJson's form of it.
+  static json Data(const absl::StatusOr<std::string>& text) {
+    EXPECT_TRUE(text.ok()) << text.status();
+    if (!text.ok()) return json();
+    json data = json::parse(*text);
+    EXPECT_EQ(DumpJson(data), *text);
+    return data;
   }
 
   json Get(const std::string& id) {
@@ -85,14 +95,51 @@ TEST(SetupTestRule, FailWarnPass) {
 
 TEST_F(AccountTest, SecretsMaskedInDetailsAndLists) {
   EXPECT_EQ(Get("decent_dropsy")["config"]["password"], "******");
-  absl::StatusOr<json> page = account_->ListConnections("projected_sickle", std::nullopt, {});
-  ASSERT_TRUE(page.ok());
-  for (const json& c : (*page)["items"]) {
+  const json page = Data(account_->ListConnections("projected_sickle", std::nullopt, {}));
+  ASSERT_FALSE(page["items"].empty());
+  for (const json& c : page["items"]) {
     EXPECT_THAT(c["config"].dump(), ::testing::Not(HasSubstr("pass\"")));
     if (c["config"].contains("password")) {
       EXPECT_EQ(c["config"]["password"], "******");
     }
   }
+}
+
+// Listings copy each connection's text made at its first read after a
+// change: every item must still equal the connection's details at that
+// moment, through syncs, their end, creates and resets.
+TEST_F(AccountTest, ListedConnectionsFollowEveryChange) {
+  auto listed = [this](const std::string& group, const std::string& id) {
+    PageRequest page;
+    page.limit = 1000;
+    const json data = Data(account_->ListConnections(group, std::nullopt, page));
+    for (const json& c : data["items"]) {
+      EXPECT_EQ(c, Get(c["id"].get<std::string>()));
+      if (c["id"] == id) return c;
+    }
+    return json();
+  };
+  const json before = listed("projected_sickle", "decent_dropsy");
+  ASSERT_EQ(before["status"]["sync_state"], "scheduled");
+  ASSERT_TRUE(account_->TriggerSync("decent_dropsy", false).ok());
+  EXPECT_EQ(listed("projected_sickle", "decent_dropsy")["status"]["sync_state"], "syncing");
+  now_ += absl::Seconds(2);  // the sync ends when the account is next read
+  const json after = listed("projected_sickle", "decent_dropsy");
+  EXPECT_EQ(after["status"]["sync_state"], "scheduled");
+  EXPECT_GT(after["succeeded_at"].get<std::string>(), before["succeeded_at"].get<std::string>());
+
+  absl::StatusOr<json> created = account_->CreateConnection(
+      json{{"group_id", "projected_sickle"},
+           {"service", "postgres"},
+           {"config", {{"schema", "listed_new"}, {"password", "s3cret"}}}});
+  ASSERT_TRUE(created.ok()) << created.status();
+  const std::string id = (*created)["id"];
+  const json listed_new = listed("projected_sickle", id);
+  EXPECT_EQ(listed_new["config"]["password"], "******");
+
+  account_->Reset();
+  EXPECT_TRUE(listed("projected_sickle", id).is_null());
+  EXPECT_EQ(listed("projected_sickle", "decent_dropsy"), before);
 }
 
 TEST_F(AccountTest, PaginationWalksEveryItemOnce) {
@@ -102,17 +149,17 @@ TEST_F(AccountTest, PaginationWalksEveryItemOnce) {
   page.limit = 7;
   int pages = 0;
   while (true) {
-    absl::StatusOr<json> data = account_->ListConnections("amber_fjord", std::nullopt, page);
-    ASSERT_TRUE(data.ok()) << data.status();
+    const json data = Data(account_->ListConnections("amber_fjord", std::nullopt, page));
+    ASSERT_TRUE(data.contains("items"));
     ++pages;
-    for (const json& c : (*data)["items"]) {
+    for (const json& c : data["items"]) {
       const std::string id = c["id"];
       EXPECT_GT(id, last);
       last = id;
       EXPECT_TRUE(seen.insert(id).second);
     }
-    if (!data->contains("next_cursor")) break;
-    page.cursor = (*data)["next_cursor"];
+    if (!data.contains("next_cursor")) break;
+    page.cursor = data["next_cursor"];
     ASSERT_FALSE(page.cursor.empty());
   }
   EXPECT_EQ(seen.size(), 260u);
@@ -122,10 +169,10 @@ TEST_F(AccountTest, PaginationWalksEveryItemOnce) {
 TEST_F(AccountTest, CursorFromAnotherListingIsRejected) {
   PageRequest page;
   page.limit = 1;
-  absl::StatusOr<json> users = account_->ListUsers(true, page);
-  ASSERT_TRUE(users.ok());
-  page.cursor = (*users)["next_cursor"];
-  absl::StatusOr<json> other = account_->ListUsers(false, page);
+  const json users = Data(account_->ListUsers(true, page));
+  ASSERT_TRUE(users.contains("next_cursor"));
+  page.cursor = users["next_cursor"];
+  absl::StatusOr<std::string> other = account_->ListUsers(false, page);
   EXPECT_EQ(HttpStatusOf(other.status()), 400);
   page.cursor = "%%%";
   EXPECT_EQ(HttpStatusOf(account_->ListGroups(page).status()), 400);

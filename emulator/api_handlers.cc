@@ -126,9 +126,9 @@ void ApiHandlers::ListConnections(const httplib::Request& req, httplib::Response
   if (!page.ok()) return WriteStatus(res, page.status());
   std::optional<std::string> group = Param(req, "group_id");
   if (group.has_value() && group->empty()) group.reset();
-  absl::StatusOr<json> data = account_.ListConnections(group, Param(req, "schema"), *page);
+  absl::StatusOr<std::string> data = account_.ListConnections(group, Param(req, "schema"), *page);
   if (!data.ok()) return WriteStatus(res, data.status());
-  WriteSuccess(res, 200, "Connections retrieved successfully", std::move(*data));
+  WriteSuccessText(res, 200, "Connections retrieved successfully", *data);
 }
 
 void ApiHandlers::TriggerSync(const Route& route, const json& body, httplib::Response& res) {
@@ -152,18 +152,19 @@ void ApiHandlers::TriggerSync(const Route& route, const json& body, httplib::Res
 void ApiHandlers::ListGroups(const httplib::Request& req, httplib::Response& res) {
   absl::StatusOr<PageRequest> page = PageFrom(req);
   if (!page.ok()) return WriteStatus(res, page.status());
-  absl::StatusOr<json> data = account_.ListGroups(*page);
+  absl::StatusOr<std::string> data = account_.ListGroups(*page);
   if (!data.ok()) return WriteStatus(res, data.status());
-  WriteSuccess(res, 200, "Groups retrieved successfully", std::move(*data));
+  WriteSuccessText(res, 200, "Groups retrieved successfully", *data);
 }
 
 void ApiHandlers::ListGroupConnections(const Route& route, const httplib::Request& req,
                                        httplib::Response& res) {
   absl::StatusOr<PageRequest> page = PageFrom(req);
   if (!page.ok()) return WriteStatus(res, page.status());
-  absl::StatusOr<json> data = account_.ListConnections(route.id, Param(req, "schema"), *page);
+  absl::StatusOr<std::string> data =
+      account_.ListConnections(route.id, Param(req, "schema"), *page);
   if (!data.ok()) return WriteStatus(res, data.status());
-  WriteSuccess(res, 200, "Group connections retrieved successfully", std::move(*data));
+  WriteSuccessText(res, 200, "Group connections retrieved successfully", *data);
 }
 
 void ApiHandlers::ListUsers(const httplib::Request& req, httplib::Response& res) {
@@ -171,9 +172,9 @@ void ApiHandlers::ListUsers(const httplib::Request& req, httplib::Response& res)
   if (!page.ok()) return WriteStatus(res, page.status());
   absl::StatusOr<std::optional<bool>> active = ActiveFrom(req);
   if (!active.ok()) return WriteStatus(res, active.status());
-  absl::StatusOr<json> data = account_.ListUsers(*active, *page);
+  absl::StatusOr<std::string> data = account_.ListUsers(*active, *page);
   if (!data.ok()) return WriteStatus(res, data.status());
-  WriteSuccess(res, 200, "Users list retrieved successfully", std::move(*data));
+  WriteSuccessText(res, 200, "Users list retrieved successfully", *data);
 }
 
 }  // namespace fivetran_emulator

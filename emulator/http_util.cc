@@ -47,9 +47,13 @@ std::string Cut(absl::string_view s, size_t n) {
   return s.size() <= n ? std::string(s) : absl::StrCat(s.substr(0, n), "...");
 }
 
+std::string DumpJson(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 void WriteJson(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), kJsonMediaType);
+  res.set_content(DumpJson(body), kJsonMediaType);
 }
 
 void WriteError(httplib::Response& res, int status, absl::string_view code,
@@ -66,6 +70,15 @@ void WriteSuccess(httplib::Response& res, int status, absl::string_view message,
   json body{{"code", "Success"}, {"message", message}};
   if (data.has_value()) body["data"] = std::move(*data);
   WriteJson(res, status, body);
+}
+
+void WriteSuccessText(httplib::Response& res, int status, absl::string_view message,
+                      absl::string_view data_text) {
+  // Keys in DumpJson's order: code, data, message.
+  res.status = status;
+  res.set_content(absl::StrCat(R"({"code":"Success","data":)", data_text, R"(,"message":)",
+                               DumpJson(json(std::string(message))), "}"),
+                  kJsonMediaType);
 }
 
 std::string DecodeSegment(absl::string_view s) {

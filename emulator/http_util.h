@@ -31,6 +31,10 @@ inline constexpr int kMaxJsonDepth = 64;
 // `s` cut to `n` characters, with "..." appended when it was cut.
 std::string Cut(absl::string_view s, size_t n);
 
+// `value` as every response shows JSON: compact, keys in order, invalid
+// UTF-8 replaced by U+FFFD.
+std::string DumpJson(const nlohmann::json& value);
+
 // Answers `status` with `body` as application/json.
 void WriteJson(httplib::Response& res, int status, const nlohmann::json& body);
 // Answers the error envelope {"code": code, "message": message}.
@@ -41,6 +45,10 @@ void WriteStatus(httplib::Response& res, const absl::Status& status);
 // Answers {"code":"Success","message":...,"data":...} (no "data" when unset).
 void WriteSuccess(httplib::Response& res, int status, absl::string_view message,
                   std::optional<nlohmann::json> data);
+// The same with `data_text`, the JSON text of "data" as DumpJson writes it;
+// the body is byte for byte what WriteSuccess would write.
+void WriteSuccessText(httplib::Response& res, int status, absl::string_view message,
+                      absl::string_view data_text);
 
 // Percent-decodes one path segment; malformed escapes stay literal.
 std::string DecodeSegment(absl::string_view s);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "emulator/http_util.h"
 #include "emulator/seed.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -217,6 +218,29 @@ TEST_F(ServerTest, GroupConnectionsPaginationAndFilters) {
   json all = Body(cli_->Get("/v1/connections?group_id=quiet_harbor"));
   EXPECT_EQ(all["data"]["items"].size(), 3u);
   EXPECT_EQ(cli_->Get("/v1/connections?group_id=nope")->status, 404);
+}
+
+// Listings are written from text made per item (WriteSuccessText): the body
+// must be exactly what writing the parsed envelope gives, and every listed
+// connection must equal its details.
+TEST_F(ServerTest, ListingBodiesAreTheEnvelopeAsDumped) {
+  for (const char* path :
+       {"/v1/groups/amber_fjord/connections?limit=3", "/v1/groups/projected_sickle/connections",
+        "/v1/groups/empty_meadow/connections", "/v1/connections?limit=2", "/v1/groups",
+        "/v1/users?limit=2", "/v1/users?active=false"}) {
+    httplib::Result r = cli_->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+    const json body = Body(r);
+    EXPECT_EQ(DumpJson(body), r->body) << path;
+    EXPECT_EQ(body["code"], "Success") << path;
+  }
+  const json listed = Body(cli_->Get("/v1/groups/projected_sickle/connections"))["data"];
+  ASSERT_FALSE(listed["items"].empty());
+  for (const json& c : listed["items"]) {
+    const std::string id = c["id"];
+    EXPECT_EQ(c, Body(cli_->Get(("/v1/connections/" + id).c_str()))["data"]) << id;
+  }
 }
 
 TEST_F(ServerTest, UsersActiveFilter) {
