@@ -14,6 +14,24 @@ namespace {
 
 absl::Status Refuse(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
+// Whether an http(s) base URL's host is a loopback address (or localhost
+// resolving only to loopback), as IsLoopbackListenAddress decides.
+bool BaseUrlIsLoopback(absl::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == absl::string_view::npos) return false;
+  absl::string_view authority = url.substr(scheme + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const size_t at = authority.rfind('@'); at != absl::string_view::npos) {
+    authority = authority.substr(at + 1);
+  }
+  // IsLoopbackListenAddress reads HOST:PORT; the port may be implied.
+  const size_t colon = authority.rfind(':');
+  const bool has_port = colon != absl::string_view::npos && !absl::EndsWith(authority, "]") &&
+                        (!absl::StartsWith(authority, "[") || authority[colon - 1] == ']');
+  return IsLoopbackListenAddress(has_port ? std::string(authority)
+                                          : absl::StrCat(authority, ":443"));
+}
+
 // `--listen` is HOST:PORT (an IPv6 host in brackets) or unix:PATH. gRPC
 // would take a missing port as 443 and bind it without a word.
 // `--metrics_listen` is HOST:PORT only.
@@ -246,6 +264,12 @@ absl::StatusOr<GatewayConfig> BuildConfig(const GatewayFlags& flags) {
   }
   config.read_ahead =
       flags.read_ahead == "on" || (flags.read_ahead == "auto" && flags.state_store.empty());
+  const std::string& compression = flags.upstream_compression;
+  if (compression != "auto" && compression != "gzip" && compression != "none") {
+    return Refuse("--upstream_compression must be auto, gzip or none");
+  }
+  config.upstream_gzip =
+      compression == "gzip" || (compression == "auto" && !BaseUrlIsLoopback(config.base_url));
   config.sync_poll_min_interval = flags.sync_poll_min_interval;
   config.sync_poll_interval = std::max(flags.sync_poll_interval, flags.sync_poll_min_interval);
   config.max_upstream_connections = flags.max_upstream_connections;

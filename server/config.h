@@ -31,6 +31,7 @@ struct GatewayFlags {
   absl::Duration request_id_window = absl::Minutes(10);
   absl::Duration read_cache_ttl = absl::ZeroDuration();  // 0 = no read cache.
   std::string read_ahead = "auto";                       // auto, on or off.
+  std::string upstream_compression = "auto";             // auto, gzip or none.
   absl::Duration sync_poll_interval = absl::Seconds(10);
   absl::Duration sync_poll_min_interval = absl::Seconds(1);
   int max_upstream_connections = 32;
@@ -92,6 +93,11 @@ struct GatewayConfig {
   // fleet (behind a load balancer the next page mostly lands on another
   // replica, so a read-ahead would mostly be wasted).
   bool read_ahead = true;
+  // Whether answers are asked for gzip-compressed (Accept-Encoding: gzip):
+  // --upstream_compression=gzip, or auto unless the base URL's host is a
+  // loopback address (the bundled emulator, a local proxy), where
+  // compressing and inflating every answer only costs CPU on both sides.
+  bool upstream_gzip = true;
   absl::Duration sync_poll_interval;  // Never below sync_poll_min_interval.
   absl::Duration sync_poll_min_interval;
   int max_upstream_connections = 32;
@@ -122,7 +128,8 @@ struct GatewayConfig {
 // file; a non-loopback listener without tokens (unless
 // allow_unauthenticated); per-call credentials without TLS; an unreadable
 // --fivetran_ca_file; a --rate_limit_reserve outside 0..1; a negative
-// --read_cache_ttl; a --read_ahead other than auto, on or off; a --metrics_listen that is not
+// --read_cache_ttl; a --read_ahead other than auto, on or off; an
+// --upstream_compression other than auto, gzip or none; a --metrics_listen that is not
 // HOST:PORT, or not loopback without --allow_remote_metrics; a bad --state_store URL, an unreadable
 // or empty
 // --state_store_password_file, either of the --state_store_* flags without

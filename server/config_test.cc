@@ -271,6 +271,32 @@ TEST_F(ConfigTest, ReadAheadIsOnUnlessOffOrInAFleet) {
   EXPECT_TRUE(c->read_ahead);
 }
 
+TEST_F(ConfigTest, UpstreamAnswersAreGzippedUnlessTheUpstreamIsOnLoopback) {
+  auto gzip = [this](const std::string& base_url, const std::string& flag) {
+    flags_.fivetran_base_url = base_url;
+    flags_.upstream_compression = flag;
+    absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+    EXPECT_TRUE(c.ok()) << base_url << " " << flag << ": " << c.status();
+    return c.ok() && c->upstream_gzip;
+  };
+  EXPECT_TRUE(gzip("https://api.fivetran.com", "auto"));
+  EXPECT_TRUE(gzip("https://api.fivetran.com/", "auto"));
+  EXPECT_TRUE(gzip("http://10.1.2.3:8080", "auto"));
+  EXPECT_TRUE(gzip("http://127.example.com", "auto"));
+  EXPECT_TRUE(gzip("http://[::2]:80/v1", "auto"));
+  EXPECT_FALSE(gzip("http://127.0.0.1:8080", "auto"));
+  EXPECT_FALSE(gzip("http://127.0.0.1", "auto"));
+  EXPECT_FALSE(gzip("https://127.1.2.3/v1?x=1", "auto"));
+  EXPECT_FALSE(gzip("http://[::1]:9000", "auto"));
+  EXPECT_FALSE(gzip("http://[::1]", "auto"));
+  EXPECT_FALSE(gzip("http://localhost:9000", "auto"));
+  EXPECT_FALSE(gzip("http://user:pw@127.0.0.1:9000/", "auto"));
+  EXPECT_TRUE(gzip("http://127.0.0.1:8080", "gzip"));
+  EXPECT_FALSE(gzip("https://api.fivetran.com", "none"));
+  flags_.upstream_compression = "br";
+  EXPECT_EQ(Refusal(), "--upstream_compression must be auto, gzip or none");
+}
+
 TEST_F(ConfigTest, NumbersAreBroughtIntoRange) {
   flags_.max_attempts = 0;
   flags_.sync_poll_interval = absl::Milliseconds(200);

@@ -34,6 +34,9 @@ ABSL_FLAG(absl::Duration, read_cache_ttl, absl::ZeroDuration(),
 ABSL_FLAG(std::string, read_ahead, "auto",
           "Read the next page of a listing while a paging caller (one that sent a page token) "
           "reads the current one: on, off, or auto (on unless --state_store is set)");
+ABSL_FLAG(std::string, upstream_compression, "auto",
+          "Ask Fivetran for gzip-compressed answers: gzip, none, or auto (none when "
+          "--fivetran_base_url names a loopback address, where compressing only costs CPU)");
 ABSL_FLAG(absl::Duration, sync_poll_interval, absl::Seconds(10),
           "Default interval of the connection-details polls of WatchConnectionSync");
 ABSL_FLAG(absl::Duration, sync_poll_min_interval, absl::Seconds(1),
@@ -125,6 +128,7 @@ GatewayFlags ParseGatewayFlags(int argc, char** argv) {
   f.request_id_window = absl::GetFlag(FLAGS_request_id_window);
   f.read_cache_ttl = absl::GetFlag(FLAGS_read_cache_ttl);
   f.read_ahead = absl::GetFlag(FLAGS_read_ahead);
+  f.upstream_compression = absl::GetFlag(FLAGS_upstream_compression);
   f.sync_poll_interval = absl::GetFlag(FLAGS_sync_poll_interval);
   f.sync_poll_min_interval = absl::GetFlag(FLAGS_sync_poll_min_interval);
   f.max_upstream_connections = absl::GetFlag(FLAGS_max_upstream_connections);

@@ -152,6 +152,7 @@ absl::Status Gateway::Start() {
   fivetran::CurlTransportOptions transport_options;
   transport_options.ca_pem = config_.upstream_ca_pem;
   transport_options.max_host_connections = config_.max_upstream_connections;
+  transport_options.gzip = config_.upstream_gzip;
   transport_ = std::make_unique<fivetran::CurlTransport>(transport_options);
   timers_ = std::make_unique<TimerQueue>();
   if (config_.state_store.has_value()) {
@@ -252,6 +253,9 @@ absl::Status Gateway::Start() {
                  config_.state_store->prefix);
     ProbeStore();
   }
+  spdlog::info("upstream answers {}", config_.upstream_gzip
+                                          ? "asked for gzip-compressed"
+                                          : "not compressed (--upstream_compression)");
   spdlog::info("security: listener {}{}, caller tokens {}{}, upstream CAs {}",
                config_.tls ? "TLS" : "plaintext",
                config_.tls_options.client_ca_file.empty() ? "" : " (mutual)",

@@ -851,6 +851,43 @@ TEST_F(GatewayE2ETest, SlowCreateEndsWithTheGatewaysDeadlineErrorAndOutcomeUnkno
   EXPECT_EQ(DetailsOf(s).error_info.metadata().at("outcome"), "unknown");
 }
 
+// Answers are asked for gzip-compressed (and inflated) as from Fivetran; by
+// default not from a loopback upstream, where compressing only costs CPU.
+TEST(GatewayCompressionTest, GzipUnlessTheUpstreamIsOnLoopback) {
+  Emulator emulator;
+  for (const char* flag : {"--upstream_compression=gzip", "--upstream_compression=auto",
+                           "--upstream_compression=none"}) {
+    SCOPED_TRACE(flag);
+    Gateway gateway(emulator.base_url(), Emulator::kApiKey, Emulator::kApiSecret, {flag});
+    emulator.ClearRequests();
+    v1::ListGroupConnectionsRequest request;
+    request.set_group_id("amber_fjord");
+    request.set_page_size(100);
+    v1::ListGroupConnectionsResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    grpc::Status s = gateway.groups()->ListGroupConnections(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.connections_size(), 100);
+    const std::vector<json> requests = emulator.Requests();
+    ASSERT_EQ(requests.size(), 1u);
+    const json& headers = requests[0]["headers"];
+    if (std::string(flag) == "--upstream_compression=gzip") {
+      EXPECT_EQ(headers.value("accept-encoding", ""), "gzip") << headers.dump();
+    } else {
+      EXPECT_FALSE(headers.contains("accept-encoding")) << headers.dump();
+    }
+  }
+  std::string out = TempPath("compression.log");
+  Process bad(
+      {Runfile("server/fivetran_gateway"), "--listen=127.0.0.1:0", "--upstream_compression=br"},
+      {{"FIVETRAN_API_KEY", "k"}, {"FIVETRAN_API_SECRET", "s"}}, out);
+  EXPECT_EQ(bad.WaitExit(20), 2);
+  EXPECT_NE(ReadFile(out).find("--upstream_compression must be auto, gzip or none"),
+            std::string::npos)
+      << ReadFile(out);
+}
+
 TEST(GatewayProcessTest, UnknownLogLevelIsRefused) {
   std::string out = TempPath("loglevel.log");
   Process p({Runfile("server/fivetran_gateway"), "--listen=127.0.0.1:0", "--log_level=bogus"},

@@ -203,13 +203,13 @@ Gateway::Gateway(const std::string& upstream_url, const std::string& api_key,
   }
   std::string port_file = TempPath("gateway.port");
   log_path_ = TempPath("gateway.log");
-  std::vector<std::string> argv = {Runfile("server/fivetran_gateway"),
-                                   "--listen=127.0.0.1:0",
-                                   "--port_file=" + port_file,
-                                   "--fivetran_base_url=" + upstream_url,
-                                   "--credentials_file=" + credentials,
-                                   "--log_level=debug",
-                                   "--grace_period=2s"};
+  std::vector<std::string> argv = {
+      Runfile("server/fivetran_gateway"), "--listen=127.0.0.1:0", "--port_file=" + port_file,
+      "--fivetran_base_url=" + upstream_url, "--credentials_file=" + credentials,
+      "--log_level=debug", "--grace_period=2s",
+      // As against Fivetran: auto would not ask a
+      // loopback emulator for gzip.
+      "--upstream_compression=gzip"};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   process_ = std::make_unique<Process>(argv, std::map<std::string, std::string>{}, log_path_);
   port_ = WaitForPortFile(port_file);

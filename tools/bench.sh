@@ -183,12 +183,19 @@ ms() { awk -v a="$1" 'BEGIN { printf "%.1f ms", a / 1000 }'; }
 
 start=$(date +%s)
 start_emulator emu
+# (a)-(d) compare the gateway with direct GETs that ask for gzip, as the
+# gateway does against Fivetran; on loopback it would not by default
+# (--upstream_compression=auto), and (e) keeps that default, as its Python
+# pager does not ask for gzip either.
+# (A BENCH_GATEWAY built before the flag existed always asks for gzip.)
+gzip_flags=(--upstream_compression=gzip)
+if ! "$gateway_bin" --helpfull 2>&1 | grep -q upstream_compression; then gzip_flags=(); fi
 seq_gw="" seq_direct="" seq_plain="" seq_health="" load_gw="" load_direct="" fanin="" same="" watch=""
 listing=""
 
 # --load: (b) only, REPEAT rounds against the same gateway and emulator.
 if [ "$load_only" = 1 ]; then
-  start_gateway gw "$emu_url"
+  start_gateway gw "$emu_url" "${gzip_flags[@]}"
   echo "(b) $LOAD_CONNS gRPC connections x $LOAD_STREAMS calls in flight vs $LOAD_CONNS HTTP/1.1 connections, ${LOAD_SECONDS} s; gateway $gateway_bin"
   printf '    %-6s %10s %10s %12s %12s %12s %12s %7s %7s\n' round "gw req/s" "dir req/s" "gw median" \
     "gw slowest" "dir median" "dir slowest" "gw x" "dir x"
@@ -208,7 +215,7 @@ fi
 
 # (a) sequential
 if run a; then
-  start_gateway gw "$emu_url"
+  start_gateway gw "$emu_url" "${gzip_flags[@]}"
   seq_gw=$(run_client --mode=seq --target="$gw_addr" --pid="$gw_pid" \
     --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
   seq_direct=$(run_client --mode=direct_seq --emulator="$emu_url" \
@@ -222,7 +229,7 @@ fi
 
 # (b) throughput (on (a)'s gateway when (a) ran)
 if run b; then
-  if ! run a; then start_gateway gw "$emu_url"; fi
+  if ! run a; then start_gateway gw "$emu_url" "${gzip_flags[@]}"; fi
   perf_pid=""
   if [ "$perf" = 1 ]; then
     perf record -F 999 -g -p "$gw_pid" -o "$work/perf.data" >/dev/null 2>&1 &
@@ -241,7 +248,7 @@ fi
 # (c) fan-in: a fresh gateway in front of an emulator answering after LATENCY
 if run c; then
   start_emulator slow --latency="$LATENCY"
-  start_gateway gw_fanin "$slow_url"
+  start_gateway gw_fanin "$slow_url" "${gzip_flags[@]}"
   fanin=$(run_client --mode=fanin --target="$gw_fanin_addr" --emulator="$slow_url" \
     --pid="$gw_fanin_pid" --calls="$FANIN_CALLS" --ids="$FANIN_IDS" \
     --connections="$FANIN_CHANNELS")
@@ -251,7 +258,7 @@ fi
 
 # (d) watchers: a fresh gateway in front of the emulator without latency
 if run d; then
-  start_gateway gw_watch "$emu_url"
+  start_gateway gw_watch "$emu_url" "${gzip_flags[@]}"
   watch=$(run_client --mode=watch --target="$gw_watch_addr" --emulator="$emu_url" \
     --pid="$gw_watch_pid" --watchers="$WATCHERS" --ids="$WATCH_IDS" --poll="$WATCH_POLL" \
     --duration="${WATCH_SECONDS}s" --connections="$WATCH_CHANNELS")
@@ -274,7 +281,9 @@ cat <<EOF
 fivetran-gateway benchmark$([ "$smoke" = 1 ] && echo " (smoke sizes)")
 $(date -u +%Y-%m-%d) $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, \
 Debian $(cat /etc/debian_version 2>/dev/null || echo '?'), gateway/emulator/client built -c opt, loopback
-gateway: default flags (64 upstream connections, tcmalloc, log level info to a file)
+gateway: default flags (64 upstream connections, tcmalloc, log level info to a file),
+  with --upstream_compression=gzip in (a)-(d) like the direct GETs; (e) keeps the default
+  (auto: no gzip from a loopback emulator), like its Python pager
 EOF
 echo
 if run a; then

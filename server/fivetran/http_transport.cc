@@ -33,11 +33,13 @@ struct CurlTransport::Shared {
 class CurlTransport::Transfer final : public HttpCall,
                                       public std::enable_shared_from_this<Transfer> {
  public:
-  Transfer(std::shared_ptr<Shared> shared, HttpRequest request, HttpCallback done, int64_t max_body)
+  Transfer(std::shared_ptr<Shared> shared, HttpRequest request, HttpCallback done, int64_t max_body,
+           bool gzip)
       : shared_(std::move(shared)),
         request_(std::move(request)),
         done_(std::move(done)),
-        max_body_(max_body) {}
+        max_body_(max_body),
+        gzip_(gzip) {}
 
   ~Transfer() override {
     if (easy_ != nullptr) curl_easy_cleanup(easy_);
@@ -130,7 +132,7 @@ class CurlTransport::Transfer final : public HttpCall,
     // gzip, not brotli: Fivetran's JSON compresses well with either, and
     // brotli's default level costs the server several times more CPU (the
     // load test showed the emulator spending most of its time in it).
-    curl_easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, "gzip");
+    if (gzip_) curl_easy_setopt(easy_, CURLOPT_ACCEPT_ENCODING, "gzip");
     curl_easy_setopt(easy_, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_body_));
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -250,6 +252,7 @@ class CurlTransport::Transfer final : public HttpCall,
   HttpRequest request_;
   HttpCallback done_;
   const int64_t max_body_;
+  const bool gzip_;
   std::atomic<bool> cancel_requested_{false};
   CURL* easy_ = nullptr;
   curl_slist* headers_ = nullptr;
@@ -296,7 +299,7 @@ CurlTransport::~CurlTransport() {
 
 std::shared_ptr<HttpCall> CurlTransport::Send(HttpRequest request, HttpCallback done) {
   auto t = std::make_shared<Transfer>(shared_, std::move(request), std::move(done),
-                                      options_.max_response_bytes);
+                                      options_.max_response_bytes, options_.gzip);
   t->submitted_at = absl::Now();
   bool rejected = false;
   {

@@ -132,6 +132,9 @@ struct CurlTransportOptions {
   // kDeadlineExceededNotSent when the deadline passes first) and Cancel()
   // (it ends at once with kCancelled); neither is sent.
   int max_host_connections = 64;
+  // Ask for gzip-compressed answers (Accept-Encoding: gzip) and inflate
+  // them; false sends no Accept-Encoding (identity).
+  bool gzip = true;
 };
 
 class CurlTransport final : public HttpTransport {
