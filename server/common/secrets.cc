@@ -95,6 +95,10 @@ bool EndsUrlValue(char c) {
 // something changed.
 bool MaskUrlSecrets(std::string* text) {
   std::string& s = *text;
+  // A secret query parameter needs "name=", a password in a URL "@"; most
+  // strings have neither, and two memchr scans are much cheaper than the
+  // walk below.
+  if (s.find('=') == std::string::npos && s.find('@') == std::string::npos) return false;
   bool changed = false;
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
