@@ -20,6 +20,7 @@
 #ifndef FIVETRAN_GATEWAY_SERVER_RPC_REACTOR_H_
 #define FIVETRAN_GATEWAY_SERVER_RPC_REACTOR_H_
 
+#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -81,6 +82,11 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   void NoteReplay() { replay_ = true; }
   // Ends the RPC from an upstream callback. Call exactly once.
   void Complete(const absl::Status& status, const fivetran::UpstreamInfo& upstream);
+  // The same, but the RPC is finished from one of gRPC's own threads: Finish
+  // serialises the response on the thread that calls it, and a large one
+  // (a page of 1,000 connections: milliseconds) must not hold up the thread
+  // that serves every upstream transfer. Costs one hand-off between threads.
+  void CompleteOnGrpcThread(const absl::Status& status, const fivetran::UpstreamInfo& upstream);
   // Starts a follow-up upstream call from an upstream callback (e.g. the next
   // step of a multi-request RPC).
   void Chain(std::shared_ptr<Cancellable> call);
@@ -103,6 +109,7 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   bool replay_ = false;
   // Two owners: the handler (until Attach/FinishNow) and gRPC (until OnDone).
   std::atomic<int> refs_{2};
+  grpc::Alarm hand_off_;  // CompleteOnGrpcThread
   absl::Mutex mu_;
   std::shared_ptr<Cancellable> call_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
