@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace fivetran_gateway {
 namespace {
@@ -24,12 +25,19 @@ bool BaseUrlIsLoopback(absl::string_view url) {
   if (const size_t at = authority.rfind('@'); at != absl::string_view::npos) {
     authority = authority.substr(at + 1);
   }
-  // IsLoopbackListenAddress reads HOST:PORT; the port may be implied.
-  const size_t colon = authority.rfind(':');
-  const bool has_port = colon != absl::string_view::npos && !absl::EndsWith(authority, "]") &&
-                        (!absl::StartsWith(authority, "[") || authority[colon - 1] == ']');
-  return IsLoopbackListenAddress(has_port ? std::string(authority)
-                                          : absl::StrCat(authority, ":443"));
+  // The host alone: no port, an IPv6 literal without its brackets.
+  absl::string_view host = authority;
+  if (absl::ConsumePrefix(&host, "[")) {
+    const size_t close = host.find(']');
+    if (close == absl::string_view::npos) return false;
+    host = host.substr(0, close);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  // Passed as [HOST]:PORT, so that it is read as a host whatever its name:
+  // a host named "unix" is a name the resolver decides, not the listen
+  // address unix:PATH.
+  return IsLoopbackListenAddress(absl::StrCat("[", host, "]:443"));
 }
 
 // `--listen` is HOST:PORT (an IPv6 host in brackets) or unix:PATH. gRPC

@@ -297,6 +297,32 @@ TEST_F(ConfigTest, UpstreamAnswersAreGzippedUnlessTheUpstreamIsOnLoopback) {
   EXPECT_EQ(Refusal(), "--upstream_compression must be auto, gzip or none");
 }
 
+TEST_F(ConfigTest, OnlyALoopbackHostInTheBaseUrlTurnsGzipOff) {
+  auto gzip = [this](const std::string& base_url) {
+    flags_.fivetran_base_url = base_url;
+    flags_.upstream_compression = "auto";
+    absl::StatusOr<GatewayConfig> c = BuildConfig(flags_);
+    EXPECT_TRUE(c.ok()) << base_url << ": " << c.status();
+    return c.ok() && c->upstream_gzip;
+  };
+  // Hosts named like the listen addresses unix:PATH and unix-abstract:NAME
+  // are names the resolver decides, not local sockets.
+  for (const char* url :
+       {"http://unix:80/", "http://unix/", "http://unix:/tmp/sock", "http://unix-abstract:80",
+        "http://user@unix:80", "http://127.0.0.1.evil.com", "http://127.0.0.1.evil.com:80/v1",
+        "http://127.0.0.1@evil.com", "http://127.0.0.1:80@evil.com/", "http://evil.com#@127.0.0.1",
+        "http://evil.com?@127.0.0.1", "http://localhost.:9000", "http://foo.localhost:9000",
+        "http://", "http://:8080", "http://[::2]", "http://[::1", "http://[::ffff:10.0.0.1]:80",
+        "http://0.0.0.0:80"}) {
+    EXPECT_TRUE(gzip(url)) << url;
+  }
+  for (const char* url : {"http://LOCALHOST:9000", "http://LocalHost", "http://[::ffff:127.0.0.1]",
+                          "http://[::ffff:127.0.0.1]:8080/v1", "http://127.255.255.254:1",
+                          "http://u:p@[::1]:80/", "http://evil.com@127.0.0.1/"}) {
+    EXPECT_FALSE(gzip(url)) << url;
+  }
+}
+
 TEST_F(ConfigTest, NumbersAreBroughtIntoRange) {
   flags_.max_attempts = 0;
   flags_.sync_poll_interval = absl::Milliseconds(200);
