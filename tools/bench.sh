@@ -189,7 +189,10 @@ start_emulator emu
 # pager does not ask for gzip either.
 # (A BENCH_GATEWAY built before the flag existed always asks for gzip.)
 gzip_flags=(--upstream_compression=gzip)
-if ! "$gateway_bin" --helpfull 2>&1 | grep -q upstream_compression; then gzip_flags=(); fi
+# (--helpfull exits 1, so its text is read first: under pipefail the pipe
+# would fail whatever grep found.)
+gateway_help=$("$gateway_bin" --helpfull 2>&1 || true)
+if ! grep -q upstream_compression <<<"$gateway_help"; then gzip_flags=(); fi
 seq_gw="" seq_direct="" seq_plain="" seq_health="" load_gw="" load_direct="" fanin="" same="" watch=""
 listing=""
 
