@@ -160,6 +160,14 @@ start_gateway() {
   pids+=($!)
   printf -v "${name}_pid" '%s' "$!"
   printf -v "${name}_addr" '127.0.0.1:%s' "$(wait_port "$work/$name.port")"
+  # The gateway logs how it asks for answers: a figure taken with another
+  # compression than the header says would compare unlike things.
+  if [[ " $* " == *" --upstream_compression=gzip "* ]] &&
+    ! grep -q "upstream answers asked for gzip" "$work/$name.log"; then
+    echo "bench.sh: gateway $name does not ask for gzip:" >&2
+    cat "$work/$name.log" >&2
+    exit 1
+  fi
 }
 
 # run_client FLAGS...: one bench_client measurement; its key=value line.
