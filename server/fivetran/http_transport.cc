@@ -23,6 +23,10 @@ struct CurlTransport::Shared {
   std::vector<std::shared_ptr<Transfer>> pending ABSL_GUARDED_BY(mu);
   std::vector<std::shared_ptr<Transfer>> cancelled ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
+  // The loop has ended every transfer and returned: a Cancel() from now on
+  // has nothing to end, and must not keep its transfer here (a transfer
+  // holds this state: the two would keep each other).
+  bool stopped ABSL_GUARDED_BY(mu) = false;
 
   ~Shared() {
     if (multi != nullptr) curl_multi_cleanup(multi);
@@ -50,6 +54,7 @@ class CurlTransport::Transfer final : public HttpCall,
     if (cancel_requested_.exchange(true)) return;
     {
       absl::MutexLock lock(&shared_->mu);
+      if (shared_->stopped) return;
       shared_->cancelled.push_back(shared_from_this());
     }
     shared_->Wakeup();
@@ -453,9 +458,16 @@ void CurlTransport::Loop() {
         r.error = {TransportFailure::kCancelled, "the HTTP transport is shutting down"};
         Finish(active_.back().get(), std::move(r));
       }
-      absl::MutexLock lock(&shared_->mu);
-      if (shared_->pending.empty()) return;
-      continue;
+      // Cancels asked for meanwhile (by the callbacks above, say) name
+      // transfers that have ended; they are released outside the lock.
+      std::vector<std::shared_ptr<Transfer>> ended;
+      {
+        absl::MutexLock lock(&shared_->mu);
+        if (!shared_->pending.empty()) continue;
+        shared_->stopped = true;
+        ended.swap(shared_->cancelled);
+      }
+      return;
     }
     // Submission order is queue order: Send() appends under the mutex.
     for (auto& t : pending) Enqueue(std::move(t));

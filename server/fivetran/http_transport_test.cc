@@ -450,6 +450,37 @@ TEST_F(HttpTransportTest, ShutdownRunsEveryPendingCompletionOnce) {
     EXPECT_EQ(late[i].Calls(), 1) << i;
   }
   EXPECT_GE(answered, 1);
+  // Cancelled from the callbacks while the transport stopped: nothing keeps
+  // the transfers once their handles are gone.
+  std::vector<std::weak_ptr<HttpCall>> watched(calls.begin(), calls.end());
+  calls.clear();
+  for (int i = 0; i < kBurst; ++i) EXPECT_TRUE(watched[i].expired()) << i;
+}
+
+TEST_F(HttpTransportTest, ACallCancelledAfterTheTransportIsGoneIsFreed) {
+  // A caller may keep its HttpCall past the transport and cancel it then
+  // (a reactor's cancellation racing shutdown): that ends nothing and keeps
+  // nothing.
+  std::shared_ptr<HttpCall> answered, unsent;
+  Outcome answered_outcome, unsent_outcome;
+  {
+    CurlTransport t;
+    answered = t.Send(Get("/ok"), answered_outcome.Callback());
+    ASSERT_TRUE(answered_outcome.Wait().ok);
+    unsent = t.Send(Get("/hold"), unsent_outcome.Callback());
+    AwaitHold();
+  }
+  Release();
+  answered->Cancel();
+  unsent->Cancel();
+  EXPECT_EQ(answered_outcome.Calls(), 1);
+  EXPECT_EQ(unsent_outcome.Calls(), 1);
+  EXPECT_EQ(unsent_outcome.Wait().error.failure, TransportFailure::kCancelled);
+  std::weak_ptr<HttpCall> answered_watch = answered, unsent_watch = unsent;
+  answered.reset();
+  unsent.reset();
+  EXPECT_TRUE(answered_watch.expired());
+  EXPECT_TRUE(unsent_watch.expired());
 }
 
 TEST_F(HttpTransportTest, QueueDepthAndWaitAreExported) {
