@@ -21,12 +21,11 @@ struct CurlTransport::Shared {
   CURLM* multi = nullptr;
   absl::Mutex mu;
   std::vector<std::shared_ptr<Transfer>> pending ABSL_GUARDED_BY(mu);
-  std::vector<std::shared_ptr<Transfer>> cancelled ABSL_GUARDED_BY(mu);
+  // Transfers whose caller asked to cancel them. Not owned: one the loop
+  // (or pending) no longer holds has ended, and a transfer holds this state,
+  // so owning it here would keep both alive once the loop has stopped.
+  std::vector<std::weak_ptr<Transfer>> cancelled ABSL_GUARDED_BY(mu);
   bool stopping ABSL_GUARDED_BY(mu) = false;
-  // The loop has ended every transfer and returned: a Cancel() from now on
-  // has nothing to end, and must not keep its transfer here (a transfer
-  // holds this state: the two would keep each other).
-  bool stopped ABSL_GUARDED_BY(mu) = false;
 
   ~Shared() {
     if (multi != nullptr) curl_multi_cleanup(multi);
@@ -54,8 +53,7 @@ class CurlTransport::Transfer final : public HttpCall,
     if (cancel_requested_.exchange(true)) return;
     {
       absl::MutexLock lock(&shared_->mu);
-      if (shared_->stopped) return;
-      shared_->cancelled.push_back(shared_from_this());
+      shared_->cancelled.push_back(weak_from_this());
     }
     shared_->Wakeup();
   }
@@ -432,7 +430,8 @@ int64_t CurlTransport::MillisToNextQueuedDeadline(int64_t cap) const {
 void CurlTransport::Loop() {
   CURLM* multi = shared_->multi;
   for (;;) {
-    std::vector<std::shared_ptr<Transfer>> pending, cancelled;
+    std::vector<std::shared_ptr<Transfer>> pending;
+    std::vector<std::weak_ptr<Transfer>> cancelled;
     bool stopping;
     {
       absl::MutexLock lock(&shared_->mu);
@@ -458,20 +457,15 @@ void CurlTransport::Loop() {
         r.error = {TransportFailure::kCancelled, "the HTTP transport is shutting down"};
         Finish(active_.back().get(), std::move(r));
       }
-      // Cancels asked for meanwhile (by the callbacks above, say) name
-      // transfers that have ended; they are released outside the lock.
-      std::vector<std::shared_ptr<Transfer>> ended;
-      {
-        absl::MutexLock lock(&shared_->mu);
-        if (!shared_->pending.empty()) continue;
-        shared_->stopped = true;
-        ended.swap(shared_->cancelled);
-      }
-      return;
+      absl::MutexLock lock(&shared_->mu);
+      if (shared_->pending.empty()) return;
+      continue;
     }
     // Submission order is queue order: Send() appends under the mutex.
     for (auto& t : pending) Enqueue(std::move(t));
-    for (auto& t : cancelled) {
+    for (const std::weak_ptr<Transfer>& w : cancelled) {
+      const std::shared_ptr<Transfer> t = w.lock();
+      if (t == nullptr) continue;  // Ended and released: its callback has run.
       const TransportError cancel = {TransportFailure::kCancelled, "cancelled by the caller"};
       switch (t->state) {
         case Transfer::State::kQueued:
