@@ -1,8 +1,15 @@
 #include "server/fivetran/http_transport.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -19,6 +26,13 @@ namespace fivetran_gateway::fivetran {
 
 struct CurlTransport::Shared {
   CURLM* multi = nullptr;
+  // The loop's epoll set: libcurl's sockets (CURLMOPT_SOCKETFUNCTION) and
+  // wake_fd, an eventfd written by Wakeup().
+  int epoll_fd = -1;
+  int wake_fd = -1;
+  // When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT);
+  // InfiniteFuture when not. With the transport's drive_mu_ held.
+  absl::Time curl_due = absl::InfiniteFuture();
   absl::Mutex mu;
   std::vector<std::shared_ptr<Transfer>> pending ABSL_GUARDED_BY(mu);
   // Transfers whose caller asked to cancel them. Not owned: one the loop
@@ -29,8 +43,44 @@ struct CurlTransport::Shared {
 
   ~Shared() {
     if (multi != nullptr) curl_multi_cleanup(multi);
+    if (wake_fd >= 0) close(wake_fd);
+    if (epoll_fd >= 0) close(epoll_fd);
   }
-  void Wakeup() { curl_multi_wakeup(multi); }
+  void Wakeup() {
+    const uint64_t one = 1;
+    // A full counter (never, in practice) still wakes the loop.
+    (void)!write(wake_fd, &one, sizeof(one));
+  }
+
+  static int OnSocket(CURL*, curl_socket_t fd, int what, void* self, void* registered) {
+    auto* shared = static_cast<Shared*>(self);
+    if (what == CURL_POLL_REMOVE) {
+      // libcurl may already have closed it (epoll then forgot it itself).
+      epoll_ctl(shared->epoll_fd, EPOLL_CTL_DEL, fd, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
+    ev.data.fd = fd;
+    if (registered != nullptr) {
+      epoll_ctl(shared->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+    } else {
+      epoll_ctl(shared->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+      // libcurl forgets this mark when it removes the socket.
+      curl_multi_assign(shared->multi, fd, shared);
+    }
+    return 0;
+  }
+  // Reads libcurl's timer: when it next wants
+  // curl_multi_socket_action(CURL_SOCKET_TIMEOUT). Asked after each round
+  // rather than told by CURLMOPT_TIMERFUNCTION, which is not called again
+  // for an unchanged timer: a wait that ended early by libcurl's clock (its
+  // milliseconds are truncated) would then see a stale time forever due.
+  void RefreshCurlDue() {
+    long ms = -1;
+    curl_multi_timeout(multi, &ms);
+    curl_due = ms < 0 ? absl::InfiniteFuture() : absl::Now() + absl::Milliseconds(ms);
+  }
 };
 
 class CurlTransport::Transfer final : public HttpCall,
@@ -241,8 +291,8 @@ class CurlTransport::Transfer final : public HttpCall,
   HttpCallback TakeCallback() { return std::move(done_); }
   absl::Time deadline() const { return request_.deadline; }
 
-  // Where the transfer is; loop thread only (Send() sets submitted_at
-  // before handing it over).
+  // Where the transfer is; with the transport's drive_mu_ held (Send()
+  // sets submitted_at before handing it over).
   enum class State { kSubmitted, kQueued, kRunning, kDone };
   State state = State::kSubmitted;
   absl::Time submitted_at;
@@ -277,6 +327,17 @@ CurlTransport::CurlTransport(CurlTransportOptions options)
       shared_(std::make_shared<Shared>()) {
   static CurlGlobal* global = new CurlGlobal();  // Once per process, never torn down.
   (void)global;
+  shared_->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  shared_->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.fd = shared_->wake_fd;
+  if (shared_->epoll_fd < 0 || shared_->wake_fd < 0 ||
+      epoll_ctl(shared_->epoll_fd, EPOLL_CTL_ADD, shared_->wake_fd, &wake) != 0) {
+    // Out of file descriptors at start-up: nothing could be served.
+    std::perror("fivetran_gateway: HTTP transport: epoll/eventfd");
+    std::abort();
+  }
   shared_->multi = curl_multi_init();
   curl_multi_setopt(shared_->multi, CURLMOPT_MAXCONNECTS,
                     static_cast<long>(options_.max_connections));
@@ -288,6 +349,8 @@ CurlTransport::CurlTransport(CurlTransportOptions options)
   curl_multi_setopt(shared_->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
                     static_cast<long>(std::max(1, options_.max_host_connections)));
   curl_multi_setopt(shared_->multi, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+  curl_multi_setopt(shared_->multi, CURLMOPT_SOCKETFUNCTION, &Shared::OnSocket);
+  curl_multi_setopt(shared_->multi, CURLMOPT_SOCKETDATA, shared_.get());
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -299,6 +362,11 @@ CurlTransport::~CurlTransport() {
   shared_->Wakeup();
   thread_.join();
 }
+
+namespace {
+// The transport whose loop runs on this thread, if any.
+thread_local const CurlTransport* t_loop_of = nullptr;
+}  // namespace
 
 std::shared_ptr<HttpCall> CurlTransport::Send(HttpRequest request, HttpCallback done) {
   auto t = std::make_shared<Transfer>(shared_, std::move(request), std::move(done),
@@ -319,7 +387,19 @@ std::shared_ptr<HttpCall> CurlTransport::Send(HttpRequest request, HttpCallback 
     t->TakeCallback()(std::move(r));
     return t;
   }
-  shared_->Wakeup();
+  // An awake loop (this thread's, in a completion callback, or another's
+  // busy with other transfers) takes it before it sleeps again: it marks
+  // itself sleeping before it looks at `pending` for the last time.
+  if (t_loop_of == this || !loop_sleeping_.load()) return t;
+  bool wake = true;
+  if (drive_mu_.TryLock()) {
+    DriveLocked({});
+    // The loop must run the callbacks of what ended here, and wake for what
+    // is due before it would.
+    wake = !completed_.empty() || NextDueLocked() < loop_sleeps_until_;
+    drive_mu_.Unlock();
+  }
+  if (wake) shared_->Wakeup();
   return t;
 }
 
@@ -342,7 +422,7 @@ HttpCallback CurlTransport::Detach(Transfer* t) {
 }
 
 void CurlTransport::Finish(Transfer* t, HttpResult result) {
-  if (HttpCallback done = Detach(t)) done(std::move(result));
+  completed_.push_back({Detach(t), std::move(result)});
 }
 
 namespace {
@@ -353,14 +433,22 @@ constexpr absl::Duration kCallbackSlice = absl::Milliseconds(5);
 void CurlTransport::RunCompleted() {
   const absl::Time start = absl::Now();
   do {
-    Completed next = std::move(completed_.front());
-    completed_.pop_front();
+    Completed next = std::move(running_.front());
+    running_.pop_front();
     if (next.done) next.done(std::move(next.result));
-  } while (!completed_.empty() && absl::Now() - start < kCallbackSlice);
+  } while (!running_.empty() && absl::Now() - start < kCallbackSlice);
 }
 
 void CurlTransport::RunAllCompleted() {
-  while (!completed_.empty()) RunCompleted();
+  for (;;) {
+    {
+      absl::MutexLock drive(&drive_mu_);
+      for (Completed& c : completed_) running_.push_back(std::move(c));
+      completed_.clear();
+    }
+    if (running_.empty()) return;
+    while (!running_.empty()) RunCompleted();
+  }
 }
 
 void CurlTransport::Enqueue(std::shared_ptr<Transfer> t) {
@@ -383,7 +471,7 @@ void CurlTransport::EndQueued(Transfer* t, TransportError error) {
   queued_gauge_->Add(-1);
   HttpResult r;
   r.error = std::move(error);
-  if (auto done = t->TakeCallback()) done(std::move(r));
+  completed_.push_back({t->TakeCallback(), std::move(r)});
 }
 
 void CurlTransport::ExpireQueued(absl::Time now) {
@@ -408,7 +496,7 @@ void CurlTransport::Admit() {
       t->state = Transfer::State::kDone;
       HttpResult r;
       r.error = std::move(error);
-      if (auto done = t->TakeCallback()) done(std::move(r));
+      completed_.push_back({t->TakeCallback(), std::move(r)});
       continue;
     }
     queue_wait_->Observe(absl::ToDoubleSeconds(absl::Now() - t->submitted_at));
@@ -419,70 +507,45 @@ void CurlTransport::Admit() {
   }
 }
 
-int64_t CurlTransport::MillisToNextQueuedDeadline(int64_t cap) const {
-  if (queued_deadlines_.empty()) return cap;
-  absl::Duration left = queued_deadlines_.begin()->first - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  // Rounded up, so that the wait does not end just before the deadline.
-  return std::min(cap, absl::ToInt64Milliseconds(left) + 1);
+absl::Time CurlTransport::NextDueLocked() const {
+  absl::Time due = shared_->curl_due;
+  if (!queued_deadlines_.empty()) due = std::min(due, queued_deadlines_.begin()->first);
+  return due;
 }
 
-void CurlTransport::Loop() {
+void CurlTransport::DriveLocked(const std::vector<std::pair<int, int>>& ready) {
+  std::vector<std::shared_ptr<Transfer>> pending;
+  std::vector<std::weak_ptr<Transfer>> cancelled;
+  {
+    absl::MutexLock lock(&shared_->mu);
+    if (shared_->stopping) return;  // The loop ends everything.
+    pending.swap(shared_->pending);
+    cancelled.swap(shared_->cancelled);
+  }
+  // Submission order is queue order: Send() appends under the mutex.
+  for (auto& t : pending) Enqueue(std::move(t));
+  for (const std::weak_ptr<Transfer>& w : cancelled) {
+    const std::shared_ptr<Transfer> t = w.lock();
+    if (t == nullptr) continue;  // Ended and released: its callback has run.
+    const TransportError cancel = {TransportFailure::kCancelled, "cancelled by the caller"};
+    switch (t->state) {
+      case Transfer::State::kQueued:
+        EndQueued(t.get(), cancel);
+        break;
+      case Transfer::State::kRunning: {
+        HttpResult r;
+        r.error = cancel;
+        Finish(t.get(), std::move(r));
+        break;
+      }
+      default:
+        break;  // Already ended: its callback has run or is queued.
+    }
+  }
   CURLM* multi = shared_->multi;
-  for (;;) {
-    std::vector<std::shared_ptr<Transfer>> pending;
-    std::vector<std::weak_ptr<Transfer>> cancelled;
-    bool stopping;
-    {
-      absl::MutexLock lock(&shared_->mu);
-      pending.swap(shared_->pending);
-      cancelled.swap(shared_->cancelled);
-      stopping = shared_->stopping;
-    }
-    if (stopping) {
-      // Every transfer ends exactly once: completed ones with their
-      // results, new and queued ones unsent, running ones cancelled.
-      RunAllCompleted();
-      const TransportError shutdown = {TransportFailure::kNotSent,
-                                       "the HTTP transport is shutting down"};
-      for (auto& t : pending) {
-        t->state = Transfer::State::kDone;
-        HttpResult r;
-        r.error = shutdown;
-        if (auto done = t->TakeCallback()) done(std::move(r));
-      }
-      while (!queue_.empty()) EndQueued(queue_.front().get(), shutdown);
-      while (!active_.empty()) {
-        HttpResult r;
-        r.error = {TransportFailure::kCancelled, "the HTTP transport is shutting down"};
-        Finish(active_.back().get(), std::move(r));
-      }
-      absl::MutexLock lock(&shared_->mu);
-      if (shared_->pending.empty()) return;
-      continue;
-    }
-    // Submission order is queue order: Send() appends under the mutex.
-    for (auto& t : pending) Enqueue(std::move(t));
-    for (const std::weak_ptr<Transfer>& w : cancelled) {
-      const std::shared_ptr<Transfer> t = w.lock();
-      if (t == nullptr) continue;  // Ended and released: its callback has run.
-      const TransportError cancel = {TransportFailure::kCancelled, "cancelled by the caller"};
-      switch (t->state) {
-        case Transfer::State::kQueued:
-          EndQueued(t.get(), cancel);
-          break;
-        case Transfer::State::kRunning: {
-          HttpResult r;
-          r.error = cancel;
-          Finish(t.get(), std::move(r));
-          break;
-        }
-        default:
-          break;  // Already ended: its callback has run.
-      }
-    }
-    int running = 0;
-    curl_multi_perform(multi, &running);
+  int running = 0;
+  for (const auto& [fd, flags] : ready) curl_multi_socket_action(multi, fd, flags, &running);
+  const auto collect = [&] {
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
       if (msg->msg != CURLMSG_DONE) continue;
@@ -491,14 +554,116 @@ void CurlTransport::Loop() {
       HttpResult result = t->Result(msg->data.result);
       completed_.push_back({Detach(t), std::move(result)});
     }
+  };
+  collect();
+  // Timers, then new transfers (libcurl gives each a timer due at once),
+  // and again while ended transfers free slots for queued ones.
+  for (int round = 0; round < 4; ++round) {
     ExpireQueued(absl::Now());
-    // Handles added here start at once: libcurl sets them a zero timeout,
-    // which ends the poll below immediately.
     Admit();
-    if (!completed_.empty()) RunCompleted();
-    // Callbacks left for later: serve the sockets, then go on with them.
-    const int64_t wait_ms = completed_.empty() ? MillisToNextQueuedDeadline(1000) : 0;
-    curl_multi_poll(multi, nullptr, 0, static_cast<int>(wait_ms), nullptr);
+    shared_->RefreshCurlDue();
+    if (shared_->curl_due > absl::Now()) break;
+    curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    collect();
+  }
+  shared_->RefreshCurlDue();
+}
+
+void CurlTransport::StopLocked() {
+  // Every transfer ends exactly once: completed ones with their results
+  // (already queued), new and queued ones unsent, running ones cancelled.
+  std::vector<std::shared_ptr<Transfer>> pending;
+  {
+    absl::MutexLock lock(&shared_->mu);
+    pending.swap(shared_->pending);
+    shared_->cancelled.clear();
+  }
+  const TransportError shutdown = {TransportFailure::kNotSent,
+                                   "the HTTP transport is shutting down"};
+  for (auto& t : pending) {
+    t->state = Transfer::State::kDone;
+    HttpResult r;
+    r.error = shutdown;
+    completed_.push_back({t->TakeCallback(), std::move(r)});
+  }
+  while (!queue_.empty()) EndQueued(queue_.front().get(), shutdown);
+  while (!active_.empty()) {
+    HttpResult r;
+    r.error = {TransportFailure::kCancelled, "the HTTP transport is shutting down"};
+    Finish(active_.back().get(), std::move(r));
+  }
+}
+
+void CurlTransport::Loop() {
+  t_loop_of = this;
+  std::vector<std::pair<int, int>> ready;
+  std::array<epoll_event, 64> events;
+  for (;;) {
+    bool stopping;
+    {
+      absl::MutexLock lock(&shared_->mu);
+      stopping = shared_->stopping;
+    }
+    if (stopping) {
+      {
+        absl::MutexLock drive(&drive_mu_);
+        StopLocked();
+      }
+      RunAllCompleted();
+      absl::MutexLock lock(&shared_->mu);
+      if (shared_->pending.empty()) return;
+      continue;
+    }
+    {
+      absl::MutexLock drive(&drive_mu_);
+      loop_sleeping_.store(false);
+      loop_sleeps_until_ = absl::InfinitePast();
+      DriveLocked(ready);
+      for (Completed& c : completed_) running_.push_back(std::move(c));
+      completed_.clear();
+    }
+    ready.clear();
+    if (!running_.empty()) RunCompleted();
+    int wait_ms = 0;
+    {
+      absl::MutexLock drive(&drive_mu_);
+      // Before the last look at `pending`: a Send() after it sees this.
+      loop_sleeping_.store(true);
+      bool busy = !running_.empty() || !completed_.empty();
+      if (!busy) {
+        absl::MutexLock lock(&shared_->mu);
+        busy = !shared_->pending.empty() || !shared_->cancelled.empty() || shared_->stopping;
+      }
+      const absl::Time now = absl::Now();
+      if (!busy) {
+        const absl::Duration left = std::min(NextDueLocked() - now, absl::Seconds(1));
+        // Rounded up, so that the wait does not end just before it is due.
+        wait_ms = left <= absl::ZeroDuration() ? 0
+                                               : static_cast<int>(absl::ToInt64Milliseconds(
+                                                     absl::Ceil(left, absl::Milliseconds(1))));
+      }
+      loop_sleeps_until_ = now + absl::Milliseconds(wait_ms);
+      // Only a look at the sockets, between rounds of work (as under load):
+      // callers leave new transfers to the loop rather than contend for
+      // libcurl with it.
+      if (wait_ms == 0) loop_sleeping_.store(false);
+    }
+    const int n =
+        epoll_wait(shared_->epoll_fd, events.data(), static_cast<int>(events.size()), wait_ms);
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == shared_->wake_fd) {
+        uint64_t count;
+        (void)!read(fd, &count, sizeof(count));
+        continue;
+      }
+      const uint32_t e = events[i].events;
+      int flags = 0;
+      if (e & (EPOLLIN | EPOLLHUP)) flags |= CURL_CSELECT_IN;
+      if (e & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+      if (e & EPOLLERR) flags |= CURL_CSELECT_ERR;
+      ready.emplace_back(fd, flags);
+    }
   }
 }
 

@@ -1,12 +1,15 @@
 // Asynchronous HTTP transport for the Fivetran REST client.
 //
-// CurlTransport runs one event-loop thread over libcurl's multi interface:
-// every transfer is non-blocking, connections are kept alive and reused
-// (HTTP/2 multiplexing when the server offers it over TLS), and each
-// transfer is bounded by its deadline. Callers are never blocked on network
-// I/O: Send() only queues the request and returns a handle that can cancel
-// it. The completion callback runs on the event-loop thread and must not
-// block.
+// CurlTransport drives libcurl's multi interface in its socket mode: every
+// transfer is non-blocking, connections are kept alive and reused (HTTP/2
+// multiplexing when the server offers it over TLS), and each transfer is
+// bounded by its deadline. One event-loop thread waits on the sockets
+// (epoll) and reads the answers. Callers are never blocked on network I/O:
+// Send() queues the request and, when no other thread is driving libcurl at
+// that moment, starts it on the caller's thread (a non-blocking write on a
+// kept-alive connection), which spares a wake-up of the loop thread per
+// call; otherwise the loop starts it. The completion callback always runs on
+// the event-loop thread and must not block.
 //
 // Completion callbacks run between rounds of socket I/O, about 5 ms of them
 // per round (at least one), oldest first: a burst of answers whose callbacks
@@ -32,9 +35,12 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/cancel.h"
 #include "server/common/metrics.h"
@@ -152,48 +158,66 @@ class CurlTransport final : public HttpTransport {
  private:
   struct Shared;
   class Transfer;
+  struct Completed {
+    HttpCallback done;
+    HttpResult result;
+  };
   void Loop();
-  // Loop thread only, from here to the members.
+  // Takes new and cancelled transfers from the shared state, starts what
+  // may start and collects what ended (callbacks not run). Any thread, with
+  // drive_mu_ held; `ready` are the sockets epoll found ready (loop only).
+  void DriveLocked(const std::vector<std::pair<int, int>>& ready)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
+  // Ends every transfer when the transport stops (callbacks not run).
+  void StopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
   // Takes a running transfer out of the multi handle (its connection slot
   // frees at once); returns its callback, not yet run.
-  HttpCallback Detach(Transfer* t);
-  // Ends a running transfer: out of the multi handle, callback run.
-  void Finish(Transfer* t, HttpResult result);
+  HttpCallback Detach(Transfer* t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
+  // Ends a running transfer: out of the multi handle, callback queued.
+  void Finish(Transfer* t, HttpResult result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
   // Runs the callbacks of completed transfers, oldest first, for about
   // kCallbackSlice (at least one): the rest wait for the next round, after
-  // the sockets have been served.
+  // the sockets have been served. Loop thread, without drive_mu_.
   void RunCompleted();
   // Runs every pending completion callback (when stopping).
   void RunAllCompleted();
   // Appends a new transfer to the queue.
-  void Enqueue(std::shared_ptr<Transfer> t);
-  // Ends a queued transfer unsent: out of the queue, callback run.
-  void EndQueued(Transfer* t, TransportError error);
+  void Enqueue(std::shared_ptr<Transfer> t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
+  // Ends a queued transfer unsent: out of the queue, callback queued.
+  void EndQueued(Transfer* t, TransportError error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
   // Ends the queued transfers whose deadline is at or before `now`.
-  void ExpireQueued(absl::Time now);
+  void ExpireQueued(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
   // Moves the oldest queued transfers into the multi handle while fewer
   // than max_host_connections run.
-  void Admit();
-  // Milliseconds until the earliest queued deadline, at most `cap`.
-  int64_t MillisToNextQueuedDeadline(int64_t cap) const;
+  void Admit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
+  // When the loop must next drive libcurl unprompted: libcurl's timer or
+  // the earliest queued deadline (InfiniteFuture when neither).
+  absl::Time NextDueLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
 
   const CurlTransportOptions options_;
   metrics::Gauge* const queued_gauge_;
   metrics::Histogram* const queue_wait_;
   // State shared with the HttpCall handles, which may outlive the transport.
   std::shared_ptr<Shared> shared_;
-  // Transfers owned by the loop thread: running ones (in the multi handle,
+  // Held by whichever thread drives libcurl: the loop, or a caller in
+  // Send() that found it free (it never waits for it).
+  absl::Mutex drive_mu_;
+  // Transfers owned by the transport: running ones (in the multi handle,
   // at most max_host_connections), and queued ones, oldest first, with
   // their deadlines (finite ones only) in time order.
-  std::vector<std::shared_ptr<Transfer>> active_;
-  // Completed transfers whose callbacks have not run yet, oldest first.
-  struct Completed {
-    HttpCallback done;
-    HttpResult result;
-  };
-  std::deque<Completed> completed_;
-  std::list<std::shared_ptr<Transfer>> queue_;
-  std::multimap<absl::Time, Transfer*> queued_deadlines_;
+  std::vector<std::shared_ptr<Transfer>> active_ ABSL_GUARDED_BY(drive_mu_);
+  std::list<std::shared_ptr<Transfer>> queue_ ABSL_GUARDED_BY(drive_mu_);
+  std::multimap<absl::Time, Transfer*> queued_deadlines_ ABSL_GUARDED_BY(drive_mu_);
+  // Ended transfers whose callbacks the loop has not taken yet, oldest first.
+  std::deque<Completed> completed_ ABSL_GUARDED_BY(drive_mu_);
+  // Whether the loop is about to wait or waits on its sockets, and until
+  // when: Send() starts a transfer itself only then (under load the loop is
+  // awake and takes new transfers in batches), and wakes the loop for what
+  // it made due earlier.
+  std::atomic<bool> loop_sleeping_{false};
+  absl::Time loop_sleeps_until_ ABSL_GUARDED_BY(drive_mu_) = absl::InfinitePast();
+  // Callbacks taken by the loop and not yet run (loop thread only).
+  std::deque<Completed> running_;
   std::atomic<int64_t> connections_opened_{0};
   std::thread thread_;
 };

@@ -4,7 +4,12 @@
 // max_host_connections (submission order, cancellation, deadlines, shutdown).
 #include "server/fivetran/http_transport.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -402,6 +407,59 @@ TEST_F(HttpTransportTest, SlowCallbacksDoNotHoldBackAnotherTransfersRequest) {
   const auto callbacks_before = std::count(events.begin(), arrived, "callback");
   // Sent within a few callbacks' time, not after the whole burst's.
   EXPECT_LE(callbacks_before, kBurst / 2) << absl::StrJoin(events, ", ");
+}
+
+TEST(HttpTransportIdleTest, AnIdleTransportSendsOnTheCallersThread) {
+  // When the loop sleeps, Send() writes the request itself (a non-blocking
+  // write on a kept-alive connection): it is on the server's socket when
+  // Send() returns, without a wake-up of the loop thread first. A plain
+  // socket server, to look at the socket at that moment.
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  HttpRequest get;
+  get.method = "GET";
+  get.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/idle";
+  get.deadline = absl::Now() + absl::Seconds(10);
+  // Reads one request (up to its blank line) and answers it, keeping the
+  // connection open.
+  const auto answer = [](int conn) {
+    std::string request;
+    char buf[4096];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = recv(conn, buf, sizeof(buf), 0);
+      if (n <= 0) return false;
+      request.append(buf, n);
+    }
+    const std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    return send(conn, response.data(), response.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(response.size());
+  };
+  CurlTransport t;
+  Outcome first, second;
+  t.Send(get, first.Callback());
+  const int conn = accept(listener, nullptr, nullptr);
+  ASSERT_GE(conn, 0);
+  ASSERT_TRUE(answer(conn));
+  ASSERT_TRUE(first.Wait().ok);
+  // The loop has nothing left to do and sleeps.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  t.Send(get, second.Callback());
+  pollfd readable{conn, POLLIN, 0};
+  EXPECT_EQ(poll(&readable, 1, 0), 1) << "the request was not sent by Send()";
+  ASSERT_TRUE(answer(conn));
+  HttpResult r = second.Wait();
+  ASSERT_TRUE(r.ok) << r.error.message;
+  EXPECT_EQ(r.response.body, "{}");
+  EXPECT_EQ(t.connections_opened(), 1);
+  close(conn);
+  close(listener);
 }
 
 TEST_F(HttpTransportTest, ShutdownRunsEveryPendingCompletionOnce) {
