@@ -189,8 +189,9 @@ void RpcReactor::CompleteOnGrpcThread(const absl::Status& status,
                                       const fivetran::UpstreamInfo& upstream) {
   // An alarm due now runs its callback on gRPC's callback executor. It is
   // never cancelled, and the RPC must end either way, so `ok` is not read.
-  hand_off_.Set(gpr_now(GPR_CLOCK_MONOTONIC),
-                [this, status, upstream](bool /*ok*/) { CompleteInternal(status, upstream); });
+  hand_off_.emplace();
+  hand_off_->Set(gpr_now(GPR_CLOCK_MONOTONIC),
+                 [this, status, upstream](bool /*ok*/) { CompleteInternal(status, upstream); });
 }
 
 void RpcReactor::CompleteInternal(const absl::Status& status,

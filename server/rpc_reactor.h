@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -109,7 +110,9 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   bool replay_ = false;
   // Two owners: the handler (until Attach/FinishNow) and gRPC (until OnDone).
   std::atomic<int> refs_{2};
-  grpc::Alarm hand_off_;  // CompleteOnGrpcThread
+  // CompleteOnGrpcThread only: made then, as an alarm costs a gRPC library
+  // reference (a global lock) and an allocation to make and to destroy.
+  std::optional<grpc::Alarm> hand_off_;
   absl::Mutex mu_;
   std::shared_ptr<Cancellable> call_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
