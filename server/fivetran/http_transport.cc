@@ -508,6 +508,10 @@ void CurlTransport::Admit() {
 }
 
 absl::Time CurlTransport::NextDueLocked() const {
+  // A queued transfer with a free slot (a drive ends after a few rounds,
+  // however many transfers end at once) is due now.
+  const size_t limit = static_cast<size_t>(std::max(1, options_.max_host_connections));
+  if (!queue_.empty() && active_.size() < limit) return absl::InfinitePast();
   absl::Time due = shared_->curl_due;
   if (!queued_deadlines_.empty()) due = std::min(due, queued_deadlines_.begin()->first);
   return due;

@@ -190,8 +190,9 @@ class CurlTransport final : public HttpTransport {
   // Moves the oldest queued transfers into the multi handle while fewer
   // than max_host_connections run.
   void Admit() ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
-  // When the loop must next drive libcurl unprompted: libcurl's timer or
-  // the earliest queued deadline (InfiniteFuture when neither).
+  // When the loop must next drive libcurl unprompted: now when a queued
+  // transfer could start, else libcurl's timer or the earliest queued
+  // deadline (InfiniteFuture when neither).
   absl::Time NextDueLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
 
   const CurlTransportOptions options_;

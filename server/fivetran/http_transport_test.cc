@@ -289,6 +289,29 @@ TEST_F(HttpTransportTest, QueuedTransfersAreSentInSubmissionOrder) {
   EXPECT_EQ(t.connections_opened(), 1);
 }
 
+TEST_F(HttpTransportTest, TransfersThatEndAtOnceDoNotStallTheQueue) {
+  // One connection and a queue of transfers that each end as soon as
+  // libcurl starts them (a scheme it refuses): however many end within one
+  // round of the loop, the rest of the queue starts without waiting for a
+  // timer.
+  CurlTransport t(OneConnection());
+  constexpr int kCalls = 40;
+  std::vector<Outcome> outcomes(kCalls);
+  HttpRequest refused;
+  refused.method = "GET";
+  refused.url = "ftp://127.0.0.1:1/v1/connections";
+  refused.deadline = absl::Now() + absl::Seconds(30);
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < kCalls; ++i) t.Send(refused, outcomes[i].Callback());
+  for (int i = 0; i < kCalls; ++i) {
+    HttpResult r = outcomes[i].Wait();
+    EXPECT_FALSE(r.ok) << i;
+    EXPECT_NE(r.error.failure, TransportFailure::kNone) << i;
+  }
+  // Each would otherwise wait for the loop's idle wake-up (1 s) every few.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
 TEST_F(HttpTransportTest, PostsOnFreshConnectionsDoNotStallTheQueue) {
   // Each POST needs a new connection while the only one allowed may sit
   // idle in the pool: the idle one must make way, not park the POST.
