@@ -62,13 +62,15 @@ struct CurlTransport::Shared {
     epoll_event ev{};
     ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) | (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
     ev.data.fd = fd;
-    if (registered != nullptr) {
-      epoll_ctl(shared->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
-    } else {
-      epoll_ctl(shared->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
-      // libcurl forgets this mark when it removes the socket.
-      curl_multi_assign(shared->multi, fd, shared);
+    // The usual call first; the other if epoll disagrees (never seen: a
+    // socket not watched would stall its transfer until its deadline).
+    const int op = registered != nullptr ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(shared->epoll_fd, op, fd, &ev) != 0) {
+      if (errno == ENOENT) epoll_ctl(shared->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+      if (errno == EEXIST) epoll_ctl(shared->epoll_fd, EPOLL_CTL_MOD, fd, &ev);
     }
+    // libcurl forgets this mark when it removes the socket.
+    if (registered == nullptr) curl_multi_assign(shared->multi, fd, shared);
     return 0;
   }
   // Reads libcurl's timer: when it next wants
@@ -182,6 +184,10 @@ class CurlTransport::Transfer final : public HttpCall,
     curl_easy_setopt(easy_, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms));
     curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_ms));
     curl_easy_setopt(easy_, CURLOPT_TCP_KEEPALIVE, 1L);
+    // Ending a transfer whose name lookup still runs detaches libcurl's
+    // resolver thread instead of joining it: the end of a transfer (a
+    // cancel, a deadline) may come from a caller's thread in Send().
+    curl_easy_setopt(easy_, CURLOPT_QUICK_EXIT, 1L);
     // gzip, not brotli: Fivetran's JSON compresses well with either, and
     // brotli's default level costs the server several times more CPU (the
     // load test showed the emulator spending most of its time in it).
@@ -248,6 +254,9 @@ class CurlTransport::Transfer final : public HttpCall,
     switch (code) {
       case CURLE_COULDNT_RESOLVE_HOST:
       case CURLE_COULDNT_RESOLVE_PROXY:
+        r.error = {TransportFailure::kNotSent,
+                   absl::StrCat("could not resolve the upstream host: ", detail)};
+        break;
       case CURLE_PEER_FAILED_VERIFICATION:
         r.error = {TransportFailure::kNotSent,
                    absl::StrCat("TLS verification of the upstream failed: ", detail)};
@@ -620,7 +629,6 @@ void CurlTransport::Loop() {
     }
     {
       absl::MutexLock drive(&drive_mu_);
-      loop_sleeping_.store(false);
       loop_sleeps_until_ = absl::InfinitePast();
       DriveLocked(ready);
       for (Completed& c : completed_) running_.push_back(std::move(c));
@@ -654,6 +662,9 @@ void CurlTransport::Loop() {
     }
     const int n =
         epoll_wait(shared_->epoll_fd, events.data(), static_cast<int>(events.size()), wait_ms);
+    // Awake: callers leave new transfers to it from here on, rather than
+    // take libcurl before it can serve the sockets it was woken for.
+    loop_sleeping_.store(false);
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == shared_->wake_fd) {
@@ -662,10 +673,12 @@ void CurlTransport::Loop() {
         continue;
       }
       const uint32_t e = events[i].events;
+      // An error or hang-up is left for libcurl to find by reading or
+      // writing: CURL_CSELECT_ERR alone would fail whatever transfer now
+      // owns the descriptor, which may be a newer socket with its number.
       int flags = 0;
-      if (e & (EPOLLIN | EPOLLHUP)) flags |= CURL_CSELECT_IN;
-      if (e & EPOLLOUT) flags |= CURL_CSELECT_OUT;
-      if (e & EPOLLERR) flags |= CURL_CSELECT_ERR;
+      if (e & (EPOLLIN | EPOLLHUP | EPOLLERR)) flags |= CURL_CSELECT_IN;
+      if (e & (EPOLLOUT | EPOLLERR)) flags |= CURL_CSELECT_OUT;
       ready.emplace_back(fd, flags);
     }
   }

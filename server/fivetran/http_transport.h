@@ -112,7 +112,9 @@ using HttpCall = ::fivetran_gateway::Cancellable;
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
-  // Starts `request`; `done` runs exactly once, on the transport's thread.
+  // Starts `request`; `done` runs exactly once, on the transport's thread
+  // (or, when the transport is shutting down and refuses it, at once on the
+  // caller's thread, inside Send()).
   virtual std::shared_ptr<HttpCall> Send(HttpRequest request, HttpCallback done) = 0;
 };
 

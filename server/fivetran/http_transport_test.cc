@@ -268,6 +268,24 @@ CurlTransportOptions OneConnection() {
   return options;
 }
 
+TEST_F(HttpTransportTest, AnUnresolvableHostSaysSoAndWasNeverSent) {
+  // .invalid never resolves (RFC 6761): the message must name the lookup,
+  // not TLS, which an operator would chase instead.
+  CurlTransport t;
+  HttpRequest req;
+  req.method = "POST";
+  req.url = "http://nothing-here.invalid/v1/connections";
+  req.deadline = absl::Now() + absl::Seconds(30);
+  Outcome outcome;
+  t.Send(std::move(req), outcome.Callback());
+  HttpResult r = outcome.Wait();
+  ASSERT_EQ(outcome.Calls(), 1);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error.failure, TransportFailure::kNotSent) << r.error.message;
+  EXPECT_NE(r.error.message.find("could not resolve"), std::string::npos) << r.error.message;
+  EXPECT_EQ(r.error.message.find("TLS"), std::string::npos) << r.error.message;
+}
+
 TEST_F(HttpTransportTest, QueuedTransfersAreSentInSubmissionOrder) {
   // One connection, many more transfers: they queue. New ones keep arriving
   // while earlier ones complete, as under load: the oldest waiting one must
