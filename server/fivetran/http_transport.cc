@@ -448,12 +448,20 @@ void CurlTransport::RunCompleted() {
   } while (!running_.empty() && absl::Now() - start < kCallbackSlice);
 }
 
+void CurlTransport::TakeCompletedLocked() {
+  if (running_.empty()) {
+    running_.swap(completed_);
+    return;
+  }
+  for (Completed& c : completed_) running_.push_back(std::move(c));
+  completed_.clear();
+}
+
 void CurlTransport::RunAllCompleted() {
   for (;;) {
     {
       absl::MutexLock drive(&drive_mu_);
-      for (Completed& c : completed_) running_.push_back(std::move(c));
-      completed_.clear();
+      TakeCompletedLocked();
     }
     if (running_.empty()) return;
     while (!running_.empty()) RunCompleted();
@@ -570,16 +578,16 @@ void CurlTransport::DriveLocked(const std::vector<std::pair<int, int>>& ready) {
   };
   collect();
   // Timers, then new transfers (libcurl gives each a timer due at once),
-  // and again while ended transfers free slots for queued ones.
-  for (int round = 0; round < 4; ++round) {
+  // and again while ended transfers free slots for queued ones; a few
+  // rounds at most (what is left is due at once: NextDueLocked).
+  for (int round = 0;; ++round) {
     ExpireQueued(absl::Now());
     Admit();
     shared_->RefreshCurlDue();
-    if (shared_->curl_due > absl::Now()) break;
+    if (round == 4 || shared_->curl_due > absl::Now()) break;
     curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
     collect();
   }
-  shared_->RefreshCurlDue();
 }
 
 void CurlTransport::StopLocked() {
@@ -631,8 +639,7 @@ void CurlTransport::Loop() {
       absl::MutexLock drive(&drive_mu_);
       loop_sleeps_until_ = absl::InfinitePast();
       DriveLocked(ready);
-      for (Completed& c : completed_) running_.push_back(std::move(c));
-      completed_.clear();
+      TakeCompletedLocked();
     }
     ready.clear();
     if (!running_.empty()) RunCompleted();

@@ -181,6 +181,8 @@ class CurlTransport final : public HttpTransport {
   // kCallbackSlice (at least one): the rest wait for the next round, after
   // the sockets have been served. Loop thread, without drive_mu_.
   void RunCompleted();
+  // Moves completed_ to the end of running_ (loop thread).
+  void TakeCompletedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(drive_mu_);
   // Runs every pending completion callback (when stopping).
   void RunAllCompleted();
   // Appends a new transfer to the queue.
