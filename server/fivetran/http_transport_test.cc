@@ -27,6 +27,28 @@
 namespace fivetran_gateway::fivetran {
 namespace {
 
+// A request to `url`, due within `timeout`.
+HttpRequest RequestTo(const std::string& method, const std::string& url,
+                      absl::Duration timeout = absl::Seconds(10)) {
+  HttpRequest r;
+  r.method = method;
+  r.url = url;
+  r.deadline = absl::Now() + timeout;
+  return r;
+}
+
+// Sends `request` and waits for its result.
+HttpResult SendAndWait(CurlTransport& t, HttpRequest request) {
+  absl::Notification done;
+  HttpResult result;
+  t.Send(std::move(request), [&](HttpResult r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
 class HttpTransportTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -91,27 +113,16 @@ class HttpTransportTest : public ::testing::Test {
 
   HttpResult Send(CurlTransport& t, const std::string& method, const std::string& path,
                   absl::Duration timeout = absl::Seconds(5)) {
-    HttpRequest r;
-    r.method = method;
-    r.url = "http://127.0.0.1:" + std::to_string(port_) + path;
+    HttpRequest r = RequestTo(method, Url(path), timeout);
     r.body = method == "POST" ? R"({"a":1})" : "";
-    r.deadline = absl::Now() + timeout;
-    absl::Notification done;
-    HttpResult result;
-    t.Send(std::move(r), [&](HttpResult res) {
-      result = std::move(res);
-      done.Notify();
-    });
-    done.WaitForNotification();
-    return result;
+    return SendAndWait(t, std::move(r));
   }
 
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
   HttpRequest Get(const std::string& path, absl::Duration timeout = absl::Seconds(10)) {
-    HttpRequest r;
-    r.method = "GET";
-    r.url = "http://127.0.0.1:" + std::to_string(port_) + path;
-    r.deadline = absl::Now() + timeout;
-    return r;
+    return RequestTo("GET", Url(path), timeout);
   }
   void Release() {
     absl::MutexLock lock(&mu_);
@@ -188,10 +199,7 @@ TEST_F(HttpTransportTest, DeadlineEndsTheTransfer) {
 
 TEST_F(HttpTransportTest, CancelAbortsAndCallsBackOnce) {
   CurlTransport t;
-  HttpRequest req;
-  req.method = "GET";
-  req.url = "http://127.0.0.1:" + std::to_string(port_) + "/slow";
-  req.deadline = absl::Now() + absl::Seconds(10);
+  HttpRequest req = Get("/slow");
   std::atomic<int> calls{0};
   absl::Notification done;
   TransportFailure failure = TransportFailure::kNone;
@@ -222,17 +230,8 @@ TEST_F(HttpTransportTest, OversizedResponseFailsCleanly) {
 
 TEST_F(HttpTransportTest, RefusedConnectionWasNeverSent) {
   CurlTransport t;
-  HttpRequest req;
-  req.method = "POST";
-  req.url = "http://127.0.0.1:1/v1/connections";
-  req.deadline = absl::Now() + absl::Seconds(5);
-  absl::Notification done;
-  HttpResult result;
-  t.Send(std::move(req), [&](HttpResult r) {
-    result = std::move(r);
-    done.Notify();
-  });
-  done.WaitForNotification();
+  HttpResult result =
+      SendAndWait(t, RequestTo("POST", "http://127.0.0.1:1/v1/connections", absl::Seconds(5)));
   EXPECT_FALSE(result.ok);
   EXPECT_EQ(result.error.failure, TransportFailure::kNotSent) << result.error.message;
 }
@@ -272,12 +271,9 @@ TEST_F(HttpTransportTest, AnUnresolvableHostSaysSoAndWasNeverSent) {
   // .invalid never resolves (RFC 6761): the message must name the lookup,
   // not TLS, which an operator would chase instead.
   CurlTransport t;
-  HttpRequest req;
-  req.method = "POST";
-  req.url = "http://nothing-here.invalid/v1/connections";
-  req.deadline = absl::Now() + absl::Seconds(30);
   Outcome outcome;
-  t.Send(std::move(req), outcome.Callback());
+  t.Send(RequestTo("POST", "http://nothing-here.invalid/v1/connections", absl::Seconds(30)),
+         outcome.Callback());
   HttpResult r = outcome.Wait();
   ASSERT_EQ(outcome.Calls(), 1);
   EXPECT_FALSE(r.ok);
@@ -315,10 +311,8 @@ TEST_F(HttpTransportTest, TransfersThatEndAtOnceDoNotStallTheQueue) {
   CurlTransport t(OneConnection());
   constexpr int kCalls = 40;
   std::vector<Outcome> outcomes(kCalls);
-  HttpRequest refused;
-  refused.method = "GET";
-  refused.url = "ftp://127.0.0.1:1/v1/connections";
-  refused.deadline = absl::Now() + absl::Seconds(30);
+  const HttpRequest refused =
+      RequestTo("GET", "ftp://127.0.0.1:1/v1/connections", absl::Seconds(30));
   const absl::Time start = absl::Now();
   for (int i = 0; i < kCalls; ++i) t.Send(refused, outcomes[i].Callback());
   for (int i = 0; i < kCalls; ++i) {
@@ -464,10 +458,8 @@ TEST(HttpTransportIdleTest, AnIdleTransportSendsOnTheCallersThread) {
   ASSERT_EQ(listen(listener, 4), 0);
   socklen_t len = sizeof(addr);
   ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  HttpRequest get;
-  get.method = "GET";
-  get.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/idle";
-  get.deadline = absl::Now() + absl::Seconds(10);
+  const HttpRequest get =
+      RequestTo("GET", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/idle");
   // Reads one request (up to its blank line) and answers it, keeping the
   // connection open.
   const auto answer = [](int conn) {
