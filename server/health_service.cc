@@ -123,7 +123,11 @@ HealthService::HealthService(HealthLimits limits, std::vector<std::string> servi
   for (const std::string& service : services) serving_[service] = true;
 }
 
-HealthService::~HealthService() = default;
+HealthService::~HealthService() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](int* live) { return *live == 0; }, &live_reactors_));
+}
 
 HealthService::ServingStatus HealthService::StatusOf(const std::string& service) const {
   auto it = serving_.find(service);
@@ -185,6 +189,7 @@ grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(
     grpc::CallbackServerContext* context, const HealthCheckRequest* request) {
   const std::string peer = PeerAddress(context->peer());
   absl::MutexLock lock(&mu_);
+  ++live_reactors_;  // Every path below makes one reactor; its OnDone forgets it.
   if (shut_down_) {
     return new WatchReactor(
         this, "", grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is shutting down"));
@@ -214,6 +219,7 @@ grpc::ServerWriteReactor<HealthCheckResponse>* HealthService::Watch(
 
 void HealthService::Forget(WatchReactor* watch, const std::string& peer) {
   absl::MutexLock lock(&mu_);
+  --live_reactors_;
   if (watches_.erase(watch) == 0) return;  // A refused stream was never counted.
   auto it = watches_per_peer_.find(peer);
   if (it != watches_per_peer_.end() && --it->second <= 0) watches_per_peer_.erase(it);

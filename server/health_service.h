@@ -36,6 +36,9 @@ struct HealthLimits {
 class HealthService final : public grpc::health::v1::Health::CallbackService {
  public:
   HealthService(HealthLimits limits, std::vector<std::string> services);
+  // Waits until every Watch stream it started has had its OnDone: destroy it
+  // after the server has shut down (gRPC may still run the OnDone of a
+  // cancelled stream on its executor when Server::Shutdown returns).
   ~HealthService() override;
 
   // SERVING (true) or NOT_SERVING (false) for every known service; watchers
@@ -72,6 +75,8 @@ class HealthService final : public grpc::health::v1::Health::CallbackService {
   // Each open watch and the service it watches.
   std::map<WatchReactor*, std::string> watches_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int> watches_per_peer_ ABSL_GUARDED_BY(mu_);
+  // Watch reactors made, refused ones too, whose OnDone has not yet run.
+  int live_reactors_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // The address part of a gRPC peer string: "ipv4:10.0.0.7:5123" -> "10.0.0.7",
