@@ -154,25 +154,51 @@ RpcReactor::RpcReactor(grpc::CallbackServerContext* context, const char* method)
   read_options_ = ReadOptionsOf(*context);
 }
 
+void UpstreamCallSlot::Hold(std::shared_ptr<Cancellable> call) {
+  bool cancel_now = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!closed_) call_ = call;
+    cancel_now = cancelled_;
+  }
+  if (cancel_now && call) call->Cancel();
+}
+
+void UpstreamCallSlot::Close() {
+  std::shared_ptr<Cancellable> call;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    call = std::move(call_);
+  }
+  // `call` is dropped here, outside the lock (the caller owns this slot too).
+}
+
+void UpstreamCallSlot::Cancel() {
+  std::shared_ptr<Cancellable> call;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    call = call_;
+  }
+  if (call) call->Cancel();
+}
+
+RpcReactor::~RpcReactor() { upstream_->Close(); }
+
 RpcReactor* RpcReactor::Attach(std::shared_ptr<Cancellable> call) {
-  Chain(std::move(call));
+  upstream_->Hold(std::move(call));
   Unref();
   return this;
+}
+
+std::function<void(std::shared_ptr<Cancellable>)> RpcReactor::chain() const {
+  return [slot = upstream_](std::shared_ptr<Cancellable> call) { slot->Hold(std::move(call)); };
 }
 
 RpcReactor* RpcReactor::Release() {
   Unref();
   return this;
-}
-
-void RpcReactor::Chain(std::shared_ptr<Cancellable> call) {
-  bool cancel_now = false;
-  {
-    absl::MutexLock lock(&mu_);
-    call_ = call;
-    cancel_now = cancelled_;
-  }
-  if (cancel_now && call) call->Cancel();
 }
 
 RpcReactor* RpcReactor::FinishNow(const absl::Status& status) {
@@ -229,15 +255,7 @@ void RpcReactor::CompleteInternal(const absl::Status& status,
   Finish(out);
 }
 
-void RpcReactor::OnCancel() {
-  std::shared_ptr<Cancellable> call;
-  {
-    absl::MutexLock lock(&mu_);
-    cancelled_ = true;
-    call = call_;
-  }
-  if (call) call->Cancel();
-}
+void RpcReactor::OnCancel() { upstream_->Cancel(); }
 
 void RpcReactor::OnDone() { Unref(); }
 

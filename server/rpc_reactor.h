@@ -24,6 +24,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,25 @@ std::shared_ptr<const TraceContext> NewCallTrace(const grpc::ServerContextBase& 
 // guard does, auth_services.h), else NewCallTrace().
 std::shared_ptr<const TraceContext> CallTrace(const grpc::ServerContextBase& context);
 
+// The upstream call an RPC waits on, and whether the RPC was cancelled.
+class UpstreamCallSlot {
+ public:
+  // Keeps `call` as the one in flight; cancels it at once if Cancel() came
+  // first.
+  void Hold(std::shared_ptr<Cancellable> call);
+  // Cancels the call held now and every one held later.
+  void Cancel();
+  // The RPC has ended: lets go of the call held (whose callback may own
+  // this slot through chain(): a cycle) and keeps none held later.
+  void Close();
+
+ private:
+  absl::Mutex mu_;
+  std::shared_ptr<Cancellable> call_ ABSL_GUARDED_BY(mu_);
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 class RpcReactor final : public grpc::ServerUnaryReactor {
  public:
   RpcReactor(grpc::CallbackServerContext* context, const char* method);
@@ -74,7 +94,7 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   // Returns this, for `return r->Attach(...)`.
   RpcReactor* Attach(std::shared_ptr<Cancellable> call);
   // Lets go of the handler's reference after upstream calls were handed over
-  // with Chain(). Returns this.
+  // through chain(). Returns this.
   RpcReactor* Release();
   // Ends the RPC without an upstream call (e.g. invalid input), from the
   // handler. Returns this.
@@ -88,9 +108,13 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   // (a page of 1,000 connections: milliseconds) must not hold up the thread
   // that serves every upstream transfer. Costs one hand-off between threads.
   void CompleteOnGrpcThread(const absl::Status& status, const fivetran::UpstreamInfo& upstream);
-  // Starts a follow-up upstream call from an upstream callback (e.g. the next
-  // step of a multi-request RPC).
-  void Chain(std::shared_ptr<Cancellable> call);
+  // Where the steps of a multi-request RPC hand over the upstream call each
+  // one starts (e.g. SyncConnection's trigger, started from its read's
+  // callback), so that cancelling the RPC cancels it. It does not refer to
+  // the reactor and stays safe to call after the RPC has ended: a step
+  // answered inside the call that starts it may end the RPC, and gRPC may
+  // free the reactor, before that call returns.
+  std::function<void(std::shared_ptr<Cancellable>)> chain() const;
 
   void OnCancel() override;
   void OnDone() override;
@@ -101,7 +125,7 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   bool InternalInlineable() override { return true; }
 
  private:
-  ~RpcReactor() override = default;
+  ~RpcReactor() override;
   void Unref();
   void CompleteInternal(const absl::Status& status, const fivetran::UpstreamInfo& upstream);
 
@@ -118,9 +142,9 @@ class RpcReactor final : public grpc::ServerUnaryReactor {
   // CompleteOnGrpcThread only: made then, as an alarm costs a gRPC library
   // reference (a global lock) and an allocation to make and to destroy.
   std::optional<grpc::Alarm> hand_off_;
-  absl::Mutex mu_;
-  std::shared_ptr<Cancellable> call_ ABSL_GUARDED_BY(mu_);
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // The upstream call in flight; shared with chain()'s users, which may
+  // outlive the reactor.
+  std::shared_ptr<UpstreamCallSlot> upstream_ = std::make_shared<UpstreamCallSlot>();
 };
 
 }  // namespace fivetran_gateway

@@ -274,20 +274,18 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::SyncConnection(
   if (absl::Status s = ValidateId("connection_id", request->connection_id()); !s.ok()) {
     return r->FinishNow(s);
   }
-  TriggerSync(
-      api_, timers_, request->connection_id(), request->force(), r->deadline(),
-      [r](std::shared_ptr<Cancellable> call) { r->Chain(std::move(call)); },
-      [r, response](absl::StatusOr<TriggerResult> result) {
-        if (!result.ok()) return r->Complete(result.status(), UpstreamInfo{});
-        response->set_message(result->message);
-        response->set_setup_state_at_trigger(result->setup_state_at_trigger);
-        response->set_already_syncing(result->already_syncing);
-        *response->mutable_triggered_at() = TimestampOf(result->triggered_at);
-        if (result->baseline) {
-          *response->mutable_baseline() = TimestampOf(*result->baseline);
-        }
-        r->Complete(absl::OkStatus(), result->upstream);
-      });
+  TriggerSync(api_, timers_, request->connection_id(), request->force(), r->deadline(), r->chain(),
+              [r, response](absl::StatusOr<TriggerResult> result) {
+                if (!result.ok()) return r->Complete(result.status(), UpstreamInfo{});
+                response->set_message(result->message);
+                response->set_setup_state_at_trigger(result->setup_state_at_trigger);
+                response->set_already_syncing(result->already_syncing);
+                *response->mutable_triggered_at() = TimestampOf(result->triggered_at);
+                if (result->baseline) {
+                  *response->mutable_baseline() = TimestampOf(*result->baseline);
+                }
+                r->Complete(absl::OkStatus(), result->upstream);
+              });
   return r->Release();
 }
 

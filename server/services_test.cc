@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "google/protobuf/util/time_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -501,6 +502,71 @@ TEST_F(ServicesTest, ASyncAlreadyRunningIsReportedUnlessForced) {  // Field repo
     EXPECT_EQ(resp.setup_state_at_trigger(), v1::SETUP_STATE_CONNECTED);
   }
   EXPECT_EQ(CallsOf("TriggerSync"), 2);
+}
+
+// SyncConnection starts each step (the trigger, the read after a 409) from
+// the previous step's callback. When a step is answered inside the call
+// that starts it (as a refusal by the rate budget is), the RPC may end and
+// gRPC may free it before that call returns; what the step does next must
+// not touch the RPC. `after_inline_answer` holds the step's return until the
+// caller has its answer and gRPC has had time to finish the RPC.
+class ServicesStepTest : public ServicesTest {
+ protected:
+  // Runs one SyncConnection whose first read is held and released from this
+  // thread; `last_step` ("TriggerSync" or "GetConnection") is the answer
+  // after which the step's return waits. Returns the RPC's status.
+  grpc::Status SyncEndingInside(const std::string& last_step, int reads_before_last) {
+    api_.set_hold(true);
+    absl::Notification answered;
+    grpc::Status status;
+    grpc::ClientContext ctx;
+    v1::SyncConnectionRequest req;
+    req.set_connection_id("decent_dropsy");
+    req.set_force(true);
+    v1::SyncConnectionResponse resp;
+    connection_stub_->async()->SyncConnection(&ctx, &req, &resp, [&](grpc::Status s) {
+      status = std::move(s);
+      answered.Notify();
+    });
+    EXPECT_TRUE(Eventually([&] { return api_.held() == 1; }));
+    api_.set_hold(false);
+    std::atomic<int> reads{0};
+    api_.after_inline_answer = [&](const std::string& operation) {
+      if (operation == "GetConnection") ++reads;
+      if (operation != last_step || (operation == "GetConnection" && reads < reads_before_last)) {
+        return;
+      }
+      answered.WaitForNotificationWithTimeout(absl::Seconds(10));
+      absl::SleepFor(absl::Milliseconds(100));  // gRPC ends the RPC on its own threads.
+    };
+    EXPECT_EQ(api_.Release(), 1);
+    EXPECT_TRUE(answered.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    api_.after_inline_answer = nullptr;
+    return status;
+  }
+};
+
+TEST_F(ServicesStepTest, ATriggerAnsweredInsideItsCallEndsTheRpcOnce) {
+  api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
+    return MakeError(absl::StatusCode::kResourceExhausted,
+                     "Fivetran rate limit reached: nothing is sent", "FIVETRAN_RATE_LIMITED",
+                     {{"outcome", "not_sent"}});
+  };
+  grpc::Status s = SyncEndingInside("TriggerSync", 0);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_EQ(CallsOf("TriggerSync"), 1);
+}
+
+TEST_F(ServicesStepTest, AConflictCheckAnsweredInsideItsCallEndsTheRpcOnce) {
+  api_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<fivetran::SyncTriggered> {
+    return MakeError(absl::StatusCode::kAlreadyExists, "Connection is already syncing",
+                     "FIVETRAN_CONFLICT", {{"http_status", "409"}, {"fivetran_code", "Conflict"}});
+  };
+  // The first read is the held one (released before the hook is set), so the
+  // hook waits after the check's read.
+  grpc::Status s = SyncEndingInside("GetConnection", 1);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_EQ(CallsOf("GetConnection"), 2);
 }
 
 TEST_F(ServicesTest, A409IsCheckedWithOneReadAndNeverResent) {  // Field report N2 (b).

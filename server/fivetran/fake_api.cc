@@ -122,6 +122,7 @@ std::shared_ptr<Cancellable> FakeFivetranApi::Start(
     std::function<void(const UpstreamInfo&)> cancelled) {
   bool hold = false;
   std::shared_ptr<Pending> pending;
+  const std::string operation = call.operation;
   {
     absl::MutexLock lock(&mu_);
     calls_.push_back(std::move(call));
@@ -129,7 +130,10 @@ std::shared_ptr<Cancellable> FakeFivetranApi::Start(
     hold = hold_;
     if (hold) held_.push_back(pending);
   }
-  if (!hold) pending->Deliver();
+  if (!hold) {
+    pending->Deliver();
+    if (after_inline_answer) after_inline_answer(operation);
+  }
   return pending;
 }
 

@@ -46,6 +46,10 @@ class FakeFivetranApi final : public FivetranApi {
       list_users;
   // What every answer reports about the upstream exchange.
   UpstreamInfo upstream{200, "1.1", 1};
+  // Called with the operation's name after an answer delivered inside the
+  // call (not held), before the call returns: lets a test act in between,
+  // e.g. let the RPC that the answer ended finish first.
+  std::function<void(const std::string& operation)> after_inline_answer;
 
   // While held, answers wait for Release(); a cancelled call is answered
   // CANCELLED at once.
