@@ -513,9 +513,10 @@ TEST_F(ServicesTest, ASyncAlreadyRunningIsReportedUnlessForced) {  // Field repo
 class ServicesStepTest : public ServicesTest {
  protected:
   // Runs one SyncConnection whose first read is held and released from this
-  // thread; `last_step` ("TriggerSync" or "GetConnection") is the answer
-  // after which the step's return waits. Returns the RPC's status.
-  grpc::Status SyncEndingInside(const std::string& last_step, int reads_before_last) {
+  // thread; the steps after it are answered inside their calls, and the one
+  // of `last_step` ("TriggerSync" or "GetConnection": the check after a 409)
+  // waits before it returns. Returns the RPC's status.
+  grpc::Status SyncEndingInside(const std::string& last_step) {
     api_.set_hold(true);
     absl::Notification answered;
     grpc::Status status;
@@ -530,12 +531,10 @@ class ServicesStepTest : public ServicesTest {
     });
     EXPECT_TRUE(Eventually([&] { return api_.held() == 1; }));
     api_.set_hold(false);
-    std::atomic<int> reads{0};
+    // The held read is answered by Release(), not inside its call: the hook
+    // sees only the steps after it.
     api_.after_inline_answer = [&](const std::string& operation) {
-      if (operation == "GetConnection") ++reads;
-      if (operation != last_step || (operation == "GetConnection" && reads < reads_before_last)) {
-        return;
-      }
+      if (operation != last_step) return;
       answered.WaitForNotificationWithTimeout(absl::Seconds(10));
       absl::SleepFor(absl::Milliseconds(100));  // gRPC ends the RPC on its own threads.
     };
@@ -552,7 +551,7 @@ TEST_F(ServicesStepTest, ATriggerAnsweredInsideItsCallEndsTheRpcOnce) {
                      "Fivetran rate limit reached: nothing is sent", "FIVETRAN_RATE_LIMITED",
                      {{"outcome", "not_sent"}});
   };
-  grpc::Status s = SyncEndingInside("TriggerSync", 0);
+  grpc::Status s = SyncEndingInside("TriggerSync");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
   EXPECT_EQ(CallsOf("TriggerSync"), 1);
 }
@@ -562,9 +561,7 @@ TEST_F(ServicesStepTest, AConflictCheckAnsweredInsideItsCallEndsTheRpcOnce) {
     return MakeError(absl::StatusCode::kAlreadyExists, "Connection is already syncing",
                      "FIVETRAN_CONFLICT", {{"http_status", "409"}, {"fivetran_code", "Conflict"}});
   };
-  // The first read is the held one (released before the hook is set), so the
-  // hook waits after the check's read.
-  grpc::Status s = SyncEndingInside("GetConnection", 1);
+  grpc::Status s = SyncEndingInside("GetConnection");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
   EXPECT_EQ(CallsOf("GetConnection"), 2);
 }
