@@ -172,6 +172,14 @@ std::vector<nlohmann::json> Emulator::Requests() const {
   return out;
 }
 
+int Emulator::CountRequests(const std::string& method, const std::string& path_prefix) const {
+  int n = 0;
+  for (const nlohmann::json& r : Requests()) {
+    if (r["method"] == method && r["path"].get<std::string>().rfind(path_prefix, 0) == 0) ++n;
+  }
+  return n;
+}
+
 void Emulator::ClearRequests() const { Admin("DELETE", "/_emulator/requests"); }
 void Emulator::AddFault(const nlohmann::json& fault) const {
   HttpReply r = Admin("POST", "/_emulator/faults", fault);

@@ -90,6 +90,8 @@ class Emulator {
                   const nlohmann::json& body = nullptr) const;
   // Every /v1 request the emulator received since the last ClearRequests().
   std::vector<nlohmann::json> Requests() const;
+  // How many of them had `method` and a path starting with `path_prefix`.
+  int CountRequests(const std::string& method, const std::string& path_prefix) const;
   void ClearRequests() const;
   void AddFault(const nlohmann::json& fault) const;
   void ClearFaults() const;

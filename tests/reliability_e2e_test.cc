@@ -27,11 +27,7 @@ class ReliabilityE2ETest : public StackTest {
 
   // Requests the emulator received with `method` whose path starts with `prefix`.
   static int Count(const std::string& method, const std::string& prefix) {
-    int n = 0;
-    for (const json& r : emulator_->Requests()) {
-      if (r["method"] == method && r["path"].get<std::string>().rfind(prefix, 0) == 0) ++n;
-    }
-    return n;
+    return emulator_->CountRequests(method, prefix);
   }
 
   static v1::CreateConnectionRequest Create(const std::string& schema,
