@@ -333,13 +333,15 @@ if run c; then
   cat <<EOF
 (c) Fan-in: calls started at once over $FANIN_CHANNELS channels, emulator --latency=$LATENCY --threads=256
     (upstream requests: the emulator's request log; RSS and threads: peaks of
-    /proc/PID/status sampled every 20 ms; a fresh gateway)
-$(printf '    %-22s %6s %6s %6s %9s %9s %11s %8s' "" calls ids ok upstream wall "peak RSS" threads)
+    /proc/PID/status sampled every 20 ms; a fresh gateway; issued: how long the
+    client took to start every call; re-read: connections read more than once,
+    because calls for them came after their first read was answered)
+$(printf '    %-22s %6s %6s %6s %9s %8s %9s %9s %11s %8s' "" calls ids ok upstream re-read issued wall "peak RSS" threads)
 $(for row in "N=$FANIN_CALLS, K=$FANIN_IDS:$fanin" "same id (baseline's):$same"; do
   l="${row#*:}"
-  printf '    %-22s %6s %6s %6s %9s %7s s %8s MB %8s\n' "${row%%:*}" "$(get "$l" calls)" \
-    "$(get "$l" ids)" "$(get "$l" ok)" "$(get "$l" upstream)" "$(get "$l" wall_s)" \
-    "$(get "$l" peak_rss_mb)" "$(get "$l" peak_threads)"
+  printf '    %-22s %6s %6s %6s %9s %8s %7s s %7s s %8s MB %8s\n' "${row%%:*}" "$(get "$l" calls)" \
+    "$(get "$l" ids)" "$(get "$l" ok)" "$(get "$l" upstream)" "$(get "$l" reread)" \
+    "$(get "$l" issued_s)" "$(get "$l" wall_s)" "$(get "$l" peak_rss_mb)" "$(get "$l" peak_threads)"
 done)
 
 EOF
