@@ -95,6 +95,11 @@ class Account {
   absl::Status SetSyncOverride(absl::string_view id, const SyncOverride& override_value)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Ends the connection's running sync now, with the outcome it was started
+  // with (as if its duration had just passed). True when a sync was running;
+  // false when none was (nothing changes). NotFound for an unknown id.
+  absl::StatusOr<bool> EndSync(absl::string_view id) ABSL_LOCKS_EXCLUDED(mu_);
+
   // Number of connections (all groups); for tests.
   size_t ConnectionCount() const ABSL_LOCKS_EXCLUDED(mu_);
 

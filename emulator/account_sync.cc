@@ -138,4 +138,22 @@ absl::Status Account::SetSyncOverride(absl::string_view id, const SyncOverride& 
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> Account::EndSync(absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = Now();
+  SettleLocked(now);
+  if (connections_.count(std::string(id)) == 0) {
+    return NotFoundError("NotFound_Connection",
+                         absl::StrCat("Connection with id '", Echo(id), "' does not exist."));
+  }
+  const std::string key(id);
+  auto it = running_.find(key);
+  if (it == running_.end()) return false;
+  RunningSync run = it->second;
+  running_.erase(it);
+  run.finish = now;
+  FinishSyncLocked(key, run);
+  return true;
+}
+
 }  // namespace fivetran_emulator

@@ -193,6 +193,31 @@ TEST_F(AccountTest, SyncRunsAndFinishesWithNewerTimestamp) {
   EXPECT_EQ(after["succeeded_at"].get<std::string>().size(), 27u);  // 6 fraction digits + Z
 }
 
+TEST_F(AccountTest, EndSyncFinishesTheRunningSyncWithItsOutcomeNow) {
+  ASSERT_TRUE(
+      account_->SetSyncOverride("stumbling_mole", {SyncOutcome::kFailure, absl::Hours(1), {}})
+          .ok());
+  const json before = Get("stumbling_mole");
+  ASSERT_TRUE(account_->TriggerSync("stumbling_mole", false).ok());
+  now_ += absl::Seconds(1);
+  EXPECT_EQ(Get("stumbling_mole")["status"]["sync_state"], "syncing");
+  absl::StatusOr<bool> ended = account_->EndSync("stumbling_mole");
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_TRUE(*ended);
+  const json after = Get("stumbling_mole");
+  EXPECT_EQ(after["status"]["sync_state"], "scheduled");
+  EXPECT_EQ(after["succeeded_at"], before["succeeded_at"]);  // The failure it was started with.
+  EXPECT_GT(after["failed_at"].get<std::string>(), before["failed_at"].get<std::string>());
+  EXPECT_GE(after["failed_at"].get<std::string>(), FormatTimestamp(now_));
+
+  // Nothing running: nothing changes. An unknown id: 404.
+  ended = account_->EndSync("stumbling_mole");
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  EXPECT_FALSE(*ended);
+  EXPECT_EQ(Get("stumbling_mole"), after);
+  EXPECT_EQ(HttpStatusOf(account_->EndSync("no_such_connection").status()), 404);
+}
+
 TEST_F(AccountTest, TimestampsStrictlyIncreaseEvenWithAFrozenClock) {
   ASSERT_TRUE(
       account_->SetSyncOverride("fresh_otter", {SyncOutcome::kSuccess, absl::ZeroDuration(), {}})

@@ -37,6 +37,15 @@ std::optional<std::string> SyncOutcomeId(absl::string_view p) {
   return std::nullopt;
 }
 
+// The {id} of /connections/{id}/sync_end (relative to /_emulator), raw.
+std::optional<std::string> SyncEndId(absl::string_view p) {
+  std::vector<std::string> segs = absl::StrSplit(p, '/');
+  if (segs.size() == 4 && segs[0].empty() && segs[1] == "connections" && segs[3] == "sync_end") {
+    return segs[2];
+  }
+  return std::nullopt;
+}
+
 // A SyncOverride from {"outcome", "duration_ms", "reschedule_after_ms"}.
 absl::StatusOr<SyncOverride> ParseSyncOverride(const json& body) {
   if (!body.is_object()) return InvalidInput("Request body must be a JSON object");
@@ -92,6 +101,10 @@ void AdminEndpoints::Handle(const httplib::Request& req, const std::string& raw_
   if (std::optional<std::string> id = SyncOutcomeId(p); id.has_value()) {
     if (m != "POST") return MethodNotAllowed(m, res);
     return SetSyncOutcome(*id, body, res);
+  }
+  if (std::optional<std::string> id = SyncEndId(p); id.has_value()) {
+    if (m != "POST") return MethodNotAllowed(m, res);
+    return EndSync(*id, res);
   }
   WriteError(res, 404, "NotFound", absl::StrCat("No such admin endpoint: ", Cut(raw_path, 200)));
 }
@@ -158,6 +171,14 @@ void AdminEndpoints::SetSyncOutcome(const std::string& raw_id, const json& body,
   if (!s.ok()) return WriteStatus(res, s);
   WriteSuccess(res, 200, "Sync outcome set",
                json{{"id", id}, {"outcome", SyncOutcomeName(o->outcome)}});
+}
+
+void AdminEndpoints::EndSync(const std::string& raw_id, httplib::Response& res) {
+  const std::string id = DecodeSegment(raw_id);
+  absl::StatusOr<bool> ended = account_.EndSync(id);
+  if (!ended.ok()) return WriteStatus(res, ended.status());
+  WriteSuccess(res, 200, *ended ? "Sync ended" : "No sync was running",
+               json{{"id", id}, {"ended", *ended}});
 }
 
 }  // namespace fivetran_emulator

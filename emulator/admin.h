@@ -43,6 +43,8 @@ class AdminEndpoints {
   // POST /_emulator/connections/{id}/sync_outcome; `raw_id` not decoded.
   void SetSyncOutcome(const std::string& raw_id, const nlohmann::json& body,
                       httplib::Response& res);
+  // POST /_emulator/connections/{id}/sync_end; `raw_id` not decoded.
+  void EndSync(const std::string& raw_id, httplib::Response& res);
 
   Account& account_;
   FaultInjector& faults_;

@@ -310,6 +310,31 @@ TEST_F(ServerTest, CreateFtpConnection) {
   EXPECT_EQ(Post("/v1/connections", R"({"group_id":"nope","service":"ftp"})")->status, 404);
 }
 
+TEST_F(ServerTest, SyncEndEndsTheRunningSyncNow) {
+  // Nothing running: 200, "ended": false.
+  httplib::Result idle = Admin("/_emulator/connections/fresh_otter/sync_end", json::object());
+  ASSERT_TRUE(idle);
+  EXPECT_EQ(idle->status, 200);
+  EXPECT_EQ(Body(idle)["data"], json({{"id", "fresh_otter"}, {"ended", false}}));
+
+  ASSERT_EQ(Admin("/_emulator/connections/fresh_otter/sync_outcome", json{{"duration_ms", 600000}})
+                ->status,
+            200);
+  ASSERT_EQ(Post("/v1/connections/fresh_otter/sync", "{}")->status, 200);
+  EXPECT_EQ(Body(cli_->Get("/v1/connections/fresh_otter"))["data"]["status"]["sync_state"],
+            "syncing");
+  httplib::Result ended = Admin("/_emulator/connections/fresh_otter/sync_end", json::object());
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->status, 200);
+  EXPECT_EQ(Body(ended)["data"], json({{"id", "fresh_otter"}, {"ended", true}}));
+  const json after = Body(cli_->Get("/v1/connections/fresh_otter"))["data"];
+  EXPECT_EQ(after["status"]["sync_state"], "scheduled");
+  EXPECT_FALSE(after["succeeded_at"].is_null());
+
+  EXPECT_EQ(Admin("/_emulator/connections/nope/sync_end", json::object())->status, 404);
+  EXPECT_EQ(NewClient()->Get("/_emulator/connections/fresh_otter/sync_end")->status, 405);
+}
+
 TEST_F(ServerTest, SyncLifecycleOverHttp) {
   const json before = Body(cli_->Get("/v1/connections/fresh_otter"))["data"];
   EXPECT_TRUE(before["succeeded_at"].is_null());

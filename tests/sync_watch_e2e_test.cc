@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -50,16 +51,29 @@ class SyncWatchTest : public StackTest {
     ASSERT_EQ(r.status / 100, 2) << r.body;
   }
 
-  static WatchResult Watch(v1::WatchConnectionSyncRequest request, double deadline_s = 10,
-                           int poll_ms = 100) {
+  // Reads the whole watch; `on_message` (if any) runs after each message is
+  // kept, e.g. to end the sync once the watch has seen it running.
+  static WatchResult Watch(
+      v1::WatchConnectionSyncRequest request, double deadline_s = 10, int poll_ms = 100,
+      const std::function<void(const v1::WatchConnectionSyncResponse&)>& on_message = nullptr) {
     request.mutable_poll_interval()->set_nanos(poll_ms * 1000000);
     auto context = ContextWithDeadline(deadline_s);
     auto reader = gateway_->connections()->WatchConnectionSync(context.get(), request);
     WatchResult result;
     v1::WatchConnectionSyncResponse message;
-    while (reader->Read(&message)) result.messages.push_back(message);
+    while (reader->Read(&message)) {
+      result.messages.push_back(message);
+      if (on_message) on_message(message);
+    }
     result.status = reader->Finish();
     return result;
+  }
+
+  // Ends the connection's running sync now (the emulator's sync_end).
+  static void EndSync(const std::string& id) {
+    HttpReply r = emulator_->Admin("POST", "/_emulator/connections/" + id + "/sync_end");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json["data"]["ended"], true) << r.body;
   }
 
   static v1::WatchConnectionSyncRequest Trigger(const std::string& id) {
@@ -79,9 +93,19 @@ class SyncWatchTest : public StackTest {
 };
 
 TEST_F(SyncWatchTest, TriggeredSyncSucceeds) {
-  SetOutcome("decent_dropsy", "success", 400);
-  WatchResult w = Watch(Trigger("decent_dropsy"));
+  // The sync runs until the watch has reported it running, however slow the
+  // machine: a fixed window (it was 400 ms) could pass between two polls.
+  SetOutcome("decent_dropsy", "success", 600000);
+  bool ended = false;
+  WatchResult w =
+      Watch(Trigger("decent_dropsy"), 20, 100, [&](const v1::WatchConnectionSyncResponse& m) {
+        if (!ended && m.observation().sync_state() == v1::SYNC_STATE_SYNCING) {
+          ended = true;
+          EndSync("decent_dropsy");
+        }
+      });
   ASSERT_TRUE(w.status.ok()) << w.status.error_message();
+  EXPECT_TRUE(ended);
   ASSERT_FALSE(w.messages.empty());
   EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_SUCCEEDED);
   EXPECT_TRUE(w.saw_state(v1::SYNC_STATE_SYNCING));
