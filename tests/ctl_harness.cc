@@ -90,6 +90,16 @@ RunningCtl StartCtl(const std::vector<std::string>& args, std::map<std::string, 
   return ctl;
 }
 
+std::string WaitForText(const std::string& path, const std::string& needle) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string text;
+  while ((text = ReadFile(path)).find(needle) == std::string::npos &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return text;
+}
+
 Result WaitCtl(const RunningCtl& ctl) {
   Result r;
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(kTimeoutSeconds);

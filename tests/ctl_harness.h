@@ -36,6 +36,10 @@ RunningCtl StartCtl(const std::vector<std::string>& args,
 // Waits (at most 60 s, then kills it) for a fivetranctl started by StartCtl.
 Result WaitCtl(const RunningCtl& ctl);
 
+// Waits (at most 20 s) until the file at `path`, e.g. a running fivetranctl's
+// err_path, contains `needle`; its text then (or at the end of the wait).
+std::string WaitForText(const std::string& path, const std::string& needle);
+
 // Runs fivetranctl to the end (see StartCtl).
 Result RunCtl(const std::vector<std::string>& args, std::map<std::string, std::string> env = {},
               const std::string& stdin_file = "/dev/null");

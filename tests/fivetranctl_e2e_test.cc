@@ -12,14 +12,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "tests/ctl_harness.h"
@@ -873,8 +871,16 @@ class FivetranctlWaitTest : public StackTest {
 };
 
 TEST_F(FivetranctlWaitTest, WaitSucceeded) {
-  Outcome("decent_dropsy", "success", 400);
-  Result r = Ctl({"connections", "sync", "decent_dropsy", "--wait", "--poll-interval", "100ms"});
+  // The sync runs until the CLI has printed it running, however slow the
+  // machine (a fixed 400 ms window could pass between two polls), then ends.
+  Outcome("decent_dropsy", "success", 600000);
+  RunningCtl wait = StartCtl({"--server", gateway_->address(), "connections", "sync",
+                              "decent_dropsy", "--wait", "--poll-interval", "100ms"},
+                             {}, "/dev/null", "wait");
+  WaitForText(wait.err_path, "sync_state=syncing");
+  HttpReply ended = emulator_->Admin("POST", "/_emulator/connections/decent_dropsy/sync_end");
+  EXPECT_EQ(ended.status, 200) << ended.body;
+  Result r = WaitCtl(wait);
   EXPECT_EQ(r.code, 0) << Describe(r);
   EXPECT_NE(r.err.find("sync triggered connection=decent_dropsy"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("sync_state=syncing"), std::string::npos) << r.err;
@@ -952,12 +958,7 @@ TEST_F(FivetranctlWaitTest, WatchJsonlStreamsEveryUpdate) {
                               {}, "/dev/null", "watch");
   // Each update is printed (and flushed) when it arrives: the first one while
   // the sync still runs.
-  std::string out;
-  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while ((out = ReadFile(watch.out_path)).find('\n') == std::string::npos &&
-         std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string out = WaitForText(watch.out_path, "\n");
   if (out.find('\n') == std::string::npos) kill(watch.pid, SIGTERM);
   ASSERT_NE(out.find('\n'), std::string::npos) << "no update while the sync runs\n"
                                                << Describe(WaitCtl(watch));
