@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/ctl_harness.h"
@@ -96,6 +98,28 @@ class FivetranctlTerminalTest : public StackTest {
   static Result Ctl(const std::vector<std::string>& args) { return RunCtl(WithServer(args)); }
   static Result CtlInTerminal(const std::vector<std::string>& args, int columns) {
     return RunCtlInTerminal(WithServer(args), columns);
+  }
+
+  // Makes decent_dropsy's next sync run until the returned thread ends it:
+  // once the emulator has answered `reads` GETs of the connection from here
+  // on, i.e. once the CLI has watched it running for that many polls,
+  // however slow the machine (a fixed sync duration could pass before the
+  // first poll). Join the thread after the CLI has ended.
+  static std::thread EndSyncAfterReads(int reads) {
+    HttpReply outcome =
+        emulator_->Admin("POST", "/_emulator/connections/decent_dropsy/sync_outcome",
+                         {{"outcome", "success"}, {"duration_ms", 600000}});
+    EXPECT_EQ(outcome.status, 200) << outcome.body;
+    emulator_->ClearRequests();
+    return std::thread([reads] {
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (emulator_->CountRequests("GET", "/v1/connections/decent_dropsy") < reads &&
+             std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      HttpReply ended = emulator_->Admin("POST", "/_emulator/connections/decent_dropsy/sync_end");
+      EXPECT_EQ(ended.status, 200) << ended.body;
+    });
   }
 };
 
@@ -196,9 +220,12 @@ TEST_F(FivetranctlTerminalTest, WideShowsEveryColumnAndNoHeadersDropsTheHeader) 
 }
 
 TEST_F(FivetranctlTerminalTest, SyncWaitShowsALiveStatusLineOnATerminal) {
-  // The emulator's syncs take 1.5 s: the line is drawn, then redrawn by the one-second tick.
+  // The sync runs for 15 reads (a baseline and 14 polls 100 ms apart): the
+  // line is drawn, then redrawn by the one-second tick.
+  std::thread ender = EndSyncAfterReads(15);
   Result r = CtlInTerminal(
       {"connections", "sync", "decent_dropsy", "--wait", "--poll-interval", "100ms"}, 100);
+  ender.join();
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\r\x1b[K"), std::string::npos) << "no line redrawn in place:\n" << r.out;
   std::vector<std::string> statuses;
@@ -226,7 +253,9 @@ TEST_F(FivetranctlTerminalTest, SyncWaitShowsALiveStatusLineOnATerminal) {
 }
 
 TEST_F(FivetranctlTerminalTest, SyncWaitPrintsPlainLinesWhenNotATerminal) {
+  std::thread ender = EndSyncAfterReads(3);  // A baseline and two polls of the running sync.
   Result r = Ctl({"connections", "sync", "decent_dropsy", "--wait", "--poll-interval", "100ms"});
+  ender.join();
   ASSERT_EQ(r.code, 0) << Describe(r);
   EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
