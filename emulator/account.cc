@@ -131,13 +131,17 @@ void Account::Reset() {
   (void)LoadLocked(seed_);
 }
 
+absl::Status Account::ConnectionNotFound(absl::string_view id) {
+  return NotFoundError("NotFound_Connection",
+                       absl::StrCat("Connection with id '", Echo(id), "' does not exist."));
+}
+
 absl::StatusOr<json> Account::GetConnection(absl::string_view id) {
   absl::MutexLock lock(&mu_);
   SettleLocked(Now());
   auto it = connections_.find(std::string(id));
   if (it == connections_.end()) {
-    return NotFoundError("NotFound_Connection",
-                         absl::StrCat("Connection with id '", Echo(id), "' does not exist."));
+    return ConnectionNotFound(id);
   }
   return RenderConnection(it->second.value());
 }

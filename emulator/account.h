@@ -139,6 +139,8 @@ class Account {
   absl::Status LoadConnectionsLocked(const nlohmann::json& connections)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Time Now() const;
+  // 404 NotFound_Connection for `id`, as Fivetran answers an unknown connection.
+  static absl::Status ConnectionNotFound(absl::string_view id);
   // Completes every running sync whose end time has passed.
   void SettleLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishSyncLocked(const std::string& id, const RunningSync& run)

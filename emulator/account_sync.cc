@@ -91,8 +91,7 @@ absl::Status Account::TriggerSync(absl::string_view id, bool force) {
   SettleLocked(now);
   auto it = connections_.find(std::string(id));
   if (it == connections_.end()) {
-    return NotFoundError("NotFound_Connection",
-                         absl::StrCat("Connection with id '", Echo(id), "' does not exist."));
+    return ConnectionNotFound(id);
   }
   json& c = it->second.mutable_value();
   const std::string setup_state = StringOr(c["status"], "setup_state");
@@ -131,8 +130,7 @@ absl::Status Account::TriggerSync(absl::string_view id, bool force) {
 absl::Status Account::SetSyncOverride(absl::string_view id, const SyncOverride& override_value) {
   absl::MutexLock lock(&mu_);
   if (connections_.count(std::string(id)) == 0) {
-    return NotFoundError("NotFound_Connection",
-                         absl::StrCat("Connection with id '", Echo(id), "' does not exist."));
+    return ConnectionNotFound(id);
   }
   overrides_[std::string(id)] = override_value;
   return absl::OkStatus();
@@ -142,11 +140,8 @@ absl::StatusOr<bool> Account::EndSync(absl::string_view id) {
   absl::MutexLock lock(&mu_);
   const absl::Time now = Now();
   SettleLocked(now);
-  if (connections_.count(std::string(id)) == 0) {
-    return NotFoundError("NotFound_Connection",
-                         absl::StrCat("Connection with id '", Echo(id), "' does not exist."));
-  }
   const std::string key(id);
+  if (connections_.count(key) == 0) return ConnectionNotFound(id);
   auto it = running_.find(key);
   if (it == running_.end()) return false;
   RunningSync run = it->second;

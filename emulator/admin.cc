@@ -27,20 +27,10 @@ void MethodNotAllowed(const std::string& method, httplib::Response& res) {
              absl::StrCat("Method ", Cut(method, 20), " is not allowed here"));
 }
 
-// The {id} of /connections/{id}/sync_outcome (relative to /_emulator), raw.
-std::optional<std::string> SyncOutcomeId(absl::string_view p) {
+// The {id} of /connections/{id}/{action} (relative to /_emulator), raw.
+std::optional<std::string> ConnectionActionId(absl::string_view p, absl::string_view action) {
   std::vector<std::string> segs = absl::StrSplit(p, '/');
-  if (segs.size() == 4 && segs[0].empty() && segs[1] == "connections" &&
-      segs[3] == "sync_outcome") {
-    return segs[2];
-  }
-  return std::nullopt;
-}
-
-// The {id} of /connections/{id}/sync_end (relative to /_emulator), raw.
-std::optional<std::string> SyncEndId(absl::string_view p) {
-  std::vector<std::string> segs = absl::StrSplit(p, '/');
-  if (segs.size() == 4 && segs[0].empty() && segs[1] == "connections" && segs[3] == "sync_end") {
+  if (segs.size() == 4 && segs[0].empty() && segs[1] == "connections" && segs[3] == action) {
     return segs[2];
   }
   return std::nullopt;
@@ -98,11 +88,11 @@ void AdminEndpoints::Handle(const httplib::Request& req, const std::string& raw_
     if (m != "POST") return MethodNotAllowed(m, res);
     return RateLimit(body, res);
   }
-  if (std::optional<std::string> id = SyncOutcomeId(p); id.has_value()) {
+  if (std::optional<std::string> id = ConnectionActionId(p, "sync_outcome"); id.has_value()) {
     if (m != "POST") return MethodNotAllowed(m, res);
     return SetSyncOutcome(*id, body, res);
   }
-  if (std::optional<std::string> id = SyncEndId(p); id.has_value()) {
+  if (std::optional<std::string> id = ConnectionActionId(p, "sync_end"); id.has_value()) {
     if (m != "POST") return MethodNotAllowed(m, res);
     return EndSync(*id, res);
   }
