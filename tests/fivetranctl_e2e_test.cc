@@ -854,10 +854,6 @@ class FivetranctlWaitTest : public StackTest {
     StartStack({"--sync_duration=300ms"}, {"--sync_poll_min_interval=50ms"});
   }
   void SetUp() override { emulator_->Admin("POST", "/_emulator/reset"); }
-  static void Outcome(const std::string& id, const std::string& outcome, int ms) {
-    emulator_->Admin("POST", "/_emulator/connections/" + id + "/sync_outcome",
-                     {{"outcome", outcome}, {"duration_ms", ms}});
-  }
   static Result Ctl(std::vector<std::string> args) {
     args.insert(args.begin(), {"--server", gateway_->address()});
     return RunCtl(args);
@@ -873,13 +869,12 @@ class FivetranctlWaitTest : public StackTest {
 TEST_F(FivetranctlWaitTest, WaitSucceeded) {
   // The sync runs until the CLI has printed it running, however slow the
   // machine (a fixed 400 ms window could pass between two polls), then ends.
-  Outcome("decent_dropsy", "success", 600000);
+  emulator_->SetSyncOutcome("decent_dropsy", "success", 600000);
   RunningCtl wait = StartCtl({"--server", gateway_->address(), "connections", "sync",
                               "decent_dropsy", "--wait", "--poll-interval", "100ms"},
                              {}, "/dev/null", "wait");
   WaitForText(wait.err_path, "sync_state=syncing");
-  HttpReply ended = emulator_->Admin("POST", "/_emulator/connections/decent_dropsy/sync_end");
-  EXPECT_EQ(ended.status, 200) << ended.body;
+  EXPECT_TRUE(emulator_->EndSync("decent_dropsy"));
   Result r = WaitCtl(wait);
   EXPECT_EQ(r.code, 0) << Describe(r);
   EXPECT_NE(r.err.find("sync triggered connection=decent_dropsy"), std::string::npos) << r.err;
@@ -893,13 +888,13 @@ TEST_F(FivetranctlWaitTest, WaitSucceeded) {
 }
 
 TEST_F(FivetranctlWaitTest, WaitOutcomesHaveTheirExitCodes) {
-  Outcome("decent_dropsy", "failure", 200);
+  emulator_->SetSyncOutcome("decent_dropsy", "failure", 200);
   Result failed =
       Ctl({"connections", "sync", "decent_dropsy", "--wait", "--poll-interval", "100ms"});
   EXPECT_EQ(failed.code, 9) << Describe(failed);
   EXPECT_NE(failed.err.find("sync failed connection=decent_dropsy failed_at="), std::string::npos);
 
-  Outcome("decent_dropsy", "reschedule", 200);
+  emulator_->SetSyncOutcome("decent_dropsy", "reschedule", 200);
   Result rescheduled =
       Ctl({"connections", "sync", "decent_dropsy", "--wait", "--poll-interval", "100ms"});
   EXPECT_EQ(rescheduled.code, 10) << Describe(rescheduled);
@@ -910,7 +905,7 @@ TEST_F(FivetranctlWaitTest, WaitOutcomesHaveTheirExitCodes) {
   Result watched = Ctl({"connections", "watch", "sleepy_badger"});
   EXPECT_EQ(watched.code, 11) << Describe(watched);
 
-  Outcome("decent_dropsy", "success", 30000);
+  emulator_->SetSyncOutcome("decent_dropsy", "success", 30000);
   Result timeout = Ctl({"--timeout", "1s", "connections", "sync", "decent_dropsy", "--wait",
                         "--poll-interval", "100ms"});
   EXPECT_EQ(timeout.code, 12) << Describe(timeout);
@@ -931,7 +926,7 @@ TEST_F(FivetranctlWaitTest, ABrokenConnectionIsSyncedWithANote) {  // Field repo
 }
 
 TEST_F(FivetranctlWaitTest, ATriggerWhileSyncingSaysSoAndForceRestarts) {  // Field report N2.
-  Outcome("decent_dropsy", "success", 600000);
+  emulator_->SetSyncOutcome("decent_dropsy", "success", 600000);
   ASSERT_EQ(Ctl({"connections", "sync", "decent_dropsy"}).code, 0);
   Result again = Ctl({"connections", "sync", "decent_dropsy", "-o", "json"});
   ASSERT_EQ(again.code, 0) << Describe(again);
@@ -948,7 +943,7 @@ TEST_F(FivetranctlWaitTest, WatchJsonlStreamsEveryUpdate) {
   // A sync that runs until the test ends it, so the watch sees it running.
   const json before = RestConnection("decent_dropsy");
   ASSERT_TRUE(before["failed_at"].is_null());  // The baseline is succeeded_at.
-  Outcome("decent_dropsy", "success", 600000);
+  emulator_->SetSyncOutcome("decent_dropsy", "success", 600000);
   Result sync = Ctl({"connections", "sync", "decent_dropsy"});
   ASSERT_EQ(sync.code, 0) << Describe(sync);
   ASSERT_EQ(RestConnection("decent_dropsy")["status"]["sync_state"], "syncing");
@@ -963,10 +958,8 @@ TEST_F(FivetranctlWaitTest, WatchJsonlStreamsEveryUpdate) {
   ASSERT_NE(out.find('\n'), std::string::npos) << "no update while the sync runs\n"
                                                << Describe(WaitCtl(watch));
 
-  // End the sync now: a forced restart that lasts no time.
-  Outcome("decent_dropsy", "success", 0);
-  HttpReply forced = emulator_->Rest("POST", "/v1/connections/decent_dropsy/force");
-  ASSERT_EQ(forced.status, 200) << forced.body;
+  // End the sync now.
+  ASSERT_TRUE(emulator_->EndSync("decent_dropsy"));
   Result r = WaitCtl(watch);
   EXPECT_EQ(r.code, 0) << Describe(r);
   const json after = RestConnection("decent_dropsy");

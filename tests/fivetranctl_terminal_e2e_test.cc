@@ -106,10 +106,7 @@ class FivetranctlTerminalTest : public StackTest {
   // however slow the machine (a fixed sync duration could pass before the
   // first poll). Join the thread after the CLI has ended.
   static std::thread EndSyncAfterReads(int reads) {
-    HttpReply outcome =
-        emulator_->Admin("POST", "/_emulator/connections/decent_dropsy/sync_outcome",
-                         {{"outcome", "success"}, {"duration_ms", 600000}});
-    EXPECT_EQ(outcome.status, 200) << outcome.body;
+    emulator_->SetSyncOutcome("decent_dropsy", "success", 600000);
     emulator_->ClearRequests();
     return std::thread([reads] {
       const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -117,8 +114,7 @@ class FivetranctlTerminalTest : public StackTest {
              std::chrono::steady_clock::now() < give_up) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
-      HttpReply ended = emulator_->Admin("POST", "/_emulator/connections/decent_dropsy/sync_end");
-      EXPECT_EQ(ended.status, 200) << ended.body;
+      EXPECT_TRUE(emulator_->EndSync("decent_dropsy"));
     });
   }
 };

@@ -181,6 +181,19 @@ int Emulator::CountRequests(const std::string& method, const std::string& path_p
 }
 
 void Emulator::ClearRequests() const { Admin("DELETE", "/_emulator/requests"); }
+
+void Emulator::SetSyncOutcome(const std::string& id, const std::string& outcome,
+                              int duration_ms) const {
+  HttpReply r = Admin("POST", "/_emulator/connections/" + id + "/sync_outcome",
+                      {{"outcome", outcome}, {"duration_ms", duration_ms}});
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+bool Emulator::EndSync(const std::string& id) const {
+  HttpReply r = Admin("POST", "/_emulator/connections/" + id + "/sync_end");
+  EXPECT_EQ(r.status, 200) << r.body;
+  return r.json.is_object() && r.json["data"]["ended"] == true;
+}
 void Emulator::AddFault(const nlohmann::json& fault) const {
   HttpReply r = Admin("POST", "/_emulator/faults", fault);
   if (r.status / 100 != 2) throw std::runtime_error("fault not accepted: " + r.body);

@@ -93,6 +93,13 @@ class Emulator {
   // How many of them had `method` and a path starting with `path_prefix`.
   int CountRequests(const std::string& method, const std::string& path_prefix) const;
   void ClearRequests() const;
+  // The connection's syncs from now on end after `duration_ms` with `outcome`
+  // (success, failure or reschedule): POST .../sync_outcome. A refusal fails
+  // the test.
+  void SetSyncOutcome(const std::string& id, const std::string& outcome, int duration_ms) const;
+  // Ends the connection's running sync now: POST .../sync_end. True when one
+  // was running; a refusal fails the test.
+  bool EndSync(const std::string& id) const;
   void AddFault(const nlohmann::json& fault) const;
   void ClearFaults() const;
   // All items of a REST listing, following next_cursor.

@@ -45,12 +45,6 @@ class SyncWatchTest : public StackTest {
   }
   void SetUp() override { emulator_->Admin("POST", "/_emulator/reset"); }
 
-  static void SetOutcome(const std::string& id, const std::string& outcome, int duration_ms) {
-    HttpReply r = emulator_->Admin("POST", "/_emulator/connections/" + id + "/sync_outcome",
-                                   {{"outcome", outcome}, {"duration_ms", duration_ms}});
-    ASSERT_EQ(r.status / 100, 2) << r.body;
-  }
-
   // Reads the whole watch; `on_message` (if any) runs after each message is
   // kept, e.g. to end the sync once the watch has seen it running.
   static WatchResult Watch(
@@ -67,13 +61,6 @@ class SyncWatchTest : public StackTest {
     }
     result.status = reader->Finish();
     return result;
-  }
-
-  // Ends the connection's running sync now (the emulator's sync_end).
-  static void EndSync(const std::string& id) {
-    HttpReply r = emulator_->Admin("POST", "/_emulator/connections/" + id + "/sync_end");
-    ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(r.json["data"]["ended"], true) << r.body;
   }
 
   static v1::WatchConnectionSyncRequest Trigger(const std::string& id) {
@@ -95,13 +82,13 @@ class SyncWatchTest : public StackTest {
 TEST_F(SyncWatchTest, TriggeredSyncSucceeds) {
   // The sync runs until the watch has reported it running, however slow the
   // machine: a fixed window (it was 400 ms) could pass between two polls.
-  SetOutcome("decent_dropsy", "success", 600000);
+  emulator_->SetSyncOutcome("decent_dropsy", "success", 600000);
   bool ended = false;
   WatchResult w =
       Watch(Trigger("decent_dropsy"), 20, 100, [&](const v1::WatchConnectionSyncResponse& m) {
         if (!ended && m.observation().sync_state() == v1::SYNC_STATE_SYNCING) {
           ended = true;
-          EndSync("decent_dropsy");
+          EXPECT_TRUE(emulator_->EndSync("decent_dropsy"));
         }
       });
   ASSERT_TRUE(w.status.ok()) << w.status.error_message();
@@ -119,7 +106,7 @@ TEST_F(SyncWatchTest, TriggeredSyncSucceeds) {
 }
 
 TEST_F(SyncWatchTest, FailedSyncIsRecognised) {  // Field report B17.
-  SetOutcome("decent_dropsy", "failure", 300);
+  emulator_->SetSyncOutcome("decent_dropsy", "failure", 300);
   WatchResult w = Watch(Trigger("decent_dropsy"));
   ASSERT_TRUE(w.status.ok()) << w.status.error_message();
   EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_FAILED);
@@ -127,7 +114,7 @@ TEST_F(SyncWatchTest, FailedSyncIsRecognised) {  // Field report B17.
 }
 
 TEST_F(SyncWatchTest, SyncFinishingBetweenTwoPollsStillCompletes) {
-  SetOutcome("decent_dropsy", "success", 50);
+  emulator_->SetSyncOutcome("decent_dropsy", "success", 50);
   WatchResult w = Watch(Trigger("decent_dropsy"), 10, /*poll_ms=*/800);
   ASSERT_TRUE(w.status.ok()) << w.status.error_message();
   EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_SUCCEEDED);
@@ -135,7 +122,7 @@ TEST_F(SyncWatchTest, SyncFinishingBetweenTwoPollsStillCompletes) {
 }
 
 TEST_F(SyncWatchTest, RescheduledManualSaysATriggerIsNeeded) {  // Field report B18.
-  SetOutcome("decent_dropsy", "reschedule", 200);
+  emulator_->SetSyncOutcome("decent_dropsy", "reschedule", 200);
   WatchResult w = Watch(Trigger("decent_dropsy"));
   ASSERT_TRUE(w.status.ok()) << w.status.error_message();
   EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_RESCHEDULED);
@@ -154,7 +141,7 @@ TEST_F(SyncWatchTest, RescheduledAutoNeedsNoTrigger) {
     }
   }
   ASSERT_FALSE(id.empty());
-  SetOutcome(id, "reschedule", 200);
+  emulator_->SetSyncOutcome(id, "reschedule", 200);
   WatchResult w = Watch(Trigger(id));
   ASSERT_TRUE(w.status.ok()) << w.status.error_message();
   EXPECT_EQ(w.last().outcome(), v1::SYNC_OUTCOME_RESCHEDULED);
@@ -219,7 +206,7 @@ TEST_F(SyncWatchTest, NeverSyncedConnectionWithNullTimestamps) {  // Field repor
 }
 
 TEST_F(SyncWatchTest, UpstreamFailingForAFewPollsDoesNotEndTheWatch) {  // Field report B22.
-  SetOutcome("decent_dropsy", "success", 600);
+  emulator_->SetSyncOutcome("decent_dropsy", "success", 600);
   emulator_->AddFault({{"kind", "html"},
                        {"status", 503},
                        {"method", "GET"},
@@ -251,7 +238,7 @@ TEST_F(SyncWatchTest, UpstreamFailingForAFewPollsDoesNotEndTheWatch) {  // Field
 }
 
 TEST_F(SyncWatchTest, DeadlineEndsTheWatchWithTheLastObservation) {
-  SetOutcome("decent_dropsy", "success", 20000);
+  emulator_->SetSyncOutcome("decent_dropsy", "success", 20000);
   WatchResult w = Watch(Trigger("decent_dropsy"), /*deadline_s=*/1.5);
   EXPECT_EQ(w.status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   google::rpc::Status rpc;
@@ -269,7 +256,7 @@ TEST_F(SyncWatchTest, DeadlineEndsTheWatchWithTheLastObservation) {
 }
 
 TEST_F(SyncWatchTest, CancelledWatchStopsPolling) {
-  SetOutcome("decent_dropsy", "success", 60000);
+  emulator_->SetSyncOutcome("decent_dropsy", "success", 60000);
   v1::WatchConnectionSyncRequest request = Trigger("decent_dropsy");
   request.mutable_poll_interval()->set_nanos(50 * 1000000);
   grpc::ClientContext context;
@@ -625,7 +612,7 @@ TEST_F(SyncWatchTest, ATriggeringWatcherDoesNotStartFromThePollersObservation) {
   ASSERT_TRUE(a.WaitFirstMessage(absl::Now() + absl::Seconds(20))) << a.status().error_message();
   ASSERT_EQ(CountGets(id), 1);
 
-  SetOutcome(id, "success", 300);
+  emulator_->SetSyncOutcome(id, "success", 300);
   const absl::Time triggered = absl::Now();
   WatchResult w = Watch(Trigger(id));
   ASSERT_TRUE(w.status.ok()) << w.status.error_message();
