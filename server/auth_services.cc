@@ -135,7 +135,7 @@ class TrackingApi final : public fivetran::FivetranApi {
   std::shared_ptr<Cancellable> ListGroupConnections(
       const std::string& group_id, const std::string& schema, const fivetran::PageRequest& page,
       fivetran::ReadOptions read, absl::Time deadline,
-      fivetran::ApiCallback<fivetran::Page<v1::Connection>> done) override {
+      fivetran::ApiCallback<fivetran::Page<fivetran::SerializedConnection>> done) override {
     return inner_->ListGroupConnections(group_id, schema, page, read, deadline,
                                         Track(std::move(done)));
   }

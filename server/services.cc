@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/time_util.h"
 #include "server/common/status.h"
 #include "server/rpc_reactor.h"
@@ -51,6 +52,21 @@ RpcReactor* StartList(RpcReactor* r, const std::string& key, const std::string& 
                           }
                           r->Complete(absl::OkStatus(), info);
                         }));
+}
+
+// Puts serialized connections into `response` as its `connections` (field 1)
+// without building them as messages: each is kept as an unknown field of
+// that number, which protobuf writes out as it stands. On the wire the
+// response is the same as with the messages added; a client parses them as
+// `connections`. (In-process, response->connections() stays empty.)
+void AddSerializedConnections(std::vector<fivetran::SerializedConnection> connections,
+                              v1::ListGroupConnectionsResponse* response) {
+  google::protobuf::UnknownFieldSet* fields =
+      response->GetReflection()->MutableUnknownFields(response);
+  for (fivetran::SerializedConnection& c : connections) {
+    fields->AddLengthDelimited(v1::ListGroupConnectionsResponse::kConnectionsFieldNumber)
+        ->swap(c.bytes);
+  }
 }
 
 // A created connection -> the response of either create RPC.
@@ -323,17 +339,17 @@ grpc::ServerUnaryReactor* GroupServiceImpl::ListGroupConnections(
   }
   std::string scope =
       absl::StrCat("group_connections\n", request->group_id(), "\n", request->schema());
-  return StartList<v1::Connection>(
+  return StartList<fivetran::SerializedConnection>(
       r, page_token_key_, scope, request->page_size(), request->page_token(),
       response->mutable_next_page_token(),
       [api = api_, r, group_id = request->group_id(), schema = request->schema()](
           const fivetran::PageRequest& page,
-          fivetran::ApiCallback<fivetran::Page<v1::Connection>> done) {
+          fivetran::ApiCallback<fivetran::Page<fivetran::SerializedConnection>> done) {
         return api->ListGroupConnections(group_id, schema, page, r->read_options(), r->deadline(),
                                          std::move(done));
       },
-      [response](std::vector<v1::Connection> connections) {
-        for (v1::Connection& c : connections) *response->add_connections() = std::move(c);
+      [response](std::vector<fivetran::SerializedConnection> connections) {
+        AddSerializedConnections(std::move(connections), response);
       });
 }
 

@@ -372,7 +372,7 @@ $(for way in python jsonl table ${LIST_BASELINE_CTL:+jsonl_baseline table_baseli
     "$(get "$l" rss_mb)" "$(ratio "$(get "$l" wall_s)" "$(get "$(list_row python)" wall_s)")" "$gwi"
 done)
     reading one page of 1000 connections ($(get "$page_reader" bytes_per_item) bytes each, the model of
-    server/fivetran/testdata/connection_full.json) to protos and freeing them, one thread
+    server/fivetran/testdata/connection_full.json) to their protobuf wire form and freeing it, one thread
     (//tools/bench:page_reader_bench): fast reader $(get "$page_reader" fast_us_per_item) µs per item,
     general path $(get "$page_reader" general_us_per_item) µs per item ($(get "$page_reader" general_over_fast)x)
 

@@ -52,7 +52,7 @@ class CachingFivetranApi::Store {
  public:
   using Value =
       std::variant<std::shared_ptr<const v1::Connection>, std::shared_ptr<const Page<v1::Group>>,
-                   std::shared_ptr<const Page<v1::Connection>>,
+                   std::shared_ptr<const Page<SerializedConnection>>,
                    std::shared_ptr<const Page<v1::User>>>;
   struct Hit {
     Value value;
@@ -282,12 +282,12 @@ std::shared_ptr<Cancellable> CachingFivetranApi::ListGroups(const PageRequest& p
 
 std::shared_ptr<Cancellable> CachingFivetranApi::ListGroupConnections(
     const std::string& group_id, const std::string& schema, const PageRequest& page,
-    ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
-  return Read<Page<v1::Connection>>(ListingKey(group_id, schema, page), read, std::move(done),
-                                    [&](ApiCallback<Page<v1::Connection>> cb) {
-                                      return inner_->ListGroupConnections(
-                                          group_id, schema, page, read, deadline, std::move(cb));
-                                    });
+    ReadOptions read, absl::Time deadline, ApiCallback<Page<SerializedConnection>> done) {
+  return Read<Page<SerializedConnection>>(
+      ListingKey(group_id, schema, page), read, std::move(done),
+      [&](ApiCallback<Page<SerializedConnection>> cb) {
+        return inner_->ListGroupConnections(group_id, schema, page, read, deadline, std::move(cb));
+      });
 }
 
 std::shared_ptr<Cancellable> CachingFivetranApi::ListUsers(std::optional<bool> active,

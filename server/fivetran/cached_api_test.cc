@@ -86,9 +86,9 @@ class CacheTest : public ::testing::Test {
     api_.GetConnection(id, read, absl::InfiniteFuture(), out.Into());
     return out;
   }
-  Outcome<Page<v1::Connection>> List(const std::string& group, const std::string& schema = "",
-                                     const std::string& cursor = "") {
-    Outcome<Page<v1::Connection>> out;
+  Outcome<Page<SerializedConnection>> List(const std::string& group, const std::string& schema = "",
+                                           const std::string& cursor = "") {
+    Outcome<Page<SerializedConnection>> out;
     api_.ListGroupConnections(group, schema, {100, cursor}, kCachedReadOk, absl::InfiniteFuture(),
                               out.Into());
     return out;

@@ -229,7 +229,7 @@ CoalescingFivetranApi::CoalescingFivetranApi(FivetranApi* inner, Timers* timers)
       counters_(std::make_shared<Counters>()),
       connections_(std::make_shared<Flights<v1::Connection>>(timers, counters_)),
       group_pages_(std::make_shared<Flights<Page<v1::Group>>>(timers, counters_)),
-      connection_pages_(std::make_shared<Flights<Page<v1::Connection>>>(timers, counters_)),
+      connection_pages_(std::make_shared<Flights<Page<SerializedConnection>>>(timers, counters_)),
       user_pages_(std::make_shared<Flights<Page<v1::User>>>(timers, counters_)) {}
 
 CoalescingFivetranApi::~CoalescingFivetranApi() = default;
@@ -274,14 +274,15 @@ std::shared_ptr<Cancellable> CoalescingFivetranApi::ListGroups(const PageRequest
 
 std::shared_ptr<Cancellable> CoalescingFivetranApi::ListGroupConnections(
     const std::string& group_id, const std::string& schema, const PageRequest& page,
-    ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
+    ReadOptions read, absl::Time deadline, ApiCallback<Page<SerializedConnection>> done) {
   std::string key =
       absl::StrCat(group_id.size(), ":", group_id, schema.size(), ":", schema, PageKey(page));
-  return connection_pages_->Join(
-      key, read.fresh, deadline, std::move(done),
-      [this, group_id, schema, page, read](absl::Time d, ApiCallback<Page<v1::Connection>> cb) {
-        return inner_->ListGroupConnections(group_id, schema, page, read, d, std::move(cb));
-      });
+  return connection_pages_->Join(key, read.fresh, deadline, std::move(done),
+                                 [this, group_id, schema, page, read](
+                                     absl::Time d, ApiCallback<Page<SerializedConnection>> cb) {
+                                   return inner_->ListGroupConnections(group_id, schema, page, read,
+                                                                       d, std::move(cb));
+                                 });
 }
 
 std::shared_ptr<Cancellable> CoalescingFivetranApi::ListUsers(std::optional<bool> active,

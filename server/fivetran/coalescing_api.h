@@ -54,7 +54,7 @@ class CoalescingFivetranApi final : public FivetranApi {
                                           ApiCallback<Page<v1::Group>> done) override;
   std::shared_ptr<Cancellable> ListGroupConnections(
       const std::string& group_id, const std::string& schema, const PageRequest& page,
-      ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) override;
+      ReadOptions read, absl::Time deadline, ApiCallback<Page<SerializedConnection>> done) override;
   std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active, const PageRequest& page,
                                          ReadOptions read, absl::Time deadline,
                                          ApiCallback<Page<v1::User>> done) override;
@@ -73,7 +73,7 @@ class CoalescingFivetranApi final : public FivetranApi {
   const std::shared_ptr<Counters> counters_;
   const std::shared_ptr<Flights<v1::Connection>> connections_;
   const std::shared_ptr<Flights<Page<v1::Group>>> group_pages_;
-  const std::shared_ptr<Flights<Page<v1::Connection>>> connection_pages_;
+  const std::shared_ptr<Flights<Page<SerializedConnection>>> connection_pages_;
   const std::shared_ptr<Flights<Page<v1::User>>> user_pages_;
 };
 

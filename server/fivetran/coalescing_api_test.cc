@@ -147,7 +147,7 @@ TEST_F(CoalescingTest, PagesAreSharedOnlyForTheSameArguments) {
                                     const PageRequest&) -> absl::StatusOr<Page<v1::Connection>> {
     return Page<v1::Connection>{};
   };
-  std::vector<Outcome<Page<v1::Connection>>> out(4);
+  std::vector<Outcome<Page<SerializedConnection>>> out(4);
   std::vector<std::shared_ptr<Cancellable>> h;
   h.push_back(api_.ListGroupConnections("g", "", {100, ""}, kCachedReadOk, In(absl::Seconds(5)),
                                         out[0].Into()));

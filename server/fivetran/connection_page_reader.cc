@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/secrets.h"
+#include "server/fivetran/proto_wire_writer.h"
 #include "wire/enum_names.h"
 #include "wire/timestamps.h"
 
@@ -200,50 +201,76 @@ class Mapper {
     return s;
   }
 
+  // Field `field` of the message being written: a google.protobuf.Value,
   // wire::ValueFromJson of the member's scrubbed value.
-  void FillValue(const element& value, bool masked, Value* out) {
-    if (masked) return out->set_string_value(std::string(kMasked));
+  void FillValue(const element& value, bool masked, ProtoWireWriter* w, int field) {
+    w->Begin(field);
+    WriteValue(value, masked, w);
+    w->End();
+  }
+  // Field `field`: a google.protobuf.Struct of the object's members.
+  void FillStruct(simdjson::dom::object object, ProtoWireWriter* w, int field) {
+    w->Begin(field);
+    WriteStructFields(object, w);
+    w->End();
+  }
+
+ private:
+  void WriteValue(const element& value, bool masked, ProtoWireWriter* w) {
+    if (masked) return w->String(Value::kStringValueFieldNumber, kMasked);
     switch (value.type()) {
       case element_type::OBJECT:
-        FillStruct(AsObject(value), out->mutable_struct_value());
-        return;
-      case element_type::ARRAY: {
-        auto* list = out->mutable_list_value();
-        for (element e : AsArray(value)) FillValue(e, false, list->add_values());
-        return;
-      }
+        return FillStruct(AsObject(value), w, Value::kStructValueFieldNumber);
+      case element_type::ARRAY:
+        w->Begin(Value::kListValueFieldNumber);
+        for (element e : AsArray(value)) {
+          FillValue(e, false, w, google::protobuf::ListValue::kValuesFieldNumber);
+        }
+        return w->End();
       case element_type::NULL_VALUE:
-        return out->set_null_value(google::protobuf::NULL_VALUE);
+        return w->Varint(Value::kNullValueFieldNumber, google::protobuf::NULL_VALUE);
       default:
         break;
     }
     Scalar s = Resolve(&value, false);
     switch (s.kind) {
       case Scalar::kString:
-        return out->set_string_value(std::move(s.string));
+        return w->String(Value::kStringValueFieldNumber, s.string);
       case Scalar::kInt:
-        return out->set_number_value(static_cast<double>(s.int_value));
+        return w->Double(Value::kNumberValueFieldNumber, static_cast<double>(s.int_value));
       case Scalar::kUint:
-        return out->set_number_value(static_cast<double>(s.uint_value));
+        return w->Double(Value::kNumberValueFieldNumber, static_cast<double>(s.uint_value));
       case Scalar::kDouble:
-        return out->set_number_value(s.double_value);
+        return w->Double(Value::kNumberValueFieldNumber, s.double_value);
       case Scalar::kBool:
-        return out->set_bool_value(s.bool_value);
+        return w->Bool(Value::kBoolValueFieldNumber, s.bool_value);
       default:
         return Decline();
     }
   }
-  void FillStruct(simdjson::dom::object object, Struct* out) {
-    auto* fields = out->mutable_fields();
+
+  // A Struct's `fields` map: one entry (key 1, value 2) per member. Equal
+  // keys decline (the general path would keep only the last).
+  void WriteStructFields(simdjson::dom::object object, ProtoWireWriter* w) {
+    if (!DistinctMembers(object)) return Decline();
     for (auto field : object) {
-      auto [it, inserted] =
-          fields->insert({std::string(field.key.data(), field.key.size()), Value()});
-      if (!inserted) return Decline();  // a duplicate key
-      FillValue(field.value, IsMasked(field.key, field.value), &it->second);
+      w->Begin(Struct::kFieldsFieldNumber);
+      w->String(1, absl::string_view(field.key.data(), field.key.size()));
+      FillValue(field.value, IsMasked(field.key, field.value), w, 2);
+      w->End();
     }
   }
 
- private:
+  // Whether the object's keys are distinct (its own members only).
+  static bool DistinctMembers(simdjson::dom::object object) {
+    thread_local std::vector<std::string_view> keys;
+    keys.clear();
+    for (auto field : object) keys.push_back(field.key);
+    if (keys.size() < 2) return true;
+    std::sort(keys.begin(), keys.end());
+    return std::adjacent_find(keys.begin(), keys.end()) == keys.end();
+  }
+
   void MaskNumber(const std::string& text, Scalar* s) {
     if (!scrubber_->IsSecretNumber(text)) return;
     s->kind = Scalar::kString;
@@ -302,9 +329,29 @@ class Fields {
   }
   // Reader::Get != nullptr: present and not null.
   bool Has(int i) const { return present_[i] && values_[i].type() != element_type::NULL_VALUE; }
-  // wire::ValueFromJson of the member's scrubbed value; only when Has(i).
-  void FillValue(int i, Value* out) {
-    m_->FillValue(values_[i], keys_.secret(i) && values_[i].type() != element_type::BOOL, out);
+  // Field `field`: wire::ValueFromJson of the member's scrubbed value;
+  // only when Has(i).
+  void FillValue(int i, ProtoWireWriter* w, int field) {
+    m_->FillValue(values_[i], keys_.secret(i) && values_[i].type() != element_type::BOOL, w, field);
+  }
+  // Field `field`, a string, when the member reads as one (String).
+  void WriteString(int i, ProtoWireWriter* w, int field) {
+    if (std::optional<std::string> v = String(i)) w->String(field, *v);
+  }
+  void WriteInt32(int i, ProtoWireWriter* w, int field) {
+    if (std::optional<int32_t> v = Int32(i)) w->Int32(field, *v);
+  }
+  void WriteBool(int i, ProtoWireWriter* w, int field) {
+    if (std::optional<bool> v = Bool(i)) w->Bool(field, *v);
+  }
+  // Field `field`, a google.protobuf.Timestamp, when the member is one.
+  void WriteTime(int i, ProtoWireWriter* w, int field) {
+    google::protobuf::Timestamp ts;
+    if (!Time(i, &ts)) return;
+    w->Begin(field);
+    if (ts.seconds() != 0) w->Int64(google::protobuf::Timestamp::kSecondsFieldNumber, ts.seconds());
+    if (ts.nanos() != 0) w->Int32(google::protobuf::Timestamp::kNanosFieldNumber, ts.nanos());
+    w->End();
   }
 
   std::optional<std::string> String(int i) {
@@ -385,15 +432,17 @@ class Fields {
     return false;
   }
 
-  // Calls set(value, raw) when the member is a string (Reader::Enum).
-  template <typename E, typename Set>
-  void Enum(int i, Set set) {
+  // When the member is a string (Reader::Enum): the enum value as field
+  // `field` and the string itself as field `raw_field`.
+  template <typename E>
+  void WriteEnum(int i, ProtoWireWriter* w, int field, int raw_field) {
     Scalar s = Get(i);
     if (s.kind == Scalar::kAbsent) return;
     if (s.kind != Scalar::kString) return m_->Decline();
     E value = static_cast<E>(0);
     wire::ParseFivetranEnum(s.string, &value);
-    set(value, std::move(s.string));
+    w->Int32(field, value);
+    w->String(raw_field, s.string);
   }
 
   // The member if it is an object (Reader::Object).
@@ -539,130 +588,130 @@ const Keys& PageKeys() {
   return *keys;
 }
 
-void ReadAlert(const element& object, Mapper* m, v1::ConnectionAlert* a) {
+// Each Read* below writes the fields of one message to `w`; the proto
+// field numbers are the generated k*FieldNumber constants.
+void ReadAlert(const element& object, Mapper* m, ProtoWireWriter* w) {
+  using A = v1::ConnectionAlert;
   Fields f(object, AlertKeys(), m);
-  if (auto v = f.String(kAlertCode)) a->set_code(*std::move(v));
-  if (auto v = f.String(kAlertMessage)) a->set_message(*std::move(v));
-  if (f.Has(kAlertDetails)) f.FillValue(kAlertDetails, a->mutable_details());
+  f.WriteString(kAlertCode, w, A::kCodeFieldNumber);
+  f.WriteString(kAlertMessage, w, A::kMessageFieldNumber);
+  if (f.Has(kAlertDetails)) f.FillValue(kAlertDetails, w, A::kDetailsFieldNumber);
 }
 
-void ReadStatus(const element& object, Mapper* m, v1::ConnectionStatus* s) {
+void ReadStatus(const element& object, Mapper* m, ProtoWireWriter* w) {
+  using S = v1::ConnectionStatus;
   Fields f(object, StatusKeys(), m);
-  f.Enum<v1::SetupState>(kSetupState, [s](v1::SetupState v, std::string raw) {
-    s->set_setup_state(v);
-    s->set_setup_state_raw(std::move(raw));
-  });
-  f.Enum<v1::SyncState>(kSyncState, [s](v1::SyncState v, std::string raw) {
-    s->set_sync_state(v);
-    s->set_sync_state_raw(std::move(raw));
-  });
-  f.Enum<v1::UpdateState>(kUpdateState, [s](v1::UpdateState v, std::string raw) {
-    s->set_update_state(v);
-    s->set_update_state_raw(std::move(raw));
-  });
-  if (auto v = f.Bool(kIsHistoricalSync)) s->set_is_historical_sync(*v);
-  if (auto v = f.String(kSchemaStatus)) s->set_schema_status(*std::move(v));
-  google::protobuf::Timestamp ts;
-  if (f.Time(kRescheduledFor, &ts)) *s->mutable_rescheduled_for() = ts;
+  f.WriteEnum<v1::SetupState>(kSetupState, w, S::kSetupStateFieldNumber,
+                              S::kSetupStateRawFieldNumber);
+  f.WriteEnum<v1::SyncState>(kSyncState, w, S::kSyncStateFieldNumber, S::kSyncStateRawFieldNumber);
+  f.WriteEnum<v1::UpdateState>(kUpdateState, w, S::kUpdateStateFieldNumber,
+                               S::kUpdateStateRawFieldNumber);
+  f.WriteBool(kIsHistoricalSync, w, S::kIsHistoricalSyncFieldNumber);
+  f.WriteString(kSchemaStatus, w, S::kSchemaStatusFieldNumber);
+  f.WriteTime(kRescheduledFor, w, S::kRescheduledForFieldNumber);
   if (auto a = f.ArrayOfObjects(kTasks)) {
-    for (element e : *a) ReadAlert(e, m, s->add_tasks());
+    for (element e : *a) {
+      w->Begin(S::kTasksFieldNumber);
+      ReadAlert(e, m, w);
+      w->End();
+    }
   }
   if (auto a = f.ArrayOfObjects(kWarnings)) {
-    for (element e : *a) ReadAlert(e, m, s->add_warnings());
+    for (element e : *a) {
+      w->Begin(S::kWarningsFieldNumber);
+      ReadAlert(e, m, w);
+      w->End();
+    }
   }
 }
 
-void ReadSetupTest(const element& object, Mapper* m, v1::SetupTestResult* t) {
+void ReadSetupTest(const element& object, Mapper* m, ProtoWireWriter* w) {
+  using T = v1::SetupTestResult;
   Fields f(object, SetupTestKeys(), m);
-  if (auto v = f.String(kTestTitle)) t->set_title(*std::move(v));
-  f.Enum<v1::SetupTestStatus>(kTestStatus, [t](v1::SetupTestStatus v, std::string raw) {
-    t->set_status(v);
-    t->set_status_raw(std::move(raw));
-  });
-  if (auto v = f.String(kTestMessage)) t->set_message(*std::move(v));
-  if (f.Has(kTestDetails)) f.FillValue(kTestDetails, t->mutable_details());
+  f.WriteString(kTestTitle, w, T::kTitleFieldNumber);
+  f.WriteEnum<v1::SetupTestStatus>(kTestStatus, w, T::kStatusFieldNumber, T::kStatusRawFieldNumber);
+  f.WriteString(kTestMessage, w, T::kMessageFieldNumber);
+  if (f.Has(kTestDetails)) f.FillValue(kTestDetails, w, T::kDetailsFieldNumber);
 }
 
-void ReadConnection(const element& object, Mapper* m, v1::Connection* c) {
+void ReadConnection(const element& object, Mapper* m, ProtoWireWriter* w) {
+  using C = v1::Connection;
   Fields f(object, ConnectionKeys(), m);
   {
     // Reader::Id: present, a non-empty string (null too is refused).
     Scalar id = f.Get(kId);
     if (id.kind != Scalar::kString || id.string.empty()) return m->Decline();
-    c->set_id(std::move(id.string));
+    w->String(C::kIdFieldNumber, id.string);
   }
-  if (auto v = f.String(kGroupId)) c->set_group_id(*std::move(v));
-  if (auto v = f.String(kService)) c->set_service(*std::move(v));
-  if (auto v = f.Int32(kServiceVersion)) c->set_service_version(*v);
-  if (auto v = f.String(kSchema)) c->set_schema(*std::move(v));
-  if (auto v = f.String(kConnectedBy)) c->set_connected_by(*std::move(v));
-  google::protobuf::Timestamp ts;
-  if (f.Time(kCreatedAt, &ts)) *c->mutable_created_at() = ts;
-  if (f.Time(kSucceededAt, &ts)) *c->mutable_succeeded_at() = ts;
-  if (f.Time(kFailedAt, &ts)) *c->mutable_failed_at() = ts;
-  if (auto v = f.Bool(kPaused)) c->set_paused(*v);
-  if (auto v = f.Bool(kPauseAfterTrial)) c->set_pause_after_trial(*v);
-  if (auto v = f.Int32(kSyncFrequency)) c->set_sync_frequency(*v);
-  if (auto v = f.String(kDailySyncTime)) c->set_daily_sync_time(*std::move(v));
-  f.Enum<v1::ScheduleType>(kScheduleType, [c](v1::ScheduleType v, std::string raw) {
-    c->set_schedule_type(v);
-    c->set_schedule_type_raw(std::move(raw));
-  });
-  f.Enum<v1::DataDelaySensitivity>(kDataDelaySensitivity,
-                                   [c](v1::DataDelaySensitivity v, std::string raw) {
-                                     c->set_data_delay_sensitivity(v);
-                                     c->set_data_delay_sensitivity_raw(std::move(raw));
-                                   });
-  if (auto v = f.Int32(kDataDelayThreshold)) c->set_data_delay_threshold(*v);
-  f.Enum<v1::NetworkingMethod>(kNetworkingMethod, [c](v1::NetworkingMethod v, std::string raw) {
-    c->set_networking_method(v);
-    c->set_networking_method_raw(std::move(raw));
-  });
-  if (auto v = f.String(kProxyAgentId)) c->set_proxy_agent_id(*std::move(v));
-  if (auto v = f.String(kPrivateLinkId)) c->set_private_link_id(*std::move(v));
-  if (auto v = f.String(kHybridDeploymentAgentId)) {
-    c->set_hybrid_deployment_agent_id(*std::move(v));
-  }
-  if (auto v = f.String(kExternalSecretsManagerId)) {
-    c->set_external_secrets_manager_id(*std::move(v));
-  }
-  f.Enum<v1::DestinationSchemaNames>(kDestinationSchemaNames,
-                                     [c](v1::DestinationSchemaNames v, std::string raw) {
-                                       c->set_destination_schema_names(v);
-                                       c->set_destination_schema_names_raw(std::move(raw));
-                                     });
+  f.WriteString(kGroupId, w, C::kGroupIdFieldNumber);
+  f.WriteString(kService, w, C::kServiceFieldNumber);
+  f.WriteInt32(kServiceVersion, w, C::kServiceVersionFieldNumber);
+  f.WriteString(kSchema, w, C::kSchemaFieldNumber);
+  f.WriteString(kConnectedBy, w, C::kConnectedByFieldNumber);
+  f.WriteTime(kCreatedAt, w, C::kCreatedAtFieldNumber);
+  f.WriteTime(kSucceededAt, w, C::kSucceededAtFieldNumber);
+  f.WriteTime(kFailedAt, w, C::kFailedAtFieldNumber);
+  f.WriteBool(kPaused, w, C::kPausedFieldNumber);
+  f.WriteBool(kPauseAfterTrial, w, C::kPauseAfterTrialFieldNumber);
+  f.WriteInt32(kSyncFrequency, w, C::kSyncFrequencyFieldNumber);
+  f.WriteString(kDailySyncTime, w, C::kDailySyncTimeFieldNumber);
+  f.WriteEnum<v1::ScheduleType>(kScheduleType, w, C::kScheduleTypeFieldNumber,
+                                C::kScheduleTypeRawFieldNumber);
+  f.WriteEnum<v1::DataDelaySensitivity>(kDataDelaySensitivity, w,
+                                        C::kDataDelaySensitivityFieldNumber,
+                                        C::kDataDelaySensitivityRawFieldNumber);
+  f.WriteInt32(kDataDelayThreshold, w, C::kDataDelayThresholdFieldNumber);
+  f.WriteEnum<v1::NetworkingMethod>(kNetworkingMethod, w, C::kNetworkingMethodFieldNumber,
+                                    C::kNetworkingMethodRawFieldNumber);
+  f.WriteString(kProxyAgentId, w, C::kProxyAgentIdFieldNumber);
+  f.WriteString(kPrivateLinkId, w, C::kPrivateLinkIdFieldNumber);
+  f.WriteString(kHybridDeploymentAgentId, w, C::kHybridDeploymentAgentIdFieldNumber);
+  f.WriteString(kExternalSecretsManagerId, w, C::kExternalSecretsManagerIdFieldNumber);
+  f.WriteEnum<v1::DestinationSchemaNames>(kDestinationSchemaNames, w,
+                                          C::kDestinationSchemaNamesFieldNumber,
+                                          C::kDestinationSchemaNamesRawFieldNumber);
   if (auto o = f.Object(kDestinationConfiguration)) {
     Fields d(*o, DestinationConfigurationKeys(), m);
-    auto* dc = c->mutable_destination_configuration();
-    if (auto v = d.String(0)) dc->set_virtual_warehouse(*std::move(v));
+    w->Begin(C::kDestinationConfigurationFieldNumber);
+    d.WriteString(0, w, v1::DestinationConfiguration::kVirtualWarehouseFieldNumber);
+    w->End();
   }
-  if (auto o = f.Object(kStatus)) ReadStatus(*o, m, c->mutable_status());
+  if (auto o = f.Object(kStatus)) {
+    w->Begin(C::kStatusFieldNumber);
+    ReadStatus(*o, m, w);
+    w->End();
+  }
   if (auto a = f.ArrayOfObjects(kSetupTests)) {
-    for (element e : *a) ReadSetupTest(e, m, c->add_setup_tests());
+    for (element e : *a) {
+      w->Begin(C::kSetupTestsFieldNumber);
+      ReadSetupTest(e, m, w);
+      w->End();
+    }
   }
   {
     // Only an object is kept; anything else is left out (not an error).
     Scalar s = f.Get(kSourceSyncDetails);
     if (s.kind == Scalar::kObject) {
-      m->FillStruct(AsObject(s.value), c->mutable_source_sync_details());
+      m->FillStruct(AsObject(s.value), w, C::kSourceSyncDetailsFieldNumber);
     }
   }
   if (auto o = f.Object(kConnectCard)) {
     Fields cc(*o, ConnectCardKeys(), m);
-    auto* card = c->mutable_connect_card();
-    if (auto v = cc.String(0)) card->set_token(*std::move(v));
-    if (auto v = cc.String(1)) card->set_uri(*std::move(v));
+    w->Begin(C::kConnectCardFieldNumber);
+    cc.WriteString(0, w, v1::ConnectCard::kTokenFieldNumber);
+    cc.WriteString(1, w, v1::ConnectCard::kUriFieldNumber);
+    w->End();
   }
   if (auto o = f.Object(kConnectCardConfig)) {
+    using CC = v1::ConnectCardConfig;
     Fields cc(*o, ConnectCardConfigKeys(), m);
-    auto* cfg = c->mutable_connect_card_config();
-    if (auto v = cc.String(0)) cfg->set_redirect_uri(*std::move(v));
-    if (auto v = cc.Bool(1)) cfg->set_hide_setup_guide(*v);
-    if (auto v = cc.Bool(2)) cfg->set_all_fields(*v);
+    w->Begin(C::kConnectCardConfigFieldNumber);
+    cc.WriteString(0, w, CC::kRedirectUriFieldNumber);
+    cc.WriteBool(1, w, CC::kHideSetupGuideFieldNumber);
+    cc.WriteBool(2, w, CC::kAllFieldsFieldNumber);
+    w->End();
   }
-  if (auto o = f.Object(kConfig)) {
-    m->FillStruct(AsObject(*o), c->mutable_config());
-  }
+  if (auto o = f.Object(kConfig)) m->FillStruct(AsObject(*o), w, C::kConfigFieldNumber);
 }
 
 }  // namespace
@@ -690,9 +739,9 @@ std::optional<element> ReadData(absl::string_view body, DocumentScrubber* scrubb
 
 }  // namespace
 
-std::optional<Page<v1::Connection>> ReadConnectionPage(absl::string_view body,
-                                                       absl::Span<const std::string> secrets,
-                                                       const NextCursorHint* on_next_cursor) {
+std::optional<Page<SerializedConnection>> ReadConnectionPage(absl::string_view body,
+                                                             absl::Span<const std::string> secrets,
+                                                             const NextCursorHint* on_next_cursor) {
   DocumentScrubber scrubber(secrets);
   Mapper m(&scrubber);
   std::optional<element> data = ReadData(body, &scrubber, &m);
@@ -700,7 +749,7 @@ std::optional<Page<v1::Connection>> ReadConnectionPage(absl::string_view body,
   Fields page(*data, PageKeys(), &m);
   std::optional<simdjson::dom::array> items = page.ArrayOfObjects(kItems);
   if (!items.has_value()) return std::nullopt;  // missing `items` is an error
-  Page<v1::Connection> out;
+  Page<SerializedConnection> out;
   for (PageKey key : {kNextCursor, kNextCursorCamel}) {
     if (!out.next_cursor.empty()) break;
     Scalar cursor = page.Get(key);
@@ -712,9 +761,14 @@ std::optional<Page<v1::Connection>> ReadConnectionPage(absl::string_view body,
     (*on_next_cursor)(out.next_cursor);
   }
   out.items.reserve(items->size());
+  size_t previous = 0;  // the last item's size: the next one's first guess
   for (element item : *items) {
-    ReadConnection(item, &m, &out.items.emplace_back());
+    std::string& bytes = out.items.emplace_back().bytes;
+    bytes.reserve(previous);
+    ProtoWireWriter w(&bytes);
+    ReadConnection(item, &m, &w);
     if (m.declined()) return std::nullopt;
+    previous = bytes.size() + bytes.size() / 8;
   }
   if (m.declined()) return std::nullopt;
   return out;
@@ -726,10 +780,11 @@ std::optional<v1::Connection> ReadConnectionData(absl::string_view body,
   Mapper m(&scrubber);
   std::optional<element> data = ReadData(body, &scrubber, &m);
   if (!data.has_value()) return std::nullopt;
-  v1::Connection out;
-  ReadConnection(*data, &m, &out);
+  SerializedConnection out;
+  ProtoWireWriter w(&out.bytes);
+  ReadConnection(*data, &m, &w);
   if (m.declined()) return std::nullopt;
-  return out;
+  return out.Parse();
 }
 
 }  // namespace fivetran_gateway::fivetran

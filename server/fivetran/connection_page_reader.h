@@ -1,13 +1,16 @@
 // The fast path of a page of connections (GET /v1/groups/{group_id}/connections
 // and its cursor pages) and of one connection (GET /v1/connections/{id}): the
-// response body read straight into protos with simdjson, scrubbed as it is
-// copied, without building an nlohmann::json DOM.
+// response body parsed with simdjson and each connection written straight in
+// protobuf wire form (a serialized v1::Connection, ProtoWireWriter), scrubbed
+// as it is copied, without building an nlohmann::json DOM or the message.
 //
 // The general path (ParseJsonBody, ScrubJson, ParsePage, ConnectionFromJson
 // in mapping.h) builds the whole page as a DOM of std::map nodes, walks it to
-// scrub it, copies it into protos and frees it: about three quarters of the
-// gateway's CPU per listed connection. This reader does the same work in two
-// walks of simdjson's tape.
+// scrub it, copies it into protos and frees it. This reader does the same
+// work in two walks of simdjson's tape, and a listing's connections go from
+// it to the ListGroupConnections response as bytes: no v1::Connection (with
+// its google.protobuf.Struct config, a map of Value messages) is built,
+// serialized and freed per listed connection.
 //
 // It declines (nullopt) every body it could read differently from the general
 // path: anything the general path would refuse or repair (not JSON, invalid
@@ -16,8 +19,9 @@
 // secret, and numbers whose JSON text it cannot reproduce when a secret could
 // be one. The caller then takes the general path on
 // the same body, which gives the result or the error. So an accepted page
-// equals the general path's, field for field (connection_page_reader_test
-// compares the two on random documents).
+// equals the general path's, field for field, once parsed
+// (connection_page_reader_test compares the two on random documents, and
+// connection_page_fuzzer under libFuzzer).
 #ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_CONNECTION_PAGE_READER_H_
 #define FIVETRAN_GATEWAY_SERVER_FIVETRAN_CONNECTION_PAGE_READER_H_
 
@@ -38,12 +42,13 @@ namespace fivetran_gateway::fivetran {
 // before the items are mapped, even if the reader then declines.
 // Thread-safe: each thread keeps its own parser (its buffers grow to the
 // largest page it read).
-std::optional<Page<::fivetran::gateway::v1::Connection>> ReadConnectionPage(
+std::optional<Page<SerializedConnection>> ReadConnectionPage(
     absl::string_view body, absl::Span<const std::string> secrets,
     const NextCursorHint* on_next_cursor = nullptr);
 
 // The same for one connection (GET /v1/connections/{connection_id}): the
-// envelope's `data`, as DataObject and ConnectionFromJson read it.
+// envelope's `data`, as DataObject and ConnectionFromJson read it; written in
+// wire form and parsed into the message.
 std::optional<::fivetran::gateway::v1::Connection> ReadConnectionData(
     absl::string_view body, absl::Span<const std::string> secrets);
 

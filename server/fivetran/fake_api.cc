@@ -179,15 +179,24 @@ std::shared_ptr<Cancellable> FakeFivetranApi::ListGroups(const PageRequest& page
 
 std::shared_ptr<Cancellable> FakeFivetranApi::ListGroupConnections(
     const std::string& group_id, const std::string& schema, const PageRequest& page,
-    ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
-  std::function<absl::StatusOr<Page<v1::Connection>>()> fn;
+    ReadOptions read, absl::Time deadline, ApiCallback<Page<SerializedConnection>> done) {
+  std::function<absl::StatusOr<Page<SerializedConnection>>()> fn;
   if (list_group_connections) {
-    fn = Hinting(page, [f = list_group_connections, group_id, schema, page] {
-      return f(group_id, schema, page);
-    });
+    fn = Hinting(page,
+                 [f = list_group_connections, group_id, schema,
+                  page]() -> absl::StatusOr<Page<SerializedConnection>> {
+                   absl::StatusOr<Page<v1::Connection>> answer = f(group_id, schema, page);
+                   if (!answer.ok()) return answer.status();
+                   Page<SerializedConnection> out;
+                   for (const v1::Connection& c : answer->items) {
+                     out.items.push_back(SerializedConnection::Of(c));
+                   }
+                   out.next_cursor = std::move(answer->next_cursor);
+                   return out;
+                 });
   }
   auto [answer, cancelled] =
-      Answers<Page<v1::Connection>>("ListGroupConnections", fn, std::move(done));
+      Answers<Page<SerializedConnection>>("ListGroupConnections", fn, std::move(done));
   return Start({"ListGroupConnections", group_id,
                 absl::StrCat(PageDetail(page), " schema=", schema), deadline, read.fresh},
                answer, cancelled);

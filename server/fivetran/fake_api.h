@@ -39,6 +39,7 @@ class FakeFivetranApi final : public FivetranApi {
   std::function<absl::StatusOr<SyncTriggered>(const std::string& connection_id, bool force)>
       trigger_sync;
   std::function<absl::StatusOr<Page<v1::Group>>(const PageRequest& page)> list_groups;
+  // Answers as messages; the fake serializes them (SerializedConnection).
   std::function<absl::StatusOr<Page<v1::Connection>>(
       const std::string& group_id, const std::string& schema, const PageRequest& page)>
       list_group_connections;
@@ -74,7 +75,7 @@ class FakeFivetranApi final : public FivetranApi {
                                           ApiCallback<Page<v1::Group>> done) override;
   std::shared_ptr<Cancellable> ListGroupConnections(
       const std::string& group_id, const std::string& schema, const PageRequest& page,
-      ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) override;
+      ReadOptions read, absl::Time deadline, ApiCallback<Page<SerializedConnection>> done) override;
   std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active, const PageRequest& page,
                                          ReadOptions read, absl::Time deadline,
                                          ApiCallback<Page<v1::User>> done) override;

@@ -71,6 +71,30 @@ struct Page {
   std::string next_cursor;
 };
 
+// A v1::Connection in protobuf wire form: its serialization. Listings carry
+// connections this way: the connection page reader writes them from
+// Fivetran's JSON (connection_page_reader.h) and the ListGroupConnections RPC
+// copies the bytes into its response, so no v1::Connection object is built
+// and freed for a listed connection.
+struct SerializedConnection {
+  std::string bytes;
+
+  static SerializedConnection Of(const v1::Connection& connection) {
+    SerializedConnection out;
+    connection.SerializeToString(&out.bytes);
+    return out;
+  }
+  // The message (a reader of the bytes, e.g. a test or a caller that needs
+  // fields). Bytes this layer wrote always parse.
+  v1::Connection Parse() const {
+    v1::Connection out;
+    out.ParseFromString(bytes);
+    return out;
+  }
+  // The serialized size, as the read cache counts a page's bytes.
+  size_t ByteSizeLong() const { return bytes.size(); }
+};
+
 // The body of POST /v1/connections, validated: built only from a create
 // request, so a NewConnection in hand is one Fivetran can be sent.
 class NewConnection {
@@ -134,10 +158,10 @@ class FivetranApi {
                                                   ApiCallback<Page<v1::Group>> done) = 0;
 
   // GET /v1/groups/{group_id}/connections?limit=&cursor=[&schema=]; `schema`
-  // "" = no filter.
+  // "" = no filter. The connections come serialized (SerializedConnection).
   virtual std::shared_ptr<Cancellable> ListGroupConnections(
       const std::string& group_id, const std::string& schema, const PageRequest& page,
-      ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) = 0;
+      ReadOptions read, absl::Time deadline, ApiCallback<Page<SerializedConnection>> done) = 0;
 
   // GET /v1/users?limit=&cursor=[&active=true|false]; nullopt = no filter.
   virtual std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active,

@@ -318,7 +318,7 @@ ReadAheadFivetranApi::ReadAheadFivetranApi(FivetranApi* inner, Timers* timers,
       options_(std::move(options)),
       counters_(std::make_shared<Counters>()),
       groups_(std::make_shared<Pages<v1::Group>>(timers, &options_, counters_)),
-      connections_(std::make_shared<Pages<v1::Connection>>(timers, &options_, counters_)),
+      connections_(std::make_shared<Pages<SerializedConnection>>(timers, &options_, counters_)),
       users_(std::make_shared<Pages<v1::User>>(timers, &options_, counters_)) {}
 
 ReadAheadFivetranApi::~ReadAheadFivetranApi() { DropAll(); }
@@ -332,7 +332,7 @@ void ReadAheadFivetranApi::DropAll() {
 template <typename R>
 ApiCallback<R> ReadAheadFivetranApi::DropAllThen(ApiCallback<R> done) const {
   std::weak_ptr<Pages<v1::Group>> groups = groups_;
-  std::weak_ptr<Pages<v1::Connection>> connections = connections_;
+  std::weak_ptr<Pages<SerializedConnection>> connections = connections_;
   std::weak_ptr<Pages<v1::User>> users = users_;
   return [groups, connections, users, done = std::move(done)](absl::StatusOr<R> result,
                                                               const UpstreamInfo& info) {
@@ -386,12 +386,12 @@ std::shared_ptr<Cancellable> ReadAheadFivetranApi::ListGroups(const PageRequest&
 
 std::shared_ptr<Cancellable> ReadAheadFivetranApi::ListGroupConnections(
     const std::string& group_id, const std::string& schema, const PageRequest& page,
-    ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) {
+    ReadOptions read, absl::Time deadline, ApiCallback<Page<SerializedConnection>> done) {
   std::string listing = absl::StrCat(group_id.size(), ":", group_id, schema.size(), ":", schema);
   return connections_->Read(
       listing, page, read, deadline, std::move(done),
       [this, group_id, schema](const PageRequest& p, ReadOptions r, absl::Time d,
-                               ApiCallback<Page<v1::Connection>> cb) {
+                               ApiCallback<Page<SerializedConnection>> cb) {
         return inner_->ListGroupConnections(group_id, schema, p, r, d, std::move(cb));
       });
 }

@@ -81,7 +81,7 @@ class ReadAheadFivetranApi final : public FivetranApi {
                                           ApiCallback<Page<v1::Group>> done) override;
   std::shared_ptr<Cancellable> ListGroupConnections(
       const std::string& group_id, const std::string& schema, const PageRequest& page,
-      ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) override;
+      ReadOptions read, absl::Time deadline, ApiCallback<Page<SerializedConnection>> done) override;
   std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active, const PageRequest& page,
                                          ReadOptions read, absl::Time deadline,
                                          ApiCallback<Page<v1::User>> done) override;
@@ -103,7 +103,7 @@ class ReadAheadFivetranApi final : public FivetranApi {
   const ReadAheadOptions options_;
   const std::shared_ptr<Counters> counters_;
   const std::shared_ptr<Pages<v1::Group>> groups_;
-  const std::shared_ptr<Pages<v1::Connection>> connections_;
+  const std::shared_ptr<Pages<SerializedConnection>> connections_;
   const std::shared_ptr<Pages<v1::User>> users_;
 };
 

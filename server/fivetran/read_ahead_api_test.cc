@@ -26,10 +26,10 @@ namespace fivetran_gateway::fivetran {
 namespace {
 
 struct Outcome {
-  std::optional<absl::StatusOr<Page<v1::Connection>>> result;
+  std::optional<absl::StatusOr<Page<SerializedConnection>>> result;
   UpstreamInfo info;
-  ApiCallback<Page<v1::Connection>> Into() {
-    return [this](absl::StatusOr<Page<v1::Connection>> r, const UpstreamInfo& i) {
+  ApiCallback<Page<SerializedConnection>> Into() {
+    return [this](absl::StatusOr<Page<SerializedConnection>> r, const UpstreamInfo& i) {
       result = std::move(r);
       info = i;
     };
@@ -39,7 +39,9 @@ struct Outcome {
     if (!result.has_value()) return "(no answer)";
     if (!result->ok()) return std::string(result->status().message());
     std::string ids;
-    for (const auto& c : (*result)->items) absl::StrAppend(&ids, ids.empty() ? "" : ",", c.id());
+    for (const auto& c : (*result)->items) {
+      absl::StrAppend(&ids, ids.empty() ? "" : ",", c.Parse().id());
+    }
     return ids;
   }
   std::string Next() const {
@@ -471,8 +473,8 @@ TEST_F(ReadAheadTest, ConcurrentPagersAndChangesCountEachReadAheadOnce) {
           api_->ListGroupConnections(
               "g", schema, PageRequest{limit, absl::StrCat("c", n)}, read,
               timers_.Now() + absl::Seconds(30),
-              [got](absl::StatusOr<Page<v1::Connection>> page, const UpstreamInfo&) {
-                got->set_value(page.ok() ? page->items[0].id()
+              [got](absl::StatusOr<Page<SerializedConnection>> page, const UpstreamInfo&) {
+                got->set_value(page.ok() ? page->items[0].Parse().id()
                                          : std::string(page.status().message()));
               });
           const std::string id = got->get_future().get();

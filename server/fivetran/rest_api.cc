@@ -51,6 +51,13 @@ absl::StatusOr<v1::Connection> ConnectionFromEnvelope(absl::StatusOr<nlohmann::j
   return connection;
 }
 
+// ConnectionFromJson, serialized: the general path's connection of a page.
+absl::StatusOr<SerializedConnection> SerializedConnectionFromJson(const nlohmann::json& item) {
+  absl::StatusOr<v1::Connection> connection = ConnectionFromJson(item);
+  if (!connection.ok()) return connection.status();
+  return SerializedConnection::Of(*connection);
+}
+
 // Route templates of the paths, for metrics (never a raw id).
 constexpr char kConnectionRoute[] = "/v1/connections/{connection_id}";
 constexpr char kConnectionsRoute[] = "/v1/connections";
@@ -207,13 +214,13 @@ std::shared_ptr<Cancellable> RestFivetranApi::ListGroups(
 std::shared_ptr<Cancellable> RestFivetranApi::ListGroupConnections(
     const std::string& group_id, const std::string& schema, const PageRequest& page,
     ReadOptions /*read: every call reaches Fivetran*/, absl::Time deadline,
-    ApiCallback<Page<v1::Connection>> done) {
+    ApiCallback<Page<SerializedConnection>> done) {
   std::string extra;
   if (!schema.empty()) extra = absl::StrCat("&schema=", UrlEncode(schema));
-  return GetPage<v1::Connection>(client_, kGroupConnectionsRoute,
-                                 absl::StrCat("/v1/groups/", UrlEncode(group_id), "/connections"),
-                                 extra, page, deadline, &ConnectionFromJson, std::move(done),
-                                 &ReadConnectionPage);
+  return GetPage<SerializedConnection>(
+      client_, kGroupConnectionsRoute,
+      absl::StrCat("/v1/groups/", UrlEncode(group_id), "/connections"), extra, page, deadline,
+      &SerializedConnectionFromJson, std::move(done), &ReadConnectionPage);
 }
 
 std::shared_ptr<Cancellable> RestFivetranApi::ListUsers(

@@ -35,7 +35,7 @@ class RestFivetranApi final : public FivetranApi {
                                           ApiCallback<Page<v1::Group>> done) override;
   std::shared_ptr<Cancellable> ListGroupConnections(
       const std::string& group_id, const std::string& schema, const PageRequest& page,
-      ReadOptions read, absl::Time deadline, ApiCallback<Page<v1::Connection>> done) override;
+      ReadOptions read, absl::Time deadline, ApiCallback<Page<SerializedConnection>> done) override;
   std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active, const PageRequest& page,
                                          ReadOptions read, absl::Time deadline,
                                          ApiCallback<Page<v1::User>> done) override;

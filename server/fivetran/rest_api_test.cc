@@ -96,14 +96,14 @@ TEST_F(RestApiTest, ConnectionWithoutDataIsABadResponse) {
 TEST_F(RestApiTest, ListGroupConnectionsSendsPagingAndTheSchemaFilter) {
   transport_.Script({Http(200, R"({"code":"Success","data":{"items":[
       {"id":"c1","group_id":"g"},{"id":"c2","group_id":"g"}],"next_cursor":"n&2"}})")});
-  Result<Page<v1::Connection>> r;
+  Result<Page<SerializedConnection>> r;
   api_.ListGroupConnections("g 1", "s=x", PageRequest{50, "c/1"}, kCachedReadOk,
                             absl::InfiniteFuture(), r.Into());
   EXPECT_EQ(Only().url,
             "http://upstream.test/v1/groups/g%201/connections?limit=50&cursor=c%2F1&schema=s%3Dx");
   ASSERT_TRUE(r.value.has_value() && r.value->ok());
   ASSERT_EQ((*r.value)->items.size(), 2u);
-  EXPECT_EQ((*r.value)->items[1].id(), "c2");
+  EXPECT_EQ((*r.value)->items[1].Parse().id(), "c2");
   EXPECT_EQ((*r.value)->next_cursor, "n&2");
 }
 
@@ -114,7 +114,7 @@ TEST_F(RestApiTest, TheNextCursorIsHintedOnceBeforeTheAnswer) {
     page.on_next_cursor = [&events](const std::string& next) { events.push_back("hint " + next); };
     return page;
   };
-  auto answer = [&events](absl::StatusOr<Page<v1::Connection>> r, const UpstreamInfo&) {
+  auto answer = [&events](absl::StatusOr<Page<SerializedConnection>> r, const UpstreamInfo&) {
     events.push_back(r.ok() ? "page " + r->next_cursor : "error");
   };
   // The fast reader; a page it declines (an id that is not a string), which
