@@ -193,6 +193,32 @@ TEST_F(GatewayE2ETest, ListGroupConnectionsMatchesRestAndFiltersBySchema) {
   EXPECT_EQ(response.connections(0).id(), expected[0]["id"]);
 }
 
+// A listing's connections reach the response as bytes written straight from
+// Fivetran's JSON (connection_page_reader.h); GetConnection's are parsed into
+// messages. Both must describe a connection identically.
+TEST_F(GatewayE2ETest, AListedConnectionEqualsItsGetConnection) {
+  for (const char* group : {"projected_sickle", "amber_fjord"}) {
+    v1::ListGroupConnectionsRequest request;
+    request.set_group_id(group);
+    request.set_page_size(1000);
+    v1::ListGroupConnectionsResponse listed;
+    ASSERT_TRUE(gateway_->groups()
+                    ->ListGroupConnections(ContextWithDeadline().get(), request, &listed)
+                    .ok());
+    ASSERT_GT(listed.connections_size(), 0) << group;
+    for (const v1::Connection& c : listed.connections()) {
+      v1::GetConnectionRequest get;
+      get.set_connection_id(c.id());
+      v1::GetConnectionResponse got;
+      ASSERT_TRUE(
+          gateway_->connections()->GetConnection(ContextWithDeadline().get(), get, &got).ok());
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(c, got.connection()))
+          << "listed: " << c.ShortDebugString()
+          << "\ngot:    " << got.connection().ShortDebugString();
+    }
+  }
+}
+
 TEST_F(GatewayE2ETest, PageTokenFromAnotherFilterIsRejected) {
   v1::ListGroupConnectionsRequest request;
   request.set_group_id("amber_fjord");
