@@ -780,11 +780,13 @@ std::optional<v1::Connection> ReadConnectionData(absl::string_view body,
   Mapper m(&scrubber);
   std::optional<element> data = ReadData(body, &scrubber, &m);
   if (!data.has_value()) return std::nullopt;
-  SerializedConnection out;
-  ProtoWireWriter w(&out.bytes);
+  std::string bytes;
+  ProtoWireWriter w(&bytes);
   ReadConnection(*data, &m, &w);
   if (m.declined()) return std::nullopt;
-  return out.Parse();
+  v1::Connection connection;
+  if (!SerializedConnection::ParseInto(bytes, &connection)) return std::nullopt;  // not expected
+  return connection;
 }
 
 }  // namespace fivetran_gateway::fivetran

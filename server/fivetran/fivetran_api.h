@@ -27,11 +27,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "fivetran/gateway/v1/connection.pb.h"
 #include "fivetran/gateway/v1/connection_service.pb.h"
 #include "fivetran/gateway/v1/group.pb.h"
 #include "fivetran/gateway/v1/user.pb.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "nlohmann/json.hpp"
 #include "server/common/cancel.h"
 #include "server/fivetran/upstream_info.h"
@@ -84,11 +86,22 @@ struct SerializedConnection {
     connection.SerializeToString(&out.bytes);
     return out;
   }
-  // The message (a reader of the bytes, e.g. a test or a caller that needs
-  // fields). Bytes this layer wrote always parse.
+  // Parses wire bytes into `*out`; false when they are not a whole
+  // v1::Connection. Nesting may be as deep as the JSON the gateway reads (a
+  // config 100 levels deep is about 300 messages deep: a Struct, its map
+  // entry and a Value per level), beyond protobuf's default limit of 100.
+  static bool ParseInto(absl::string_view bytes, v1::Connection* out) {
+    google::protobuf::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                                 static_cast<int>(bytes.size()));
+    input.SetRecursionLimit(kMaxParseDepth);
+    return out->ParseFromCodedStream(&input) && input.ConsumedEntireMessage();
+  }
+  static constexpr int kMaxParseDepth = 400;
+  // The message, for a reader of the bytes that needs its fields (tests, the
+  // rare caller). Bytes this layer wrote always parse.
   v1::Connection Parse() const {
     v1::Connection out;
-    out.ParseFromString(bytes);
+    ParseInto(bytes, &out);
     return out;
   }
   // The serialized size, as the read cache counts a page's bytes.
