@@ -1,5 +1,8 @@
 // Envelopes: response bodies, `data`, pages and Fivetran's error body
 // (mapping.h).
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "server/fivetran/json_reader.h"
 #include "server/fivetran/mapping.h"
 
@@ -45,9 +48,27 @@ absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_st
   json doc = ParseTolerant(body);
   if (doc.is_object() && !DeeperThan(doc, kMaxDepth)) return doc;
   const std::string ct = content_type.empty() ? "no content type" : Sanitize(content_type, 60);
-  const std::string snippet = body.empty() ? "<empty>" : Sanitize(body, kBodySnippetChars);
-  return absl::InternalError(absl::StrCat("Fivetran returned a non-JSON body (HTTP ", http_status,
-                                          ", ", ct, "): ", snippet));
+  // Text that is not JSON (an HTML error page, a proxy's message) is quoted:
+  // it says what went wrong. JSON, or what reads as its start, is only
+  // described: its first members may be secrets (a config's password).
+  std::string what;
+  if (body.empty()) {
+    what = "<empty>";
+  } else if (doc.is_object()) {
+    what = absl::StrCat("a JSON object nested deeper than ", kMaxDepth, " levels (", body.size(),
+                        " bytes, not shown)");
+  } else if (!doc.is_discarded()) {
+    what = absl::StrCat("a JSON ", doc.type_name(), ", not an object (", body.size(),
+                        " bytes, not shown)");
+  } else if (absl::string_view t = absl::StripLeadingAsciiWhitespace(body);
+             absl::StartsWith(t, "{") || absl::StartsWith(t, "[") || absl::StartsWith(t, "\"")) {
+    what = absl::StrCat("JSON that does not parse, invalid or cut short (", body.size(),
+                        " bytes, not shown)");
+  } else {
+    what = Sanitize(body, kBodySnippetChars);
+  }
+  return absl::InternalError(
+      absl::StrCat("Fivetran returned a non-JSON body (HTTP ", http_status, ", ", ct, "): ", what));
 }
 
 absl::StatusOr<nlohmann::json> DataObject(nlohmann::json envelope) {

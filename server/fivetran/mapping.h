@@ -118,8 +118,9 @@ nlohmann::json FtpConfigToJson(const v1::FtpConfig& c);
 // become U+FFFD (RepairJsonText, run only when the strict parse fails), so every string of the
 // result, and of every proto mapped from it, is valid UTF-8. A body that is not JSON, that is JSON
 // but not an object, or that is nested deeper than 100 levels gives InternalError "Fivetran
-// returned a non-JSON body (HTTP <status>, <content-type>): <first 80 printable characters,
-// sanitised>".
+// returned a non-JSON body (HTTP <status>, <content-type>): <what>": for text that is not JSON
+// (an HTML error page) its first 80 printable characters, sanitised; for JSON, or text that
+// starts as JSON does, only a description and its size (its members may be secrets).
 absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_status,
                                              absl::string_view content_type);
 

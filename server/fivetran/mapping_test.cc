@@ -9,6 +9,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -740,6 +741,40 @@ TEST(EnvelopeTest, HtmlBodyIsInternalWithShortSanitisedSnippet) {
             "Fivetran returned a non-JSON body (HTTP 502, no content type): <empty>");
   auto truncated = ParseJsonBody(R"({"code":"Success","data":{)", 200, "application/json");
   EXPECT_EQ(truncated.status().code(), absl::StatusCode::kInternal);
+}
+
+// A body that is JSON, or reads as the start of it, is described and never
+// quoted: its first characters may be a secret member (the adversarial run
+// of stop 21 got a config's api_key echoed for a body nested too deep).
+TEST(EnvelopeTest, AJsonBodyItRefusesIsNeverQuoted) {
+  std::string deep =
+      R"({"code":"Success","data":{"items":[{"config":{"a_password":98765432109876,)";
+  deep += R"("z":)";
+  for (int i = 0; i < 120; ++i) deep += R"({"k":)";
+  deep += "1";
+  for (int i = 0; i < 120; ++i) deep += "}";
+  deep += "}}]}}";
+  const std::vector<std::pair<std::string, std::string>> bodies = {
+      {deep, "98765432109876"},
+      {R"([{"id":"a","token":"SuperSecretTok123"}])", "SuperSecretTok123"},
+      {R"("SuperSecretTok123")", "SuperSecretTok123"},
+      {R"({"code":"Success","data":{"config":{"password":"hunter2-truncat)", "hunter2"},
+      {R"(  [ {"password": "hunter2-in-an-array" )", "hunter2"},
+  };
+  for (const auto& [body, secret] : bodies) {
+    auto r = ParseJsonBody(body, 200, "application/json");
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
+    const std::string msg(r.status().message());
+    EXPECT_THAT(msg,
+                StartsWith("Fivetran returned a non-JSON body (HTTP 200, application/json): "));
+    EXPECT_THAT(msg, Not(HasSubstr(secret))) << msg;
+    EXPECT_THAT(msg, HasSubstr(absl::StrCat(body.size(), " bytes"))) << msg;
+  }
+  EXPECT_THAT(std::string(ParseJsonBody(deep, 200, "").status().message()),
+              HasSubstr("nested deeper than 100 levels"));
+  EXPECT_THAT(std::string(ParseJsonBody("[1]", 200, "").status().message()),
+              HasSubstr("JSON array, not an object"));
 }
 
 TEST(EnvelopeTest, JsonThatIsNotAnObjectIsInternal) {
