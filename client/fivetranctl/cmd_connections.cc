@@ -92,7 +92,7 @@ Example:
 
 // "2026-11-29T14:00:00Z": the time stamp of sync and watch log lines.
 std::string Stamp(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+  return absl::FormatTime("%E4Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 std::string NowStamp() { return Stamp(absl::Now()); }
 std::string When(const google::protobuf::Timestamp& t) {

@@ -40,7 +40,7 @@ std::string ShortTime(const google::protobuf::Timestamp& ts, bool has) {
   if (age < absl::Hours(24 * 182) && age > -absl::Hours(24)) {
     return absl::FormatTime("%b %d %H:%M", t, absl::UTCTimeZone());
   }
-  return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone());
+  return absl::FormatTime("%E4Y-%m-%d", t, absl::UTCTimeZone());
 }
 
 std::string LongTime(const google::protobuf::Timestamp& ts, bool has) {

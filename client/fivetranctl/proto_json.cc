@@ -337,8 +337,8 @@ void AppendTwoDigits(int v, std::string* out) {
   out->push_back(static_cast<char>('0' + v % 10));
 }
 
-// "2025-03-02T09:14:07" of Unix time `seconds`, as absl::FormatTime("%Y-%m-%dT%H:%M:%S") in
-// UTC prints it.
+// "2025-03-02T09:14:07" of Unix time `seconds`, as absl::FormatTime("%E4Y-%m-%dT%H:%M:%S") in
+// UTC prints it: RFC 3339's four-digit year ("0099-06-01T..."), as protobuf's JSON mapping.
 void AppendUtcTime(int64_t seconds, std::string* out) {
   // Days since 1970-01-01 to a civil date (H. Hinnant's days_from_civil, inverted).
   const int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
@@ -352,9 +352,9 @@ void AppendUtcTime(int64_t seconds, std::string* out) {
   const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
   const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
   const int64_t year = yoe + era * 400 + (month <= 2);
-  if (year < 1000 || year > 9999) {  // %Y does not pad: absl's own text.
-    out->append(
-        absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(seconds), absl::UTCTimeZone()));
+  if (year < 0 || year > 9999) {  // Beyond four digits: absl's own text.
+    out->append(absl::FormatTime("%E4Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(seconds),
+                                 absl::UTCTimeZone()));
     return;
   }
   AppendTwoDigits(static_cast<int>(year / 100), out);

@@ -10,6 +10,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/timestamp.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
 #include <climits>
@@ -339,15 +340,18 @@ std::string Json(const Message& m) {
 TEST(ProtoJsonTest, PrintsTheSameBytesAsBefore) {
   google::protobuf::Timestamp ts;
   std::vector<std::string> times;
-  for (auto [seconds, nanos] : std::vector<std::pair<int64_t, int32_t>>{{0, 0},
-                                                                        {1, 5000000},
-                                                                        {1700000000, 123456000},
-                                                                        {4102444799, 123456789},
-                                                                        {-62135596800, 0},
-                                                                        {253402300799, 999999999},
-                                                                        {-1, 1000},
-                                                                        {951782400, 0},
-                                                                        {1709164800, 0}}) {
+  for (auto [seconds, nanos] :
+       std::vector<std::pair<int64_t, int32_t>>{{0, 0},
+                                                {1, 5000000},
+                                                {1700000000, 123456000},
+                                                {4102444799, 123456789},
+                                                {-62135596800, 0},
+                                                {253402300799, 999999999},
+                                                {-1, 1000},
+                                                {951782400, 0},
+                                                {1709164800, 0},
+                                                {-30610224001, 0},
+                                                {-59029948800, 500000000}}) {
     ts.set_seconds(seconds);
     ts.set_nanos(nanos);
     times.push_back(Json(ts));
@@ -355,9 +359,14 @@ TEST(ProtoJsonTest, PrintsTheSameBytesAsBefore) {
   EXPECT_EQ(times, (std::vector<std::string>{
                        R"("1970-01-01T00:00:00Z")", R"("1970-01-01T00:00:01.005Z")",
                        R"("2023-11-14T22:13:20.123456Z")", R"("2099-12-31T23:59:59.123456789Z")",
-                       R"("1-01-01T00:00:00Z")", R"("9999-12-31T23:59:59.999999999Z")",
+                       R"("0001-01-01T00:00:00Z")", R"("9999-12-31T23:59:59.999999999Z")",
                        R"("1969-12-31T23:59:59.000001Z")", R"("2000-02-29T00:00:00Z")",
-                       R"("2024-02-29T00:00:00Z")"}));
+                       R"("2024-02-29T00:00:00Z")", R"("0999-12-31T23:59:59Z")",
+                       R"("0099-06-01T00:00:00.500Z")"}));
+  // RFC 3339's four-digit years, as protobuf's own JSON mapping writes them.
+  ts.set_seconds(-30610224001);
+  ts.set_nanos(0);
+  EXPECT_EQ(Json(ts), "\"" + google::protobuf::util::TimeUtil::ToString(ts) + "\"");
 
   google::protobuf::Duration d;
   d.set_seconds(-90);
