@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -255,6 +256,37 @@ TEST_F(FivetranctlE2ETest, AllReturnsEveryConnectionOfA260ConnectionGroupOnce) {
   EXPECT_EQ(lines[0].rfind("ID", 0), 0u);
   EXPECT_NE(lines[0].find("LAST SUCCESS"), std::string::npos);
   EXPECT_EQ(r.err.find("--page-token"), std::string::npos) << r.err;
+}
+
+// A page of 1,000 connections with large configs is bigger than gRPC's default
+// 4 MB receive limit; fivetranctl takes any page its gateway sends (an
+// adversarial run got RESOURCE_EXHAUSTED: "Received message larger than max").
+TEST(FivetranctlLargePageTest, AllReadsPagesOverFourMegabytes) {
+  json seed = {{"groups", json::array({{{"id", "big_group"},
+                                        {"name", "Big"},
+                                        {"created_at", "2024-01-01T00:00:00.000000Z"}}})},
+               {"users", json::array()},
+               {"connections", json::array()}};
+  const int n = 1100;
+  for (int i = 0; i < n; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "big_%04d", i);
+    seed["connections"].push_back({{"id", id},
+                                   {"group_id", "big_group"},
+                                   {"service", "postgres"},
+                                   {"schema", id},
+                                   {"status", {{"setup_state", "connected"}}},
+                                   {"config", {{"blob", std::string(5000, 'x')}}}});
+  }
+  Emulator emulator({"--seed_file=" + WriteTemp("big_seed.json", seed.dump())});
+  Gateway gateway(emulator.base_url(), Emulator::kApiKey, Emulator::kApiSecret);
+  Result r = RunCtl({"--server", gateway.address(), "groups", "connections", "big_group", "--all",
+                     "-o", "jsonl"});
+  ASSERT_EQ(r.code, 0) << Describe(r);
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), static_cast<size_t>(n));
+  EXPECT_EQ(ParseJson(lines[0])["config"]["blob"], std::string(5000, 'x'));
+  EXPECT_EQ(ParseJson(lines[n - 1])["id"], "big_1099");
 }
 
 // --all fetches the next page while it prints the current one: every item still comes once, in

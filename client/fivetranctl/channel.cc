@@ -131,8 +131,14 @@ Security ResolveSecurity(const CLI::App& app, const SecurityFlags& flags) {
   return s;
 }
 
+// The largest response fivetranctl reads. gRPC's default is 4 MB, and a page
+// of 1,000 connections (what --all asks for) with configs of a few KB each is
+// more; 256 MB still stops a runaway answer.
+constexpr int kMaxResponseBytes = 256 << 20;
+
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& server, const Security& security) {
   grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxResponseBytes);
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   if (security.tls) {
     grpc::SslCredentialsOptions options;
