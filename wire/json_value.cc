@@ -15,10 +15,15 @@ using ::nlohmann::json;
 
 constexpr int kMaxValueDepth = 200;
 
-Value ValueFromJsonAt(const json& j, int depth) {
+// `text_below`: containers deeper than this become their JSON text (0: none).
+Value ValueFromJsonAt(const json& j, int depth, int text_below = 0) {
   Value v;
   if (depth > kMaxValueDepth) {
     v.set_null_value(google::protobuf::NULL_VALUE);
+    return v;
+  }
+  if (text_below > 0 && depth > text_below && (j.is_object() || j.is_array())) {
+    v.set_string_value(j.dump(-1, ' ', false, json::error_handler_t::replace));
     return v;
   }
   switch (j.type()) {
@@ -39,12 +44,14 @@ Value ValueFromJsonAt(const json& j, int depth) {
       break;
     case json::value_t::array: {
       auto* list = v.mutable_list_value();
-      for (const auto& e : j) *list->add_values() = ValueFromJsonAt(e, depth + 1);
+      for (const auto& e : j) *list->add_values() = ValueFromJsonAt(e, depth + 1, text_below);
       break;
     }
     case json::value_t::object: {
       auto* fields = v.mutable_struct_value()->mutable_fields();
-      for (const auto& [k, e] : j.items()) (*fields)[k] = ValueFromJsonAt(e, depth + 1);
+      for (const auto& [k, e] : j.items()) {
+        (*fields)[k] = ValueFromJsonAt(e, depth + 1, text_below);
+      }
       break;
     }
     default:  // null, binary, discarded
@@ -110,6 +117,10 @@ const char* JsonTypeName(const json& j) {
 }
 
 Value ValueFromJson(const nlohmann::json& j) { return ValueFromJsonAt(j, 1); }
+
+Value ReturnedValueFromJson(const nlohmann::json& j) {
+  return ValueFromJsonAt(j, 1, kMaxReturnedValueDepth);
+}
 
 absl::StatusOr<Struct> StructFromJson(const nlohmann::json& j) {
   if (!j.is_object()) {

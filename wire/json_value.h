@@ -16,6 +16,18 @@ const char* JsonTypeName(const nlohmann::json& j);
 // integers beyond +-2^53 lose precision (google.protobuf.Value cannot hold
 // them exactly). Nesting deeper than 200 levels is cut off with null values.
 google::protobuf::Value ValueFromJson(const nlohmann::json& j);
+
+// Containers nested deeper than this in a Value the gateway returns come as
+// their JSON text. Each JSON level is three message levels (Value, Struct,
+// map entry), and protobuf's parsers refuse messages nested deeper than 100
+// by default: with 30, a config or a setup test's details stays under that
+// in every response.
+inline constexpr int kMaxReturnedValueDepth = 30;
+// ValueFromJson for a value the gateway returns (a config, details): an
+// object or array nested deeper than kMaxReturnedValueDepth levels (`j`
+// itself is level 1) is a string_value holding its compact JSON text, so a
+// stock client can read the response.
+google::protobuf::Value ReturnedValueFromJson(const nlohmann::json& j);
 // JSON object -> google.protobuf.Struct; InvalidArgumentError for any other
 // JSON type.
 absl::StatusOr<google::protobuf::Struct> StructFromJson(const nlohmann::json& j);

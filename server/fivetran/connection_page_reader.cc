@@ -21,6 +21,7 @@
 #include "server/common/secrets.h"
 #include "server/fivetran/proto_wire_writer.h"
 #include "wire/enum_names.h"
+#include "wire/json_value.h"
 #include "wire/timestamps.h"
 
 namespace fivetran_gateway::fivetran {
@@ -202,29 +203,33 @@ class Mapper {
   }
 
   // Field `field` of the message being written: a google.protobuf.Value,
-  // wire::ValueFromJson of the member's scrubbed value.
-  void FillValue(const element& value, bool masked, ProtoWireWriter* w, int field) {
+  // wire::ReturnedValueFromJson of the member's scrubbed value. `depth`: the
+  // value's level in it (1 for the top). A container deeper than
+  // wire::kMaxReturnedValueDepth declines: the general path gives its text.
+  void FillValue(const element& value, bool masked, ProtoWireWriter* w, int field, int depth = 1) {
     w->Begin(field);
-    WriteValue(value, masked, w);
+    WriteValue(value, masked, w, depth);
     w->End();
   }
   // Field `field`: a google.protobuf.Struct of the object's members.
-  void FillStruct(simdjson::dom::object object, ProtoWireWriter* w, int field) {
+  void FillStruct(simdjson::dom::object object, ProtoWireWriter* w, int field, int depth = 1) {
+    if (depth > wire::kMaxReturnedValueDepth) return Decline();
     w->Begin(field);
-    WriteStructFields(object, w);
+    WriteStructFields(object, w, depth);
     w->End();
   }
 
  private:
-  void WriteValue(const element& value, bool masked, ProtoWireWriter* w) {
+  void WriteValue(const element& value, bool masked, ProtoWireWriter* w, int depth) {
     if (masked) return w->String(Value::kStringValueFieldNumber, kMasked);
     switch (value.type()) {
       case element_type::OBJECT:
-        return FillStruct(AsObject(value), w, Value::kStructValueFieldNumber);
+        return FillStruct(AsObject(value), w, Value::kStructValueFieldNumber, depth);
       case element_type::ARRAY:
+        if (depth > wire::kMaxReturnedValueDepth) return Decline();
         w->Begin(Value::kListValueFieldNumber);
         for (element e : AsArray(value)) {
-          FillValue(e, false, w, google::protobuf::ListValue::kValuesFieldNumber);
+          FillValue(e, false, w, google::protobuf::ListValue::kValuesFieldNumber, depth + 1);
         }
         return w->End();
       case element_type::NULL_VALUE:
@@ -251,12 +256,12 @@ class Mapper {
 
   // A Struct's `fields` map: one entry (key 1, value 2) per member. Equal
   // keys decline (the general path would keep only the last).
-  void WriteStructFields(simdjson::dom::object object, ProtoWireWriter* w) {
+  void WriteStructFields(simdjson::dom::object object, ProtoWireWriter* w, int depth) {
     if (!DistinctMembers(object)) return Decline();
     for (auto field : object) {
       w->Begin(Struct::kFieldsFieldNumber);
       w->String(1, absl::string_view(field.key.data(), field.key.size()));
-      FillValue(field.value, IsMasked(field.key, field.value), w, 2);
+      FillValue(field.value, IsMasked(field.key, field.value), w, 2, depth + 1);
       w->End();
     }
   }

@@ -172,18 +172,26 @@ TEST(ConnectionPageReaderTest, DeclinesWhatTheGeneralPathRepairsOrRefuses) {
   for (const std::string& body : declined) {
     EXPECT_FALSE(ReadConnectionPage(body, {}).has_value()) << body;
   }
-  // Nesting the general path reads (depth <= 100) is read, although in
-  // protobuf messages it is three times as deep as protobuf's default parse
-  // limit of 100 allows.
-  for (int depth : {30, 60, 94}) {
-    EXPECT_TRUE(CheckSame(R"({"data": {"items": [{"id": "a", "config": {"x": )" +
-                              std::string(depth, '[') + std::string(depth, ']') + "}}]}}",
-                          {}))
-        << depth;
+  // Values nested up to wire::kMaxReturnedValueDepth (30) are read; deeper
+  // containers decline, and the general path gives them as JSON text.
+  auto arrays = [](int depth) {
+    return R"({"data": {"items": [{"id": "a", "config": {"x": )" + std::string(depth, '[') +
+           std::string(depth, ']') + "}}]}}";
+  };
+  auto objects = [](int depth) {
     std::string nested = "1";
     for (int i = 0; i < depth; ++i) nested = R"({"k": )" + nested + "}";
-    EXPECT_TRUE(CheckSame(R"({"data": {"items": [{"id": "a", "config": )" + nested + "}]}}", {}))
-        << depth;
+    return R"({"data": {"items": [{"id": "a", "config": )" + nested + "}]}}";
+  };
+  EXPECT_TRUE(CheckSame(arrays(29), {}));
+  EXPECT_TRUE(CheckSame(objects(30), {}));
+  for (const std::string& body : {arrays(30), objects(31), arrays(60), objects(94)}) {
+    EXPECT_FALSE(ReadConnectionPage(body, {}).has_value()) << body;
+    std::optional<Page<v1::Connection>> general = GeneralConnectionPage(body, {});
+    ASSERT_TRUE(general.has_value()) << body;
+    // Within protobuf's default parse depth once serialized.
+    v1::Connection parsed;
+    EXPECT_TRUE(parsed.ParseFromString(general->items[0].SerializeAsString())) << body;
   }
   // A surrogate pair is one character on both paths.
   EXPECT_TRUE(

@@ -53,6 +53,7 @@ using ::fivetran_gateway::wire::JsonFromStruct;
 using ::fivetran_gateway::wire::JsonFromValue;
 using ::fivetran_gateway::wire::ParseFivetranEnum;
 using ::fivetran_gateway::wire::ParseTimestamp;
+using ::fivetran_gateway::wire::ReturnedValueFromJson;
 using ::fivetran_gateway::wire::StructFromJson;
 using ::fivetran_gateway::wire::ValueFromJson;
 

@@ -17,7 +17,7 @@ void ReadAlert(const json& j, const std::string& path, absl::Status* status,
   Reader r(j, path, status);
   if (auto v = r.String("code")) a->set_code(*v);
   if (auto v = r.String("message")) a->set_message(*v);
-  if (const json* d = r.Get("details")) *a->mutable_details() = ValueFromJson(*d);
+  if (const json* d = r.Get("details")) *a->mutable_details() = ReturnedValueFromJson(*d);
 }
 
 void ReadStatus(const json& j, const std::string& path, absl::Status* status,
@@ -60,7 +60,7 @@ void ReadSetupTest(const json& j, const std::string& path, absl::Status* status,
     t->set_status_raw(e->raw);
   }
   if (auto v = r.String("message")) t->set_message(*v);
-  if (const json* d = r.Get("details")) *t->mutable_details() = ValueFromJson(*d);
+  if (const json* d = r.Get("details")) *t->mutable_details() = ReturnedValueFromJson(*d);
 }
 
 }  // namespace
@@ -121,7 +121,8 @@ absl::StatusOr<v1::Connection> ConnectionFromJson(const nlohmann::json& j) {
       }
     }
     if (const json* o = r.Get("source_sync_details"); o != nullptr && o->is_object()) {
-      *c.mutable_source_sync_details() = std::move(*ValueFromJson(*o).mutable_struct_value());
+      *c.mutable_source_sync_details() =
+          std::move(*ReturnedValueFromJson(*o).mutable_struct_value());
     }
     if (const json* o = r.Object("connect_card")) {
       Reader cc(*o, r.Path("connect_card"), &status);
@@ -137,7 +138,7 @@ absl::StatusOr<v1::Connection> ConnectionFromJson(const nlohmann::json& j) {
       if (auto v = cc.Bool("all_fields")) cfg->set_all_fields(*v);
     }
     if (const json* o = r.Object("config")) {
-      *c.mutable_config() = std::move(*ValueFromJson(*o).mutable_struct_value());
+      *c.mutable_config() = std::move(*ReturnedValueFromJson(*o).mutable_struct_value());
     }
   } catch (const std::exception&) {  // Defensive: the reader checks types before reading.
     return absl::InternalError("connection: unexpected JSON shape");
