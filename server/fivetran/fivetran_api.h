@@ -87,9 +87,10 @@ struct SerializedConnection {
     return out;
   }
   // Parses wire bytes into `*out`; false when they are not a whole
-  // v1::Connection. Nesting may be as deep as the JSON the gateway reads (a
-  // config 100 levels deep is about 300 messages deep: a Struct, its map
-  // entry and a Value per level), beyond protobuf's default limit of 100.
+  // v1::Connection. The gateway's own bytes stay under protobuf's default
+  // nesting limit of 100 (wire::kMaxReturnedValueDepth); this reader allows
+  // 400, so that bytes from elsewhere (a test's) are judged by their
+  // content, not their depth.
   static bool ParseInto(absl::string_view bytes, v1::Connection* out) {
     google::protobuf::io::CodedInputStream input(reinterpret_cast<const uint8_t*>(bytes.data()),
                                                  static_cast<int>(bytes.size()));
