@@ -73,6 +73,11 @@ bool DistinctKeys(element root) {
   return true;
 }
 
+// As the general path's Reader: a string where a number, boolean or time
+// stamp belongs that is empty or masked (it equals a secret) leaves the
+// member unset.
+bool Withheld(const std::string& s) { return s.empty() || s == kMasked; }
+
 bool IsContainer(element_type t) { return t == element_type::OBJECT || t == element_type::ARRAY; }
 
 // Walk 1, over the whole document: the general path's check of depth, and
@@ -397,7 +402,7 @@ class Fields {
         break;
       }
       case Scalar::kString: {
-        if (s.string.empty()) return std::nullopt;
+        if (Withheld(s.string)) return std::nullopt;
         int32_t v;
         if (absl::SimpleAtoi(s.string, &v)) return v;
         break;
@@ -414,7 +419,7 @@ class Fields {
     if (s.kind == Scalar::kAbsent) return std::nullopt;
     if (s.kind == Scalar::kBool) return s.bool_value;
     if (s.kind == Scalar::kString) {
-      if (s.string.empty()) return std::nullopt;
+      if (Withheld(s.string)) return std::nullopt;
       if (absl::EqualsIgnoreCase(s.string, "true")) return true;
       if (absl::EqualsIgnoreCase(s.string, "false")) return false;
     }
@@ -426,7 +431,7 @@ class Fields {
     Scalar s = Get(i);
     if (s.kind == Scalar::kAbsent) return false;
     if (s.kind == Scalar::kString) {
-      if (s.string.empty()) return false;
+      if (Withheld(s.string)) return false;
       auto ts = wire::ParseTimestamp(s.string);
       if (ts.ok()) {
         *out = *ts;

@@ -139,6 +139,25 @@ TEST(ConnectionPageReaderTest, SecretsAreScrubbedAsTheGeneralPathScrubsThem) {
   EXPECT_TRUE(CheckSame(PageBody(json::array({item})), {"S3CR3T-request-value"}));
 }
 
+// A typed field whose value equals a secret of the page is masked, and a
+// masked value is withheld (unset), not an error that fails the whole page
+// (the adversarial run of stop 21: one connection's api_key 12345678 made
+// the listing of its group INTERNAL through another's data_delay_threshold).
+TEST(ConnectionPageReaderTest, ATypedFieldThatEqualsASecretIsUnsetNotAnError) {
+  const std::string body = R"({"data": {"items": [
+      {"id": "p2", "config": {"api_key": 12345678, "password": "2024-05-06T07:08:09Z"}},
+      {"id": "r2", "data_delay_threshold": 12345678, "sync_frequency": "12345678",
+       "created_at": "2024-05-06T07:08:09Z", "paused": true}]}})";
+  ASSERT_TRUE(CheckSame(body, {}));
+  std::optional<Page<v1::Connection>> page = FastPage(body, {});
+  ASSERT_TRUE(page.has_value());
+  const v1::Connection& r2 = page->items[1];
+  EXPECT_FALSE(r2.has_data_delay_threshold());
+  EXPECT_FALSE(r2.has_sync_frequency());
+  EXPECT_FALSE(r2.has_created_at());
+  EXPECT_TRUE(r2.paused());
+}
+
 TEST(ConnectionPageReaderTest, DeclinesWhatTheGeneralPathRepairsOrRefuses) {
   const std::string item = ModelConnection().dump();
   const std::vector<std::string> declined = {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/common/secrets.h"
 #include "server/fivetran/mapping.h"
 #include "wire/json_value.h"
 #include "wire/snippet.h"
@@ -57,6 +58,11 @@ struct EnumField {
   E value;
   std::string raw;
 };
+
+// A string where a number, boolean or time stamp belongs that says nothing
+// (empty) or was masked because it equals a secret of the document
+// (ScrubJson): the member is unset, not an error that fails the whole page.
+inline bool Withheld(absl::string_view s) { return s.empty() || s == kMasked; }
 
 class Reader {
  public:
@@ -128,7 +134,7 @@ class Reader {
       }
       case json::value_t::string: {
         const auto& s = j->get_ref<const std::string&>();
-        if (s.empty()) return std::nullopt;
+        if (Withheld(s)) return std::nullopt;
         int32_t v;
         if (absl::SimpleAtoi(s, &v)) return v;
         break;
@@ -146,7 +152,7 @@ class Reader {
     if (j->is_boolean()) return j->get<bool>();
     if (j->is_string()) {
       const auto& s = j->get_ref<const std::string&>();
-      if (s.empty()) return std::nullopt;
+      if (Withheld(s)) return std::nullopt;
       if (absl::EqualsIgnoreCase(s, "true")) return true;
       if (absl::EqualsIgnoreCase(s, "false")) return false;
     }
@@ -160,7 +166,7 @@ class Reader {
     if (j == nullptr) return false;
     if (j->is_string()) {
       const auto& s = j->get_ref<const std::string&>();
-      if (s.empty()) return false;
+      if (Withheld(s)) return false;
       auto ts = ParseTimestamp(s);
       if (ts.ok()) {
         *out = *ts;
