@@ -112,7 +112,7 @@ absl::StatusOr<nlohmann::json> Interpret(const HttpResult& result, const Upstrea
   // Fivetran masks secrets; make sure of it, so that neither the caller nor
   // a mapping error message can see one. In place, in one pass (no copy of
   // a possibly large page); ParseJsonBody bounds the nesting depth.
-  ScrubJson(*envelope, secrets);
+  ScrubEnvelope(*envelope, secrets);
   return envelope;
 }
 

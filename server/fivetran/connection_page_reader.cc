@@ -337,6 +337,11 @@ class Fields {
     if (v.type() == element_type::NULL_VALUE) return Scalar();
     return m_->Resolve(&v, keys_.secret(i) && v.type() != element_type::BOOL);
   }
+  // The member as sent (never scrubbed), when present and not null.
+  std::optional<element> Raw(int i) const {
+    if (!Has(i)) return std::nullopt;
+    return values_[i];
+  }
   // Reader::Get != nullptr: present and not null.
   bool Has(int i) const { return present_[i] && values_[i].type() != element_type::NULL_VALUE; }
   // Field `field`: wire::ValueFromJson of the member's scrubbed value;
@@ -760,12 +765,14 @@ std::optional<Page<SerializedConnection>> ReadConnectionPage(absl::string_view b
   std::optional<simdjson::dom::array> items = page.ArrayOfObjects(kItems);
   if (!items.has_value()) return std::nullopt;  // missing `items` is an error
   Page<SerializedConnection> out;
+  // The cursor as Fivetran sent it, never scrubbed (ScrubEnvelope).
   for (PageKey key : {kNextCursor, kNextCursorCamel}) {
     if (!out.next_cursor.empty()) break;
-    Scalar cursor = page.Get(key);
-    if (cursor.kind == Scalar::kAbsent) continue;
-    if (cursor.kind != Scalar::kString) return std::nullopt;
-    out.next_cursor = std::move(cursor.string);
+    std::optional<element> cursor = page.Raw(key);
+    if (!cursor.has_value()) continue;
+    if (cursor->type() != element_type::STRING) return std::nullopt;
+    std::string_view text = cursor->get_string().value_unsafe();
+    out.next_cursor.assign(text.data(), text.size());
   }
   if (on_next_cursor != nullptr && *on_next_cursor && !out.next_cursor.empty()) {
     (*on_next_cursor)(out.next_cursor);

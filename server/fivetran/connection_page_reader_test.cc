@@ -158,6 +158,29 @@ TEST(ConnectionPageReaderTest, ATypedFieldThatEqualsASecretIsUnsetNotAnError) {
   EXPECT_TRUE(r2.paused());
 }
 
+// The cursor is Fivetran's control value, sent back to it for the next page:
+// never masked, even when it holds a secret of the page (an adversarial run:
+// the emulator's base64 cursor held an id with a numeric api_key's digits,
+// and the next request went out with cursor=******).
+TEST(ConnectionPageReaderTest, TheCursorIsNeverMasked) {
+  for (const char* key : {"next_cursor", "nextCursor"}) {
+    const std::string body = absl::StrCat(
+        R"({"data": {"items": [{"id": "a", "config": {"password": "cursor-abc-123"}}],)", R"( ")",
+        key, R"(": "cursor-abc-123"}})");
+    ASSERT_TRUE(CheckSame(body, {})) << body;
+    std::optional<Page<v1::Connection>> page = FastPage(body, {});
+    ASSERT_TRUE(page.has_value());
+    EXPECT_EQ(page->next_cursor, "cursor-abc-123");
+    EXPECT_EQ(page->items[0].config().fields().at("password").string_value(), "******");
+  }
+  // Nor the request's secrets (a cursor is not one of them).
+  const std::string body = R"({"data": {"items": [], "next_cursor": "MTIzNDU2Nzg"}})";
+  std::optional<Page<v1::Connection>> page = FastPage(body, {"12345678"});
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->next_cursor, "MTIzNDU2Nzg");
+  EXPECT_TRUE(CheckSame(body, {"12345678"}));
+}
+
 TEST(ConnectionPageReaderTest, DeclinesWhatTheGeneralPathRepairsOrRefuses) {
   const std::string item = ModelConnection().dump();
   const std::vector<std::string> declined = {

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "server/fivetran/json_reader.h"
 #include "server/fivetran/mapping.h"
 
@@ -48,9 +49,11 @@ absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_st
   json doc = ParseTolerant(body);
   if (doc.is_object() && !DeeperThan(doc, kMaxDepth)) return doc;
   const std::string ct = content_type.empty() ? "no content type" : Sanitize(content_type, 60);
-  // Text that is not JSON (an HTML error page, a proxy's message) is quoted:
-  // it says what went wrong. JSON, or what reads as its start, is only
-  // described: its first members may be secrets (a config's password).
+  // Text that is not JSON (an HTML error page, a proxy's message) is quoted
+  // up to where anything JSON-like starts ({, [ or "): it says what went
+  // wrong. JSON, or text that holds some, is only described: its members
+  // may be secrets (a config's password), whatever comes before them (a
+  // byte-order mark, an XSSI prefix, a comment).
   std::string what;
   if (body.empty()) {
     what = "<empty>";
@@ -60,15 +63,35 @@ absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_st
   } else if (!doc.is_discarded()) {
     what = absl::StrCat("a JSON ", doc.type_name(), ", not an object (", body.size(),
                         " bytes, not shown)");
-  } else if (absl::string_view t = absl::StripLeadingAsciiWhitespace(body);
-             absl::StartsWith(t, "{") || absl::StartsWith(t, "[") || absl::StartsWith(t, "\"")) {
-    what = absl::StrCat("JSON that does not parse, invalid or cut short (", body.size(),
-                        " bytes, not shown)");
   } else {
-    what = Sanitize(body, kBodySnippetChars);
+    const size_t json_like = body.find_first_of("{[\"");
+    const absl::string_view before = body.substr(0, json_like);
+    if (json_like == absl::string_view::npos) {
+      what = Sanitize(body, kBodySnippetChars);
+    } else if (absl::StripAsciiWhitespace(absl::StripPrefix(before, "\xEF\xBB\xBF")).empty()) {
+      what = absl::StrCat("JSON that does not parse, invalid or cut short (", body.size(),
+                          " bytes, not shown)");
+    } else {
+      what = absl::StrCat(Sanitize(before, kBodySnippetChars), " ... (", body.size(),
+                          " bytes, the rest not shown)");
+    }
   }
   return absl::InternalError(
       absl::StrCat("Fivetran returned a non-JSON body (HTTP ", http_status, ", ", ct, "): ", what));
+}
+
+void ScrubEnvelope(nlohmann::json& envelope, absl::Span<const std::string> secrets) {
+  std::vector<std::pair<const char*, std::string>> cursors;
+  auto data = envelope.find("data");
+  const bool has_data = data != envelope.end() && data->is_object();
+  if (has_data) {
+    for (const char* key : {"next_cursor", "nextCursor"}) {
+      auto it = data->find(key);
+      if (it != data->end() && it->is_string()) cursors.emplace_back(key, it->get<std::string>());
+    }
+  }
+  ScrubJson(envelope, secrets);
+  for (auto& [key, cursor] : cursors) envelope["data"][key] = std::move(cursor);
 }
 
 absl::StatusOr<nlohmann::json> DataObject(nlohmann::json envelope) {

@@ -14,12 +14,12 @@ namespace v1 = ::fivetran::gateway::v1;
 
 namespace {
 
-// ParseJsonBody and ScrubJson, as FivetranClient makes the envelope.
+// ParseJsonBody and ScrubEnvelope, as FivetranClient makes the envelope.
 std::optional<nlohmann::json> Envelope(absl::string_view body,
                                        absl::Span<const std::string> secrets) {
   absl::StatusOr<nlohmann::json> envelope = ParseJsonBody(body, 200, "application/json");
   if (!envelope.ok()) return std::nullopt;
-  ScrubJson(*envelope, secrets);
+  ScrubEnvelope(*envelope, secrets);
   return *std::move(envelope);
 }
 

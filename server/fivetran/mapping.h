@@ -126,6 +126,12 @@ absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_st
                                              absl::string_view content_type);
 
 // One page of a list endpoint.
+// ScrubJson (secrets.h) for a response envelope, except the listing's cursor
+// (`data.next_cursor`, `data.nextCursor`): it is kept as Fivetran sent it,
+// because it goes back to Fivetran for the next page; masked, the next
+// request would ask for cursor=******.
+void ScrubEnvelope(nlohmann::json& envelope, absl::Span<const std::string> secrets);
+
 struct RawPage {
   // `data.items`, each a JSON object (not yet mapped).
   std::vector<nlohmann::json> items;

@@ -760,6 +760,14 @@ TEST(EnvelopeTest, AJsonBodyItRefusesIsNeverQuoted) {
       {R"("SuperSecretTok123")", "SuperSecretTok123"},
       {R"({"code":"Success","data":{"config":{"password":"hunter2-truncat)", "hunter2"},
       {R"(  [ {"password": "hunter2-in-an-array" )", "hunter2"},
+      // Whatever comes before it (second adversarial run): a byte-order mark,
+      // an XSSI prefix, a comment, a stray word.
+      {"\xEF\xBB\xBF{\"code\":\"Success\",\"data\":{\"config\":{\"password\":\"hunter2-bom",
+       "hunter2"},
+      {")]}'\n{\"password\":\"hunter2-xssi\"}", "hunter2"},
+      {"/* c */ {\"password\":\"hunter2-comment\"}", "hunter2"},
+      {"true {\"password\":\"hunter2-after\"}", "hunter2"},
+      {"\xC2\xA0{\"token\":\"hunter2-nbsp\"}", "hunter2"},
   };
   for (const auto& [body, secret] : bodies) {
     auto r = ParseJsonBody(body, 200, "application/json");

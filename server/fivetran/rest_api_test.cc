@@ -107,6 +107,26 @@ TEST_F(RestApiTest, ListGroupConnectionsSendsPagingAndTheSchemaFilter) {
   EXPECT_EQ((*r.value)->next_cursor, "n&2");
 }
 
+// The cursor goes back to Fivetran as sent, by both readers, even when it
+// equals a secret on its page (the first page: the fast reader; the second,
+// whose config repeats a key, the general path through FivetranClient).
+TEST_F(RestApiTest, ACursorEqualToASecretOfItsPageIsKept) {
+  transport_.Script({Http(200, R"({"code":"Success","data":{"items":[
+          {"id":"c1","config":{"password":"cursor-abc-123"}}],"next_cursor":"cursor-abc-123"}})"),
+                     Http(200, R"({"code":"Success","data":{"items":[
+          {"id":"c2","config":{"x":1,"x":2,"password":"cursor-def-456"}}],
+          "next_cursor":"cursor-def-456"}})")});
+  for (const char* expected : {"cursor-abc-123", "cursor-def-456"}) {
+    Result<Page<SerializedConnection>> r;
+    api_.ListGroupConnections("g", "", PageRequest{1, "c0"}, kCachedReadOk, absl::InfiniteFuture(),
+                              r.Into());
+    ASSERT_TRUE(r.value.has_value() && r.value->ok());
+    EXPECT_EQ((*r.value)->next_cursor, expected);
+    EXPECT_EQ((*r.value)->items[0].Parse().config().fields().at("password").string_value(),
+              "******");
+  }
+}
+
 TEST_F(RestApiTest, TheNextCursorIsHintedOnceBeforeTheAnswer) {
   std::vector<std::string> events;
   auto page_with_hint = [&events](const std::string& cursor) {
