@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/secrets.h"
+#include "server/fivetran/mapping.h"
 #include "server/fivetran/proto_wire_writer.h"
 #include "wire/enum_names.h"
 #include "wire/json_value.h"
@@ -72,11 +73,6 @@ bool DistinctKeys(element root) {
   }
   return true;
 }
-
-// As the general path's Reader: a string where a number, boolean or time
-// stamp belongs that is empty or masked (it equals a secret) leaves the
-// member unset.
-bool Withheld(const std::string& s) { return s.empty() || s == kMasked; }
 
 bool IsContainer(element_type t) { return t == element_type::OBJECT || t == element_type::ARRAY; }
 
@@ -407,7 +403,7 @@ class Fields {
         break;
       }
       case Scalar::kString: {
-        if (Withheld(s.string)) return std::nullopt;
+        if (WithheldValue(s.string)) return std::nullopt;
         int32_t v;
         if (absl::SimpleAtoi(s.string, &v)) return v;
         break;
@@ -424,7 +420,7 @@ class Fields {
     if (s.kind == Scalar::kAbsent) return std::nullopt;
     if (s.kind == Scalar::kBool) return s.bool_value;
     if (s.kind == Scalar::kString) {
-      if (Withheld(s.string)) return std::nullopt;
+      if (WithheldValue(s.string)) return std::nullopt;
       if (absl::EqualsIgnoreCase(s.string, "true")) return true;
       if (absl::EqualsIgnoreCase(s.string, "false")) return false;
     }
@@ -436,7 +432,7 @@ class Fields {
     Scalar s = Get(i);
     if (s.kind == Scalar::kAbsent) return false;
     if (s.kind == Scalar::kString) {
-      if (Withheld(s.string)) return false;
+      if (WithheldValue(s.string)) return false;
       auto ts = wire::ParseTimestamp(s.string);
       if (ts.ok()) {
         *out = *ts;

@@ -59,11 +59,6 @@ struct EnumField {
   std::string raw;
 };
 
-// A string where a number, boolean or time stamp belongs that says nothing
-// (empty) or was masked because it equals a secret of the document
-// (ScrubJson): the member is unset, not an error that fails the whole page.
-inline bool Withheld(absl::string_view s) { return s.empty() || s == kMasked; }
-
 class Reader {
  public:
   Reader(const json& obj, std::string path, absl::Status* status)
@@ -134,7 +129,7 @@ class Reader {
       }
       case json::value_t::string: {
         const auto& s = j->get_ref<const std::string&>();
-        if (Withheld(s)) return std::nullopt;
+        if (WithheldValue(s)) return std::nullopt;
         int32_t v;
         if (absl::SimpleAtoi(s, &v)) return v;
         break;
@@ -152,7 +147,7 @@ class Reader {
     if (j->is_boolean()) return j->get<bool>();
     if (j->is_string()) {
       const auto& s = j->get_ref<const std::string&>();
-      if (Withheld(s)) return std::nullopt;
+      if (WithheldValue(s)) return std::nullopt;
       if (absl::EqualsIgnoreCase(s, "true")) return true;
       if (absl::EqualsIgnoreCase(s, "false")) return false;
     }
@@ -166,7 +161,7 @@ class Reader {
     if (j == nullptr) return false;
     if (j->is_string()) {
       const auto& s = j->get_ref<const std::string&>();
-      if (Withheld(s)) return false;
+      if (WithheldValue(s)) return false;
       auto ts = ParseTimestamp(s);
       if (ts.ok()) {
         *out = *ts;

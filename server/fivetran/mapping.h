@@ -120,12 +120,20 @@ nlohmann::json FtpConfigToJson(const v1::FtpConfig& c);
 // result, and of every proto mapped from it, is valid UTF-8. A body that is not JSON, that is JSON
 // but not an object, or that is nested deeper than 100 levels gives InternalError "Fivetran
 // returned a non-JSON body (HTTP <status>, <content-type>): <what>": for text that is not JSON
-// (an HTML error page) its first 80 printable characters, sanitised; for JSON, or text that
-// starts as JSON does, only a description and its size (its members may be secrets).
+// (an HTML error page) its first 80 printable characters, sanitised, up to the first `{`, `[`
+// or `"`; for JSON, or text that holds some, only a description and its size (its members may
+// be secrets).
 absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_status,
                                              absl::string_view content_type);
 
 // One page of a list endpoint.
+// A string where a number, boolean or time stamp belongs that says nothing:
+// empty, or masked because it equals a secret of the document (ScrubJson).
+// Both readers of responses (the general path's, and the fast reader of
+// connection_page_reader.h) leave such a member unset: it is not an error
+// that fails the whole page.
+inline bool WithheldValue(absl::string_view s) { return s.empty() || s == kMasked; }
+
 // ScrubJson (secrets.h) for a response envelope, except the listing's cursor
 // (`data.next_cursor`, `data.nextCursor`): it is kept as Fivetran sent it,
 // because it goes back to Fivetran for the next page; masked, the next
