@@ -15,9 +15,11 @@
 #ifndef FIVETRAN_GATEWAY_SERVER_COMMON_TRACE_CONTEXT_H_
 #define FIVETRAN_GATEWAY_SERVER_COMMON_TRACE_CONTEXT_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 
@@ -71,6 +73,19 @@ class ScopedTrace {
  private:
   std::shared_ptr<const TraceContext> previous_;
 };
+
+// `fn`, made to run with the context current now installed (itself when
+// there is none): for a callback that answers this call's caller later, from
+// another call's thread (e.g. a read that joined another's request).
+template <typename... Args>
+std::function<void(Args...)> WithCurrentTrace(std::function<void(Args...)> fn) {
+  std::shared_ptr<const TraceContext> trace = CurrentTrace();
+  if (trace == nullptr) return fn;
+  return [trace, fn = std::move(fn)](Args... args) {
+    ScopedTrace scope(trace);
+    fn(std::forward<Args>(args)...);
+  };
+}
 
 }  // namespace fivetran_gateway
 

@@ -36,6 +36,8 @@ class CoalescingFivetranApi::Flights
   std::shared_ptr<Cancellable> Join(const std::string& read_key, bool fresh, absl::Time deadline,
                                     ApiCallback<T> done, Start start) {
     auto waiter = std::make_shared<Waiter>();
+    // Run with the trace context of the caller that joined: the shared
+    // request carries the first caller's, but what each does next is its own.
     waiter->done = WithCurrentTrace(std::move(done));
     waiter->deadline = deadline;
     std::shared_ptr<Flight> started;
@@ -53,18 +55,6 @@ class CoalescingFivetranApi::Flights
   }
 
  private:
-  // `done`, run with the trace context of the caller that joined: the shared
-  // request carries the first caller's, but what each caller does next is
-  // its own (trace_context.h).
-  static ApiCallback<T> WithCurrentTrace(ApiCallback<T> done) {
-    std::shared_ptr<const TraceContext> trace = CurrentTrace();
-    if (trace == nullptr) return done;
-    return [trace, done = std::move(done)](absl::StatusOr<T> result, const UpstreamInfo& info) {
-      ScopedTrace scope(trace);
-      done(std::move(result), info);
-    };
-  }
-
   struct Flight;
   struct Waiter {
     ApiCallback<T> done;

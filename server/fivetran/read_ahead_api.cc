@@ -1,5 +1,6 @@
 #include "server/fivetran/read_ahead_api.h"
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <utility>
@@ -9,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "server/common/gateway_metrics.h"
+#include "server/common/status.h"
+#include "server/common/trace_context.h"
 
 namespace fivetran_gateway::fivetran {
 
@@ -46,21 +49,27 @@ class ReadAheadFivetranApi::Pages
       : timers_(timers), options_(options), counters_(std::move(counters)) {}
 
   // A caller's read of `page` of `listing`: answered from a kept read-ahead,
-  // or joined to one in flight, or sent; when the caller is paging, its
-  // answer starts the read-ahead of the page after it.
+  // or made to wait for one in flight, or sent; when the caller is paging,
+  // its answer starts the read-ahead of the page after it.
   std::shared_ptr<Cancellable> Read(const std::string& listing, const PageRequest& page,
                                     ReadOptions read, absl::Time deadline,
                                     ApiCallback<Page<T>> done, Start start) {
     const std::string key = PageKey(listing, page);
     std::optional<Entry> taken;
-    // The request whose hint may already have read the next page ahead.
-    std::shared_ptr<Chain> chain;
+    std::shared_ptr<Waiter> waiter;
     {
       absl::MutexLock lock(&mu_);
       auto it = entries_.find(key);
       if (it != entries_.end()) {
         taken = std::move(it->second);
         EraseLocked(it);
+        // In flight: this read waits for its answer (unless it is fresh and
+        // the read-ahead was not). It waits here, not by sending the same
+        // request to the layer below to be shared there: that request may
+        // have just been answered, its answer not yet here.
+        if (!taken->result.has_value() && (!read.fresh || taken->fresh)) {
+          waiter = AddWaiterLocked(taken->flight, listing, page, read, deadline, std::move(done));
+        }
       }
     }
     if (taken.has_value()) {
@@ -76,42 +85,38 @@ class ReadAheadFivetranApi::Pages
         FollowAndAnswer(listing, page, read, std::move(*taken->result), info, done, start, nullptr);
         return std::make_shared<AlreadyAnswered>();
       }
-      // In flight: this read joins it below (unless it is fresh and the
-      // read-ahead was not), then the read-ahead's own wait ends. Kept but
-      // the read is fresh: dropped, and read again.
-      const bool joins = !taken->result.has_value() && (!read.fresh || taken->fresh);
-      if (joins) {
+      if (waiter != nullptr) {
         counters_->Count(counters_->used, "used");
         Claim(listing, page.limit, read, start, taken->chain);
-        chain = taken->chain;
-      } else {
-        counters_->Count(counters_->unused, "unused");
+        return std::make_shared<WaiterHandle>(timers_, taken->flight, waiter);
       }
+      // Kept or in flight, but this read is fresh: dropped, and read again.
+      counters_->Count(counters_->unused, "unused");
+      if (!taken->result.has_value()) CancelUnwaited(*taken->flight);
     }
     std::weak_ptr<Pages> weak = this->weak_from_this();
     // A paging caller's own read: the next page is read ahead as soon as
-    // its cursor is seen (unused when this read joins one in flight).
+    // its cursor is seen.
     PageRequest sent = page;
+    std::shared_ptr<Chain> chain;
     if (!page.cursor.empty()) {
-      std::shared_ptr<Chain>* own = chain == nullptr ? &chain : nullptr;
-      sent.on_next_cursor = Hint(listing, page.limit, read, start, true, own);
+      sent.on_next_cursor = Hint(listing, page.limit, read, start, true, &chain);
     }
-    std::shared_ptr<Cancellable> call = start(
-        sent, read, deadline,
-        [weak, listing, page, read, done = std::move(done), start, chain](
-            absl::StatusOr<Page<T>> result, const UpstreamInfo& info) {
-          auto self = weak.lock();
-          if (self == nullptr || !result.ok()) {
-            done(std::move(result), info);
-            return;
-          }
-          self->FollowAndAnswer(listing, page, read, *std::move(result), info, done, start, chain);
-        });
-    if (taken.has_value() && taken->call != nullptr) taken->call->Cancel();
-    return call;
+    return start(sent, read, deadline,
+                 [weak, listing, page, read, done = std::move(done), start, chain](
+                     absl::StatusOr<Page<T>> result, const UpstreamInfo& info) {
+                   auto self = weak.lock();
+                   if (self == nullptr || !result.ok()) {
+                     done(std::move(result), info);
+                     return;
+                   }
+                   self->FollowAndAnswer(listing, page, read, *std::move(result), info, done, start,
+                                         chain);
+                 });
   }
 
-  // Drops every kept page and cancels every read-ahead in flight.
+  // Drops every kept page and cancels every read-ahead in flight that no
+  // caller waits for (one that a caller waits for is no longer here).
   void DropAll() {
     std::map<std::string, Entry> dropped;
     {
@@ -122,7 +127,7 @@ class ReadAheadFivetranApi::Pages
     for (auto& [key, entry] : dropped) {
       counters_->Count(counters_->unused, "unused");
       if (entry.timer != 0) timers_->Cancel(entry.timer);
-      if (entry.call != nullptr) entry.call->Cancel();
+      if (!entry.result.has_value()) CancelUnwaited(*entry.flight);
     }
   }
 
@@ -135,29 +140,138 @@ class ReadAheadFivetranApi::Pages
     bool followed ABSL_GUARDED_BY(mu) = false;  // The next page's read-ahead started.
   };
 
+  // A caller waiting for a read-ahead in flight. Guarded by its Flight's mu.
+  struct Waiter {
+    ApiCallback<Page<T>> done;  // Null once answered or ended.
+    std::string listing;
+    PageRequest page;  // Without a hint.
+    ReadOptions read;
+    absl::Time deadline;
+    uint64_t timer = 0;                 // Ends the wait at `deadline`, if before the request's.
+    std::shared_ptr<Cancellable> sent;  // Its own read, sent when the read-ahead ran out of time.
+    bool cancelled = false;
+  };
+
+  // A read-ahead's request and the callers waiting for its answer. The
+  // request's callback holds it, so that its answer reaches them after this
+  // object is gone.
+  struct Flight {
+    absl::Time deadline;  // Of the request.
+    absl::Mutex mu;
+    bool answered ABSL_GUARDED_BY(mu) = false;
+    std::shared_ptr<Cancellable> call ABSL_GUARDED_BY(mu);  // Once `start` returned.
+    std::vector<std::shared_ptr<Waiter>> waiters ABSL_GUARDED_BY(mu);
+  };
+
   struct Entry {
     uint64_t id = 0;
     std::shared_ptr<Chain> chain;
+    std::shared_ptr<Flight> flight;
     bool fresh = false;  // Sent as a fresh read.
     absl::Time sent_at;
     std::optional<Page<T>> result;  // Set once answered.
     UpstreamInfo info;
-    std::shared_ptr<Cancellable> call;  // While in flight.
-    uint64_t timer = 0;                 // Drops the kept page after `keep`.
+    uint64_t timer = 0;  // Drops the kept page after `keep`.
   };
+
+  // A waiter's handle: cancelling ends its wait, or its own read once sent.
+  class WaiterHandle final : public Cancellable {
+   public:
+    WaiterHandle(Timers* timers, std::shared_ptr<Flight> flight, std::shared_ptr<Waiter> waiter)
+        : timers_(timers), flight_(std::move(flight)), waiter_(std::move(waiter)) {}
+    void Cancel() override {
+      std::shared_ptr<Cancellable> sent;
+      {
+        absl::MutexLock lock(&flight_->mu);
+        waiter_->cancelled = true;
+        sent = waiter_->sent;
+      }
+      if (sent != nullptr) sent->Cancel();
+      Leave(timers_, flight_, waiter_,
+            MakeError(absl::StatusCode::kCancelled, "cancelled by the caller", "CANCELLED"));
+    }
+
+   private:
+    Timers* const timers_;
+    const std::shared_ptr<Flight> flight_;
+    const std::shared_ptr<Waiter> waiter_;
+  };
+
+  // Adds a caller to the waiters of `flight`, which is not answered yet:
+  // its answer takes mu_ before it is given out.
+  std::shared_ptr<Waiter> AddWaiterLocked(const std::shared_ptr<Flight>& flight,
+                                          const std::string& listing, const PageRequest& page,
+                                          ReadOptions read, absl::Time deadline,
+                                          ApiCallback<Page<T>> done)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto waiter = std::make_shared<Waiter>();
+    waiter->done = WithCurrentTrace(std::move(done));
+    waiter->listing = listing;
+    waiter->page = PageRequest{page.limit, page.cursor};
+    waiter->read = read;
+    waiter->deadline = deadline;
+    absl::MutexLock lock(&flight->mu);
+    flight->waiters.push_back(waiter);
+    if (deadline < flight->deadline) {
+      std::weak_ptr<Flight> weak = flight;
+      Timers* timers = timers_;
+      waiter->timer = timers_->Schedule(deadline, [timers, weak, waiter] {
+        if (auto f = weak.lock()) {
+          Leave(timers, f, waiter,
+                MakeError(absl::StatusCode::kDeadlineExceeded,
+                          "deadline exceeded while waiting for Fivetran's answer",
+                          "DEADLINE_EXCEEDED"));
+        }
+      });
+    }
+    return waiter;
+  }
+
+  // Ends `waiter`'s wait with `status` (cancelled, or its deadline passed);
+  // when nobody waits any more, the read-ahead's request is cancelled.
+  static void Leave(Timers* timers, const std::shared_ptr<Flight>& flight,
+                    const std::shared_ptr<Waiter>& waiter, absl::Status status) {
+    ApiCallback<Page<T>> done;
+    uint64_t timer = 0;
+    std::shared_ptr<Cancellable> call;
+    {
+      absl::MutexLock lock(&flight->mu);
+      if (!waiter->done) return;  // Answered, or its own read was sent.
+      done = std::move(waiter->done);
+      waiter->done = nullptr;
+      timer = waiter->timer;
+      auto& ws = flight->waiters;
+      ws.erase(std::remove(ws.begin(), ws.end(), waiter), ws.end());
+      if (ws.empty() && !flight->answered) call = std::move(flight->call);
+    }
+    if (timer != 0) timers->Cancel(timer);
+    done(std::move(status), UpstreamInfo{});
+    if (call != nullptr) call->Cancel();
+  }
+
+  // Cancels the request of a read-ahead dropped from entries_ before any
+  // caller waited for it (if `start` has not returned yet, ReadAhead does).
+  static void CancelUnwaited(Flight& flight) {
+    std::shared_ptr<Cancellable> call;
+    {
+      absl::MutexLock lock(&flight.mu);
+      if (flight.waiters.empty()) call = std::move(flight.call);
+    }
+    if (call != nullptr) call->Cancel();
+  }
 
   // The hint of a page request: once a caller waits for the page (`claimed`,
   // or later through Claim) and its next_cursor is seen, that next page is
   // read ahead. A read-ahead's own request starts unclaimed, so that
   // read-aheads never chain without a caller.
   NextCursorHint Hint(const std::string& listing, int limit, ReadOptions read, const Start& start,
-                      bool claimed, std::shared_ptr<Chain>* chain_out = nullptr) {
+                      bool claimed, std::shared_ptr<Chain>* chain_out) {
     auto chain = std::make_shared<Chain>();
     {
       absl::MutexLock lock(&chain->mu);
       chain->claimed = claimed;
     }
-    if (chain_out != nullptr) *chain_out = chain;
+    *chain_out = chain;
     std::weak_ptr<Pages> weak = this->weak_from_this();
     return [weak, listing, limit, read, start, chain](const std::string& next_cursor) {
       bool go = false;
@@ -223,6 +337,8 @@ class ReadAheadFivetranApi::Pages
     std::shared_ptr<Chain> chain;
     PageRequest sent = page;
     sent.on_next_cursor = Hint(listing, page.limit, read, start, false, &chain);
+    auto flight = std::make_shared<Flight>();
+    flight->deadline = now + options_->timeout;
     uint64_t id = 0;
     {
       absl::MutexLock lock(&mu_);
@@ -238,6 +354,7 @@ class ReadAheadFivetranApi::Pages
         Entry& entry = entries_[key];
         entry.id = id;
         entry.chain = chain;
+        entry.flight = flight;
         entry.fresh = read.fresh;
         entry.sent_at = now;
       }
@@ -249,49 +366,104 @@ class ReadAheadFivetranApi::Pages
     counters_->started.fetch_add(1, std::memory_order_relaxed);
     std::weak_ptr<Pages> weak = this->weak_from_this();
     std::shared_ptr<Cancellable> call =
-        start(sent, read, now + options_->timeout,
-              [weak, key, id](absl::StatusOr<Page<T>> result, const UpstreamInfo& info) {
-                if (auto self = weak.lock()) self->Keep(key, id, std::move(result), info);
+        start(sent, read, flight->deadline,
+              [weak, key, id, flight, chain, start](absl::StatusOr<Page<T>> result,
+                                                    const UpstreamInfo& info) {
+                Answered(weak, key, id, *flight, chain, start, std::move(result), info);
               });
-    bool gone = false;
+    bool cancel = false;
     {
       absl::MutexLock lock(&mu_);
       auto it = entries_.find(key);
-      if (it != entries_.end() && it->second.id == id && !it->second.result.has_value()) {
-        it->second.call = call;
-      } else {
-        // Answered inside `start`, or taken or dropped meanwhile: a caller
-        // that took it joined below before this wait ends.
-        gone = it == entries_.end() || it->second.id != id;
+      const bool listed = it != entries_.end() && it->second.id == id;
+      absl::MutexLock flight_lock(&flight->mu);
+      if (!flight->answered) {
+        // Dropped meanwhile, and nobody waits for it: not needed.
+        cancel = !listed && flight->waiters.empty();
+        if (!cancel) flight->call = call;
       }
     }
-    if (gone && call != nullptr) call->Cancel();
+    if (cancel && call != nullptr) call->Cancel();
   }
 
-  // The answer of read-ahead `id` of `key`: kept for `keep` unless it failed
-  // or the entry was taken or dropped meanwhile.
-  void Keep(const std::string& key, uint64_t id, absl::StatusOr<Page<T>> result,
-            const UpstreamInfo& info) {
-    bool failed = false;
-    {
-      absl::MutexLock lock(&mu_);
-      auto it = entries_.find(key);
-      if (it == entries_.end() || it->second.id != id) return;
-      if (!result.ok()) {
-        EraseLocked(it);
-        failed = true;
+  // The answer of read-ahead `id` of `key`: given to the callers waiting
+  // for it, or else kept for `keep` (unless it failed or was dropped).
+  static void Answered(const std::weak_ptr<Pages>& weak, const std::string& key, uint64_t id,
+                       Flight& flight, const std::shared_ptr<Chain>& chain, const Start& start,
+                       absl::StatusOr<Page<T>> result, const UpstreamInfo& info) {
+    std::vector<std::shared_ptr<Waiter>> waiters;
+    auto take_waiters = [&] {
+      absl::MutexLock lock(&flight.mu);
+      flight.answered = true;
+      flight.call = nullptr;
+      waiters.swap(flight.waiters);
+    };
+    std::shared_ptr<Pages> self = weak.lock();
+    if (self == nullptr) {
+      take_waiters();
+    } else {
+      bool failed = false;
+      {
+        absl::MutexLock lock(&self->mu_);
+        take_waiters();
+        auto it = self->entries_.find(key);
+        // Still listed: no caller took it, so nobody waits for it.
+        if (it != self->entries_.end() && it->second.id == id) {
+          if (!result.ok()) {
+            self->EraseLocked(it);
+            failed = true;
+          } else {
+            Entry& entry = it->second;
+            entry.result = *std::move(result);
+            entry.info = info;
+            entry.timer = self->timers_->Schedule(self->timers_->Now() + self->options_->keep,
+                                                  [weak, key, id] {
+                                                    if (auto s = weak.lock()) s->Expire(key, id);
+                                                  });
+            return;
+          }
+        }
+      }
+      if (failed) self->counters_->Count(self->counters_->unused, "unused");
+    }
+    Timers* timers = self != nullptr ? self->timers_ : nullptr;
+    // The read-ahead's request ran out of its time: a waiter with time left
+    // sends its own read rather than get that error (as coalescing does).
+    const bool expired =
+        !result.ok() && result.status().code() == absl::StatusCode::kDeadlineExceeded;
+    for (size_t i = 0; i < waiters.size(); ++i) {
+      const std::shared_ptr<Waiter>& w = waiters[i];
+      ApiCallback<Page<T>> done;
+      uint64_t timer = 0;
+      {
+        absl::MutexLock lock(&flight.mu);
+        if (!w->done) continue;  // Left first.
+        done = std::move(w->done);
+        w->done = nullptr;
+        timer = w->timer;
+      }
+      if (timer != 0 && timers != nullptr) timers->Cancel(timer);
+      if (self == nullptr) {
+        done(i + 1 < waiters.size() ? absl::StatusOr<Page<T>>(result) : std::move(result), info);
+      } else if (expired && w->deadline > flight.deadline) {
+        std::shared_ptr<Cancellable> sent =
+            self->Read(w->listing, w->page, w->read, w->deadline, std::move(done), start);
+        bool cancelled = false;
+        {
+          absl::MutexLock lock(&flight.mu);
+          w->sent = sent;
+          cancelled = w->cancelled;
+        }
+        if (cancelled && sent != nullptr) sent->Cancel();
+      } else if (!result.ok()) {
+        done(result.status(), info);
       } else {
-        Entry& entry = it->second;
-        entry.result = *std::move(result);
-        entry.info = info;
-        entry.call = nullptr;
-        std::weak_ptr<Pages> weak = this->weak_from_this();
-        entry.timer = timers_->Schedule(timers_->Now() + options_->keep, [weak, key, id] {
-          if (auto self = weak.lock()) self->Expire(key, id);
-        });
+        // A copy for every waiter but the last, which takes the page itself.
+        Page<T> page = i + 1 < waiters.size() ? *result : *std::move(result);
+        self->FollowAndAnswer(w->listing, w->page, w->read, std::move(page), info, done, start,
+                              chain);
       }
     }
-    if (failed) counters_->Count(counters_->unused, "unused");
   }
 
   void Expire(const std::string& key, uint64_t id) {

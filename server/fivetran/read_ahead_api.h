@@ -7,10 +7,17 @@
 // carried a cursor: its second page or later) gets a page that has a
 // next_cursor, this decorator asks for that next page at once (same filters,
 // same limit, same ReadOptions) through the layer below. The caller's next
-// request then either joins that read in flight (the coalescing layer below
-// shares it) or takes its answer, kept for `keep` for that one read. A first
-// page (no cursor) starts no read-ahead: a caller that reads one page only
-// costs no extra request.
+// request then either waits for that read in flight or takes its answer,
+// kept for `keep` for that one read. A first page (no cursor) starts no
+// read-ahead: a caller that reads one page only costs no extra request.
+//
+// A caller waits for a read-ahead here, not by sending the same request to
+// be shared below: below, that request may have been answered a moment
+// before its answer reaches this decorator, and the caller's request would
+// then be a second one. A waiting caller keeps its own deadline and
+// cancellation; when the last one leaves, the read-ahead is cancelled. When
+// the read-ahead's request runs out of its `timeout`, a waiter with time
+// left sends its own read; any other error reaches every waiter.
 //
 // - Answers taken from a kept page say so: UpstreamInfo::Cache::kReadAhead
 //   with the age counted from when the read-ahead was sent.
@@ -24,11 +31,13 @@
 //   under its reserve (rate_budget.h): background work yields first.
 // - Bounded: at most `max_pages` read-aheads kept or in flight per instance;
 //   a kept page nobody took is dropped `keep` after it arrived, and a
-//   read-ahead's request has `timeout` (a caller that joined it and has
-//   more time left is sent again when it runs out: coalescing_api.h).
+//   read-ahead's request has `timeout`.
+// - A create or sync drops read-aheads in flight that no caller waits for;
+//   callers already waiting get the answer, as any read in flight would.
 //
-// Sits above CoalescingFivetranApi (so that a caller's read joins the
-// read-ahead in flight) and serves one set of Fivetran credentials.
+// Sits above CoalescingFivetranApi (so that a second caller of a page that
+// is being read ahead shares that request) and serves one set of Fivetran
+// credentials.
 #ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_READ_AHEAD_API_H_
 #define FIVETRAN_GATEWAY_SERVER_FIVETRAN_READ_AHEAD_API_H_
 
