@@ -45,8 +45,8 @@ class ReadAheadFivetranApi::Pages
   using Start = std::function<std::shared_ptr<Cancellable>(const PageRequest&, ReadOptions,
                                                            absl::Time, ApiCallback<Page<T>>)>;
 
-  Pages(Timers* timers, const ReadAheadOptions* options, std::shared_ptr<Counters> counters)
-      : timers_(timers), options_(options), counters_(std::move(counters)) {}
+  Pages(Timers* timers, ReadAheadOptions options, std::shared_ptr<Counters> counters)
+      : timers_(timers), options_(std::move(options)), counters_(std::move(counters)) {}
 
   // A caller's read of `page` of `listing`: answered from a kept read-ahead,
   // or made to wait for one in flight, or sent; when the caller is paging,
@@ -116,11 +116,14 @@ class ReadAheadFivetranApi::Pages
   }
 
   // Drops every kept page and cancels every read-ahead in flight that no
-  // caller waits for (one that a caller waits for is no longer here).
-  void DropAll() {
+  // caller waits for (one that a caller waits for is no longer here). With
+  // `close` (the decorator is going), nothing is read ahead afterwards: an
+  // answer on its way may still hold this object.
+  void DropAll(bool close = false) {
     std::map<std::string, Entry> dropped;
     {
       absl::MutexLock lock(&mu_);
+      closed_ = closed_ || close;
       counters_->held.fetch_sub(entries_.size(), std::memory_order_relaxed);
       dropped.swap(entries_);
     }
@@ -147,6 +150,7 @@ class ReadAheadFivetranApi::Pages
     PageRequest page;  // Without a hint.
     ReadOptions read;
     absl::Time deadline;
+    std::shared_ptr<const TraceContext> trace;  // The caller's, for what is sent for it later.
     uint64_t timer = 0;                 // Ends the wait at `deadline`, if before the request's.
     std::shared_ptr<Cancellable> sent;  // Its own read, sent when the read-ahead ran out of time.
     bool cancelled = false;
@@ -156,6 +160,7 @@ class ReadAheadFivetranApi::Pages
   // request's callback holds it, so that its answer reaches them after this
   // object is gone.
   struct Flight {
+    Timers* timers = nullptr;
     absl::Time deadline;  // Of the request.
     absl::Mutex mu;
     bool answered ABSL_GUARDED_BY(mu) = false;
@@ -205,6 +210,7 @@ class ReadAheadFivetranApi::Pages
                                           ApiCallback<Page<T>> done)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto waiter = std::make_shared<Waiter>();
+    waiter->trace = CurrentTrace();
     waiter->done = WithCurrentTrace(std::move(done));
     waiter->listing = listing;
     waiter->page = PageRequest{page.limit, page.cursor};
@@ -319,6 +325,11 @@ class ReadAheadFivetranApi::Pages
     if (chain != nullptr) {
       absl::MutexLock lock(&chain->mu);
       hinted = chain->followed && chain->hinted == result.next_cursor;
+      // Followed from here: a Claim of this chain that comes later (a
+      // waiter answered before it claimed) starts nothing more.
+      chain->claimed = true;
+      chain->followed = true;
+      chain->hinted = result.next_cursor;
     }
     if (!hinted && !page.cursor.empty() && !result.next_cursor.empty()) {
       ReadAhead(listing, PageRequest{page.limit, result.next_cursor}, read, start);
@@ -328,7 +339,7 @@ class ReadAheadFivetranApi::Pages
 
   void ReadAhead(const std::string& listing, const PageRequest& page, ReadOptions read,
                  const Start& start) {
-    if (options_->budget_low && options_->budget_low()) {
+    if (options_.budget_low && options_.budget_low()) {
       counters_->Count(counters_->skipped, "skipped");
       return;
     }
@@ -338,18 +349,19 @@ class ReadAheadFivetranApi::Pages
     PageRequest sent = page;
     sent.on_next_cursor = Hint(listing, page.limit, read, start, false, &chain);
     auto flight = std::make_shared<Flight>();
-    flight->deadline = now + options_->timeout;
+    flight->timers = timers_;
+    flight->deadline = now + options_.timeout;
     uint64_t id = 0;
     {
       absl::MutexLock lock(&mu_);
-      if (entries_.count(key) != 0) return;  // Already read ahead.
+      if (closed_ || entries_.count(key) != 0) return;  // Closed, or already read ahead.
       // A slot of the bound, shared by the three kinds of listing (each
       // with its own lock): taken only while under it.
       size_t held = counters_->held.load(std::memory_order_relaxed);
-      while (held < options_->max_pages &&
+      while (held < options_.max_pages &&
              !counters_->held.compare_exchange_weak(held, held + 1, std::memory_order_relaxed)) {
       }
-      if (held < options_->max_pages) {
+      if (held < options_.max_pages) {
         id = ++next_id_;
         Entry& entry = entries_[key];
         entry.id = id;
@@ -357,13 +369,13 @@ class ReadAheadFivetranApi::Pages
         entry.flight = flight;
         entry.fresh = read.fresh;
         entry.sent_at = now;
+        counters_->started.fetch_add(1, std::memory_order_relaxed);
       }
     }
     if (id == 0) {
       counters_->Count(counters_->skipped, "skipped");
       return;
     }
-    counters_->started.fetch_add(1, std::memory_order_relaxed);
     std::weak_ptr<Pages> weak = this->weak_from_this();
     std::shared_ptr<Cancellable> call =
         start(sent, read, flight->deadline,
@@ -416,7 +428,7 @@ class ReadAheadFivetranApi::Pages
             Entry& entry = it->second;
             entry.result = *std::move(result);
             entry.info = info;
-            entry.timer = self->timers_->Schedule(self->timers_->Now() + self->options_->keep,
+            entry.timer = self->timers_->Schedule(self->timers_->Now() + self->options_.keep,
                                                   [weak, key, id] {
                                                     if (auto s = weak.lock()) s->Expire(key, id);
                                                   });
@@ -426,7 +438,6 @@ class ReadAheadFivetranApi::Pages
       }
       if (failed) self->counters_->Count(self->counters_->unused, "unused");
     }
-    Timers* timers = self != nullptr ? self->timers_ : nullptr;
     // The read-ahead's request ran out of its time: a waiter with time left
     // sends its own read rather than get that error (as coalescing does).
     const bool expired =
@@ -442,7 +453,9 @@ class ReadAheadFivetranApi::Pages
         w->done = nullptr;
         timer = w->timer;
       }
-      if (timer != 0 && timers != nullptr) timers->Cancel(timer);
+      if (timer != 0) flight.timers->Cancel(timer);
+      // What is sent for this waiter carries its trace context.
+      ScopedTrace scope(w->trace);
       if (self == nullptr) {
         done(i + 1 < waiters.size() ? absl::StatusOr<Page<T>>(result) : std::move(result), info);
       } else if (expired && w->deadline > flight.deadline) {
@@ -477,23 +490,27 @@ class ReadAheadFivetranApi::Pages
   }
 
   Timers* const timers_;
-  const ReadAheadOptions* const options_;
+  const ReadAheadOptions options_;
   const std::shared_ptr<Counters> counters_;
   absl::Mutex mu_;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };
 
 ReadAheadFivetranApi::ReadAheadFivetranApi(FivetranApi* inner, Timers* timers,
                                            ReadAheadOptions options)
     : inner_(inner),
-      options_(std::move(options)),
       counters_(std::make_shared<Counters>()),
-      groups_(std::make_shared<Pages<v1::Group>>(timers, &options_, counters_)),
-      connections_(std::make_shared<Pages<SerializedConnection>>(timers, &options_, counters_)),
-      users_(std::make_shared<Pages<v1::User>>(timers, &options_, counters_)) {}
+      groups_(std::make_shared<Pages<v1::Group>>(timers, options, counters_)),
+      connections_(std::make_shared<Pages<SerializedConnection>>(timers, options, counters_)),
+      users_(std::make_shared<Pages<v1::User>>(timers, options, counters_)) {}
 
-ReadAheadFivetranApi::~ReadAheadFivetranApi() { DropAll(); }
+ReadAheadFivetranApi::~ReadAheadFivetranApi() {
+  groups_->DropAll(/*close=*/true);
+  connections_->DropAll(/*close=*/true);
+  users_->DropAll(/*close=*/true);
+}
 
 void ReadAheadFivetranApi::DropAll() {
   groups_->DropAll();
@@ -549,11 +566,11 @@ std::shared_ptr<Cancellable> ReadAheadFivetranApi::TriggerSync(const std::string
 std::shared_ptr<Cancellable> ReadAheadFivetranApi::ListGroups(const PageRequest& page,
                                                               ReadOptions read, absl::Time deadline,
                                                               ApiCallback<Page<v1::Group>> done) {
-  return groups_->Read(
-      "groups", page, read, deadline, std::move(done),
-      [this](const PageRequest& p, ReadOptions r, absl::Time d, ApiCallback<Page<v1::Group>> cb) {
-        return inner_->ListGroups(p, r, d, std::move(cb));
-      });
+  return groups_->Read("groups", page, read, deadline, std::move(done),
+                       [inner = inner_](const PageRequest& p, ReadOptions r, absl::Time d,
+                                        ApiCallback<Page<v1::Group>> cb) {
+                         return inner->ListGroups(p, r, d, std::move(cb));
+                       });
 }
 
 std::shared_ptr<Cancellable> ReadAheadFivetranApi::ListGroupConnections(
@@ -562,9 +579,9 @@ std::shared_ptr<Cancellable> ReadAheadFivetranApi::ListGroupConnections(
   std::string listing = absl::StrCat(group_id.size(), ":", group_id, schema.size(), ":", schema);
   return connections_->Read(
       listing, page, read, deadline, std::move(done),
-      [this, group_id, schema](const PageRequest& p, ReadOptions r, absl::Time d,
-                               ApiCallback<Page<SerializedConnection>> cb) {
-        return inner_->ListGroupConnections(group_id, schema, p, r, d, std::move(cb));
+      [inner = inner_, group_id, schema](const PageRequest& p, ReadOptions r, absl::Time d,
+                                         ApiCallback<Page<SerializedConnection>> cb) {
+        return inner->ListGroupConnections(group_id, schema, p, r, d, std::move(cb));
       });
 }
 
@@ -574,9 +591,9 @@ std::shared_ptr<Cancellable> ReadAheadFivetranApi::ListUsers(std::optional<bool>
                                                              ApiCallback<Page<v1::User>> done) {
   std::string listing = active.has_value() ? (*active ? "active" : "inactive") : "all";
   return users_->Read(listing, page, read, deadline, std::move(done),
-                      [this, active](const PageRequest& p, ReadOptions r, absl::Time d,
-                                     ApiCallback<Page<v1::User>> cb) {
-                        return inner_->ListUsers(active, p, r, d, std::move(cb));
+                      [inner = inner_, active](const PageRequest& p, ReadOptions r, absl::Time d,
+                                               ApiCallback<Page<v1::User>> cb) {
+                        return inner->ListUsers(active, p, r, d, std::move(cb));
                       });
 }
 

@@ -109,7 +109,6 @@ class ReadAheadFivetranApi final : public FivetranApi {
   ApiCallback<R> DropAllThen(ApiCallback<R> done) const;
 
   FivetranApi* const inner_;
-  const ReadAheadOptions options_;
   const std::shared_ptr<Counters> counters_;
   const std::shared_ptr<Pages<v1::Group>> groups_;
   const std::shared_ptr<Pages<SerializedConnection>> connections_;

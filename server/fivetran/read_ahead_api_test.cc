@@ -60,7 +60,7 @@ class ReadAheadTest : public ::testing::Test {
   void Build(ReadAheadOptions options) {
     api_.reset();
     coalescing_ = std::make_unique<CoalescingFivetranApi>(&fake_, &timers_);
-    options.budget_low = [this] { return budget_low_; };
+    options.budget_low = [this] { return budget_low_fn_ ? budget_low_fn_() : budget_low_; };
     api_ = std::make_unique<ReadAheadFivetranApi>(coalescing_.get(), &timers_, options);
     fake_.list_group_connections =
         [this](const std::string& group, const std::string& schema,
@@ -110,6 +110,7 @@ class ReadAheadTest : public ::testing::Test {
   std::map<std::string, int> reads_;
   int pages_ = 5;
   bool budget_low_ = false;
+  std::function<bool()> budget_low_fn_;  // When set, instead of budget_low_.
   bool fail_next_ = false;
   absl::StatusCode fail_code_ = absl::StatusCode::kUnavailable;
   // Runs as a page is read, before its answer.
@@ -191,6 +192,8 @@ class AnswerLater final : public FivetranApi {
  public:
   explicit AnswerLater(FivetranApi* inner) : inner_(inner) {}
   std::function<void(const PageRequest&)> before_answer;
+  // Called as a listing's request is sent, on the sending thread.
+  std::function<void(const PageRequest&)> on_call;
 
   std::shared_ptr<Cancellable> GetConnection(const std::string& id, ReadOptions read,
                                              absl::Time deadline,
@@ -215,6 +218,7 @@ class AnswerLater final : public FivetranApi {
       const std::string& group_id, const std::string& schema, const PageRequest& page,
       ReadOptions read, absl::Time deadline,
       ApiCallback<Page<SerializedConnection>> done) override {
+    if (on_call) on_call(page);
     return inner_->ListGroupConnections(
         group_id, schema, page, read, deadline,
         [this, page = PageRequest{page.limit, page.cursor}, done = std::move(done)](
@@ -313,6 +317,41 @@ TEST_F(ReadAheadTest, AWaitingCallerIsAnsweredWithItsOwnTraceContext) {
   EXPECT_TRUE(answered);
   EXPECT_EQ(seen, trace);
   EXPECT_EQ(CurrentTrace(), nullptr);
+}
+
+// A waiter's own read, sent when the read-ahead ran out of time, carries
+// the waiter's trace context upstream, not the one current where the
+// read-ahead's answer came.
+TEST_F(ReadAheadTest, AWaitingCallersOwnReadCarriesItsTraceContext) {
+  AnswerLater between(coalescing_.get());
+  ReadAheadOptions options;
+  options.timeout = absl::Seconds(5);
+  ReadAheadFivetranApi api(&between, &timers_, options);
+  auto read = [&](Outcome& out, const std::string& cursor) {
+    return api.ListGroupConnections("g", "", PageRequest{2, cursor}, kCachedReadOk,
+                                    timers_.Now() + absl::Seconds(30), out.Into());
+  };
+  Outcome p1, p2, p3;
+  read(p1, "");
+  fake_.set_hold(true);
+  read(p2, "c2");
+  EXPECT_EQ(fake_.Release(), 1);  // Page 3 read ahead, held.
+  auto trace = std::make_shared<const TraceContext>(StartTrace(std::nullopt, std::nullopt, "w"));
+  {
+    ScopedTrace scope(trace);
+    read(p3, "c3");
+  }
+  std::vector<std::shared_ptr<const TraceContext>> sent_with;
+  between.on_call = [&](const PageRequest& page) {
+    if (page.cursor == "c3") sent_with.push_back(CurrentTrace());
+  };
+  fail_next_ = true;
+  fail_code_ = absl::StatusCode::kDeadlineExceeded;
+  EXPECT_EQ(fake_.Release(), 1);  // Page 3's read-ahead runs out; the waiter reads it itself.
+  ASSERT_EQ(sent_with.size(), 1u);
+  EXPECT_EQ(sent_with[0], trace);
+  EXPECT_EQ(fake_.Release(), 1);
+  EXPECT_EQ(p3.Ids(), "p3.r1.0,p3.r1.1");
 }
 
 TEST_F(ReadAheadTest, AWaitingCallerEndsAtItsOwnDeadline) {
@@ -433,6 +472,31 @@ TEST_F(ReadAheadTest, AnswersAndHintsAfterTheDecoratorIsGoneReachOnlyTheCaller) 
   EXPECT_EQ(p4.Ids(), "p4.r1.0,p4.r1.1");
   EXPECT_EQ(fake_.held(), 0);
   EXPECT_EQ(Calls(), 4);
+}
+
+// The decorator is destroyed while an answer of its is on its way (here:
+// from inside the budget check of the read-ahead that answer starts). The
+// caller is still answered, and nothing is read ahead for it any more: no
+// request that nobody would wait for or cancel. (Under ASan, this read the
+// destroyed decorator's options and layer below.)
+TEST_F(ReadAheadTest, ADecoratorDestroyedWhileAnsweringStartsNoMoreReadAheads) {
+  Outcome p1, p2;
+  Read(p1, "");
+  fake_.set_hold(true);
+  Read(p2, "c2");
+  bool destroyed = false;
+  budget_low_fn_ = [&] {
+    if (!destroyed) {
+      destroyed = true;
+      api_.reset();
+    }
+    return false;
+  };
+  EXPECT_EQ(fake_.Release(), 1);
+  EXPECT_TRUE(destroyed);
+  EXPECT_EQ(p2.Ids(), "p2.r1.0,p2.r1.1");
+  EXPECT_EQ(Calls(), 2) << "page 3 was not read ahead";
+  EXPECT_EQ(fake_.held(), 0);
 }
 
 TEST_F(ReadAheadTest, AFreshReadNeverTakesAKeptPage) {
