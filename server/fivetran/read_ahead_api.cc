@@ -57,20 +57,38 @@ class ReadAheadFivetranApi::Pages
     const std::string key = PageKey(listing, page);
     std::optional<Entry> taken;
     std::shared_ptr<Waiter> waiter;
+    std::shared_ptr<Flight> flight;
+    std::shared_ptr<Chain> waited_chain;
+    bool first_waiter = false;
     {
       absl::MutexLock lock(&mu_);
       auto it = entries_.find(key);
       if (it != entries_.end()) {
-        taken = std::move(it->second);
-        EraseLocked(it);
+        Entry& entry = it->second;
         // In flight: this read waits for its answer (unless it is fresh and
-        // the read-ahead was not). It waits here, not by sending the same
-        // request to the layer below to be shared there: that request may
-        // have just been answered, its answer not yet here.
-        if (!taken->result.has_value() && (!read.fresh || taken->fresh)) {
-          waiter = AddWaiterLocked(taken->flight, listing, page, read, deadline, std::move(done));
+        // the read-ahead was not, or everyone who waited left). It waits
+        // here, not by sending the same request to the layer below to be
+        // shared there: that request may have just been answered, its
+        // answer not yet here. The entry stays listed while in flight, so
+        // that later callers of the page wait for it too.
+        if (!entry.result.has_value() && (!read.fresh || entry.fresh)) {
+          waiter = AddWaiterLocked(entry.flight, listing, page, read, deadline, done);
+        }
+        if (waiter != nullptr) {
+          first_waiter = !entry.used;
+          entry.used = true;
+          flight = entry.flight;
+          waited_chain = entry.chain;
+        } else {
+          taken = std::move(entry);
+          EraseLocked(it);
         }
       }
+    }
+    if (waiter != nullptr) {
+      if (first_waiter) counters_->Count(counters_->used, "used");
+      Claim(listing, page.limit, read, start, waited_chain);
+      return std::make_shared<WaiterHandle>(timers_, flight, waiter);
     }
     if (taken.has_value()) {
       if (taken->timer != 0) timers_->Cancel(taken->timer);
@@ -85,13 +103,9 @@ class ReadAheadFivetranApi::Pages
         FollowAndAnswer(listing, page, read, std::move(*taken->result), info, done, start, nullptr);
         return std::make_shared<AlreadyAnswered>();
       }
-      if (waiter != nullptr) {
-        counters_->Count(counters_->used, "used");
-        Claim(listing, page.limit, read, start, taken->chain);
-        return std::make_shared<WaiterHandle>(timers_, taken->flight, waiter);
-      }
-      // Kept or in flight, but this read is fresh: dropped, and read again.
-      counters_->Count(counters_->unused, "unused");
+      // Kept or in flight, but this read is fresh (or the read-ahead is
+      // being cancelled): dropped, and read again.
+      if (!taken->used) counters_->Count(counters_->unused, "unused");
       if (!taken->result.has_value()) CancelUnwaited(*taken->flight);
     }
     std::weak_ptr<Pages> weak = this->weak_from_this();
@@ -116,7 +130,7 @@ class ReadAheadFivetranApi::Pages
   }
 
   // Drops every kept page and cancels every read-ahead in flight that no
-  // caller waits for (one that a caller waits for is no longer here). With
+  // caller waits for (callers that wait get its answer). With
   // `close` (the decorator is going), nothing is read ahead afterwards: an
   // answer on its way may still hold this object.
   void DropAll(bool close = false) {
@@ -128,7 +142,7 @@ class ReadAheadFivetranApi::Pages
       dropped.swap(entries_);
     }
     for (auto& [key, entry] : dropped) {
-      counters_->Count(counters_->unused, "unused");
+      if (!entry.used) counters_->Count(counters_->unused, "unused");
       if (entry.timer != 0) timers_->Cancel(entry.timer);
       if (!entry.result.has_value()) CancelUnwaited(*entry.flight);
     }
@@ -164,6 +178,7 @@ class ReadAheadFivetranApi::Pages
     absl::Time deadline;  // Of the request.
     absl::Mutex mu;
     bool answered ABSL_GUARDED_BY(mu) = false;
+    bool abandoned ABSL_GUARDED_BY(mu) = false;             // Every waiter left: being cancelled.
     std::shared_ptr<Cancellable> call ABSL_GUARDED_BY(mu);  // Once `start` returned.
     std::vector<std::shared_ptr<Waiter>> waiters ABSL_GUARDED_BY(mu);
   };
@@ -173,6 +188,7 @@ class ReadAheadFivetranApi::Pages
     std::shared_ptr<Chain> chain;
     std::shared_ptr<Flight> flight;
     bool fresh = false;  // Sent as a fresh read.
+    bool used = false;   // A caller waits or waited for it (counted `used` once).
     absl::Time sent_at;
     std::optional<Page<T>> result;  // Set once answered.
     UpstreamInfo info;
@@ -202,21 +218,23 @@ class ReadAheadFivetranApi::Pages
     const std::shared_ptr<Waiter> waiter_;
   };
 
-  // Adds a caller to the waiters of `flight`, which is not answered yet:
-  // its answer takes mu_ before it is given out.
+  // Adds a caller to the waiters of `flight`, which is not answered yet
+  // (its answer takes mu_ before it is given out); null when everyone who
+  // waited for it left (it is being cancelled).
   std::shared_ptr<Waiter> AddWaiterLocked(const std::shared_ptr<Flight>& flight,
                                           const std::string& listing, const PageRequest& page,
                                           ReadOptions read, absl::Time deadline,
-                                          ApiCallback<Page<T>> done)
+                                          const ApiCallback<Page<T>>& done)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::MutexLock lock(&flight->mu);
+    if (flight->abandoned) return nullptr;
     auto waiter = std::make_shared<Waiter>();
     waiter->trace = CurrentTrace();
-    waiter->done = WithCurrentTrace(std::move(done));
+    waiter->done = WithCurrentTrace(done);
     waiter->listing = listing;
     waiter->page = PageRequest{page.limit, page.cursor};
     waiter->read = read;
     waiter->deadline = deadline;
-    absl::MutexLock lock(&flight->mu);
     flight->waiters.push_back(waiter);
     if (deadline < flight->deadline) {
       std::weak_ptr<Flight> weak = flight;
@@ -248,7 +266,10 @@ class ReadAheadFivetranApi::Pages
       timer = waiter->timer;
       auto& ws = flight->waiters;
       ws.erase(std::remove(ws.begin(), ws.end(), waiter), ws.end());
-      if (ws.empty() && !flight->answered) call = std::move(flight->call);
+      if (ws.empty() && !flight->answered) {
+        flight->abandoned = true;
+        call = std::move(flight->call);
+      }
     }
     if (timer != 0) timers->Cancel(timer);
     done(std::move(status), UpstreamInfo{});
@@ -390,8 +411,9 @@ class ReadAheadFivetranApi::Pages
       const bool listed = it != entries_.end() && it->second.id == id;
       absl::MutexLock flight_lock(&flight->mu);
       if (!flight->answered) {
-        // Dropped meanwhile, and nobody waits for it: not needed.
-        cancel = !listed && flight->waiters.empty();
+        // Dropped meanwhile and nobody waits for it, or everyone who waited
+        // left before it could be cancelled: not needed.
+        cancel = flight->abandoned || (!listed && flight->waiters.empty());
         if (!cancel) flight->call = call;
       }
     }
@@ -414,16 +436,17 @@ class ReadAheadFivetranApi::Pages
     if (self == nullptr) {
       take_waiters();
     } else {
-      bool failed = false;
+      bool unused = false;
       {
         absl::MutexLock lock(&self->mu_);
         take_waiters();
         auto it = self->entries_.find(key);
-        // Still listed: no caller took it, so nobody waits for it.
         if (it != self->entries_.end() && it->second.id == id) {
-          if (!result.ok()) {
+          // Given to its waiters, failed, or everyone who waited left: not
+          // kept.
+          if (it->second.used || !result.ok()) {
+            unused = !it->second.used;
             self->EraseLocked(it);
-            failed = true;
           } else {
             Entry& entry = it->second;
             entry.result = *std::move(result);
@@ -436,7 +459,7 @@ class ReadAheadFivetranApi::Pages
           }
         }
       }
-      if (failed) self->counters_->Count(self->counters_->unused, "unused");
+      if (unused) self->counters_->Count(self->counters_->unused, "unused");
     }
     // The read-ahead's request ran out of its time: a waiter with time left
     // sends its own read rather than get that error (as coalescing does).

@@ -11,11 +11,12 @@
 // kept for `keep` for that one read. A first page (no cursor) starts no
 // read-ahead: a caller that reads one page only costs no extra request.
 //
-// A caller waits for a read-ahead here, not by sending the same request to
-// be shared below: below, that request may have been answered a moment
-// before its answer reaches this decorator, and the caller's request would
-// then be a second one. A waiting caller keeps its own deadline and
-// cancellation; when the last one leaves, the read-ahead is cancelled. When
+// Every caller of a page while it is being read ahead waits for it here,
+// not by sending the same request to be shared below: below, that request
+// may have been answered a moment before its answer reaches this decorator,
+// and the caller's request would then be a second one. A waiting caller
+// keeps its own deadline and cancellation; when the last one leaves, the
+// read-ahead is cancelled (a caller after that sends its own read). When
 // the read-ahead's request runs out of its `timeout`, a waiter with time
 // left sends its own read; any other error reaches every waiter.
 //
@@ -35,8 +36,9 @@
 // - A create or sync drops read-aheads in flight that no caller waits for;
 //   callers already waiting get the answer, as any read in flight would.
 //
-// Sits above CoalescingFivetranApi (so that a second caller of a page that
-// is being read ahead shares that request) and serves one set of Fivetran
+// Sits above CoalescingFivetranApi (a read-ahead and an identical read
+// that does not wait for it, e.g. a fresh read while a fresh read-ahead is
+// in flight, share one request there) and serves one set of Fivetran
 // credentials.
 #ifndef FIVETRAN_GATEWAY_SERVER_FIVETRAN_READ_AHEAD_API_H_
 #define FIVETRAN_GATEWAY_SERVER_FIVETRAN_READ_AHEAD_API_H_

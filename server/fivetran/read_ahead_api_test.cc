@@ -272,6 +272,35 @@ TEST_F(ReadAheadTest, ACallerAskingAsTheReadAheadIsAnsweredGetsThatAnswer) {
   EXPECT_EQ(fake_.cancelled(), 0);
 }
 
+// The same for a second caller of the page: it too waits for the
+// read-ahead (e.g. two pagers of one listing in step), not only the first.
+TEST_F(ReadAheadTest, ASecondCallerAskingAsTheReadAheadIsAnsweredGetsThatAnswerToo) {
+  AnswerLater later(coalescing_.get());
+  ReadAheadFivetranApi api(&later, &timers_, ReadAheadOptions{});
+  auto read = [&](Outcome& out, const std::string& cursor) {
+    return api.ListGroupConnections("g", "", PageRequest{2, cursor}, kCachedReadOk,
+                                    timers_.Now() + absl::Seconds(30), out.Into());
+  };
+  Outcome p1, p2, first, second;
+  read(p1, "");
+  fake_.set_hold(true);
+  read(p2, "c2");
+  EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
+  read(first, "c3");
+  ASSERT_EQ(Calls(), 3);
+  int page3_reads = 0;
+  later.on_call = [&](const PageRequest& page) { page3_reads += page.cursor == "c3"; };
+  later.before_answer = [&](const PageRequest& page) {
+    if (page.cursor == "c3" && !second.result.has_value()) read(second, "c3");
+  };
+  EXPECT_EQ(fake_.Release(), 1);
+  EXPECT_EQ(page3_reads, 0) << "page 3 read once, by the read-ahead";
+  EXPECT_EQ(first.Ids(), "p3.r1.0,p3.r1.1");
+  EXPECT_EQ(second.Ids(), "p3.r1.0,p3.r1.1");
+  EXPECT_EQ(api.stats().started, 2) << "pages 3 and 4";
+  EXPECT_EQ(api.stats().used, 1) << "page 3's read-ahead, used once by two callers";
+}
+
 TEST_F(ReadAheadTest, EveryCallerWaitingForAReadAheadGetsItsAnswer) {
   Outcome p1, p2, first, second;
   Read(p1, "");
@@ -280,8 +309,7 @@ TEST_F(ReadAheadTest, EveryCallerWaitingForAReadAheadGetsItsAnswer) {
   EXPECT_EQ(fake_.Release(), 1);  // Page 3 read ahead, held.
   Read(first, "c3");
   Read(second, "c3");
-  EXPECT_EQ(Calls(), 3) << "the first waits for the read-ahead, the second joins its request "
-                           "below";
+  EXPECT_EQ(Calls(), 3) << "both wait for the read-ahead";
   EXPECT_EQ(fake_.Release(), 1);
   EXPECT_EQ(first.Ids(), "p3.r1.0,p3.r1.1");
   EXPECT_EQ(second.Ids(), "p3.r1.0,p3.r1.1");
