@@ -50,6 +50,74 @@ struct Outcome {
   }
 };
 
+// Passes every call on to `inner`; a listing's answer reaches the caller
+// only after `before_answer` has run. In the gateway the layer below answers
+// on a transport thread: it has finished a request (so an identical read
+// sent now is a new one) a moment before this decorator hears of it.
+class AnswerLater final : public FivetranApi {
+ public:
+  explicit AnswerLater(FivetranApi* inner) : inner_(inner) {}
+  std::function<void(const PageRequest&)> before_answer;
+  // Called as a listing's request is sent, on the sending thread.
+  std::function<void(const PageRequest&)> on_call;
+
+  std::shared_ptr<Cancellable> GetConnection(const std::string& id, ReadOptions read,
+                                             absl::Time deadline,
+                                             ApiCallback<v1::Connection> done) override {
+    return inner_->GetConnection(id, read, deadline, std::move(done));
+  }
+  std::shared_ptr<Cancellable> CreateConnection(const NewConnection& connection,
+                                                absl::Time deadline,
+                                                ApiCallback<v1::Connection> done) override {
+    return inner_->CreateConnection(connection, deadline, std::move(done));
+  }
+  std::shared_ptr<Cancellable> TriggerSync(const std::string& id, bool force, absl::Time deadline,
+                                           ApiCallback<SyncTriggered> done) override {
+    return inner_->TriggerSync(id, force, deadline, std::move(done));
+  }
+  std::shared_ptr<Cancellable> ListGroups(const PageRequest& page, ReadOptions read,
+                                          absl::Time deadline,
+                                          ApiCallback<Page<v1::Group>> done) override {
+    return inner_->ListGroups(page, read, deadline, std::move(done));
+  }
+  std::shared_ptr<Cancellable> ListGroupConnections(
+      const std::string& group_id, const std::string& schema, const PageRequest& page,
+      ReadOptions read, absl::Time deadline,
+      ApiCallback<Page<SerializedConnection>> done) override {
+    if (on_call) on_call(page);
+    return inner_->ListGroupConnections(
+        group_id, schema, page, read, deadline,
+        [this, page = PageRequest{page.limit, page.cursor}, done = std::move(done)](
+            absl::StatusOr<Page<SerializedConnection>> result, const UpstreamInfo& info) {
+          if (before_answer) before_answer(page);
+          done(std::move(result), info);
+        });
+  }
+  std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active, const PageRequest& page,
+                                         ReadOptions read, absl::Time deadline,
+                                         ApiCallback<Page<v1::User>> done) override {
+    return inner_->ListUsers(active, page, read, deadline, std::move(done));
+  }
+
+ private:
+  FivetranApi* const inner_;
+};
+
+// A ReadAheadFivetranApi over AnswerLater over `below`, read as a caller
+// with a 30 s deadline: for the moment between the layer below finishing a
+// request and its answer reaching the read-ahead.
+struct AnswerLaterStack {
+  AnswerLaterStack(FivetranApi* below, ManualTimers* timers, ReadAheadOptions options = {})
+      : later(below), api(&later, timers, std::move(options)), timers(timers) {}
+  std::shared_ptr<Cancellable> Read(Outcome& out, const std::string& cursor) {
+    return api.ListGroupConnections("g", "", PageRequest{2, cursor}, kCachedReadOk,
+                                    timers->Now() + absl::Seconds(30), out.Into());
+  }
+  AnswerLater later;
+  ReadAheadFivetranApi api;
+  ManualTimers* const timers;
+};
+
 // A group "g" of `pages` pages of two connections; page N's cursor is "cN"
 // (page 1 has none), and each read of a page is numbered in the ids
 // ("p3.r1" = page 3, first read), so that a test sees which read answered.
@@ -184,81 +252,23 @@ TEST_F(ReadAheadTest, ACallerWhoseNextPageIsStillInFlightJoinsIt) {
   EXPECT_EQ(p3_again.Ids(), "p3.r2.0,p3.r2.1");
 }
 
-// Passes every call on to `inner`; a listing's answer reaches the caller
-// only after `before_answer` has run. In the gateway the layer below answers
-// on a transport thread: it has finished a request (so an identical read
-// sent now is a new one) a moment before this decorator hears of it.
-class AnswerLater final : public FivetranApi {
- public:
-  explicit AnswerLater(FivetranApi* inner) : inner_(inner) {}
-  std::function<void(const PageRequest&)> before_answer;
-  // Called as a listing's request is sent, on the sending thread.
-  std::function<void(const PageRequest&)> on_call;
-
-  std::shared_ptr<Cancellable> GetConnection(const std::string& id, ReadOptions read,
-                                             absl::Time deadline,
-                                             ApiCallback<v1::Connection> done) override {
-    return inner_->GetConnection(id, read, deadline, std::move(done));
-  }
-  std::shared_ptr<Cancellable> CreateConnection(const NewConnection& connection,
-                                                absl::Time deadline,
-                                                ApiCallback<v1::Connection> done) override {
-    return inner_->CreateConnection(connection, deadline, std::move(done));
-  }
-  std::shared_ptr<Cancellable> TriggerSync(const std::string& id, bool force, absl::Time deadline,
-                                           ApiCallback<SyncTriggered> done) override {
-    return inner_->TriggerSync(id, force, deadline, std::move(done));
-  }
-  std::shared_ptr<Cancellable> ListGroups(const PageRequest& page, ReadOptions read,
-                                          absl::Time deadline,
-                                          ApiCallback<Page<v1::Group>> done) override {
-    return inner_->ListGroups(page, read, deadline, std::move(done));
-  }
-  std::shared_ptr<Cancellable> ListGroupConnections(
-      const std::string& group_id, const std::string& schema, const PageRequest& page,
-      ReadOptions read, absl::Time deadline,
-      ApiCallback<Page<SerializedConnection>> done) override {
-    if (on_call) on_call(page);
-    return inner_->ListGroupConnections(
-        group_id, schema, page, read, deadline,
-        [this, page = PageRequest{page.limit, page.cursor}, done = std::move(done)](
-            absl::StatusOr<Page<SerializedConnection>> result, const UpstreamInfo& info) {
-          if (before_answer) before_answer(page);
-          done(std::move(result), info);
-        });
-  }
-  std::shared_ptr<Cancellable> ListUsers(std::optional<bool> active, const PageRequest& page,
-                                         ReadOptions read, absl::Time deadline,
-                                         ApiCallback<Page<v1::User>> done) override {
-    return inner_->ListUsers(active, page, read, deadline, std::move(done));
-  }
-
- private:
-  FivetranApi* const inner_;
-};
-
 // The caller asks for page 3 after the layer below has finished the
 // read-ahead of page 3 but before its answer reached the read-ahead: the
 // caller waits for that answer; no second upstream read. (Under ASan, where
 // that moment is longer, `fivetranctl --all` over 3 pages read 4.)
 TEST_F(ReadAheadTest, ACallerAskingAsTheReadAheadIsAnsweredGetsThatAnswer) {
-  AnswerLater later(coalescing_.get());
-  ReadAheadFivetranApi api(&later, &timers_, ReadAheadOptions{});
-  auto read = [&](Outcome& out, const std::string& cursor) {
-    return api.ListGroupConnections("g", "", PageRequest{2, cursor}, kCachedReadOk,
-                                    timers_.Now() + absl::Seconds(30), out.Into());
-  };
+  AnswerLaterStack stack(coalescing_.get(), &timers_);
   Outcome p1, p2, p3;
-  read(p1, "");
+  stack.Read(p1, "");
   fake_.set_hold(true);
-  read(p2, "c2");
+  stack.Read(p2, "c2");
   EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
   ASSERT_EQ(Calls(), 3);
   int calls_by_the_read = -1;
-  later.before_answer = [&](const PageRequest& page) {
+  stack.later.before_answer = [&](const PageRequest& page) {
     if (page.cursor != "c3" || calls_by_the_read >= 0) return;
     const int before = Calls();
-    read(p3, "c3");
+    stack.Read(p3, "c3");
     calls_by_the_read = Calls() - before;
     EXPECT_FALSE(p3.result.has_value()) << p3.Ids();
   };
@@ -267,38 +277,33 @@ TEST_F(ReadAheadTest, ACallerAskingAsTheReadAheadIsAnsweredGetsThatAnswer) {
   EXPECT_EQ(LastDetail(), "limit=2 cursor=c4 schema=");
   EXPECT_EQ(p3.Ids(), "p3.r1.0,p3.r1.1");
   EXPECT_EQ(p3.info.cache, UpstreamInfo::Cache::kNone) << "read from Fivetran, just now";
-  EXPECT_EQ(api.stats().used, 1);
-  EXPECT_EQ(api.stats().unused, 0);
+  EXPECT_EQ(stack.api.stats().used, 1);
+  EXPECT_EQ(stack.api.stats().unused, 0);
   EXPECT_EQ(fake_.cancelled(), 0);
 }
 
 // The same for a second caller of the page: it too waits for the
 // read-ahead (e.g. two pagers of one listing in step), not only the first.
 TEST_F(ReadAheadTest, ASecondCallerAskingAsTheReadAheadIsAnsweredGetsThatAnswerToo) {
-  AnswerLater later(coalescing_.get());
-  ReadAheadFivetranApi api(&later, &timers_, ReadAheadOptions{});
-  auto read = [&](Outcome& out, const std::string& cursor) {
-    return api.ListGroupConnections("g", "", PageRequest{2, cursor}, kCachedReadOk,
-                                    timers_.Now() + absl::Seconds(30), out.Into());
-  };
+  AnswerLaterStack stack(coalescing_.get(), &timers_);
   Outcome p1, p2, first, second;
-  read(p1, "");
+  stack.Read(p1, "");
   fake_.set_hold(true);
-  read(p2, "c2");
+  stack.Read(p2, "c2");
   EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
-  read(first, "c3");
+  stack.Read(first, "c3");
   ASSERT_EQ(Calls(), 3);
   int page3_reads = 0;
-  later.on_call = [&](const PageRequest& page) { page3_reads += page.cursor == "c3"; };
-  later.before_answer = [&](const PageRequest& page) {
-    if (page.cursor == "c3" && !second.result.has_value()) read(second, "c3");
+  stack.later.on_call = [&](const PageRequest& page) { page3_reads += page.cursor == "c3"; };
+  stack.later.before_answer = [&](const PageRequest& page) {
+    if (page.cursor == "c3" && !second.result.has_value()) stack.Read(second, "c3");
   };
   EXPECT_EQ(fake_.Release(), 1);
   EXPECT_EQ(page3_reads, 0) << "page 3 read once, by the read-ahead";
   EXPECT_EQ(first.Ids(), "p3.r1.0,p3.r1.1");
   EXPECT_EQ(second.Ids(), "p3.r1.0,p3.r1.1");
-  EXPECT_EQ(api.stats().started, 2) << "pages 3 and 4";
-  EXPECT_EQ(api.stats().used, 1) << "page 3's read-ahead, used once by two callers";
+  EXPECT_EQ(stack.api.stats().started, 2) << "pages 3 and 4";
+  EXPECT_EQ(stack.api.stats().used, 1) << "page 3's read-ahead, used once by two callers";
 }
 
 TEST_F(ReadAheadTest, EveryCallerWaitingForAReadAheadGetsItsAnswer) {
@@ -351,26 +356,21 @@ TEST_F(ReadAheadTest, AWaitingCallerIsAnsweredWithItsOwnTraceContext) {
 // the waiter's trace context upstream, not the one current where the
 // read-ahead's answer came.
 TEST_F(ReadAheadTest, AWaitingCallersOwnReadCarriesItsTraceContext) {
-  AnswerLater between(coalescing_.get());
   ReadAheadOptions options;
   options.timeout = absl::Seconds(5);
-  ReadAheadFivetranApi api(&between, &timers_, options);
-  auto read = [&](Outcome& out, const std::string& cursor) {
-    return api.ListGroupConnections("g", "", PageRequest{2, cursor}, kCachedReadOk,
-                                    timers_.Now() + absl::Seconds(30), out.Into());
-  };
+  AnswerLaterStack stack(coalescing_.get(), &timers_, options);
   Outcome p1, p2, p3;
-  read(p1, "");
+  stack.Read(p1, "");
   fake_.set_hold(true);
-  read(p2, "c2");
+  stack.Read(p2, "c2");
   EXPECT_EQ(fake_.Release(), 1);  // Page 3 read ahead, held.
   auto trace = std::make_shared<const TraceContext>(StartTrace(std::nullopt, std::nullopt, "w"));
   {
     ScopedTrace scope(trace);
-    read(p3, "c3");
+    stack.Read(p3, "c3");
   }
   std::vector<std::shared_ptr<const TraceContext>> sent_with;
-  between.on_call = [&](const PageRequest& page) {
+  stack.later.on_call = [&](const PageRequest& page) {
     if (page.cursor == "c3") sent_with.push_back(CurrentTrace());
   };
   fail_next_ = true;
