@@ -164,6 +164,21 @@ class ReadAheadTest : public ::testing::Test {
     (*create.mutable_config()->mutable_fields())["schema"].set_string_value("new_schema");
     return NewConnection::From(create);
   }
+  using ReadFn = std::function<void(Outcome& out, const std::string& cursor)>;
+  // A paging caller reads pages 1 and 2 with `read` (by default Read);
+  // page 2 is answered and page 3's read-ahead is left held.
+  void HoldPageThreeReadAhead(const ReadFn& read) {
+    Outcome p1, p2;
+    read(p1, "");
+    fake_.set_hold(true);
+    read(p2, "c2");
+    EXPECT_EQ(fake_.Release(), 1);
+    EXPECT_EQ(p2.Ids(), "p2.r1.0,p2.r1.1");
+    EXPECT_EQ(fake_.held(), 1) << "page 3's read-ahead";
+  }
+  void HoldPageThreeReadAhead() {
+    HoldPageThreeReadAhead([this](Outcome& out, const std::string& cursor) { Read(out, cursor); });
+  }
   int Calls() const {
     int n = 0;
     for (const auto& c : fake_.calls()) n += c.operation == "ListGroupConnections";
@@ -227,11 +242,7 @@ TEST_F(ReadAheadTest, APagingCallerGetsEachNextPageReadAhead) {
 }
 
 TEST_F(ReadAheadTest, ACallerWhoseNextPageIsStillInFlightJoinsIt) {
-  Outcome p1, p2;
-  Read(p1, "");
-  fake_.set_hold(true);
-  Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
+  HoldPageThreeReadAhead();
   ASSERT_EQ(Calls(), 3);
 
   Outcome p3;
@@ -258,11 +269,8 @@ TEST_F(ReadAheadTest, ACallerWhoseNextPageIsStillInFlightJoinsIt) {
 // that moment is longer, `fivetranctl --all` over 3 pages read 4.)
 TEST_F(ReadAheadTest, ACallerAskingAsTheReadAheadIsAnsweredGetsThatAnswer) {
   AnswerLaterStack stack(coalescing_.get(), &timers_);
-  Outcome p1, p2, p3;
-  stack.Read(p1, "");
-  fake_.set_hold(true);
-  stack.Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
+  Outcome p3;
+  HoldPageThreeReadAhead([&](Outcome& out, const std::string& cursor) { stack.Read(out, cursor); });
   ASSERT_EQ(Calls(), 3);
   int calls_by_the_read = -1;
   stack.later.before_answer = [&](const PageRequest& page) {
@@ -286,11 +294,8 @@ TEST_F(ReadAheadTest, ACallerAskingAsTheReadAheadIsAnsweredGetsThatAnswer) {
 // read-ahead (e.g. two pagers of one listing in step), not only the first.
 TEST_F(ReadAheadTest, ASecondCallerAskingAsTheReadAheadIsAnsweredGetsThatAnswerToo) {
   AnswerLaterStack stack(coalescing_.get(), &timers_);
-  Outcome p1, p2, first, second;
-  stack.Read(p1, "");
-  fake_.set_hold(true);
-  stack.Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
+  Outcome first, second;
+  HoldPageThreeReadAhead([&](Outcome& out, const std::string& cursor) { stack.Read(out, cursor); });
   stack.Read(first, "c3");
   ASSERT_EQ(Calls(), 3);
   int page3_reads = 0;
@@ -307,11 +312,8 @@ TEST_F(ReadAheadTest, ASecondCallerAskingAsTheReadAheadIsAnsweredGetsThatAnswerT
 }
 
 TEST_F(ReadAheadTest, EveryCallerWaitingForAReadAheadGetsItsAnswer) {
-  Outcome p1, p2, first, second;
-  Read(p1, "");
-  fake_.set_hold(true);
-  Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 3 read ahead, held.
+  Outcome first, second;
+  HoldPageThreeReadAhead();
   Read(first, "c3");
   Read(second, "c3");
   EXPECT_EQ(Calls(), 3) << "both wait for the read-ahead";
@@ -328,11 +330,7 @@ TEST_F(ReadAheadTest, EveryCallerWaitingForAReadAheadGetsItsAnswer) {
 // waits for it is answered in its own, so what it does next is traced as
 // that caller's (trace_context.h).
 TEST_F(ReadAheadTest, AWaitingCallerIsAnsweredWithItsOwnTraceContext) {
-  Outcome p1, p2;
-  Read(p1, "");
-  fake_.set_hold(true);
-  Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 3 read ahead, held.
+  HoldPageThreeReadAhead();
   auto trace = std::make_shared<const TraceContext>(StartTrace(std::nullopt, std::nullopt, "r"));
   std::shared_ptr<const TraceContext> seen;
   bool answered = false;
@@ -359,11 +357,8 @@ TEST_F(ReadAheadTest, AWaitingCallersOwnReadCarriesItsTraceContext) {
   ReadAheadOptions options;
   options.timeout = absl::Seconds(5);
   AnswerLaterStack stack(coalescing_.get(), &timers_, options);
-  Outcome p1, p2, p3;
-  stack.Read(p1, "");
-  fake_.set_hold(true);
-  stack.Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 3 read ahead, held.
+  Outcome p3;
+  HoldPageThreeReadAhead([&](Outcome& out, const std::string& cursor) { stack.Read(out, cursor); });
   auto trace = std::make_shared<const TraceContext>(StartTrace(std::nullopt, std::nullopt, "w"));
   {
     ScopedTrace scope(trace);
@@ -383,11 +378,8 @@ TEST_F(ReadAheadTest, AWaitingCallersOwnReadCarriesItsTraceContext) {
 }
 
 TEST_F(ReadAheadTest, AWaitingCallerEndsAtItsOwnDeadline) {
-  Outcome p1, p2, p3;
-  Read(p1, "");
-  fake_.set_hold(true);
-  Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 3 read ahead (60 s to answer), held.
+  Outcome p3;
+  HoldPageThreeReadAhead();
   api_->ListGroupConnections("g", "", PageRequest{2, "c3"}, kCachedReadOk,
                              timers_.Now() + absl::Seconds(2), p3.Into());
   timers_.Advance(absl::Seconds(1));
@@ -405,11 +397,8 @@ TEST_F(ReadAheadTest, AWaitingCallerWithTimeLeftReadsAgainWhenTheReadAheadRunsOu
   ReadAheadOptions options;
   options.timeout = absl::Seconds(5);
   Build(options);
-  Outcome p1, p2, p3;
-  Read(p1, "");
-  fake_.set_hold(true);
-  Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 3 read ahead, held.
+  Outcome p3;
+  HoldPageThreeReadAhead();
   ASSERT_EQ(fake_.calls().back().deadline, timers_.Now() + absl::Seconds(5));
   Read(p3, "c3");  // 30 s to go.
   fail_next_ = true;
@@ -447,11 +436,8 @@ TEST_F(ReadAheadTest, ReadAheadsNeverChainWithoutACaller) {
 }
 
 TEST_F(ReadAheadTest, ACallerJoiningAfterTheCursorWasSeenHasTheNextPageReadAheadAtOnce) {
-  Outcome p1, p2, p3;
-  Read(p1, "");
-  fake_.set_hold(true);
-  Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
+  Outcome p3;
+  HoldPageThreeReadAhead();
   // While page 3's answer is being read: its next_cursor is seen (the hint),
   // then the caller asks for page 3, then the page is answered.
   int started_by_the_join = -1;
@@ -472,11 +458,7 @@ TEST_F(ReadAheadTest, ACallerJoiningAfterTheCursorWasSeenHasTheNextPageReadAhead
 }
 
 TEST_F(ReadAheadTest, AJoinedCallerCancellingCancelsTheUpstreamRead) {
-  Outcome p1, p2;
-  Read(p1, "");
-  fake_.set_hold(true);
-  Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
+  HoldPageThreeReadAhead();
   Outcome p3;
   auto handle = Read(p3, "c3");
   EXPECT_EQ(fake_.held(), 1);
@@ -487,13 +469,10 @@ TEST_F(ReadAheadTest, AJoinedCallerCancellingCancelsTheUpstreamRead) {
 }
 
 TEST_F(ReadAheadTest, AnswersAndHintsAfterTheDecoratorIsGoneReachOnlyTheCaller) {
-  Outcome p1, p2, p3, p4;
-  Read(p1, "");
-  fake_.set_hold(true);
-  Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 3 read ahead, held.
-  Read(p3, "c3");                 // Joined to it.
-  Read(p4, "c4");                 // Its own read, held.
+  Outcome p3, p4;
+  HoldPageThreeReadAhead();
+  Read(p3, "c3");  // Joined to it.
+  Read(p4, "c4");  // Its own read, held.
   api_.reset();
   EXPECT_EQ(fake_.Release(), 2) << "nothing read ahead by their answers or hints";
   EXPECT_EQ(p3.Ids(), "p3.r1.0,p3.r1.1");
@@ -627,11 +606,7 @@ TEST_F(ReadAheadTest, PagesReadAheadWhileAChangeIsInFlightAreDroppedWhenItIsAnsw
 }
 
 TEST_F(ReadAheadTest, InFlightReadAheadsAreCancelledWhenDropped) {
-  Outcome p1, p2;
-  Read(p1, "");
-  fake_.set_hold(true);
-  Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);
+  HoldPageThreeReadAhead();
   EXPECT_EQ(fake_.held(), 1);  // Page 3's read-ahead.
   fake_.trigger_sync = [](const std::string&, bool) -> absl::StatusOr<SyncTriggered> {
     return SyncTriggered{"ok"};
@@ -655,11 +630,8 @@ TEST_F(ReadAheadTest, NoReadAheadWhileTheBudgetIsUnderItsReserve) {
 }
 
 TEST_F(ReadAheadTest, AFailedReadAheadIsNotKept) {
-  Outcome p1, p2, p3;
-  Read(p1, "");
-  fake_.set_hold(true);
-  Read(p2, "c2");
-  EXPECT_EQ(fake_.Release(), 1);  // Page 2 answered; page 3 read ahead, held.
+  Outcome p3;
+  HoldPageThreeReadAhead();
   fail_next_ = true;
   EXPECT_EQ(fake_.Release(), 1);  // The read-ahead fails.
   fake_.set_hold(false);
