@@ -126,7 +126,6 @@ nlohmann::json FtpConfigToJson(const v1::FtpConfig& c);
 absl::StatusOr<nlohmann::json> ParseJsonBody(absl::string_view body, int http_status,
                                              absl::string_view content_type);
 
-// One page of a list endpoint.
 // A string where a number, boolean or time stamp belongs that says nothing:
 // empty, or masked because it equals a secret of the document (ScrubJson).
 // Both readers of responses (the general path's, and the fast reader of
@@ -140,6 +139,7 @@ inline bool WithheldValue(absl::string_view s) { return s.empty() || s == kMaske
 // request would ask for cursor=******.
 void ScrubEnvelope(nlohmann::json& envelope, absl::Span<const std::string> secrets);
 
+// One page of a list endpoint.
 struct RawPage {
   // `data.items`, each a JSON object (not yet mapped).
   std::vector<nlohmann::json> items;
