@@ -22,7 +22,9 @@
 # -c opt, starts emulators and gateways on OS-chosen loopback ports, and
 # prints, side by side, what the README's "Performance" section shows:
 #   (a) sequential GetConnection: gateway vs the same GET straight to the
-#       emulator over one keep-alive connection; gateway CPU per call
+#       emulator over one keep-alive connection, and vs the smallest relay
+#       that never blocks a gRPC thread (//tools/bench:relay_floor), in
+#       alternating rounds; gateway CPU per call
 #   (b) throughput, 50 gRPC connections x 10 calls in flight, vs 50 keep-alive
 #       HTTP/1.1 connections straight to the emulator
 #   (c) fan-in: N concurrent GetConnection of K connections, upstream latency L
@@ -61,8 +63,8 @@ run() { [[ "$only" == *"$1"* ]]; }
 # than calls in flight, so no two concurrent calls share an id and the
 # gateway cannot coalesce them: one upstream GET per call, as direct.
 SEED_IDS=2000
-SEQ_CALLS=5000 SEQ_WARMUP=500
-LOAD_CONNS=50 LOAD_STREAMS=10 LOAD_SECONDS=10
+SEQ_ROUNDS=5 SEQ_CALLS=1000 SEQ_WARMUP=200
+LOAD_ROUNDS=3 LOAD_CONNS=50 LOAD_STREAMS=10 LOAD_SECONDS=5
 FANIN_CALLS=10000 FANIN_IDS=100 FANIN_CHANNELS=20 LATENCY=1s
 SAME_CALLS=1000
 WATCHERS=1000 WATCH_IDS=100 WATCH_POLL=1s WATCH_SECONDS=6 WATCH_CHANNELS=10
@@ -70,8 +72,8 @@ LIST_ITEMS=20000 LIST_ROUNDS=3
 if [ -n "${BENCH_WATCHERS:-}" ]; then WATCHERS="$BENCH_WATCHERS"; fi
 if [ "$smoke" = 1 ]; then
   SEED_IDS=200
-  SEQ_CALLS=200 SEQ_WARMUP=20
-  LOAD_CONNS=5 LOAD_STREAMS=4 LOAD_SECONDS=2
+  SEQ_ROUNDS=1 SEQ_CALLS=200 SEQ_WARMUP=20
+  LOAD_ROUNDS=1 LOAD_CONNS=5 LOAD_STREAMS=4 LOAD_SECONDS=2
   FANIN_CALLS=100 FANIN_IDS=10 FANIN_CHANNELS=2 LATENCY=500ms
   SAME_CALLS=50
   WATCHERS=40 WATCH_IDS=10 WATCH_SECONDS=3 WATCH_CHANNELS=2
@@ -84,11 +86,13 @@ if [ "$perf" = 1 ] && ! command -v perf >/dev/null; then
   exit 2
 fi
 bazel build -c opt //server:fivetran_gateway //emulator:fivetran_emulator \
-  //tools/bench:bench_client //tools/bench:page_reader_bench //client:fivetranctl
+  //tools/bench:bench_client //tools/bench:page_reader_bench //tools/bench:relay_floor \
+  //client:fivetranctl
 bin=$(bazel info -c opt bazel-bin 2>/dev/null)
 emulator_bin="$bin/emulator/fivetran_emulator"
 gateway_bin="${BENCH_GATEWAY:-$bin/server/fivetran_gateway}"
 client="$bin/tools/bench/bench_client"
+relay_bin="$bin/tools/bench/relay_floor"
 fivetranctl_bin="$bin/client/fivetranctl"
 
 work=$(mktemp -d)
@@ -170,10 +174,23 @@ start_gateway() {
   fi
 }
 
+# start_relay NAME BASE_URL FLAGS...: //tools/bench:relay_floor; sets NAME_addr
+# and NAME_pid.
+start_relay() {
+  local name="$1" base="$2"
+  shift 2
+  FIVETRAN_API_KEY=demo_api_key FIVETRAN_API_SECRET=demo_api_secret \
+    "$relay_bin" --port_file="$work/$name.port" --fivetran_base_url="$base" "$@" \
+    >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  printf -v "${name}_pid" '%s' "$!"
+  printf -v "${name}_addr" '127.0.0.1:%s' "$(wait_port "$work/$name.port")"
+}
+
 # run_client FLAGS...: one bench_client measurement; its key=value line.
 run_client() {
   local out
-  if ! out=$("$client" --id_prefix=bench_ --ids="$SEED_IDS" "$@" 2>"$work/client.err"); then
+  if ! out=$("${client_prefix[@]}" "$client" --id_prefix=bench_ --ids="$SEED_IDS" "$@" 2>"$work/client.err"); then
     echo "bench.sh: bench_client $* failed:" >&2
     cat "$work/client.err" >&2
     exit 1
@@ -184,6 +201,25 @@ run_client() {
 
 # get LINE KEY: the value of KEY in a key=value line.
 get() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
+# medians LINES: one key=value line holding, for each key of the first line,
+# the median of its values over the lines (one per line of LINES): the
+# middle value as printed, or the mean of the two middle ones.
+medians() {
+  awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); key[i] = kv[1]; v[i, NR] = kv[2] } n = NF }
+    END {
+      for (i = 1; i <= n; i++) {
+        for (r = 1; r <= NR; r++) o[r] = r
+        for (r = 2; r <= NR; r++) {
+          x = o[r]
+          for (j = r - 1; j >= 1 && v[i, o[j]] + 0 > v[i, x] + 0; j--) o[j + 1] = o[j]
+          o[j + 1] = x
+        }
+        m = NR % 2 ? v[i, o[(NR + 1) / 2]] : (v[i, o[NR / 2]] + v[i, o[NR / 2 + 1]]) / 2
+        printf "%s%s=%s", (i > 1 ? " " : ""), key[i], m
+      }
+      printf "\n"
+    }' <<<"$1"
+}
 # ratio A B: A/B with one decimal.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "-" }'; }
@@ -201,7 +237,7 @@ gzip_flags=(--upstream_compression=gzip)
 # would fail whatever grep found.)
 gateway_help=$("$gateway_bin" --helpfull 2>&1 || true)
 if ! grep -q upstream_compression <<<"$gateway_help"; then gzip_flags=(); fi
-seq_gw="" seq_direct="" seq_plain="" seq_health="" load_gw="" load_direct="" fanin="" same="" watch=""
+seq_gw="" seq_relay="" seq_direct="" seq_plain="" seq_health="" load_gw="" load_relay="" load_direct="" fanin="" same="" watch=""
 listing=""
 
 # --load: (b) only, REPEAT rounds against the same gateway and emulator.
@@ -224,36 +260,85 @@ if [ "$load_only" = 1 ]; then
   exit 0
 fi
 
-# (a) sequential
+# (a)'s placement: with two CPUs or more, the gateway and the relay get CPU 0
+# to themselves while the client and the emulator share the others, as a
+# gateway on its own host or container would. Left to the scheduler, the
+# three processes on two CPUs fall into a fast and a slow mode by turns (e.g.
+# a GetConnection p50 of 350 or 800 µs, seconds apart, on one gateway):
+# where the kernel puts the threads that hand a call to each other decides.
+# BENCH_PIN=0 leaves placement to the scheduler. Only (a) is placed: (b)-(e)
+# measure the three sharing the machine.
+client_prefix=()
+pin=0
+if [ "${BENCH_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then pin=1; fi
+all_cpus="0-$(($(nproc) - 1))" other_cpus="1-$(($(nproc) - 1))"
+
+# (a) sequential: the gateway, the minimal relay and direct GETs take turns,
+# SEQ_ROUNDS times, so that a change in the machine's pace (it comes and goes
+# over seconds here) falls on all three; each figure is the median of the
+# rounds'.
 if run a; then
   start_gateway gw "$emu_url" "${gzip_flags[@]}"
-  seq_gw=$(run_client --mode=seq --target="$gw_addr" --pid="$gw_pid" \
-    --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
-  seq_direct=$(run_client --mode=direct_seq --emulator="$emu_url" \
-    --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+  start_relay relay "$emu_url"
+  if [ "$pin" = 1 ]; then
+    # -a: every thread; threads started later inherit their parent's set.
+    taskset -a -p -c 0 "$gw_pid" >/dev/null
+    taskset -a -p -c 0 "$relay_pid" >/dev/null
+    taskset -a -p -c "$other_cpus" "$emu_pid" >/dev/null
+    client_prefix=(taskset -c "$other_cpus")
+  fi
+  gw_rounds="" relay_rounds="" direct_rounds=""
+  for _ in $(seq "$SEQ_ROUNDS"); do
+    gw_rounds+="$(run_client --mode=seq --target="$gw_addr" --pid="$gw_pid" \
+      --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")"$'\n'
+    relay_rounds+="$(run_client --mode=seq --target="$relay_addr" --pid="$relay_pid" \
+      --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")"$'\n'
+    direct_rounds+="$(run_client --mode=direct_seq --emulator="$emu_url" \
+      --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")"$'\n'
+  done
+  seq_gw=$(medians "${gw_rounds%$'\n'}")
+  seq_relay=$(medians "${relay_rounds%$'\n'}")
+  seq_direct=$(medians "${direct_rounds%$'\n'}")
   seq_plain=$(run_client --mode=direct_seq --emulator="$emu_url" --nogzip \
     --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
   # The gRPC path alone: a Health Check the gateway answers itself.
   seq_health=$(run_client --mode=seq --rpc=health_check --target="$gw_addr" --pid="$gw_pid" \
     --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
+  if [ "$pin" = 1 ]; then
+    taskset -a -p -c "$all_cpus" "$gw_pid" >/dev/null
+    taskset -a -p -c "$all_cpus" "$emu_pid" >/dev/null
+    client_prefix=()
+  fi
 fi
 
-# (b) throughput (on (a)'s gateway when (a) ran)
+# (b) throughput (on (a)'s gateway when (a) ran): the gateway, the minimal
+# relay (as many workers as the gateway has upstream connections by default)
+# and direct GETs take turns, LOAD_ROUNDS times; each figure is the median of
+# the rounds'.
 if run b; then
   if ! run a; then start_gateway gw "$emu_url" "${gzip_flags[@]}"; fi
+  start_relay relay_load "$emu_url" --workers=64
   perf_pid=""
   if [ "$perf" = 1 ]; then
     perf record -F 999 -g -p "$gw_pid" -o "$work/perf.data" >/dev/null 2>&1 &
     perf_pid=$!
   fi
-  load_gw=$(run_client --mode=load --target="$gw_addr" --emulator="$emu_url" --pid="$gw_pid" \
-    --connections="$LOAD_CONNS" --streams="$LOAD_STREAMS" --duration="${LOAD_SECONDS}s")
+  gw_rounds="" relay_rounds="" direct_rounds=""
+  for _ in $(seq "$LOAD_ROUNDS"); do
+    gw_rounds+="$(run_client --mode=load --target="$gw_addr" --emulator="$emu_url" --pid="$gw_pid" \
+      --connections="$LOAD_CONNS" --streams="$LOAD_STREAMS" --duration="${LOAD_SECONDS}s")"$'\n'
+    relay_rounds+="$(run_client --mode=load --target="$relay_load_addr" --pid="$relay_load_pid" \
+      --connections="$LOAD_CONNS" --streams="$LOAD_STREAMS" --duration="${LOAD_SECONDS}s")"$'\n'
+    direct_rounds+="$(run_client --mode=direct_load --emulator="$emu_url" \
+      --connections="$LOAD_CONNS" --duration="${LOAD_SECONDS}s")"$'\n'
+  done
   if [ -n "$perf_pid" ]; then
     kill -INT "$perf_pid"
     wait "$perf_pid" || true
   fi
-  load_direct=$(run_client --mode=direct_load --emulator="$emu_url" \
-    --connections="$LOAD_CONNS" --duration="${LOAD_SECONDS}s")
+  load_gw=$(medians "${gw_rounds%$'\n'}")
+  load_relay=$(medians "${relay_rounds%$'\n'}")
+  load_direct=$(medians "${direct_rounds%$'\n'}")
 fi
 
 # (c) fan-in: a fresh gateway in front of an emulator answering after LATENCY
@@ -298,34 +383,54 @@ gateway: default flags (64 upstream connections, tcmalloc, log level info to a f
 EOF
 echo
 if run a; then
+  # row LABEL KEY: gateway, relay, direct and the three ratios of KEY.
+  row() {
+    local g r d
+    g=$(get "$seq_gw" "$2") r=$(get "$seq_relay" "$2") d=$(get "$seq_direct" "$2")
+    printf '    %-16s %7s µs %7s µs %7s µs %10s %12s %10s' "$1" "$g" "$r" "$d" \
+      "$(ratio "$g" "$d")" "$(ratio "$r" "$d")" "$(ratio "$g" "$r")"
+  }
   cat <<EOF
-(a) Sequential GetConnection, one caller, $SEQ_CALLS calls after $SEQ_WARMUP warm-up
-    gateway: gRPC unary over one channel; direct: the same GET /v1/connections/{id}
-    (Basic auth, Accept version=2, Accept-Encoding gzip: the emulator compresses,
-    the client inflates) to the emulator over one keep-alive connection; the last
-    column is direct without gzip
-                              gateway       direct    gateway/direct   direct, no gzip
-    p50 latency            $(printf '%9s µs %9s µs %12s %14s µs' "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)" "$(ratio "$(get "$seq_gw" p50_us)" "$(get "$seq_direct" p50_us)")" "$(get "$seq_plain" p50_us)")
-    p99 latency            $(printf '%9s µs %9s µs %12s %14s µs' "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)" "$(ratio "$(get "$seq_gw" p99_us)" "$(get "$seq_direct" p99_us)")" "$(get "$seq_plain" p99_us)")
-    gateway CPU per call   $(printf '%9s µs' "$(get "$seq_gw" cpu_us_per_call)")   (utime+stime of /proc/PID/stat, before/after, / calls)
-    gateway context switches per call $(get "$seq_gw" switches_per_call)   (all its threads, /proc/PID/task/*/status)
+(a) Sequential GetConnection, one caller: $SEQ_ROUNDS rounds of $SEQ_CALLS calls (after $SEQ_WARMUP warm-up) of each
+    way in turn; each figure is the median of the rounds'
+    $(if [ "$pin" = 1 ]; then echo "placed: gateway and relay alone on CPU 0, client and emulator on CPUs $other_cpus (taskset)"; else echo "placement left to the scheduler"; fi)
+    gateway: gRPC unary over one channel
+    relay: //tools/bench:relay_floor, the smallest gRPC-to-REST relay that never blocks a
+      gRPC thread (callback API, one worker thread with a keep-alive libcurl GET, no JSON
+      mapping, nothing else): what gRPC and one more hop cost on this machine
+    direct: the same GET /v1/connections/{id} (Basic auth, Accept version=2, Accept-Encoding
+      gzip: the emulator compresses, the client inflates) to the emulator over one
+      keep-alive connection
+$(printf '    %-16s %10s %10s %10s %10s %12s %10s' "" gateway relay direct gw/direct relay/direct gw/relay)
+$(row "p50 latency" p50_us)
+$(row "p99 latency" p99_us)
+$(printf '    %-16s %7s µs %7s µs' "CPU per call" "$(get "$seq_gw" cpu_us_per_call)" "$(get "$seq_relay" cpu_us_per_call)")   (utime+stime of /proc/PID/stat, before/after, / calls)
+$(printf '    %-16s %10s %10s' "switches/call" "$(get "$seq_gw" switches_per_call)" "$(get "$seq_relay" switches_per_call)")   (context switches, all threads: /proc/PID/task/*/status)
+    direct without gzip: p50 $(get "$seq_plain" p50_us) µs, p99 $(get "$seq_plain" p99_us) µs
     the gRPC path alone: grpc.health.v1 Check, answered by the gateway on its gRPC thread:
       p50 $(get "$seq_health" p50_us) µs, CPU $(get "$seq_health" cpu_us_per_call) µs and $(get "$seq_health" switches_per_call) context switches per call
 
 EOF
 fi
 if run b; then
+  # lrow LABEL VALUE_OF_LINE...: gateway, relay, direct.
+  lrow() { printf '    %-22s %12s %12s %12s' "$1" "$2" "$3" "$4"; }
   cat <<EOF
-(b) Throughput, closed loop for ${LOAD_SECONDS} s after 1 s warm-up
+(b) Throughput, closed loop: $LOAD_ROUNDS rounds of ${LOAD_SECONDS} s (after 1 s warm-up) of each way in
+    turn; each figure is the median of the rounds'; placement left to the scheduler
     gateway: $LOAD_CONNS gRPC connections x $LOAD_STREAMS calls in flight, ids cycled
     ($(get "$load_gw" upstream_per_call) upstream GETs per call; 1.00 = nothing coalesced);
+    relay: the same calls to //tools/bench:relay_floor with 64 workers (each one keep-alive
+    connection, as the gateway's default 64 upstream connections);
     direct: $LOAD_CONNS keep-alive HTTP/1.1 connections, one GET (gzip) in flight each
-                              gateway       direct    gateway/direct
-    requests/s             $(printf '%9s    %9s    %12s' "$(get "$load_gw" rps)" "$(get "$load_direct" rps)" "$(pct "$(get "$load_gw" rps)" "$(get "$load_direct" rps)")")
-    median call            $(printf '%12s %12s' "$(ms "$(get "$load_gw" p50_us)")" "$(ms "$(get "$load_direct" p50_us)")")
-    slowest call           $(printf '%12s %12s' "$(ms "$(get "$load_gw" max_us)")" "$(ms "$(get "$load_direct" max_us)")")
-    errors                 $(printf '%9s    %9s' "$(get "$load_gw" errors)" "$(get "$load_direct" errors)")
-    gateway CPU per call   $(printf '%9s µs' "$(get "$load_gw" cpu_us_per_call)")
+$(lrow "" gateway relay direct)
+$(lrow "requests/s" "$(get "$load_gw" rps)" "$(get "$load_relay" rps)" "$(get "$load_direct" rps)")
+$(lrow "  of direct" "$(pct "$(get "$load_gw" rps)" "$(get "$load_direct" rps)")" "$(pct "$(get "$load_relay" rps)" "$(get "$load_direct" rps)")" "")
+$(lrow "median call" "$(ms "$(get "$load_gw" p50_us)")" "$(ms "$(get "$load_relay" p50_us)")" "$(ms "$(get "$load_direct" p50_us)")")
+$(lrow "slowest call" "$(ms "$(get "$load_gw" max_us)")" "$(ms "$(get "$load_relay" max_us)")" "$(ms "$(get "$load_direct" max_us)")")
+$(lrow "slowest / median" "$(ratio "$(get "$load_gw" max_us)" "$(get "$load_gw" p50_us)")" "$(ratio "$(get "$load_relay" max_us)" "$(get "$load_relay" p50_us)")" "$(ratio "$(get "$load_direct" max_us)" "$(get "$load_direct" p50_us)")")
+$(lrow "errors" "$(get "$load_gw" errors)" "$(get "$load_relay" errors)" "$(get "$load_direct" errors)")
+$(lrow "CPU per call" "$(get "$load_gw" cpu_us_per_call) µs" "$(get "$load_relay" cpu_us_per_call) µs" "")
 
 EOF
 fi
@@ -391,7 +496,7 @@ fi
 
 # Every figure must be a number (the smoke run checks nothing else).
 mapfile -t list_lines < <(sed 's/way=[a-z_]* //' <<<"$listing")
-for line in "$seq_gw" "$seq_direct" "$seq_plain" "$seq_health" "$load_gw" "$load_direct" "$fanin" "$same" \
+for line in "$seq_gw" "$seq_relay" "$seq_direct" "$seq_plain" "$seq_health" "$load_gw" "$load_relay" "$load_direct" "$fanin" "$same" \
   "$watch" "${list_lines[@]}"; do
   for kv in $line; do
     v="${kv#*=}"
