@@ -117,6 +117,11 @@ class TrackingApi final : public fivetran::FivetranApi {
                                              fivetran::ApiCallback<v1::Connection> done) override {
     return inner_->GetConnection(id, read, deadline, Track(std::move(done)));
   }
+  std::shared_ptr<Cancellable> GetSerializedConnection(
+      const std::string& id, fivetran::ReadOptions read, absl::Time deadline,
+      fivetran::ApiCallback<fivetran::SerializedConnection> done) override {
+    return inner_->GetSerializedConnection(id, read, deadline, Track(std::move(done)));
+  }
   std::shared_ptr<Cancellable> CreateConnection(
       const fivetran::NewConnection& connection, absl::Time deadline,
       fivetran::ApiCallback<v1::Connection> done) override {

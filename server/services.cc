@@ -54,18 +54,26 @@ RpcReactor* StartList(RpcReactor* r, const std::string& key, const std::string& 
                         }));
 }
 
-// Puts serialized connections into `response` as its `connections` (field 1)
-// without building them as messages: each is kept as an unknown field of
-// that number, which protobuf writes out as it stands. On the wire the
-// response is the same as with the messages added; a client parses them as
-// `connections`. (In-process, response->connections() stays empty.)
+// Puts a serialized connection into `response` as its field `field_number`
+// (a Connection or repeated Connection field) without building it as a
+// message: it is kept as an unknown field of that number, which protobuf
+// writes out as it stands. On the wire the response is the same as with the
+// message set or added; a client parses it as that field. (In-process, the
+// field stays empty.)
+void AddSerializedConnection(int field_number, fivetran::SerializedConnection connection,
+                             google::protobuf::Message* response) {
+  response->GetReflection()
+      ->MutableUnknownFields(response)
+      ->AddLengthDelimited(field_number)
+      ->swap(connection.bytes);
+}
+
+// ListGroupConnections' page: its connections as `connections` (field 1).
 void AddSerializedConnections(std::vector<fivetran::SerializedConnection> connections,
                               v1::ListGroupConnectionsResponse* response) {
-  google::protobuf::UnknownFieldSet* fields =
-      response->GetReflection()->MutableUnknownFields(response);
   for (fivetran::SerializedConnection& c : connections) {
-    fields->AddLengthDelimited(v1::ListGroupConnectionsResponse::kConnectionsFieldNumber)
-        ->swap(c.bytes);
+    AddSerializedConnection(v1::ListGroupConnectionsResponse::kConnectionsFieldNumber, std::move(c),
+                            response);
   }
 }
 
@@ -259,11 +267,15 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::GetConnection(
   if (absl::Status s = ValidateId("connection_id", request->connection_id()); !s.ok()) {
     return r->FinishNow(s);
   }
-  return r->Attach(api_->GetConnection(
+  // In wire form: the connection is sent on as read, never built as a
+  // message here (AddSerializedConnection).
+  return r->Attach(api_->GetSerializedConnection(
       request->connection_id(), r->read_options(), r->deadline(),
-      [r, response](absl::StatusOr<v1::Connection> connection, const UpstreamInfo& info) {
+      [r, response](absl::StatusOr<fivetran::SerializedConnection> connection,
+                    const UpstreamInfo& info) {
         if (!connection.ok()) return r->Complete(connection.status(), info);
-        *response->mutable_connection() = *std::move(connection);
+        AddSerializedConnection(v1::GetConnectionResponse::kConnectionFieldNumber,
+                                *std::move(connection), response);
         r->Complete(absl::OkStatus(), info);
       }));
 }

@@ -217,7 +217,7 @@ std::string PageKey(const PageRequest& page) {
 CoalescingFivetranApi::CoalescingFivetranApi(FivetranApi* inner, Timers* timers)
     : inner_(inner),
       counters_(std::make_shared<Counters>()),
-      connections_(std::make_shared<Flights<v1::Connection>>(timers, counters_)),
+      connections_(std::make_shared<Flights<SerializedConnection>>(timers, counters_)),
       group_pages_(std::make_shared<Flights<Page<v1::Group>>>(timers, counters_)),
       connection_pages_(std::make_shared<Flights<Page<SerializedConnection>>>(timers, counters_)),
       user_pages_(std::make_shared<Flights<Page<v1::User>>>(timers, counters_)) {}
@@ -231,13 +231,35 @@ CoalescingStats CoalescingFivetranApi::stats() const {
   return s;
 }
 
+// Both ways of reading a connection share one flight, in wire form: a
+// GetConnection waiter parses the shared answer for itself.
 std::shared_ptr<Cancellable> CoalescingFivetranApi::GetConnection(
     const std::string& connection_id, ReadOptions read, absl::Time deadline,
     ApiCallback<v1::Connection> done) {
+  return GetSerializedConnection(
+      connection_id, read, deadline,
+      [done = std::move(done)](absl::StatusOr<SerializedConnection> connection,
+                               const UpstreamInfo& upstream) {
+        if (!connection.ok()) return done(connection.status(), upstream);
+        v1::Connection message;
+        if (!SerializedConnection::ParseInto(connection->bytes, &message)) {
+          // Not expected: every layer below writes whole messages.
+          return done(MakeError(absl::StatusCode::kInternal,
+                                "the connection read from Fivetran could not be decoded",
+                                "FIVETRAN_BAD_RESPONSE"),
+                      upstream);
+        }
+        done(std::move(message), upstream);
+      });
+}
+
+std::shared_ptr<Cancellable> CoalescingFivetranApi::GetSerializedConnection(
+    const std::string& connection_id, ReadOptions read, absl::Time deadline,
+    ApiCallback<SerializedConnection> done) {
   return connections_->Join(
       connection_id, read.fresh, deadline, std::move(done),
-      [this, connection_id, read](absl::Time d, ApiCallback<v1::Connection> cb) {
-        return inner_->GetConnection(connection_id, read, d, std::move(cb));
+      [this, connection_id, read](absl::Time d, ApiCallback<SerializedConnection> cb) {
+        return inner_->GetSerializedConnection(connection_id, read, d, std::move(cb));
       });
 }
 

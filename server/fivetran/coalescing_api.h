@@ -43,6 +43,9 @@ class CoalescingFivetranApi final : public FivetranApi {
   std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id, ReadOptions read,
                                              absl::Time deadline,
                                              ApiCallback<v1::Connection> done) override;
+  std::shared_ptr<Cancellable> GetSerializedConnection(
+      const std::string& connection_id, ReadOptions read, absl::Time deadline,
+      ApiCallback<SerializedConnection> done) override;
   std::shared_ptr<Cancellable> CreateConnection(const NewConnection& connection,
                                                 absl::Time deadline,
                                                 ApiCallback<v1::Connection> done) override;
@@ -71,7 +74,8 @@ class CoalescingFivetranApi final : public FivetranApi {
 
   FivetranApi* const inner_;
   const std::shared_ptr<Counters> counters_;
-  const std::shared_ptr<Flights<v1::Connection>> connections_;
+  // GetConnection and GetSerializedConnection, in wire form.
+  const std::shared_ptr<Flights<SerializedConnection>> connections_;
   const std::shared_ptr<Flights<Page<v1::Group>>> group_pages_;
   const std::shared_ptr<Flights<Page<SerializedConnection>>> connection_pages_;
   const std::shared_ptr<Flights<Page<v1::User>>> user_pages_;

@@ -75,6 +75,38 @@ TEST_F(CoalescingTest, IdenticalReadsInFlightShareOneRequest) {
   EXPECT_NE((*later.result)->schema(), (*out[0].result)->schema());
 }
 
+// The RPC reads in wire form, a sync watcher as a message: one request.
+TEST_F(CoalescingTest, ReadsInWireFormAndAsMessagesShareOneRequest) {
+  Outcome<SerializedConnection> wire;
+  Outcome<v1::Connection> message;
+  auto hw = api_.GetSerializedConnection("c1", kCachedReadOk, In(absl::Seconds(5)), wire.Into());
+  auto hm = api_.GetConnection("c1", kCachedReadOk, In(absl::Seconds(5)), message.Into());
+  EXPECT_EQ(Calls("GetConnection"), 1);
+  EXPECT_EQ(fake_.Release(), 1);
+  ASSERT_TRUE(wire.result.has_value() && wire.result->ok());
+  ASSERT_TRUE(message.result.has_value() && message.result->ok());
+  v1::Connection parsed;
+  ASSERT_TRUE(SerializedConnection::ParseInto((*wire.result)->bytes, &parsed));
+  EXPECT_EQ(parsed.id(), "c1");
+  EXPECT_EQ(parsed.schema(), "read_1");
+  EXPECT_EQ(parsed.SerializeAsString(), (*message.result)->SerializeAsString());
+  EXPECT_EQ(api_.stats().coalesced_reads, 1);
+
+  // And the other way round, an error shared.
+  fake_.get_connection = [](const std::string&) -> absl::StatusOr<v1::Connection> {
+    return absl::NotFoundError("no such connection");
+  };
+  Outcome<v1::Connection> first;
+  Outcome<SerializedConnection> second;
+  auto h1 = api_.GetConnection("gone", kCachedReadOk, In(absl::Seconds(5)), first.Into());
+  auto h2 =
+      api_.GetSerializedConnection("gone", kCachedReadOk, In(absl::Seconds(5)), second.Into());
+  EXPECT_EQ(fake_.Release(), 1);
+  EXPECT_EQ(first.result->status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(second.result->status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Calls("GetConnection"), 2);
+}
+
 TEST_F(CoalescingTest, ErrorsAreSharedToo) {
   fake_.get_connection = [](const std::string&) -> absl::StatusOr<v1::Connection> {
     return absl::NotFoundError("no such connection");

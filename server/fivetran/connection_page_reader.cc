@@ -787,18 +787,26 @@ std::optional<Page<SerializedConnection>> ReadConnectionPage(absl::string_view b
   return out;
 }
 
-std::optional<v1::Connection> ReadConnectionData(absl::string_view body,
-                                                 absl::Span<const std::string> secrets) {
+std::optional<SerializedConnection> ReadConnectionBytes(absl::string_view body,
+                                                        absl::Span<const std::string> secrets) {
   DocumentScrubber scrubber(secrets);
   Mapper m(&scrubber);
   std::optional<element> data = ReadData(body, &scrubber, &m);
   if (!data.has_value()) return std::nullopt;
-  std::string bytes;
-  ProtoWireWriter w(&bytes);
+  SerializedConnection out;
+  ProtoWireWriter w(&out.bytes);
   ReadConnection(*data, &m, &w);
   if (m.declined()) return std::nullopt;
+  return out;
+}
+
+std::optional<v1::Connection> ReadConnectionData(absl::string_view body,
+                                                 absl::Span<const std::string> secrets) {
+  std::optional<SerializedConnection> bytes = ReadConnectionBytes(body, secrets);
+  if (!bytes.has_value()) return std::nullopt;
   v1::Connection connection;
-  if (!SerializedConnection::ParseInto(bytes, &connection)) return std::nullopt;  // not expected
+  if (!SerializedConnection::ParseInto(bytes->bytes, &connection))
+    return std::nullopt;  // not expected
   return connection;
 }
 

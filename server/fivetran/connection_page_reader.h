@@ -47,8 +47,13 @@ std::optional<Page<SerializedConnection>> ReadConnectionPage(
     const NextCursorHint* on_next_cursor = nullptr);
 
 // The same for one connection (GET /v1/connections/{connection_id}): the
-// envelope's `data`, as DataObject and ConnectionFromJson read it; written in
-// wire form and parsed into the message.
+// envelope's `data`, as DataObject and ConnectionFromJson read it, in wire
+// form. Nothing is parsed back: a caller that only sends the connection on
+// (the GetConnection RPC) never builds the message.
+std::optional<SerializedConnection> ReadConnectionBytes(absl::string_view body,
+                                                        absl::Span<const std::string> secrets);
+
+// ReadConnectionBytes, parsed into the message.
 std::optional<::fivetran::gateway::v1::Connection> ReadConnectionData(
     absl::string_view body, absl::Span<const std::string> secrets);
 

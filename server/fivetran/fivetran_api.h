@@ -152,6 +152,22 @@ class FivetranApi {
                                                      ReadOptions read, absl::Time deadline,
                                                      ApiCallback<v1::Connection> done) = 0;
 
+  // The same read, answered in wire form, for a caller that only sends the
+  // connection on (the GetConnection RPC): a layer that reads Fivetran's
+  // JSON writes the bytes without building the message, and a layer that
+  // shares reads shares them with GetConnection's. Same errors and
+  // UpstreamInfo. By default, GetConnection's message, serialized.
+  virtual std::shared_ptr<Cancellable> GetSerializedConnection(
+      const std::string& connection_id, ReadOptions read, absl::Time deadline,
+      ApiCallback<SerializedConnection> done) {
+    return GetConnection(connection_id, read, deadline,
+                         [done = std::move(done)](absl::StatusOr<v1::Connection> connection,
+                                                  const UpstreamInfo& upstream) {
+                           if (!connection.ok()) return done(connection.status(), upstream);
+                           done(SerializedConnection::Of(*connection), upstream);
+                         });
+  }
+
   // POST /v1/connections (runs Fivetran's setup tests unless the request
   // said not to). Sent again only when it provably never reached Fivetran
   // or was refused with 429. A 2xx whose connection cannot be read is

@@ -571,6 +571,12 @@ std::shared_ptr<Cancellable> ReadAheadFivetranApi::GetConnection(const std::stri
   return inner_->GetConnection(connection_id, read, deadline, std::move(done));
 }
 
+std::shared_ptr<Cancellable> ReadAheadFivetranApi::GetSerializedConnection(
+    const std::string& connection_id, ReadOptions read, absl::Time deadline,
+    ApiCallback<SerializedConnection> done) {
+  return inner_->GetSerializedConnection(connection_id, read, deadline, std::move(done));
+}
+
 std::shared_ptr<Cancellable> ReadAheadFivetranApi::CreateConnection(
     const NewConnection& connection, absl::Time deadline, ApiCallback<v1::Connection> done) {
   DropAll();

@@ -165,6 +165,29 @@ std::shared_ptr<Cancellable> RestFivetranApi::GetConnection(
       kConnectionRoute);
 }
 
+std::shared_ptr<Cancellable> RestFivetranApi::GetSerializedConnection(
+    const std::string& connection_id, ReadOptions /*read: every call reaches Fivetran*/,
+    absl::Time deadline, ApiCallback<SerializedConnection> done) {
+  auto shared_done = std::make_shared<ApiCallback<SerializedConnection>>(std::move(done));
+  BodyReader read = [done = shared_done](absl::string_view body,
+                                         absl::Span<const std::string> secrets,
+                                         const UpstreamInfo& info) {
+    std::optional<SerializedConnection> connection = ReadConnectionBytes(body, secrets);
+    if (!connection.has_value()) return false;
+    (*done)(*std::move(connection), info);
+    return true;
+  };
+  return client_->Get(
+      ConnectionPath(connection_id), deadline, std::move(read),
+      [done = shared_done](absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
+        absl::StatusOr<v1::Connection> connection =
+            ConnectionFromEnvelope(std::move(envelope), info.http_status);
+        if (!connection.ok()) return (*done)(connection.status(), info);
+        (*done)(SerializedConnection::Of(*connection), info);
+      },
+      kConnectionRoute);
+}
+
 std::shared_ptr<Cancellable> RestFivetranApi::CreateConnection(const NewConnection& connection,
                                                                absl::Time deadline,
                                                                ApiCallback<v1::Connection> done) {

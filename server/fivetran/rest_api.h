@@ -24,6 +24,9 @@ class RestFivetranApi final : public FivetranApi {
   std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id, ReadOptions read,
                                              absl::Time deadline,
                                              ApiCallback<v1::Connection> done) override;
+  std::shared_ptr<Cancellable> GetSerializedConnection(
+      const std::string& connection_id, ReadOptions read, absl::Time deadline,
+      ApiCallback<SerializedConnection> done) override;
   std::shared_ptr<Cancellable> CreateConnection(const NewConnection& connection,
                                                 absl::Time deadline,
                                                 ApiCallback<v1::Connection> done) override;

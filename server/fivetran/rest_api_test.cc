@@ -83,6 +83,44 @@ TEST_F(RestApiTest, GetConnectionPassesFivetransNotFoundThrough) {
   EXPECT_EQ(InfoOf(r.value->status()).metadata().at("fivetran_code"), "NotFound_Connection");
 }
 
+// The RPC's way: the same connection in wire form, never built as a message
+// on the way.
+TEST_F(RestApiTest, GetSerializedConnectionAnswersTheSameConnectionInWireForm) {
+  transport_.Script({Http(200, kConnection), Http(200, kConnection)});
+  Result<v1::Connection> message;
+  api_.GetConnection("a b/c", kCachedReadOk, absl::InfiniteFuture(), message.Into());
+  Result<SerializedConnection> wire;
+  api_.GetSerializedConnection("a b/c", kCachedReadOk, absl::InfiniteFuture(), wire.Into());
+  std::vector<HttpRequest> requests = transport_.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].method, "GET");
+  EXPECT_EQ(requests[1].url, "http://upstream.test/v1/connections/a%20b%2Fc");
+  ASSERT_TRUE(message.value.has_value() && message.value->ok());
+  ASSERT_TRUE(wire.value.has_value());
+  ASSERT_TRUE(wire.value->ok()) << wire.value->status();
+  v1::Connection parsed;
+  ASSERT_TRUE(SerializedConnection::ParseInto((*wire.value)->bytes, &parsed));
+  EXPECT_EQ(parsed.id(), "decent_dropsy");
+  EXPECT_EQ(parsed.status().sync_state(), v1::SYNC_STATE_SCHEDULED);
+  EXPECT_EQ(parsed.SerializeAsString(), (*message.value)->SerializeAsString());
+  EXPECT_EQ(wire.info.http_status, 200);
+  EXPECT_EQ(wire.info.attempts, 1);
+}
+
+TEST_F(RestApiTest, GetSerializedConnectionErrorsAreGetConnections) {
+  transport_.Script(
+      {Http(404, R"({"code":"NotFound_Connection","message":"Connection with id 'x' not found"})"),
+       Http(200, R"({"code":"Success"})")});
+  Result<SerializedConnection> missing, empty;
+  api_.GetSerializedConnection("x", kCachedReadOk, absl::InfiniteFuture(), missing.Into());
+  api_.GetSerializedConnection("x", kCachedReadOk, absl::InfiniteFuture(), empty.Into());
+  ASSERT_TRUE(missing.value.has_value() && empty.value.has_value());
+  EXPECT_EQ(missing.value->status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(InfoOf(missing.value->status()).metadata().at("fivetran_code"), "NotFound_Connection");
+  EXPECT_EQ(empty.value->status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(InfoOf(empty.value->status()).reason(), "FIVETRAN_BAD_RESPONSE");
+}
+
 TEST_F(RestApiTest, ConnectionWithoutDataIsABadResponse) {
   transport_.Script({Http(200, R"({"code":"Success"})")});
   Result<v1::Connection> r;
