@@ -97,6 +97,7 @@ fivetranctl_bin="$bin/client/fivetranctl"
 
 work=$(mktemp -d)
 pids=()
+client_prefix=()  # (a) runs the client under taskset when it places processes
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -190,7 +191,7 @@ start_relay() {
 # run_client FLAGS...: one bench_client measurement; its key=value line.
 run_client() {
   local out
-  if ! out=$("${client_prefix[@]}" "$client" --id_prefix=bench_ --ids="$SEED_IDS" "$@" 2>"$work/client.err"); then
+  if ! out=$(${client_prefix[@]+"${client_prefix[@]}"} "$client" --id_prefix=bench_ --ids="$SEED_IDS" "$@" 2>"$work/client.err"); then
     echo "bench.sh: bench_client $* failed:" >&2
     cat "$work/client.err" >&2
     exit 1
@@ -201,9 +202,10 @@ run_client() {
 
 # get LINE KEY: the value of KEY in a key=value line.
 get() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
-# medians LINES: one key=value line holding, for each key of the first line,
-# the median of its values over the lines (one per line of LINES): the
-# middle value as printed, or the mean of the two middle ones.
+# medians LINES: one key=value line holding, for each key, the median of its
+# values over the lines (one per line of LINES, all with the same keys in the
+# same order): the middle value as printed, or the mean of the two middle
+# ones.
 medians() {
   awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); key[i] = kv[1]; v[i, NR] = kv[2] } n = NF }
     END {
@@ -260,7 +262,7 @@ if [ "$load_only" = 1 ]; then
   exit 0
 fi
 
-# (a)'s placement: with two CPUs or more, the gateway and the relay get CPU 0
+# (a)'s placement: with two CPUs or more, the gateway and the relay get one
 # to themselves while the client and the emulator share the others, as a
 # gateway on its own host or container would. Left to the scheduler, the
 # three processes on two CPUs fall into a fast and a slow mode by turns (e.g.
@@ -268,10 +270,29 @@ fi
 # where the kernel puts the threads that hand a call to each other decides.
 # BENCH_PIN=0 leaves placement to the scheduler. Only (a) is placed: (b)-(e)
 # measure the three sharing the machine.
-client_prefix=()
+# The CPUs are those this script may use (a container's may not start at 0).
 pin=0
-if [ "${BENCH_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then pin=1; fi
-all_cpus="0-$(($(nproc) - 1))" other_cpus="1-$(($(nproc) - 1))"
+all_cpus=$(taskset -pc $$ 2>/dev/null | sed -n 's/.*list: *//p')
+cpu_list=$(/usr/bin/python3 -c '
+import sys
+cpus = []
+for part in sys.argv[1].split(","):
+    a, _, b = part.partition("-")
+    cpus += range(int(a), int(b or a) + 1)
+print(" ".join(map(str, cpus)))' "${all_cpus:-0}" 2>/dev/null || true)
+read -r -a cpus <<<"$cpu_list"
+gw_cpu="${cpus[0]:-0}"
+other_cpus=$(IFS=,; echo "${cpus[*]:1}")
+if [ "${BENCH_PIN:-1}" = 1 ] && [ "${#cpus[@]}" -ge 2 ]; then pin=1; fi
+# place CPUS PID: every thread of PID on CPUS (threads started later inherit
+# their parent's set); a process whose threads change meanwhile is tried
+# again, and a failure only warns (the figures are then unplaced).
+place() {
+  for _ in 1 2 3; do
+    if taskset -a -p -c "$1" "$2" >/dev/null 2>&1; then return 0; fi
+  done
+  echo "bench.sh: warning: could not place process $2 on CPUs $1" >&2
+}
 
 # (a) sequential: the gateway, the minimal relay and direct GETs take turns,
 # SEQ_ROUNDS times, so that a change in the machine's pace (it comes and goes
@@ -281,10 +302,9 @@ if run a; then
   start_gateway gw "$emu_url" "${gzip_flags[@]}"
   start_relay relay "$emu_url"
   if [ "$pin" = 1 ]; then
-    # -a: every thread; threads started later inherit their parent's set.
-    taskset -a -p -c 0 "$gw_pid" >/dev/null
-    taskset -a -p -c 0 "$relay_pid" >/dev/null
-    taskset -a -p -c "$other_cpus" "$emu_pid" >/dev/null
+    place "$gw_cpu" "$gw_pid"
+    place "$gw_cpu" "$relay_pid"
+    place "$other_cpus" "$emu_pid"
     client_prefix=(taskset -c "$other_cpus")
   fi
   gw_rounds="" relay_rounds="" direct_rounds=""
@@ -305,8 +325,8 @@ if run a; then
   seq_health=$(run_client --mode=seq --rpc=health_check --target="$gw_addr" --pid="$gw_pid" \
     --calls="$SEQ_CALLS" --warmup="$SEQ_WARMUP")
   if [ "$pin" = 1 ]; then
-    taskset -a -p -c "$all_cpus" "$gw_pid" >/dev/null
-    taskset -a -p -c "$all_cpus" "$emu_pid" >/dev/null
+    place "$all_cpus" "$gw_pid"
+    place "$all_cpus" "$emu_pid"
     client_prefix=()
   fi
 fi
@@ -392,12 +412,13 @@ if run a; then
   }
   cat <<EOF
 (a) Sequential GetConnection, one caller: $SEQ_ROUNDS rounds of $SEQ_CALLS calls (after $SEQ_WARMUP warm-up) of each
-    way in turn; each figure is the median of the rounds'
-    $(if [ "$pin" = 1 ]; then echo "placed: gateway and relay alone on CPU 0, client and emulator on CPUs $other_cpus (taskset)"; else echo "placement left to the scheduler"; fi)
+    way in turn; each gateway, relay and direct figure is the median of the rounds'
+    $(if [ "$pin" = 1 ]; then echo "placed: gateway and relay alone on CPU $gw_cpu, client and emulator on CPUs $other_cpus (taskset)"; else echo "placement left to the scheduler"; fi)
     gateway: gRPC unary over one channel
     relay: //tools/bench:relay_floor, the smallest gRPC-to-REST relay that never blocks a
       gRPC thread (callback API, one worker thread with a keep-alive libcurl GET, no JSON
-      mapping, nothing else): what gRPC and one more hop cost on this machine
+      mapping: Fivetran's JSON text goes back as one string field; nothing else): what
+      gRPC and one more hop cost on this machine
     direct: the same GET /v1/connections/{id} (Basic auth, Accept version=2, Accept-Encoding
       gzip: the emulator compresses, the client inflates) to the emulator over one
       keep-alive connection
@@ -406,8 +427,8 @@ $(row "p50 latency" p50_us)
 $(row "p99 latency" p99_us)
 $(printf '    %-16s %7s µs %7s µs' "CPU per call" "$(get "$seq_gw" cpu_us_per_call)" "$(get "$seq_relay" cpu_us_per_call)")   (utime+stime of /proc/PID/stat, before/after, / calls)
 $(printf '    %-16s %10s %10s' "switches/call" "$(get "$seq_gw" switches_per_call)" "$(get "$seq_relay" switches_per_call)")   (context switches, all threads: /proc/PID/task/*/status)
-    direct without gzip: p50 $(get "$seq_plain" p50_us) µs, p99 $(get "$seq_plain" p99_us) µs
-    the gRPC path alone: grpc.health.v1 Check, answered by the gateway on its gRPC thread:
+    direct without gzip (one run after the rounds): p50 $(get "$seq_plain" p50_us) µs, p99 $(get "$seq_plain" p99_us) µs
+    the gRPC path alone (one run): grpc.health.v1 Check, answered by the gateway on its gRPC thread:
       p50 $(get "$seq_health" p50_us) µs, CPU $(get "$seq_health" cpu_us_per_call) µs and $(get "$seq_health" switches_per_call) context switches per call
 
 EOF

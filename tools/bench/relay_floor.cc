@@ -7,9 +7,10 @@
 // keep-alive libcurl handle (Basic auth, Accept version=2, gzip when asked,
 // as the gateway) and finishes the call from there, as the gateway finishes
 // calls from its libcurl thread. There is nothing else: no JSON mapping (the
-// answer holds the connection id alone), no retries, coalescing, budget,
-// logging or metrics. What the gateway costs above this relay is its own;
-// what this relay costs above a direct GET is gRPC and one more hop.
+// answer holds the connection id, and Fivetran's JSON text as one string,
+// `service`, so that it is about the size of the gateway's answer), no
+// retries, coalescing, budget, logging or metrics. What the gateway costs above this relay is its
+// own; what this relay costs above a direct GET is gRPC and one more hop.
 //
 // --workers threads (each with its own keep-alive connection) serve one
 // call at a time each: 1 for sequential calls, as many as the gateway's
@@ -90,6 +91,10 @@ void Serve(CallQueue* queue, const std::string& base_url, const std::string& use
     Call call = queue->Pop();
     char* escaped =
         curl_easy_escape(h, call.connection_id.data(), static_cast<int>(call.connection_id.size()));
+    if (escaped == nullptr) {
+      call.reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "out of memory"));
+      continue;
+    }
     const std::string url = absl::StrCat(base_url, "/v1/connections/", escaped);
     curl_free(escaped);
     std::string body;
@@ -112,6 +117,7 @@ void Serve(CallQueue* queue, const std::string& base_url, const std::string& use
           grpc::Status(grpc::StatusCode::UNKNOWN, absl::StrCat("HTTP status ", status)));
     } else {
       call.response->mutable_connection()->set_id(call.connection_id);
+      call.response->mutable_connection()->set_service(std::move(body));
       call.reactor->Finish(grpc::Status::OK);
     }
   }
