@@ -246,7 +246,8 @@ std::shared_ptr<Cancellable> CoalescingFivetranApi::GetConnection(
           // Not expected: every layer below writes whole messages.
           return done(MakeError(absl::StatusCode::kInternal,
                                 "the connection read from Fivetran could not be decoded",
-                                "FIVETRAN_BAD_RESPONSE"),
+                                "FIVETRAN_BAD_RESPONSE",
+                                {{"http_status", absl::StrCat(upstream.http_status)}}),
                       upstream);
         }
         done(std::move(message), upstream);

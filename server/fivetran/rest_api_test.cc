@@ -8,12 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "google/protobuf/util/message_differencer.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/common/status.h"
+#include "server/fivetran/connection_page_reader.h"
 #include "server/fivetran/scripted_transport.h"
 
 namespace fivetran_gateway::fivetran {
 namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
 
 template <typename T>
 struct Result {
@@ -102,9 +106,40 @@ TEST_F(RestApiTest, GetSerializedConnectionAnswersTheSameConnectionInWireForm) {
   ASSERT_TRUE(SerializedConnection::ParseInto((*wire.value)->bytes, &parsed));
   EXPECT_EQ(parsed.id(), "decent_dropsy");
   EXPECT_EQ(parsed.status().sync_state(), v1::SYNC_STATE_SCHEDULED);
-  EXPECT_EQ(parsed.SerializeAsString(), (*message.value)->SerializeAsString());
+  EXPECT_TRUE(MessageDifferencer::Equals(parsed, **message.value));
   EXPECT_EQ(wire.info.http_status, 200);
   EXPECT_EQ(wire.info.attempts, 1);
+}
+
+// Secrets are masked alike, and a body the wire writer declines (a repeated
+// key) is read by the general path and serialized: the same connection
+// either way.
+TEST_F(RestApiTest, GetSerializedConnectionMasksAndFallsBackAsGetConnection) {
+  const std::string masked = R"({"code":"Success","data":{"id":"c1","schema":"hunter2hunter2",)"
+                             R"("config":{"password":"hunter2hunter2","host":"ftp.example.com"}}})";
+  const std::string repeated =
+      R"({"code":"Success","data":{"id":"c2","config":{"x":1,"x":2,"password":"p4ssw0rd-long"}}})";
+  for (const std::string& body : {masked, repeated}) {
+    transport_.Script({Http(200, body), Http(200, body)});
+    Result<v1::Connection> message;
+    api_.GetConnection("c", kCachedReadOk, absl::InfiniteFuture(), message.Into());
+    Result<SerializedConnection> wire;
+    api_.GetSerializedConnection("c", kCachedReadOk, absl::InfiniteFuture(), wire.Into());
+    ASSERT_TRUE(message.value.has_value() && message.value->ok()) << body;
+    ASSERT_TRUE(wire.value.has_value() && wire.value->ok()) << body;
+    v1::Connection parsed;
+    ASSERT_TRUE(SerializedConnection::ParseInto((*wire.value)->bytes, &parsed));
+    // Equal as messages: the writer keeps `config`'s keys in Fivetran's
+    // order, protobuf writes a map in its own.
+    EXPECT_TRUE(MessageDifferencer::Equals(parsed, **message.value))
+        << body << "\n"
+        << parsed.DebugString() << (*message.value)->DebugString();
+    EXPECT_EQ(parsed.config().fields().at("password").string_value(), "******") << body;
+    EXPECT_EQ((*wire.value)->bytes.find("hunter2"), std::string::npos);
+    EXPECT_EQ((*wire.value)->bytes.find("p4ssw0rd"), std::string::npos);
+  }
+  ASSERT_TRUE(ReadConnectionBytes(masked, {}).has_value());     // the wire writer's
+  EXPECT_FALSE(ReadConnectionBytes(repeated, {}).has_value());  // the general path's
 }
 
 TEST_F(RestApiTest, GetSerializedConnectionErrorsAreGetConnections) {
