@@ -236,22 +236,7 @@ CoalescingStats CoalescingFivetranApi::stats() const {
 std::shared_ptr<Cancellable> CoalescingFivetranApi::GetConnection(
     const std::string& connection_id, ReadOptions read, absl::Time deadline,
     ApiCallback<v1::Connection> done) {
-  return GetSerializedConnection(
-      connection_id, read, deadline,
-      [done = std::move(done)](absl::StatusOr<SerializedConnection> connection,
-                               const UpstreamInfo& upstream) {
-        if (!connection.ok()) return done(connection.status(), upstream);
-        v1::Connection message;
-        if (!SerializedConnection::ParseInto(connection->bytes, &message)) {
-          // Not expected: every layer below writes whole messages.
-          return done(MakeError(absl::StatusCode::kInternal,
-                                "the connection read from Fivetran could not be decoded",
-                                "FIVETRAN_BAD_RESPONSE",
-                                {{"http_status", absl::StrCat(upstream.http_status)}}),
-                      upstream);
-        }
-        done(std::move(message), upstream);
-      });
+  return GetSerializedConnection(connection_id, read, deadline, ParsedInto(std::move(done)));
 }
 
 std::shared_ptr<Cancellable> CoalescingFivetranApi::GetSerializedConnection(

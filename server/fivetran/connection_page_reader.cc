@@ -800,14 +800,4 @@ std::optional<SerializedConnection> ReadConnectionBytes(absl::string_view body,
   return out;
 }
 
-std::optional<v1::Connection> ReadConnectionData(absl::string_view body,
-                                                 absl::Span<const std::string> secrets) {
-  std::optional<SerializedConnection> bytes = ReadConnectionBytes(body, secrets);
-  if (!bytes.has_value()) return std::nullopt;
-  v1::Connection connection;
-  if (!SerializedConnection::ParseInto(bytes->bytes, &connection))
-    return std::nullopt;  // not expected
-  return connection;
-}
-
 }  // namespace fivetran_gateway::fivetran

@@ -53,10 +53,6 @@ std::optional<Page<SerializedConnection>> ReadConnectionPage(
 std::optional<SerializedConnection> ReadConnectionBytes(absl::string_view body,
                                                         absl::Span<const std::string> secrets);
 
-// ReadConnectionBytes, parsed into the message.
-std::optional<::fivetran::gateway::v1::Connection> ReadConnectionData(
-    absl::string_view body, absl::Span<const std::string> secrets);
-
 }  // namespace fivetran_gateway::fivetran
 
 #endif  // FIVETRAN_GATEWAY_SERVER_FIVETRAN_CONNECTION_PAGE_READER_H_

@@ -62,6 +62,16 @@ bool CheckSame(const std::string& body, const std::vector<std::string>& secrets)
   return true;
 }
 
+// ReadConnectionBytes, parsed.
+std::optional<v1::Connection> ReadConnectionData(const std::string& body,
+                                                 const std::vector<std::string>& secrets) {
+  std::optional<SerializedConnection> bytes = ReadConnectionBytes(body, secrets);
+  if (!bytes.has_value()) return std::nullopt;
+  v1::Connection connection;
+  EXPECT_TRUE(SerializedConnection::ParseInto(bytes->bytes, &connection)) << body;
+  return connection;
+}
+
 // CheckSame for one connection's body.
 bool CheckSameConnection(const std::string& body, const std::vector<std::string>& secrets) {
   std::optional<v1::Connection> fast = ReadConnectionData(body, secrets);

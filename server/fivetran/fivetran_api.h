@@ -109,6 +109,12 @@ struct SerializedConnection {
   size_t ByteSizeLong() const { return bytes.size(); }
 };
 
+// A GetConnection callback for a read answered in wire form
+// (FivetranApi::GetSerializedConnection): `done` gets the answer parsed into
+// the message, and errors as they came. Bytes that do not parse (not
+// expected: every layer writes whole messages) are FIVETRAN_BAD_RESPONSE.
+ApiCallback<SerializedConnection> ParsedInto(ApiCallback<v1::Connection> done);
+
 // The body of POST /v1/connections, validated: built only from a create
 // request, so a NewConnection in hand is one Fivetran can be sent.
 class NewConnection {

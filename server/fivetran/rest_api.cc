@@ -145,24 +145,11 @@ std::string ConnectionPath(const std::string& connection_id) {
 
 }  // namespace
 
-std::shared_ptr<Cancellable> RestFivetranApi::GetConnection(
-    const std::string& connection_id, ReadOptions /*read: every call reaches Fivetran*/,
-    absl::Time deadline, ApiCallback<v1::Connection> done) {
-  auto shared_done = std::make_shared<ApiCallback<v1::Connection>>(std::move(done));
-  BodyReader read = [done = shared_done](absl::string_view body,
-                                         absl::Span<const std::string> secrets,
-                                         const UpstreamInfo& info) {
-    std::optional<v1::Connection> connection = ReadConnectionData(body, secrets);
-    if (!connection.has_value()) return false;
-    (*done)(*std::move(connection), info);
-    return true;
-  };
-  return client_->Get(
-      ConnectionPath(connection_id), deadline, std::move(read),
-      [done = shared_done](absl::StatusOr<nlohmann::json> envelope, const UpstreamInfo& info) {
-        (*done)(ConnectionFromEnvelope(std::move(envelope), info.http_status), info);
-      },
-      kConnectionRoute);
+// The message is the wire form parsed: one way of reading the answer.
+std::shared_ptr<Cancellable> RestFivetranApi::GetConnection(const std::string& connection_id,
+                                                            ReadOptions read, absl::Time deadline,
+                                                            ApiCallback<v1::Connection> done) {
+  return GetSerializedConnection(connection_id, read, deadline, ParsedInto(std::move(done)));
 }
 
 std::shared_ptr<Cancellable> RestFivetranApi::GetSerializedConnection(
