@@ -154,17 +154,26 @@ start_emulator() {
   printf -v "${name}_url" 'http://127.0.0.1:%s' "$(wait_port "$work/$name.port")"
 }
 
-# start_gateway NAME BASE_URL FLAGS...: sets NAME_addr and NAME_pid. Default
-# flags, log level info (one line per RPC, to a file).
-start_gateway() {
-  local name="$1" base="$2"
-  shift 2
+# start_server NAME BIN BASE_URL FLAGS...: BIN (the gateway or the relay)
+# against BASE_URL with the emulator's credentials, on a free loopback port;
+# sets NAME_addr and NAME_pid. Its output goes to NAME.log.
+start_server() {
+  local name="$1" server_bin="$2" base="$3"
+  shift 3
   FIVETRAN_API_KEY=demo_api_key FIVETRAN_API_SECRET=demo_api_secret \
-    "$gateway_bin" --listen=127.0.0.1:0 --port_file="$work/$name.port" \
+    "$server_bin" --listen=127.0.0.1:0 --port_file="$work/$name.port" \
     --fivetran_base_url="$base" "$@" >"$work/$name.log" 2>&1 &
   pids+=($!)
   printf -v "${name}_pid" '%s' "$!"
   printf -v "${name}_addr" '127.0.0.1:%s' "$(wait_port "$work/$name.port")"
+}
+
+# start_gateway NAME BASE_URL FLAGS...: start_server with the gateway. Default
+# flags, log level info (one line per RPC, to a file).
+start_gateway() {
+  local name="$1" base="$2"
+  shift 2
+  start_server "$name" "$gateway_bin" "$base" "$@"
   # The gateway logs how it asks for answers: a figure taken with another
   # compression than the header says would compare unlike things.
   if [[ " $* " == *" --upstream_compression=gzip "* ]] &&
@@ -175,17 +184,11 @@ start_gateway() {
   fi
 }
 
-# start_relay NAME BASE_URL FLAGS...: //tools/bench:relay_floor; sets NAME_addr
-# and NAME_pid.
+# start_relay NAME BASE_URL FLAGS...: start_server with //tools/bench:relay_floor.
 start_relay() {
   local name="$1" base="$2"
   shift 2
-  FIVETRAN_API_KEY=demo_api_key FIVETRAN_API_SECRET=demo_api_secret \
-    "$relay_bin" --port_file="$work/$name.port" --fivetran_base_url="$base" "$@" \
-    >"$work/$name.log" 2>&1 &
-  pids+=($!)
-  printf -v "${name}_pid" '%s' "$!"
-  printf -v "${name}_addr" '127.0.0.1:%s' "$(wait_port "$work/$name.port")"
+  start_server "$name" "$relay_bin" "$base" "$@"
 }
 
 # run_client FLAGS...: one bench_client measurement; its key=value line.
