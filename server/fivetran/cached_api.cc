@@ -38,7 +38,7 @@ std::string UsersKey(std::optional<bool> active, const PageRequest& page) {
 // What an entry costs beyond its protobuf encoding (map nodes, key, ...).
 constexpr size_t kEntryOverhead = 256;
 
-size_t SizeOf(const v1::Connection& c) { return c.ByteSizeLong(); }
+size_t SizeOf(const SerializedConnection& c) { return c.ByteSizeLong(); }
 template <typename T>
 size_t SizeOf(const Page<T>& page) {
   size_t n = page.next_cursor.size();
@@ -50,10 +50,9 @@ size_t SizeOf(const Page<T>& page) {
 
 class CachingFivetranApi::Store {
  public:
-  using Value =
-      std::variant<std::shared_ptr<const v1::Connection>, std::shared_ptr<const Page<v1::Group>>,
-                   std::shared_ptr<const Page<SerializedConnection>>,
-                   std::shared_ptr<const Page<v1::User>>>;
+  using Value = std::variant<
+      std::shared_ptr<const SerializedConnection>, std::shared_ptr<const Page<v1::Group>>,
+      std::shared_ptr<const Page<SerializedConnection>>, std::shared_ptr<const Page<v1::User>>>;
   struct Hit {
     Value value;
     absl::Duration age;
@@ -129,8 +128,10 @@ class CachingFivetranApi::Store {
     std::string prefix(kAllListings);
     auto it = entries_.find(ConnectionKey(connection_id));
     if (it != entries_.end()) {
-      const auto* c = std::get_if<std::shared_ptr<const v1::Connection>>(&it->second.value);
-      if (c != nullptr && !(*c)->group_id().empty()) prefix = ListingPrefix((*c)->group_id());
+      // Parsed here, on a change, so that reads keep the bytes as they came.
+      const auto* c = std::get_if<std::shared_ptr<const SerializedConnection>>(&it->second.value);
+      const std::string group_id = c != nullptr ? (*c)->Parse().group_id() : "";
+      if (!group_id.empty()) prefix = ListingPrefix(group_id);
       EraseLocked(it);
     }
     ErasePrefixLocked(prefix);
@@ -232,10 +233,17 @@ std::shared_ptr<Cancellable> CachingFivetranApi::GetConnection(const std::string
                                                                ReadOptions read,
                                                                absl::Time deadline,
                                                                ApiCallback<v1::Connection> done) {
-  return Read<v1::Connection>(
-      ConnectionKey(connection_id), read, std::move(done), [&](ApiCallback<v1::Connection> cb) {
-        return inner_->GetConnection(connection_id, read, deadline, std::move(cb));
-      });
+  return GetSerializedConnection(connection_id, read, deadline, ParsedInto(std::move(done)));
+}
+
+std::shared_ptr<Cancellable> CachingFivetranApi::GetSerializedConnection(
+    const std::string& connection_id, ReadOptions read, absl::Time deadline,
+    ApiCallback<SerializedConnection> done) {
+  return Read<SerializedConnection>(ConnectionKey(connection_id), read, std::move(done),
+                                    [&](ApiCallback<SerializedConnection> cb) {
+                                      return inner_->GetSerializedConnection(
+                                          connection_id, read, deadline, std::move(cb));
+                                    });
 }
 
 std::shared_ptr<Cancellable> CachingFivetranApi::CreateConnection(

@@ -3,7 +3,11 @@
 //
 // What is kept: successful answers of GetConnection and the three listings
 // (one entry per connection id, or per page: filters, limit and cursor),
-// for `ttl` counted from when the request was sent. Errors are never kept;
+// for `ttl` counted from when the request was sent. A connection is kept in
+// wire form (SerializedConnection), as the layer below wrote it: a
+// GetSerializedConnection hit (the GetConnection RPC) copies the bytes, a
+// GetConnection hit (the sync watcher) parses them; both share one entry.
+// Errors are never kept;
 // a read that finds the resource gone (NOT_FOUND) drops its entry. A fresh
 // read (ReadOptions::fresh: the sync watcher's reads, a caller's
 // `cache-control: no-cache`) is always sent, and its answer replaces the
@@ -72,6 +76,9 @@ class CachingFivetranApi final : public FivetranApi {
   std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id, ReadOptions read,
                                              absl::Time deadline,
                                              ApiCallback<v1::Connection> done) override;
+  std::shared_ptr<Cancellable> GetSerializedConnection(
+      const std::string& connection_id, ReadOptions read, absl::Time deadline,
+      ApiCallback<SerializedConnection> done) override;
   std::shared_ptr<Cancellable> CreateConnection(const NewConnection& connection,
                                                 absl::Time deadline,
                                                 ApiCallback<v1::Connection> done) override;

@@ -300,6 +300,55 @@ TEST_F(SmallCacheTest, AnAnswerBiggerThanTheByteBoundIsNotKept) {
   EXPECT_EQ(api_.stats().entries, 1u);
 }
 
+// A connection is kept as the bytes the layer below wrote (here in an order
+// protobuf would not write: group_id before id), answered as they are to a
+// read in wire form and parsed for GetConnection, from one request; a
+// trigger still finds its group in them.
+TEST_F(CacheTest, ConnectionsAreKeptInWireFormAsTheLayerBelowWroteThem) {
+  v1::Connection group_only;
+  group_only.set_group_id("g1");
+  v1::Connection id_only;
+  id_only.set_id("c1");
+  const std::string written = group_only.SerializeAsString() + id_only.SerializeAsString();
+  ASSERT_NE(written, SerializedConnection::Of([&] {
+                       v1::Connection both = group_only;
+                       both.set_id("c1");
+                       return both;
+                     }())
+                         .bytes);
+  fake_.get_serialized_connection =
+      [&](const std::string&) -> absl::StatusOr<SerializedConnection> {
+    return SerializedConnection{written};
+  };
+  auto wire = [this] {
+    Outcome<SerializedConnection> out;
+    api_.GetSerializedConnection("c1", kCachedReadOk, absl::InfiniteFuture(), out.Into());
+    return out;
+  };
+  Outcome<SerializedConnection> miss = wire();
+  ASSERT_TRUE(miss.result.has_value() && miss.result->ok());
+  EXPECT_EQ(miss.info.cache, Cache::kMiss);
+  EXPECT_EQ(miss.result->value().bytes, written);
+  Outcome<SerializedConnection> hit = wire();
+  EXPECT_EQ(hit.info.cache, Cache::kHit);
+  ASSERT_TRUE(hit.result.has_value() && hit.result->ok());
+  EXPECT_EQ(hit.result->value().bytes, written);
+  Outcome<v1::Connection> parsed = Get("c1");
+  EXPECT_EQ(parsed.info.cache, Cache::kHit);
+  ASSERT_TRUE(parsed.result.has_value() && parsed.result->ok());
+  EXPECT_EQ(parsed.result->value().id(), "c1");
+  EXPECT_EQ(parsed.result->value().group_id(), "g1");
+  ASSERT_EQ(Sent(), 1);
+  EXPECT_EQ(fake_.calls()[0].operation, "GetSerializedConnection");
+
+  List("g1");
+  List("g2");
+  Trigger("c1");
+  EXPECT_EQ(wire().info.cache, Cache::kMiss);
+  EXPECT_EQ(List("g1").info.cache, Cache::kMiss);
+  EXPECT_EQ(List("g2").info.cache, Cache::kHit);
+}
+
 // As Gateway::MakeSet stacks them: coalescing over the cache over REST.
 TEST(CacheUnderCoalescingTest, ConcurrentMissesCostOneRequestAndHitsSayHit) {
   FakeFivetranApi fake;

@@ -146,6 +146,20 @@ std::shared_ptr<Cancellable> FakeFivetranApi::GetConnection(const std::string& c
   return Start({"GetConnection", connection_id, "", deadline, read.fresh}, answer, cancelled);
 }
 
+std::shared_ptr<Cancellable> FakeFivetranApi::GetSerializedConnection(
+    const std::string& connection_id, ReadOptions read, absl::Time deadline,
+    ApiCallback<SerializedConnection> done) {
+  if (!get_serialized_connection) {
+    return FivetranApi::GetSerializedConnection(connection_id, read, deadline, std::move(done));
+  }
+  std::function<absl::StatusOr<SerializedConnection>()> fn =
+      [f = get_serialized_connection, connection_id] { return f(connection_id); };
+  auto [answer, cancelled] =
+      Answers<SerializedConnection>("GetSerializedConnection", fn, std::move(done));
+  return Start({"GetSerializedConnection", connection_id, "", deadline, read.fresh}, answer,
+               cancelled);
+}
+
 std::shared_ptr<Cancellable> FakeFivetranApi::CreateConnection(const NewConnection& connection,
                                                                absl::Time deadline,
                                                                ApiCallback<v1::Connection> done) {

@@ -23,8 +23,9 @@ class FakeFivetranApi final : public FivetranApi {
  public:
   // One call as the API saw it.
   struct Call {
-    std::string operation;  // "GetConnection", "CreateConnection", "TriggerSync", "ListGroups",
-                            // "ListGroupConnections", "ListUsers".
+    std::string operation;  // "GetConnection", "GetSerializedConnection", "CreateConnection",
+                            // "TriggerSync", "ListGroups", "ListGroupConnections",
+                            // "ListUsers".
     std::string target;     // Connection or group id; "" for the others.
     // Operation details: "force=true"; "limit=100 cursor=c schema=s"; "active=false";
     // the JSON body of a create.
@@ -35,6 +36,11 @@ class FakeFivetranApi final : public FivetranApi {
 
   // The answers. An unset one answers UNIMPLEMENTED.
   std::function<absl::StatusOr<v1::Connection>(const std::string& connection_id)> get_connection;
+  // GetSerializedConnection's answer, as given (operation
+  // "GetSerializedConnection"); unset: get_connection's, serialized (and the
+  // call is recorded as "GetConnection").
+  std::function<absl::StatusOr<SerializedConnection>(const std::string& connection_id)>
+      get_serialized_connection;
   std::function<absl::StatusOr<v1::Connection>(const nlohmann::json& body)> create_connection;
   std::function<absl::StatusOr<SyncTriggered>(const std::string& connection_id, bool force)>
       trigger_sync;
@@ -64,6 +70,9 @@ class FakeFivetranApi final : public FivetranApi {
   std::shared_ptr<Cancellable> GetConnection(const std::string& connection_id, ReadOptions read,
                                              absl::Time deadline,
                                              ApiCallback<v1::Connection> done) override;
+  std::shared_ptr<Cancellable> GetSerializedConnection(
+      const std::string& connection_id, ReadOptions read, absl::Time deadline,
+      ApiCallback<SerializedConnection> done) override;
   std::shared_ptr<Cancellable> CreateConnection(const NewConnection& connection,
                                                 absl::Time deadline,
                                                 ApiCallback<v1::Connection> done) override;
