@@ -128,10 +128,14 @@ class CachingFivetranApi::Store {
     std::string prefix(kAllListings);
     auto it = entries_.find(ConnectionKey(connection_id));
     if (it != entries_.end()) {
-      // Parsed here, on a change, so that reads keep the bytes as they came.
+      // Parsed here, on a change, so that reads keep the bytes as they came;
+      // bytes that do not parse (not expected) leave every listing to drop.
       const auto* c = std::get_if<std::shared_ptr<const SerializedConnection>>(&it->second.value);
-      const std::string group_id = c != nullptr ? (*c)->Parse().group_id() : "";
-      if (!group_id.empty()) prefix = ListingPrefix(group_id);
+      v1::Connection connection;
+      if (c != nullptr && SerializedConnection::ParseInto((*c)->bytes, &connection) &&
+          !connection.group_id().empty()) {
+        prefix = ListingPrefix(connection.group_id());
+      }
       EraseLocked(it);
     }
     ErasePrefixLocked(prefix);

@@ -349,6 +349,27 @@ TEST_F(CacheTest, ConnectionsAreKeptInWireFormAsTheLayerBelowWroteThem) {
   EXPECT_EQ(List("g2").info.cache, Cache::kHit);
 }
 
+// Bytes that do not parse as a whole (not expected from any layer) name no
+// group, even when a prefix of them holds a group_id: a trigger then drops
+// every listing.
+TEST_F(CacheTest, ATriggerOfAConnectionWhoseBytesDoNotParseDropsEveryListing) {
+  v1::Connection group_only;
+  group_only.set_group_id("g1");
+  const std::string broken = group_only.SerializeAsString() + "\xff";
+  fake_.get_serialized_connection =
+      [&](const std::string&) -> absl::StatusOr<SerializedConnection> {
+    return SerializedConnection{broken};
+  };
+  Outcome<SerializedConnection> read;
+  api_.GetSerializedConnection("c1", kCachedReadOk, absl::InfiniteFuture(), read.Into());
+  ASSERT_TRUE(read.result.has_value() && read.result->ok());
+  List("g1");
+  List("g2");
+  Trigger("c1");
+  EXPECT_EQ(List("g1").info.cache, Cache::kMiss);
+  EXPECT_EQ(List("g2").info.cache, Cache::kMiss);
+}
+
 // As Gateway::MakeSet stacks them: coalescing over the cache over REST.
 TEST(CacheUnderCoalescingTest, ConcurrentMissesCostOneRequestAndHitsSayHit) {
   FakeFivetranApi fake;
