@@ -39,5 +39,14 @@ fi
 "$bin/server/fivetran_gateway" --fivetran_base_url="$base_url" "$@" &
 gateway_pid=$!
 trap 'kill -TERM $gateway_pid 2>/dev/null || true' INT TERM
-wait "$gateway_pid" || true
-wait "$gateway_pid" 2>/dev/null || true
+# The gateway's exit status is this script's: a gateway that cannot start
+# (a port in use, a bad flag) fails the command.
+status=0
+wait "$gateway_pid" || status=$?
+if [ "$status" -gt 128 ] && kill -0 "$gateway_pid" 2>/dev/null; then
+  # A signal to this script ended the wait; the trap passed it on, and the
+  # gateway drains its calls before it exits.
+  status=0
+  wait "$gateway_pid" || status=$?
+fi
+exit "$status"
