@@ -54,26 +54,28 @@ RpcReactor* StartList(RpcReactor* r, const std::string& key, const std::string& 
                         }));
 }
 
-// Puts a serialized connection into `response` as its field `field_number`
-// (a Connection or repeated Connection field) without building it as a
-// message: it is kept as an unknown field of that number, which protobuf
-// writes out as it stands. On the wire the response is the same as with the
-// message set or added; a client parses it as that field. (In-process, the
-// field stays empty.)
+// Puts a serialized connection into a response, among its unknown fields
+// `fields`, as its field `field_number` (a Connection or repeated Connection
+// field) without building it as a message: protobuf writes an unknown field
+// out as it stands. On the wire the response is the same as with the message
+// set or added; a client parses it as that field. (In-process, the field
+// stays empty.)
 void AddSerializedConnection(int field_number, fivetran::SerializedConnection connection,
-                             google::protobuf::Message* response) {
-  response->GetReflection()
-      ->MutableUnknownFields(response)
-      ->AddLengthDelimited(field_number)
-      ->swap(connection.bytes);
+                             google::protobuf::UnknownFieldSet* fields) {
+  fields->AddLengthDelimited(field_number)->swap(connection.bytes);
+}
+
+google::protobuf::UnknownFieldSet* UnknownFieldsOf(google::protobuf::Message* message) {
+  return message->GetReflection()->MutableUnknownFields(message);
 }
 
 // ListGroupConnections' page: its connections as `connections` (field 1).
 void AddSerializedConnections(std::vector<fivetran::SerializedConnection> connections,
                               v1::ListGroupConnectionsResponse* response) {
+  google::protobuf::UnknownFieldSet* fields = UnknownFieldsOf(response);
   for (fivetran::SerializedConnection& c : connections) {
     AddSerializedConnection(v1::ListGroupConnectionsResponse::kConnectionsFieldNumber, std::move(c),
-                            response);
+                            fields);
   }
 }
 
@@ -275,7 +277,7 @@ grpc::ServerUnaryReactor* ConnectionServiceImpl::GetConnection(
                     const UpstreamInfo& info) {
         if (!connection.ok()) return r->Complete(connection.status(), info);
         AddSerializedConnection(v1::GetConnectionResponse::kConnectionFieldNumber,
-                                *std::move(connection), response);
+                                *std::move(connection), UnknownFieldsOf(response));
         r->Complete(absl::OkStatus(), info);
       }));
 }
