@@ -19,8 +19,9 @@ runs; no measurable change at 50x10).
 Only for binaries that use nothing built on the shared gRPC or Abseil: a
 library still linked shared that uses Abseil would bring a second copy of it.
 Abseil's flags libraries are in the list for the gateway. Not for TSan
-builds, whose instrumented Abseil must be the shared one: //client:fivetranctl
-and //server:fivetran_gateway use them in -c opt builds only.
+builds, whose instrumented Abseil must be the shared one: //client:fivetranctl,
+//server:fivetran_gateway and //tools/bench:relay_floor take them through
+static_grpc_linkopts_in_opt(), in -c opt builds only.
 """
 
 _ARCHIVES = [
@@ -96,3 +97,14 @@ STATIC_GRPC_LINKOPTS = (
     ["-l:lib%s.a" % name for name in _ARCHIVES] +
     ["-Wl,--end-group", "-lssl", "-lcrypto", "-lz", "-lrt", "-ldl", "-latomic"]
 )
+
+def static_grpc_linkopts_in_opt():
+    """STATIC_GRPC_LINKOPTS in -c opt builds, nothing in the others.
+
+    Test builds (fastbuild, ASan, TSan with its instrumented shared Abseil)
+    link the shared libraries.
+    """
+    return select({
+        "//third_party/grpc:opt": STATIC_GRPC_LINKOPTS,
+        "//conditions:default": [],
+    })
